@@ -1,0 +1,139 @@
+"""The ASGI application: ``create_app(settings)`` and its lifespan."""
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from psycopg_pool import AsyncConnectionPool
+
+from ticketdesk import db
+from ticketdesk.auth.endpoints import router as auth_router
+from ticketdesk.comments.endpoints import router as comments_router
+from ticketdesk.config import Settings
+from ticketdesk.errors import Problem, install_error_handlers
+from ticketdesk.events.endpoints import router as events_router
+from ticketdesk.labels.endpoints import router as labels_router
+from ticketdesk.tickets.endpoints import router as tickets_router
+from ticketdesk.users.endpoints import router as users_router
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+
+API_DESCRIPTION = """\
+The ticketdesk REST API. Authenticate with the session cookie set by
+`POST /api/v1/auth/login` (and echo `X-CSRF-Token` on unsafe requests), or with a
+personal access token as `Authorization: Bearer tdpat_…`.
+
+Errors are RFC 9457 `application/problem+json` documents with a stable `code` and,
+where one field is at fault, its name in `field`.
+"""
+
+_LANDING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ticketdesk</title></head>
+<body><h1>ticketdesk</h1>
+<p>The API is at <a href="/api/v1/docs">/api/v1/docs</a>
+(OpenAPI document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>).</p>
+</body></html>
+"""
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        auth_router,
+        users_router,
+        tickets_router,
+        comments_router,
+        events_router,
+        labels_router,
+    ):
+        api.include_router(router)
+    return api
+
+
+def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -> FastAPI:
+    """Build the app; with ``pool`` given, use it instead of opening one."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_pool = pool is None
+        assert settings.database_url is not None, "the CLI resolves the database first"
+        app.state.pool = pool or await db.open_pool(settings.database_url)
+        try:
+            yield
+        finally:
+            if own_pool:
+                await app.state.pool.close()
+
+    app = FastAPI(
+        title="ticketdesk",
+        version="1",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.secret = settings.secret()
+    install_error_handlers(app)
+    app.include_router(_api_router())
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        sent = request.headers.get(REQUEST_ID_HEADER, "")
+        request.state.request_id = sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers[REQUEST_ID_HEADER] = request.state.request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        """The process can reach its database."""
+        try:
+            async with request.app.state.pool.connection(timeout=2) as conn:
+                await conn.execute("select 1")
+        except Exception:
+            log.warning("readiness check failed", exc_info=True)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/", include_in_schema=False)
+    async def landing() -> HTMLResponse:
+        """Where to find the API documentation."""
+        return HTMLResponse(_LANDING)
+
+    _register_problem_schema(app)
+    return app
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """Make ``Problem`` a named component so error responses can reference it."""
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = original()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault(
+                "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

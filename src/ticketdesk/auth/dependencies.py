@@ -1,0 +1,77 @@
+"""Who is calling: ``CurrentUser``, ``CurrentAgent``, ``CurrentAdmin`` and friends.
+
+A request proves who it is with ``Authorization: Bearer <personal access token>`` or
+with the session cookie. Cookie-authenticated unsafe requests must also echo the
+session's CSRF token in ``X-CSRF-Token``; bearer requests need not, since a browser
+never adds that header on its own.
+"""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from ticketdesk.auth import service
+from ticketdesk.auth.service import Actor
+from ticketdesk.db import Transaction
+from ticketdesk.errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "ticketdesk_session"
+CSRF_COOKIE = "ticketdesk_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="A personal access token.")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session cookie.")
+
+
+async def optional_actor(
+    request: Request,
+    conn: Transaction,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session_token: Annotated[str | None, Depends(_cookie)],
+) -> Actor | None:
+    """The caller, or ``None`` when anonymous; wrong credentials are a 401."""
+    if bearer is not None:
+        actor = await service.actor_for_token(conn, bearer.credentials)
+        if actor is None:
+            raise Unauthorized("The access token is invalid or revoked.", code="invalid_token")
+        return actor
+    if session_token:
+        actor = await service.actor_for_session(conn, request.app.state.secret, session_token)
+        if actor is None:
+            return None
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), (actor.csrf_token or "").encode()):
+                raise Forbidden(f"Missing or wrong {CSRF_HEADER} header.", code="csrf_failed")
+        return actor
+    return None
+
+
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    """The caller; anonymous requests are a 401."""
+    if actor is None:
+        raise Unauthorized("Sign in or send a personal access token.")
+    return actor
+
+
+async def current_agent(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    """The caller, who must be an agent or an admin."""
+    if not actor.is_staff:
+        raise Forbidden("Only agents and admins may do this.", code="staff_only")
+    return actor
+
+
+async def current_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    """The caller, who must be an admin."""
+    if actor.role != "admin":
+        raise Forbidden("Only admins may do this.", code="admin_only")
+    return actor
+
+
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+CurrentUser = Annotated[Actor, Depends(current_actor)]
+CurrentAgent = Annotated[Actor, Depends(current_agent)]
+CurrentAdmin = Annotated[Actor, Depends(current_admin)]

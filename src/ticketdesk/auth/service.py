@@ -1,0 +1,159 @@
+"""Passwords, sessions, personal access tokens and sign-in limits."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from psycopg.rows import class_row
+
+from ticketdesk.auth.schemas import NewToken, Token
+from ticketdesk.db import Connection
+from ticketdesk.errors import NotFound, RateLimited, Unauthorized
+from ticketdesk.sql import load_queries
+from ticketdesk.users.schemas import STAFF_ROLES, Role
+from ticketdesk.users.service import password_hasher
+
+Q = load_queries(__package__)
+
+SESSION_TTL_SECONDS = 14 * 24 * 3600
+TOKEN_PREFIX = "tdpat_"  # noqa: S105 (a prefix, not a secret)
+FAILURE_WINDOW_SECONDS = 15 * 60
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 30
+
+# Verifying against this keeps a sign-in for an unknown e-mail as slow as a wrong password.
+_DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a request, and how they proved it."""
+
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    session_id: UUID | None = None
+    csrf_token: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Agents and admins: they see every ticket and internal notes."""
+        return self.role in STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just opened: the cookie value and its CSRF token."""
+
+    token: str
+    csrf_token: str
+
+
+def _session_hash(secret: bytes, token: str) -> bytes:
+    # Keyed, so a copy of the sessions table alone cannot be used to sign in.
+    return hmac.new(secret, token.encode(), hashlib.sha256).digest()
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def authenticate(conn: Connection, *, email: str, password: str, client_ip: str) -> Actor:
+    """Check a password, counting failures per address and per client."""
+    cur = await conn.execute(
+        Q.recent_failures,
+        {"email": email, "client_ip": client_ip, "window_seconds": FAILURE_WINDOW_SECONDS},
+    )
+    counts = await cur.fetchone()
+    assert counts is not None
+    if counts["by_email"] >= MAX_FAILURES_PER_EMAIL or counts["by_ip"] >= MAX_FAILURES_PER_IP:
+        raise RateLimited(
+            "Too many failed sign-in attempts. Try again in 15 minutes.",
+            retry_after=FAILURE_WINDOW_SECONDS,
+        )
+    cur = await conn.execute(Q.user_by_email, {"email": email})
+    row = await cur.fetchone()
+    stored = row["password_hash"] if row and row["is_active"] and not row["is_system"] else None
+    try:
+        password_hasher.verify(stored or _DUMMY_HASH, password)
+        verified = stored is not None
+    except (VerificationError, InvalidHashError):
+        verified = False
+    if not verified or row is None:
+        await conn.execute(Q.record_failure, {"email": email, "client_ip": client_ip})
+        raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials")
+    await conn.execute(Q.forget_failures, {"email": email})
+    return Actor(id=row["id"], email=row["email"], name=row["name"], role=row["role"])
+
+
+async def open_session(conn: Connection, secret: bytes, user_id: UUID) -> NewSession:
+    """Start a server-side session; the caller sets the cookie."""
+    token = secrets.token_urlsafe(32)
+    csrf_token = secrets.token_urlsafe(32)
+    await conn.execute(
+        Q.create_session,
+        {
+            "token_hash": _session_hash(secret, token),
+            "user_id": user_id,
+            "csrf_token": csrf_token,
+            "ttl_seconds": SESSION_TTL_SECONDS,
+        },
+    )
+    return NewSession(token=token, csrf_token=csrf_token)
+
+
+async def close_session(conn: Connection, session_id: UUID) -> None:
+    """End a session."""
+    await conn.execute(Q.delete_session, {"session_id": session_id})
+
+
+async def actor_for_session(conn: Connection, secret: bytes, token: str) -> Actor | None:
+    """The person a session cookie belongs to, if it is current."""
+    cur = await conn.execute(Q.actor_by_session, {"token_hash": _session_hash(secret, token)})
+    row = await cur.fetchone()
+    return Actor(**row) if row else None
+
+
+async def actor_for_token(conn: Connection, token: str) -> Actor | None:
+    """The person a personal access token belongs to, if it is live."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    cur = await conn.execute(Q.actor_by_token, {"token_hash": _token_hash(token)})
+    row = await cur.fetchone()
+    return Actor(**row) if row else None
+
+
+async def create_token(conn: Connection, user_id: UUID, name: str) -> NewToken:
+    """Make a personal access token; its secret is returned once and stored hashed."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    cur = conn.cursor(row_factory=class_row(Token))
+    await cur.execute(
+        Q.create_token,
+        {
+            "user_id": user_id,
+            "name": name,
+            "token_hash": _token_hash(token),
+            "prefix": token[: len(TOKEN_PREFIX) + 4],
+        },
+    )
+    created = await cur.fetchone()
+    assert created is not None
+    return NewToken(**created.model_dump(), token=token)
+
+
+async def list_tokens(conn: Connection, user_id: UUID) -> list[Token]:
+    """A user's live tokens, newest first."""
+    cur = conn.cursor(row_factory=class_row(Token))
+    await cur.execute(Q.list_tokens, {"user_id": user_id})
+    return await cur.fetchall()
+
+
+async def revoke_token(conn: Connection, user_id: UUID, token_id: UUID) -> None:
+    """Revoke one of a user's tokens."""
+    cur = await conn.execute(Q.revoke_token, {"user_id": user_id, "token_id": token_id})
+    if await cur.fetchone() is None:
+        raise NotFound("No such token.", code="token_not_found")

@@ -1,0 +1,40 @@
+"""A ticket's conversation."""
+
+from fastapi import APIRouter, status
+
+from ticketdesk.auth.dependencies import CurrentUser
+from ticketdesk.comments import service
+from ticketdesk.comments.schemas import Comment, CommentCreate
+from ticketdesk.db import Transaction
+from ticketdesk.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets.endpoints import TicketRef
+
+router = APIRouter(tags=["comments"])
+
+
+@router.post(
+    "/tickets/{id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="addComment",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def add_comment(
+    id: TicketRef, body: CommentCreate, actor: CurrentUser, conn: Transaction
+) -> Comment:
+    """Reply on a ticket, or write an internal note (staff)."""
+    ticket = await get_visible_ticket(conn, actor, id, for_update=True)
+    return await service.add_comment(
+        conn, actor, ticket, body.comment, is_internal=body.is_internal
+    )
+
+
+@router.get(
+    "/tickets/{id}/comments",
+    operation_id="listComments",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def list_comments(id: TicketRef, actor: CurrentUser, conn: Transaction) -> list[Comment]:
+    """A ticket's conversation, oldest first (internal notes for staff only)."""
+    ticket = await get_visible_ticket(conn, actor, id)
+    return await service.list_comments(conn, actor, ticket)

@@ -1,0 +1,282 @@
+"""Settings: a YAML file with ``${VAR}`` interpolation, overridden by the environment.
+
+The seed's keys (``tickets.*``) and environment variables (``TICKETS_GITHUB_*``,
+``TICKETS_MAX_ATTACHMENT_SIZE_MB``) are kept verbatim; the rest are listed in
+``ENV_KEYS``. A bad value stops start-up with a ``ConfigError`` naming the key.
+"""
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+import yaml
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+# Environment variable → dotted key. Environment wins over the YAML file.
+ENV_KEYS: dict[str, str] = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "TICKETDESK_DATA_DIR": "data_dir",
+    "TICKETDESK_HOST": "host",
+    "TICKETDESK_PORT": "port",
+    "TICKETDESK_BASE_URL": "base_url",
+    "TICKETDESK_SECRET_KEY": "secret_key",
+    "TICKETDESK_SIGNUP_ENABLED": "signup_enabled",
+    "TICKETDESK_SMTP_URL": "smtp_url",
+    "TICKETDESK_MAIL_FROM": "mail_from",
+    "TICKETDESK_LOG_LEVEL": "log_level",
+    "TICKETDESK_S3_BUCKET": "s3.bucket",
+    "TICKETDESK_S3_ENDPOINT": "s3.endpoint",
+    "TICKETDESK_S3_REGION": "s3.region",
+    "TICKETDESK_S3_ACCESS_KEY_ID": "s3.access_key_id",
+    "TICKETDESK_S3_SECRET_ACCESS_KEY": "s3.secret_access_key",
+    "TICKETDESK_S3_ALLOW_HTTP": "s3.allow_http",
+    "TICKETS_ENABLED": "tickets.enabled",
+    "TICKETS_MAX_ATTACHMENT_SIZE_MB": "tickets.max_attachment_size_mb",
+    "TICKETS_ALLOW_ATTACHMENTS": "tickets.allow_attachments",
+    "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
+    "TICKETS_GITHUB_REPO": "tickets.github.repo",
+    "TICKETS_GITHUB_TOKEN": "tickets.github.token",
+    "TICKETS_GITHUB_AUTO_CREATE_ISSUES": "tickets.github.auto_create_issues",
+    "TICKETS_GITHUB_WEBHOOK_SECRET": "tickets.github.webhook_secret",
+    "TICKETS_GITHUB_API_URL": "tickets.github.api_url",
+}
+ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
+
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GitHubSettings(_Section):
+    """``tickets.github``: the optional two-way GitHub integration."""
+
+    enabled: bool = False
+    repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] | None = None
+    token: SecretStr | None = None
+    auto_create_issues: bool = False
+    webhook_secret: SecretStr | None = None
+    api_url: AnyHttpUrl = AnyHttpUrl("https://api.github.com")
+
+    @property
+    def owner_and_name(self) -> tuple[str, str]:
+        """The configured repository as ``(owner, name)``."""
+        assert self.repo is not None
+        owner, name = self.repo.split("/", 1)
+        return owner, name
+
+
+class TicketsSettings(_Section):
+    """``tickets``: the seed's keys."""
+
+    enabled: bool = True
+    max_attachment_size_mb: Annotated[int, Field(ge=1, le=10_240)] = 10
+    allow_attachments: bool = True
+    github: GitHubSettings = GitHubSettings()
+
+
+class S3Settings(_Section):
+    """``s3``: S3-compatible object storage for attachments (unset → local disk)."""
+
+    bucket: str | None = None
+    endpoint: AnyHttpUrl | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    allow_http: bool = False
+
+
+def _interpolate(value: Any) -> Any:
+    if isinstance(value, str):
+        return _INTERPOLATION.sub(lambda m: os.environ.get(m[1], m[2] or ""), value)
+    if isinstance(value, dict):
+        return {k: _interpolate(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v) for v in value]
+    return value
+
+
+def _drop_empty(value: Any) -> Any:
+    """Treat empty strings (an unset ``${VAR}``, ``FOO=``) as not given."""
+    if isinstance(value, dict):
+        return {k: _drop_empty(v) for k, v in value.items() if v != ""}
+    return value
+
+
+def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ returns the whole mapping at once
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            loaded = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"config file {self.path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {self.path}: not valid YAML: {exc}") from exc
+        if loaded is None:
+            return {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {self.path}: the top level must be a mapping")
+        result: dict[str, Any] = _drop_empty(_interpolate(loaded))
+        return result
+
+
+class _EnvSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ returns the whole mapping at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for env, dotted in ENV_KEYS.items():
+            raw = os.environ.get(env)
+            if raw:
+                _set_dotted(values, dotted, raw)
+        return values
+
+
+class Settings(BaseSettings):
+    """Everything ticketdesk reads at start-up."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".ticketdesk")
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    secret_key: SecretStr | None = None
+    signup_enabled: bool = True
+    smtp_url: str | None = None
+    mail_from: str = "ticketdesk@localhost"
+    log_level: str = "info"
+    s3: S3Settings = S3Settings()
+    tickets: TicketsSettings = TicketsSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            conninfo_to_dict(value)
+        except psycopg.ProgrammingError:
+            raise ValueError("must be a postgresql:// URL or a libpq connection string") from None
+        if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @property
+    def public_url(self) -> str:
+        """The base URL without a trailing slash, for building links."""
+        return str(self.base_url).rstrip("/")
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        """The per-file upload limit in bytes."""
+        return self.tickets.max_attachment_size_mb * 1024 * 1024
+
+    def secret(self) -> bytes:
+        """The key that signs sessions, read or generated into the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments win over the environment, which wins over the YAML file."""
+        config = os.environ.get("TICKETDESK_CONFIG")
+        return (
+            init_settings,
+            _EnvSource(settings_cls),
+            _YamlSource(settings_cls, Path(config) if config else None),
+        )
+
+
+def _describe(loc: tuple[int | str, ...]) -> str:
+    dotted = ".".join(str(part) for part in loc)
+    env = ENV_BY_KEY.get(dotted)
+    return f"{dotted} ({env})" if env else dotted
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate settings; raise ``ConfigError`` naming the first bad key."""
+    if config_file is not None:
+        os.environ["TICKETDESK_CONFIG"] = str(config_file)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"{_describe(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    github = settings.tickets.github
+    if github.enabled and (github.repo is None or github.token is None):
+        missing = "tickets.github.repo" if github.repo is None else "tickets.github.token"
+        raise ConfigError(
+            f"invalid configuration:\n  {_describe(tuple(missing.split('.')))}: "
+            "required when tickets.github.enabled is true"
+        )
+    return settings

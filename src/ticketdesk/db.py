@@ -1,0 +1,98 @@
+"""Connection pool, the per-request transaction and the migration runner."""
+
+import logging
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Annotated, cast
+
+import psycopg
+from fastapi import Depends, Request
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+log = logging.getLogger(__name__)
+
+Connection = psycopg.AsyncConnection[DictRow]
+
+# Any fixed number: every ticketdesk process takes this lock before migrating.
+MIGRATION_LOCK_ID = 7_461_020_031
+
+
+async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
+    """Open a pool whose connections return rows as dicts."""
+    pool: AsyncConnectionPool = AsyncConnectionPool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+        open=False,
+        name="ticketdesk",
+    )
+    await pool.open(wait=True, timeout=30)
+    return pool
+
+
+async def transaction(request: Request) -> AsyncIterator[Connection]:
+    """One transaction per request: committed when the endpoint returns, else rolled back."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    async with pool.connection() as conn, conn.transaction():
+        yield cast(Connection, conn)
+
+
+# scope="function": commit before the response is sent, so a 2xx means it is stored.
+Transaction = Annotated[Connection, Depends(transaction, scope="function")]
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """The packaged migrations as ``(version, sql)``, in order."""
+    folder = resources.files("ticketdesk") / "migrations"
+    files = sorted(
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    )
+    return [(name.removesuffix(".sql"), sql) for name, sql in files]
+
+
+async def migrate(dsn: str) -> list[str]:
+    """Apply pending migrations under an advisory lock; return the versions applied."""
+    applied: list[str] = []
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+        try:
+            await conn.execute(
+                "create table if not exists schema_migrations ("
+                " version text primary key,"
+                " applied_at timestamptz not null default now())"
+            )
+            cur = await conn.execute("select version from schema_migrations")
+            done = {row[0] for row in await cur.fetchall()}
+            for version, sql in migration_files():
+                if version in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(sql)
+                    await conn.execute(
+                        "insert into schema_migrations (version) values (%s)", (version,)
+                    )
+                log.info("applied migration %s", version)
+                applied.append(version)
+        finally:
+            await conn.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+    return applied
+
+
+def constraint_name(exc: psycopg.Error) -> str | None:
+    """The constraint a driver error is about, for translating it by name."""
+    name: str | None = exc.diag.constraint_name
+    return name
+
+
+async def connection(request: Request) -> AsyncIterator[Connection]:
+    """A connection outside any transaction: each statement commits on its own."""
+    pool: AsyncConnectionPool = request.app.state.pool
+    async with pool.connection() as conn:
+        yield cast(Connection, conn)
+
+
+AutocommitConnection = Annotated[Connection, Depends(connection, scope="function")]

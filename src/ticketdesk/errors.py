@@ -1,0 +1,275 @@
+"""The error tree and its one HTTP handler (RFC 9457 problem+json).
+
+    TicketdeskError                500 internal
+    ├── Unauthorized               401 unauthorized
+    ├── Forbidden                  403 forbidden
+    ├── NotFound                   404 not_found
+    ├── Conflict                   409 conflict (business-rule refusals: invalid_transition …)
+    ├── PreconditionFailed         412 precondition_failed
+    ├── TooLarge                   413 too_large
+    ├── UnsupportedMediaType       415 unsupported_media_type
+    ├── InvalidInput               422 invalid_input (payload shape, with the field)
+    ├── RateLimited                429 rate_limited (Retry-After)
+    └── Unavailable                503 unavailable
+
+Services raise these; driver errors are translated where they happen, by constraint
+name. Anything else becomes a bare 500 that reveals nothing.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    """One failing field of a request."""
+
+    field: str
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+    request_id: str | None = None
+
+
+class TicketdeskError(Exception):
+    """Base of every error a request may end with."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal server error"
+    default_code: ClassVar[str] = "internal"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code or self.default_code
+        self.field = field
+        self.headers = headers or {}
+
+
+class Unauthorized(TicketdeskError):
+    """No valid credentials."""
+
+    status = 401
+    title = "Unauthorized"
+    default_code = "unauthorized"
+
+
+class Forbidden(TicketdeskError):
+    """Authenticated, but this role may not do this."""
+
+    status = 403
+    title = "Forbidden"
+    default_code = "forbidden"
+
+
+class NotFound(TicketdeskError):
+    """Missing, or not visible to the caller (the two are indistinguishable)."""
+
+    status = 404
+    title = "Not found"
+    default_code = "not_found"
+
+
+class Conflict(TicketdeskError):
+    """The request contradicts the current state or a business rule."""
+
+    status = 409
+    title = "Conflict"
+    default_code = "conflict"
+
+
+class PreconditionFailed(TicketdeskError):
+    """``If-Match`` named a version that is no longer current."""
+
+    status = 412
+    title = "Precondition failed"
+    default_code = "precondition_failed"
+
+
+class TooLarge(TicketdeskError):
+    """The body or a file is over a limit."""
+
+    status = 413
+    title = "Content too large"
+    default_code = "too_large"
+
+
+class UnsupportedMediaType(TicketdeskError):
+    """The content is of a type that is not accepted."""
+
+    status = 415
+    title = "Unsupported media type"
+    default_code = "unsupported_media_type"
+
+
+class InvalidInput(TicketdeskError):
+    """A field has the wrong shape or value."""
+
+    status = 422
+    title = "Invalid input"
+    default_code = "invalid_input"
+
+
+class RateLimited(TicketdeskError):
+    """Too many attempts; try again after ``Retry-After`` seconds."""
+
+    status = 429
+    title = "Too many requests"
+    default_code = "rate_limited"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class Unavailable(TicketdeskError):
+    """A dependency the request needs is down or switched off."""
+
+    status = 503
+    title = "Service unavailable"
+    default_code = "unavailable"
+
+
+def _problem_type(code: str) -> str:
+    return f"https://ticketdesk.dev/problems/{code.replace('_', '-')}"
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    *,
+    request: Request,
+    field: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Render one problem document."""
+    problem = Problem(
+        type=_problem_type(code),
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        field=field,
+        errors=list(errors) if errors else None,
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    # FastAPI prefixes the location with where it came from: body, query, path, header.
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path"} else loc
+    return ".".join(str(p) for p in parts) or "body"
+
+
+async def _on_ticketdesk_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TicketdeskError)
+    errors = [FieldError(field=exc.field, message=exc.detail, code=exc.code)] if exc.field else None
+    return problem_response(
+        exc.status,
+        exc.title,
+        exc.detail,
+        exc.code,
+        request=request,
+        field=exc.field,
+        errors=errors,
+        headers=exc.headers,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(field=_field_path(err["loc"]), message=_message(err), code=err["type"])
+        for err in exc.errors()
+    ]
+    first = errors[0]
+    return problem_response(
+        422,
+        InvalidInput.title,
+        f"{first.field}: {first.message}",
+        "invalid_input",
+        request=request,
+        field=first.field,
+        errors=errors,
+    )
+
+
+def _message(err: dict[str, Any]) -> str:
+    message = str(err["msg"])
+    return message.removeprefix("Value error, ")
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return problem_response(
+        exc.status_code,
+        str(exc.detail),
+        str(exc.detail),
+        code,
+        request=request,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", "")})
+    return problem_response(
+        500, "Internal server error", "Something went wrong.", "internal", request=request
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error the app can raise as problem+json."""
+    app.add_exception_handler(TicketdeskError, _on_ticketdesk_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def problem_responses(*errors: type[TicketdeskError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the errors an endpoint may end with."""
+    return {
+        err.status: {
+            "model": Problem,
+            "description": err.title,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for err in errors
+    }

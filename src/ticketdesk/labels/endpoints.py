@@ -1,0 +1,53 @@
+"""Labels: everyone signed in reads them, admins manage them."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from ticketdesk.auth.dependencies import CurrentAdmin, CurrentUser
+from ticketdesk.db import Transaction
+from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from ticketdesk.labels import service
+from ticketdesk.labels.schemas import Label, LabelCreate, LabelUpdate
+
+router = APIRouter(tags=["labels"])
+
+
+@router.get("/labels", operation_id="listLabels", responses=problem_responses(Unauthorized))
+async def list_labels(actor: CurrentUser, conn: Transaction) -> list[Label]:
+    """Every label, by name."""
+    return await service.list_labels(conn)
+
+
+@router.post(
+    "/labels",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createLabel",
+    responses=problem_responses(Unauthorized, Forbidden, Conflict),
+)
+async def create_label(body: LabelCreate, actor: CurrentAdmin, conn: Transaction) -> Label:
+    """Add a label (admins)."""
+    return await service.create_label(conn, body)
+
+
+@router.patch(
+    "/labels/{label_id}",
+    operation_id="updateLabel",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def update_label(
+    label_id: UUID, body: LabelUpdate, actor: CurrentAdmin, conn: Transaction
+) -> Label:
+    """Rename, recolour or describe a label (admins)."""
+    return await service.update_label(conn, label_id, body)
+
+
+@router.delete(
+    "/labels/{label_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteLabel",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def delete_label(label_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
+    """Delete a label and remove it from every ticket (admins)."""
+    await service.delete_label(conn, label_id)

@@ -1,0 +1,59 @@
+"""Who may see which ticket: the one place every reader goes through.
+
+Staff see every ticket and internal notes; a submitter sees only their own tickets
+and never an internal note. A ticket someone may not see is reported as missing, so
+ids and numbers cannot be probed.
+"""
+
+from uuid import UUID
+
+from psycopg.rows import class_row
+
+from ticketdesk.auth.service import Actor
+from ticketdesk.db import Connection
+from ticketdesk.errors import NotFound
+from ticketdesk.sql import load_queries
+from ticketdesk.tickets.schemas import Ticket
+
+Q = load_queries(__package__)
+
+
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"Ticket {ref} does not exist.", code="ticket_not_found")
+
+
+def may_see(actor: Actor, ticket: Ticket) -> bool:
+    """Whether ``actor`` may read ``ticket``."""
+    return actor.is_staff or ticket.user_id == actor.id
+
+
+async def get_visible_ticket(
+    conn: Connection, actor: Actor, ref: str, *, for_update: bool = False
+) -> Ticket:
+    """The ticket named by its UUID or number, if ``actor`` may see it.
+
+    With ``for_update`` the row is locked until the transaction ends, so concurrent
+    changes to one ticket are applied one after the other.
+    """
+    cur = conn.cursor(row_factory=class_row(Ticket))
+    if ref.isdecimal() and len(ref) < 19:
+        await cur.execute(Q.ticket_by_number, {"number": int(ref)})
+    else:
+        try:
+            ticket_id = UUID(ref)
+        except ValueError:
+            raise _not_found(ref) from None
+        await cur.execute(Q.ticket_by_id, {"ticket_id": ticket_id})
+    ticket = await cur.fetchone()
+    if ticket is None or not may_see(actor, ticket):
+        raise _not_found(ref)
+    if for_update:
+        await cur.execute(Q.lock_ticket, {"ticket_id": ticket.id})
+        ticket = await cur.fetchone()
+        assert ticket is not None
+    return ticket
+
+
+async def touch(conn: Connection, ticket_id: UUID) -> None:
+    """Mark a ticket updated after a change to its conversation or files."""
+    await conn.execute(Q.touch_ticket, {"ticket_id": ticket_id})

@@ -1,0 +1,210 @@
+"""The seed's ticket routes, plus bulk actions."""
+
+import json
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+from pydantic import JsonValue, TypeAdapter, ValidationError
+
+from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser
+from ticketdesk.db import Transaction
+from ticketdesk.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    problem_responses,
+)
+from ticketdesk.tickets import service
+from ticketdesk.tickets.schemas import (
+    Assignment,
+    BulkRequest,
+    BulkResult,
+    Priority,
+    SortKey,
+    Status,
+    TicketCreate,
+    TicketDetail,
+    TicketFilters,
+    TicketPage,
+    TicketType,
+    TicketUpdate,
+)
+
+router = APIRouter(tags=["tickets"])
+
+TicketRef = Annotated[str, Path(description="The ticket's UUID or its number.", max_length=64)]
+IfMatch = Annotated[
+    str | None, Header(description="An ETag from a read; a stale one is refused with 412.")
+]
+_metadata = TypeAdapter(dict[str, JsonValue])
+
+
+def _with_etag(response: Response, ticket: TicketDetail) -> TicketDetail:
+    response.headers["ETag"] = f'"{ticket.version}"'
+    return ticket
+
+
+@router.post(
+    "/tickets",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createTicket",
+    responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
+)
+async def create_ticket(
+    body: TicketCreate,
+    actor: CurrentUser,
+    conn: Transaction,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=255,
+            description="Retrying with the same key and body returns the same ticket.",
+        ),
+    ] = None,
+) -> TicketDetail:
+    """Open a ticket."""
+    ticket, replayed = await service.create_ticket(
+        conn, actor, body, idempotency_key=idempotency_key
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    return _with_etag(response, ticket)
+
+
+@router.get(
+    "/tickets",
+    operation_id="listTickets",
+    responses=problem_responses(Unauthorized, InvalidInput),
+)
+async def list_tickets(
+    actor: CurrentUser,
+    conn: Transaction,
+    status: Annotated[list[Status] | None, Query(description="One or more statuses.")] = None,
+    type: Annotated[list[TicketType] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    assignee: Annotated[str | None, Query(description="me, none, or a user id.")] = None,
+    submitter: UUID | None = None,
+    tag: Annotated[
+        list[str] | None, Query(description="Tickets carrying all these labels.")
+    ] = None,
+    metadata: Annotated[
+        str | None, Query(description='A JSON object the metadata must contain: {"os": "Linux"}.')
+    ] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Full-text search.")] = None,
+    sort: SortKey = "-created",
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> TicketPage:
+    """Tickets you may see, filtered and sorted, a page at a time."""
+    metadata_filter = None
+    if metadata is not None:
+        try:
+            metadata_filter = _metadata.validate_python(json.loads(metadata))
+        except (ValueError, ValidationError):
+            raise InvalidInput(
+                "metadata must be a JSON object.", code="bad_metadata", field="metadata"
+            ) from None
+    filters = TicketFilters(
+        status=status or [],
+        type=type or [],
+        priority=priority or [],
+        assignee=assignee,
+        submitter=submitter,
+        tag=tag or [],
+        metadata=metadata_filter,
+        created_after=created_after,
+        created_before=created_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
+        q=q.strip() if q and q.strip() else None,
+    )
+    return await service.list_tickets(conn, actor, filters, sort=sort, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/tickets/{id}",
+    operation_id="getTicket",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def get_ticket(
+    id: TicketRef, actor: CurrentUser, conn: Transaction, response: Response
+) -> TicketDetail:
+    """One ticket with its conversation and files."""
+    return _with_etag(response, await service.get_ticket(conn, actor, id))
+
+
+@router.put(
+    "/tickets/{id}",
+    operation_id="updateTicket",
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, InvalidInput
+    ),
+)
+async def update_ticket(
+    id: TicketRef,
+    body: TicketUpdate,
+    actor: CurrentUser,
+    conn: Transaction,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    """Change a ticket's fields or status."""
+    ticket = await service.update_ticket(conn, actor, id, body, if_match=if_match)
+    return _with_etag(response, ticket)
+
+
+@router.delete(
+    "/tickets/{id}/close",
+    operation_id="closeTicket",
+    responses=problem_responses(Unauthorized, NotFound, Conflict, PreconditionFailed),
+)
+async def close_ticket(
+    id: TicketRef,
+    actor: CurrentUser,
+    conn: Transaction,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    """Close a ticket (staff), or accept its resolution (the submitter)."""
+    return _with_etag(response, await service.close_ticket(conn, actor, id, if_match=if_match))
+
+
+@router.put(
+    "/tickets/{id}/assign",
+    operation_id="assignTicket",
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotFound, PreconditionFailed, InvalidInput
+    ),
+)
+async def assign_ticket(
+    id: TicketRef,
+    body: Assignment,
+    actor: CurrentUser,
+    conn: Transaction,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    """Assign a ticket to an agent, or unassign it with null (staff)."""
+    ticket = await service.assign_ticket(conn, actor, id, body.assignee_id, if_match=if_match)
+    return _with_etag(response, ticket)
+
+
+@router.post(
+    "/tickets/bulk",
+    operation_id="bulkUpdateTickets",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidInput),
+)
+async def bulk_update(body: BulkRequest, actor: CurrentAgent, conn: Transaction) -> BulkResult:
+    """Assign, change status or priority, label or close many tickets at once, all or nothing."""
+    return await service.bulk_update(conn, actor, body)

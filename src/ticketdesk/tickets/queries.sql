@@ -1,0 +1,42 @@
+-- name: ticket_by_id
+select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
+       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
+from tickets where id = %(ticket_id)s;
+
+-- name: ticket_by_number
+select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
+       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
+from tickets where number = %(number)s;
+
+-- name: lock_ticket
+select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
+       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
+from tickets where id = %(ticket_id)s for update;
+
+-- name: insert_ticket
+insert into tickets (id, user_id, type, priority, title, description, tags, metadata)
+values (%(id)s, %(user_id)s, %(type)s, %(priority)s, %(title)s, %(description)s, %(tags)s, %(metadata)s)
+returning id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
+          github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at;
+
+-- name: claim_idempotency_key
+insert into idempotency_keys (user_id, key, request_hash, ticket_id)
+values (%(user_id)s, %(key)s, %(request_hash)s, %(ticket_id)s);
+
+-- name: idempotency_key
+select request_hash, ticket_id from idempotency_keys
+where user_id = %(user_id)s and key = %(key)s;
+
+-- name: expire_idempotency_key
+delete from idempotency_keys
+where user_id = %(user_id)s and key = %(key)s and created_at < now() - interval '24 hours';
+
+-- name: people
+select id, name, role, email from users where id = any(%(ids)s::uuid[]);
+
+-- name: assignable_agent
+select id from users
+where id = %(user_id)s and role in ('agent', 'admin') and is_active and not is_system;
+
+-- name: touch_ticket
+update tickets set updated_at = now() where id = %(ticket_id)s;

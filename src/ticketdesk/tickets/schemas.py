@@ -1,0 +1,159 @@
+"""Ticket shapes on the wire. Field names follow the seed (``user_id``,
+``assigned_to_user_id``, ``github_issue_number``)."""
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints
+
+from ticketdesk.attachments.schemas import Attachment
+from ticketdesk.comments.schemas import Comment
+from ticketdesk.labels.schemas import LabelName
+from ticketdesk.users.schemas import UserRef
+from ticketdesk.validation import no_nul
+
+TicketType = Literal["bug", "feature", "support"]
+Priority = Literal["low", "medium", "high", "critical"]
+Status = Literal["open", "in_progress", "waiting", "resolved", "closed"]
+SortKey = Literal["created", "-created", "updated", "-updated", "priority", "-priority"]
+
+MAX_METADATA_BYTES = 16 * 1024
+
+
+def _small_metadata(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    encoded = json.dumps(value)
+    if len(encoded.encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    if "\\u0000" in encoded:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=10, max_length=200),
+    AfterValidator(no_nul),
+]
+Description = Annotated[
+    str,
+    StringConstraints(min_length=20, max_length=65536),
+    AfterValidator(no_nul),
+]
+Metadata = Annotated[dict[str, JsonValue], AfterValidator(_small_metadata)]
+Tags = Annotated[list[LabelName], Field(max_length=20)]
+
+
+class TicketCreate(BaseModel):
+    """A new ticket. Only staff may set ``tags``."""
+
+    type: TicketType
+    priority: Priority = "medium"
+    title: Title
+    description: Description = Field(description="Markdown, at least 20 characters.")
+    metadata: Metadata = Field(
+        default_factory=dict,
+        description="The reporting client's environment (app version, browser, OS) "
+        "and custom fields.",
+    )
+    tags: Tags = Field(default_factory=list)
+
+
+class TicketUpdate(BaseModel):
+    """A change to some of a ticket's fields; absent fields stay as they are."""
+
+    title: Title | None = None
+    description: Description | None = None
+    type: TicketType | None = None
+    priority: Priority | None = None
+    status: Status | None = None
+    tags: Tags | None = None
+    metadata: Metadata | None = None
+
+
+class Assignment(BaseModel):
+    """Assign to an agent, or ``null`` to unassign."""
+
+    assignee_id: UUID | None
+
+
+class Ticket(BaseModel):
+    """A ticket's own fields."""
+
+    id: UUID
+    number: int
+    user_id: UUID
+    type: TicketType
+    priority: Priority
+    status: Status
+    title: str
+    description: str
+    assigned_to_user_id: UUID | None
+    github_issue_number: int | None
+    tags: list[str]
+    metadata: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketSummary(Ticket):
+    """A ticket in a list, with the people named."""
+
+    submitter: UserRef
+    assigned_to: UserRef | None
+
+
+class TicketDetail(TicketSummary):
+    """A ticket with its conversation and files (internal notes only for staff)."""
+
+    comments: list[Comment]
+    attachments: list[Attachment]
+
+
+class TicketPage(BaseModel):
+    """One page of tickets; pass ``next_cursor`` back as ``cursor`` for the next."""
+
+    items: list[TicketSummary]
+    next_cursor: str | None
+
+
+class TicketFilters(BaseModel):
+    """What a ticket list may be narrowed by."""
+
+    status: list[Status] = Field(default_factory=list)
+    type: list[TicketType] = Field(default_factory=list)
+    priority: list[Priority] = Field(default_factory=list)
+    assignee: str | None = None
+    submitter: UUID | None = None
+    tag: list[str] = Field(default_factory=list)
+    metadata: dict[str, JsonValue] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    q: str | None = None
+
+
+BulkAction = Literal["assign", "status", "priority", "add_label", "close"]
+
+
+class BulkRequest(BaseModel):
+    """One action applied to many tickets, all or nothing."""
+
+    ticket_ids: Annotated[list[UUID], Field(min_length=1, max_length=100)]
+    action: BulkAction
+    value: str | None = Field(
+        default=None,
+        description="assign: an agent's id or null; status/priority: the new value; "
+        "add_label: a label name; close: unused.",
+    )
+
+
+class BulkResult(BaseModel):
+    """The tickets as they are after a bulk action."""
+
+    items: list[Ticket]

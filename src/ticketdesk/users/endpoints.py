@@ -1,0 +1,57 @@
+"""Accounts, for staff to look up and admins to manage."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent
+from ticketdesk.db import Transaction
+from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from ticketdesk.users import service
+from ticketdesk.users.schemas import Role, User, UserCreate, UserPage, UserUpdate
+
+router = APIRouter(tags=["users"])
+
+
+@router.get(
+    "/users", operation_id="listUsers", responses=problem_responses(Unauthorized, Forbidden)
+)
+async def list_users(
+    actor: CurrentAgent,
+    conn: Transaction,
+    role: Role | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> UserPage:
+    """Accounts, ordered by e-mail address (agents and admins)."""
+    return await service.list_users(conn, role=role, after_email=cursor, limit=limit)
+
+
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createUser",
+    responses=problem_responses(Unauthorized, Forbidden, Conflict),
+)
+async def create_user(body: UserCreate, actor: CurrentAdmin, conn: Transaction) -> User:
+    """Create an account with any role (admins)."""
+    return await service.create_user(
+        conn, email=body.email, name=body.name, role=body.role, password=body.password
+    )
+
+
+@router.patch(
+    "/users/{user_id}",
+    operation_id="updateUser",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def update_user(
+    user_id: UUID, body: UserUpdate, actor: CurrentAdmin, conn: Transaction
+) -> User:
+    """Change a user's name, role or access (admins)."""
+    if user_id == actor.id and (body.role not in (None, "admin") or body.is_active is False):
+        raise Conflict("You cannot demote or deactivate yourself.", code="self_demotion")
+    return await service.update_user(
+        conn, user_id, name=body.name, role=body.role, is_active=body.is_active
+    )

@@ -1,0 +1,34 @@
+-- name: insert_user
+insert into users (email, name, role, password_hash, is_system)
+values (%(email)s, %(name)s, %(role)s, %(password_hash)s, %(is_system)s)
+returning id, email, name, role, is_active, created_at;
+
+-- name: get_user
+select id, email, name, role, is_active, created_at from users where id = %(user_id)s;
+
+-- name: list_users
+select id, email, name, role, is_active, created_at
+from users
+where not is_system
+  and (%(role)s::text is null or role = %(role)s)
+  and (%(after_email)s::text is null or lower(email) > %(after_email)s)
+order by lower(email)
+limit %(limit)s;
+
+-- name: update_user
+update users set
+    role = coalesce(%(role)s, role),
+    name = coalesce(%(name)s, name),
+    is_active = coalesce(%(is_active)s, is_active),
+    updated_at = now()
+where id = %(user_id)s and not is_system
+returning id, email, name, role, is_active, created_at;
+
+-- name: end_sessions
+delete from sessions where user_id = %(user_id)s;
+
+-- name: ensure_system_user
+insert into users (email, name, role, is_system)
+values (%(email)s, %(name)s, 'agent', true)
+on conflict ((lower(email))) do update set updated_at = users.updated_at
+returning id;

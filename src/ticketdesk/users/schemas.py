@@ -1,0 +1,60 @@
+"""User shapes on the wire."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Role = Literal["user", "agent", "admin"]
+STAFF_ROLES: frozenset[str] = frozenset({"agent", "admin"})
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Password = Annotated[str, Field(min_length=10, max_length=200)]
+
+
+class User(BaseModel):
+    """A person with an account."""
+
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+
+
+class UserRef(BaseModel):
+    """A person as shown next to a ticket, comment or event."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    role: Role
+    # Only staff see e-mail addresses of other people.
+    email: str | None = None
+
+
+class UserCreate(BaseModel):
+    """An admin creating an account."""
+
+    email: EmailStr
+    name: Name
+    password: Password
+    role: Role = "user"
+
+
+class UserUpdate(BaseModel):
+    """An admin changing someone's role, name or access."""
+
+    name: Name | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserPage(BaseModel):
+    """One page of users."""
+
+    items: list[User]
+    next_cursor: str | None

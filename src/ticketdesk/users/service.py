@@ -1,0 +1,110 @@
+"""Accounts: creating, listing and changing users."""
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from argon2 import PasswordHasher
+from psycopg.rows import class_row
+
+from ticketdesk.db import Connection, constraint_name
+from ticketdesk.errors import Conflict, NotFound
+from ticketdesk.sql import load_queries
+from ticketdesk.users.schemas import Role, User, UserPage
+
+Q = load_queries(__package__)
+
+password_hasher = PasswordHasher()  # argon2id with the library's current defaults
+
+GITHUB_SYSTEM_EMAIL = "github@system.ticketdesk.invalid"
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password."""
+    return password_hasher.hash(password)
+
+
+async def create_user(
+    conn: Connection,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None,
+    is_system: bool = False,
+) -> User:
+    """Create an account; ``Conflict`` when the e-mail address is taken."""
+    params: dict[str, Any] = {
+        "email": email,
+        "name": name,
+        "role": role,
+        "password_hash": hash_password(password) if password is not None else None,
+        "is_system": is_system,
+    }
+    try:
+        async with conn.transaction():
+            cur = conn.cursor(row_factory=class_row(User))
+            await cur.execute(Q.insert_user, params)
+            user = await cur.fetchone()
+    except psycopg.errors.UniqueViolation as exc:
+        if constraint_name(exc) == "users_email_key":
+            raise Conflict(
+                "An account with this e-mail address exists.", code="email_taken", field="email"
+            ) from exc
+        raise
+    assert user is not None
+    return user
+
+
+async def get_user(conn: Connection, user_id: UUID) -> User:
+    """One user by id; ``NotFound`` otherwise."""
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q.get_user, {"user_id": user_id})
+    user = await cur.fetchone()
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+async def list_users(
+    conn: Connection, *, role: Role | None, after_email: str | None, limit: int
+) -> UserPage:
+    """Users ordered by e-mail address, a page at a time."""
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(
+        Q.list_users,
+        {"role": role, "after_email": after_email, "limit": limit + 1},
+    )
+    rows = await cur.fetchall()
+    next_cursor = rows[limit - 1].email.lower() if len(rows) > limit else None
+    return UserPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+async def update_user(
+    conn: Connection,
+    user_id: UUID,
+    *,
+    name: str | None,
+    role: Role | None,
+    is_active: bool | None,
+) -> User:
+    """Change a user's name, role or access; deactivation ends their sessions."""
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(
+        Q.update_user,
+        {"user_id": user_id, "name": name, "role": role, "is_active": is_active},
+    )
+    user = await cur.fetchone()
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    if is_active is False:
+        await conn.execute(Q.end_sessions, {"user_id": user_id})
+    return user
+
+
+async def github_system_user(conn: Connection) -> UUID:
+    """The author of comments that arrive from GitHub, created on first use."""
+    cur = await conn.execute(Q.ensure_system_user, {"email": GITHUB_SYSTEM_EMAIL, "name": "GitHub"})
+    row = await cur.fetchone()
+    assert row is not None
+    return UUID(str(row["id"]))

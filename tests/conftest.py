@@ -1,0 +1,133 @@
+"""Shared fixtures: a real PostgreSQL, one fresh database per test, the app, clients.
+
+The server is ``TEST_DATABASE_URL`` (default: the local one on 127.0.0.1:5432). When
+that is unreachable, an embedded PostgreSQL (pgserver) is started instead, so the suite
+runs on a machine with nothing installed. Migrations run once into a template
+database; each test gets its own copy, so tests never see each other's rows.
+"""
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from psycopg import sql
+
+from tests.factories import Accounts, make_accounts
+from ticketdesk import db
+from ticketdesk.app import create_app
+from ticketdesk.config import Settings, load_settings
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _reachable(dsn: str) -> bool:
+    try:
+        with psycopg.connect(dsn, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> Iterator[str]:
+    """A PostgreSQL server the tests may create databases on."""
+    dsn = os.environ.get("TEST_DATABASE_URL", DEFAULT_SERVER)
+    if _reachable(dsn):
+        yield dsn
+        return
+    if "TEST_DATABASE_URL" in os.environ:
+        pytest.fail(f"TEST_DATABASE_URL is set but unreachable: {dsn}")
+    import pgserver
+
+    data_dir = Path(tempfile.mkdtemp(prefix="ticketdesk-test-pg-", dir="/tmp"))
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def _dsn_for(server_dsn: str, dbname: str) -> str:
+    return psycopg.conninfo.make_conninfo(server_dsn, dbname=dbname)
+
+
+@pytest.fixture(scope="session")
+async def template_db(server_dsn: str) -> AsyncIterator[str]:
+    """A database with every migration applied, copied for each test."""
+    name = f"ticketdesk_tpl_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    await db.migrate(_dsn_for(server_dsn, name))
+    yield name
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_url(server_dsn: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database of this test's own."""
+    name = f"ticketdesk_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("create database {} template {} strategy file_copy").format(
+                sql.Identifier(name), sql.Identifier(template_db)
+            )
+        )
+    yield _dsn_for(server_dsn, name)
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Per-test settings; override this fixture in a module to change them."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    """Settings for a test: its own database and data directory."""
+    return load_settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        **settings_overrides,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The application with its lifespan running."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[db.Connection]:
+    """A direct connection to the test's database, for factories and checks."""
+    async with await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=psycopg.rows.dict_row
+    ) as connection:
+        yield connection
+
+
+@pytest.fixture
+async def anon(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """A client with no credentials."""
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def accounts(app: FastAPI, conn: db.Connection) -> AsyncIterator[Accounts]:
+    """An admin, an agent, two submitters and clients signed in as each (by token)."""
+    async with make_accounts(app, conn) as made:
+        yield made
