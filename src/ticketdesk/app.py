@@ -5,6 +5,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -14,9 +15,10 @@ from ticketdesk import db
 from ticketdesk.auth.endpoints import router as auth_router
 from ticketdesk.comments.endpoints import router as comments_router
 from ticketdesk.config import Settings
-from ticketdesk.errors import Problem, install_error_handlers
+from ticketdesk.errors import PROBLEM_JSON, install_error_handlers
 from ticketdesk.events.endpoints import router as events_router
 from ticketdesk.labels.endpoints import router as labels_router
+from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
 
@@ -64,6 +66,7 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_pool = pool is None
         assert settings.database_url is not None, "the CLI resolves the database first"
+        app.state.secret = settings.secret()
         app.state.pool = pool or await db.open_pool(settings.database_url)
         try:
             yield
@@ -81,7 +84,6 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.secret = settings.secret()
     install_error_handlers(app)
     app.include_router(_api_router())
 
@@ -113,26 +115,33 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/", include_in_schema=False)
-    async def landing() -> HTMLResponse:
-        """Where to find the API documentation."""
-        return HTMLResponse(_LANDING)
+    if not mount_spa(app):
 
-    _register_problem_schema(app)
+        @app.get("/", include_in_schema=False)
+        async def landing() -> HTMLResponse:
+            """Where to find the API documentation, when the web app is not built."""
+            return HTMLResponse(_LANDING)
+
+    _document_problems(app)
     return app
 
 
-def _register_problem_schema(app: FastAPI) -> None:
-    """Make ``Problem`` a named component so error responses can reference it."""
+def _document_problems(app: FastAPI) -> None:
+    """Describe every error response as problem+json, FastAPI's own 422 included."""
     original = app.openapi
+    problem = {"$ref": "#/components/schemas/Problem"}
 
-    def openapi() -> dict[str, object]:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = original()
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.setdefault(
-                "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            )
+            for operation in (op for path in schema["paths"].values() for op in path.values()):
+                for status, response in operation.get("responses", {}).items():
+                    if status.startswith(("4", "5")):
+                        title = "Invalid input" if status == "422" else response["description"]
+                        response["description"] = title
+                        response["content"] = {PROBLEM_JSON: {"schema": problem}}
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema["components"]["schemas"].pop(name, None)
             app.openapi_schema = schema
         return app.openapi_schema
 

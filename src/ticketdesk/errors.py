@@ -266,10 +266,6 @@ def install_error_handlers(app: FastAPI) -> None:
 def problem_responses(*errors: type[TicketdeskError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the errors an endpoint may end with."""
     return {
-        err.status: {
-            "model": Problem,
-            "description": err.title,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
+        err.status: {"model": Problem, "description": err.title}
         for err in errors
     }

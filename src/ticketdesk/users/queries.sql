@@ -32,3 +32,9 @@ insert into users (email, name, role, is_system)
 values (%(email)s, %(name)s, 'agent', true)
 on conflict ((lower(email))) do update set updated_at = users.updated_at
 returning id;
+
+-- name: any_people
+select exists (select 1 from users where not is_system) as any;
+
+-- name: user_by_email
+select id, email, name, role, is_active, created_at from users where lower(email) = lower(%(email)s);

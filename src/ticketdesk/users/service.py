@@ -108,3 +108,20 @@ async def github_system_user(conn: Connection) -> UUID:
     row = await cur.fetchone()
     assert row is not None
     return UUID(str(row["id"]))
+
+
+async def any_people(conn: Connection) -> bool:
+    """Whether anyone (other than system authors) has an account yet."""
+    cur = await conn.execute(Q.any_people)
+    row = await cur.fetchone()
+    return bool(row and row["any"])
+
+
+async def get_user_by_email(conn: Connection, email: str) -> User:
+    """One user by e-mail address; ``NotFound`` otherwise."""
+    cur = conn.cursor(row_factory=class_row(User))
+    await cur.execute(Q.user_by_email, {"email": email})
+    user = await cur.fetchone()
+    if user is None:
+        raise NotFound(f"No user with e-mail address {email}.", code="user_not_found")
+    return user

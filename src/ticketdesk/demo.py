@@ -1,0 +1,144 @@
+"""Demo data: a small team, a few customers and about fifty tickets to look around in."""
+
+import random
+from dataclasses import dataclass
+
+from ticketdesk.auth.service import Actor
+from ticketdesk.comments import service as comments
+from ticketdesk.db import Connection
+from ticketdesk.labels import service as labels
+from ticketdesk.labels.schemas import LabelCreate
+from ticketdesk.tickets import service as tickets
+from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets.schemas import TicketCreate, TicketUpdate
+from ticketdesk.users import service as users
+from ticketdesk.users.schemas import Role
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """An account the demo creates, printed at start-up."""
+
+    email: str
+    password: str
+    role: Role
+    name: str
+
+
+LOGINS = (
+    DemoLogin("admin@example.com", "admin-password", "admin", "Ada Admin"),
+    DemoLogin("agent@example.com", "agent-password", "agent", "Grace Agent"),
+    DemoLogin("agent2@example.com", "agent-password", "agent", "Linus Agent"),
+    DemoLogin("user@example.com", "user-password", "user", "Alan User"),
+    DemoLogin("user2@example.com", "user-password", "user", "Barbara User"),
+    DemoLogin("user3@example.com", "user-password", "user", "Edsger User"),
+)
+
+LABELS = (
+    LabelCreate(name="ui", color="#3b82f6", description="Screens, layout, styling"),
+    LabelCreate(name="api", color="#8b5cf6", description="REST API and integrations"),
+    LabelCreate(name="billing", color="#f59e0b", description="Invoices and payments"),
+    LabelCreate(name="performance", color="#ef4444", description="Slow pages and timeouts"),
+    LabelCreate(name="docs", color="#10b981", description="Documentation"),
+    LabelCreate(name="mobile", color="#ec4899", description="Phones and tablets"),
+)
+
+SUBJECTS = (
+    ("bug", "Export to CSV produces an empty file", "performance"),
+    ("bug", "Login page loops back after entering the password", "ui"),
+    ("bug", "Invoice PDF shows the wrong currency symbol", "billing"),
+    ("bug", "Dashboard charts stay blank on Safari", "ui"),
+    ("bug", "API returns 500 when the page size is zero", "api"),
+    ("bug", "Search results skip the first match", "api"),
+    ("bug", "Notifications arrive twice for each comment", "api"),
+    ("bug", "Mobile menu cannot be closed on small screens", "mobile"),
+    ("feature", "Dark mode for the reporting screens", "ui"),
+    ("feature", "Webhook when an invoice is paid", "billing"),
+    ("feature", "Bulk edit of customer records", "ui"),
+    ("feature", "Single sign-on with SAML", "api"),
+    ("feature", "Keyboard shortcuts in the editor", "ui"),
+    ("feature", "Offline mode for the mobile app", "mobile"),
+    ("support", "How do I move my account to another e-mail address?", "docs"),
+    ("support", "Where can I download last year's invoices?", "billing"),
+    ("support", "The import guide mentions a setting I cannot find", "docs"),
+    ("support", "Reports take more than a minute to load", "performance"),
+)
+
+REPLIES = (
+    "Thanks for the report! I can reproduce this and have passed it to the team.",
+    "Could you tell us which browser and version you are using?",
+    "A fix is on its way and should be out with the next release.",
+    "This works as intended, but we agree the wording is confusing.",
+)
+NOTES = (
+    "Looks like the regression from last week's deploy; checking the logs.",
+    "Customer is on the enterprise plan, keep them posted daily.",
+    "Duplicate of an older ticket; linking the two.",
+)
+
+
+async def load_demo(conn: Connection, *, tickets_wanted: int = 50, seed: int = 7) -> bool:
+    """Fill an empty database with demo data; return False if it already had users."""
+    if await users.any_people(conn):
+        return False
+    rng = random.Random(seed)
+    people: dict[str, Actor] = {}
+    for login in LOGINS:
+        user = await users.create_user(
+            conn, email=login.email, name=login.name, role=login.role, password=login.password
+        )
+        people[login.email] = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
+    for new_label in LABELS:
+        await labels.create_label(conn, new_label)
+    submitters = [a for a in people.values() if a.role == "user"]
+    staff = [a for a in people.values() if a.role != "user"]
+    agents = [a for a in staff if a.role == "agent"]
+    for n in range(tickets_wanted):
+        kind, title, label = SUBJECTS[n % len(SUBJECTS)]
+        submitter = rng.choice(submitters)
+        detail, _ = await tickets.create_ticket(
+            conn,
+            submitter,
+            TicketCreate(
+                type=kind,
+                priority=rng.choice(["low", "medium", "medium", "high", "critical"]),
+                title=title if n < len(SUBJECTS) else f"{title} (again, case {n})",
+                description=(
+                    f"{title}.\n\n**Steps**\n\n1. Sign in\n2. Open the page\n3. Watch it happen\n\n"
+                    "Expected it to just work."
+                ),
+                metadata={
+                    "app_version": f"2.{rng.randint(0, 9)}.{rng.randint(0, 20)}",
+                    "browser": rng.choice(["Firefox 132", "Chrome 131", "Safari 18"]),
+                    "os": rng.choice(["Linux", "macOS", "Windows"]),
+                },
+            ),
+            idempotency_key=None,
+        )
+        agent = rng.choice(staff)
+        ref = str(detail.id)
+        stage = rng.random()
+        if stage < 0.25:
+            continue  # left in the unassigned queue
+        await tickets.update_ticket(conn, agent, ref, TicketUpdate(tags=[label]), if_match=None)
+        await tickets.assign_ticket(conn, agent, ref, rng.choice(agents).id, if_match=None)
+        ticket = await get_visible_ticket(conn, agent, ref)
+        await comments.add_comment(conn, agent, ticket, rng.choice(REPLIES), is_internal=False)
+        if rng.random() < 0.5:
+            await comments.add_comment(conn, agent, ticket, rng.choice(NOTES), is_internal=True)
+        for status in _path(stage):
+            await tickets.update_ticket(
+                conn, agent, ref, TicketUpdate(status=status), if_match=None
+            )
+        if stage > 0.9:
+            await tickets.close_ticket(conn, submitter, ref, if_match=None)
+    return True
+
+
+def _path(stage: float) -> list[str]:
+    """Statuses a demo ticket walks through, by how far along it is."""
+    if stage < 0.5:
+        return ["in_progress"]
+    if stage < 0.65:
+        return ["in_progress", "waiting"]
+    return ["in_progress", "resolved"]

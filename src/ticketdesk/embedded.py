@@ -1,0 +1,45 @@
+"""An embedded PostgreSQL in the data directory, for running without a database server.
+
+pgserver ships PostgreSQL binaries in a wheel. As root it runs the server as a
+``pgserver`` system user, so the data directory must be reachable by that user.
+"""
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+DATABASE = "ticketdesk"
+
+
+class EmbeddedServer(Protocol):
+    """What ticketdesk uses of a pgserver handle."""
+
+    def get_uri(self, database: str | None = None) -> str: ...
+
+    def cleanup(self) -> None: ...
+
+
+def start(data_dir: Path) -> tuple[EmbeddedServer, str]:
+    """Start (or attach to) the embedded server; return it and the ticketdesk DSN."""
+    data_dir = data_dir.resolve()
+    runtime = data_dir / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    # pgserver keeps its lock file in the user's runtime directory, which root lacks.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    from pgserver.postgres_server import get_server
+
+    pgdata = data_dir / "postgres"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    log.info("starting embedded PostgreSQL in %s", pgdata)
+    server: EmbeddedServer = get_server(pgdata, cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
+        if exists.fetchone() is None:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+    return server, server.get_uri(DATABASE)
