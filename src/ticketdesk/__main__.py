@@ -1,0 +1,5 @@
+"""``python -m ticketdesk``: the same as the ``ticketdesk`` command."""
+
+from ticketdesk.cli import main
+
+main()
