@@ -43,7 +43,8 @@ select
     (array['bug', 'feature', 'support'])[1 + g %% 3],
     (array['low', 'medium', 'medium', 'high', 'critical'])[1 + g %% 5],
     (array['open', 'in_progress', 'waiting', 'resolved', 'closed', 'closed', 'closed'])[1 + g %% 7],
-    'Ticket number ' || g || ' about ' || (array['exports', 'invoices', 'login', 'search'])[1 + g %% 4],
+    'Ticket number ' || g || ' about '
+        || (array['exports', 'invoices', 'login', 'search'])[1 + g %% 4],
     'Steps to reproduce the problem with ' || md5(g::text) || ' in the reports page.',
     case when g %% 4 = 0 then null else people.ids[1 + (g %% 20)] end,
     case when g %% 10 = 0 then array['billing'] else array[]::text[] end,
@@ -80,7 +81,12 @@ CASES: list[tuple[str, str, dict[str, Any], SortKey]] = [
     ("agent: all tickets, newest", "agent", {}, "-created"),
     ("agent: open, by priority", "agent", {"status": ["open"]}, "-priority"),
     ("agent: Unassigned open", "agent", {"status": ["open"], "assignee": "none"}, "-created"),
-    ("agent: Mine, open+in progress", "agent", {"status": ["open", "in_progress"], "assignee": "me"}, "-updated"),
+    (
+        "agent: Mine, open+in progress",
+        "agent",
+        {"status": ["open", "in_progress"], "assignee": "me"},
+        "-updated",
+    ),
     ("agent: label billing", "agent", {"tag": ["billing"]}, "-created"),
     ("agent: metadata os=macOS", "agent", {"metadata": {"os": "macOS"}}, "-created"),
     ("agent: full text 'invoices'", "agent", {"q": "invoices"}, "-created"),
@@ -97,13 +103,17 @@ async def run_case(
     async with pool.connection() as conn:
         for _ in range(20):
             started = time.perf_counter()
-            page = await service.list_tickets(conn, actor, filters, sort=sort, cursor=None, limit=25)
+            page = await service.list_tickets(
+                conn, actor, filters, sort=sort, cursor=None, limit=25
+            )
             first.append((time.perf_counter() - started) * 1000)
         cursor = page.next_cursor
         followed = 0
         started = time.perf_counter()
         while cursor is not None and followed < pages:
-            page = await service.list_tickets(conn, actor, filters, sort=sort, cursor=cursor, limit=25)
+            page = await service.list_tickets(
+                conn, actor, filters, sort=sort, cursor=cursor, limit=25
+            )
             cursor = page.next_cursor
             followed += 1
         deep = (time.perf_counter() - started) * 1000 / followed if followed == pages else None

@@ -128,7 +128,8 @@ class TestDemo:
         assert counts is not None
         admins, agents, submitters, tickets, comments, labelled = counts
         assert (admins, agents, submitters, tickets) == (1, 2, 3, 50)
-        assert comments > 20 and labelled > 20
+        assert comments > 20
+        assert labelled > 20
         main(["demo"])
         assert "already has users" in capsys.readouterr().out
 
@@ -192,7 +193,8 @@ class TestServe:
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=60)
         assert process.returncode == 0
-        assert "admin@example.com" in output and "admin-password" in output
+        assert "admin@example.com" in output
+        assert "admin-password" in output
         # Ctrl-C stopped the embedded PostgreSQL too.
         leftover = [
             p
