@@ -125,7 +125,9 @@ async def bench(dsn: str, pages: int) -> None:
     pool = await db.open_pool(dsn, min_size=1, max_size=2)
     async with await psycopg.AsyncConnection.connect(dsn, row_factory=dict_row) as conn:
         cur = await conn.execute(
-            "select id, email, name, role from users where role = 'agent' order by email limit 1"
+            "select id, email, name, role from users where id = ("
+            " select assigned_to_user_id from tickets where assigned_to_user_id is not null"
+            " limit 1)"
         )
         agent = Actor(**(await cur.fetchone() or {}))
         cur = await conn.execute(
