@@ -1,0 +1,1 @@
+export { default as Toaster } from './toaster.svelte';

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { describeEvent, isCommentEvent } from './events';
+
+describe('timeline wording', () => {
+	it('describes the server’s event kinds', () => {
+		expect(describeEvent({ kind: 'status_changed', data: { from: 'open', to: 'in_progress' } })).toBe('changed the status from Open to In progress');
+		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'open' } })).toBe('reopened this ticket');
+		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'closed' } })).toBe('closed this ticket');
+		expect(describeEvent({ kind: 'priority_changed', data: { from: 'low', to: 'critical' } })).toBe('changed the priority from Low to Critical');
+		expect(describeEvent({ kind: 'tags_changed', data: { added: ['billing'], removed: [] } })).toBe('added billing label');
+		expect(describeEvent({ kind: 'assigned', data: { from: null, to: 'u1' } }, (id) => (id === 'u1' ? 'Ada' : null))).toBe('assigned this to Ada');
+		expect(describeEvent({ kind: 'assigned', data: { from: 'u1', to: null } })).toBe('unassigned this ticket');
+		expect(describeEvent({ kind: 'attachment_added', data: { filename: 'log.txt' } })).toBe('attached log.txt');
+		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
+	});
+
+	it('leaves comment events to the conversation', () => {
+		expect(isCommentEvent({ kind: 'commented' })).toBe(true);
+		expect(isCommentEvent({ kind: 'status_changed' })).toBe(false);
+	});
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { activeFilterCount, emptyFilters, filtersFromSearchParams, filtersToApiQuery, filtersToSearchParams, triageView } from './filters';
+
+describe('filters ⇄ query string', () => {
+	it('round-trips every filter', () => {
+		const f = emptyFilters({ status: ['open', 'waiting'], type: ['bug'], priority: ['high', 'critical'], tag: ['billing'], assignee: 'me', q: 'export csv', sort: 'priority' });
+		const qs = filtersToSearchParams(f).toString();
+		expect(qs).toBe('status=open&status=waiting&type=bug&priority=high&priority=critical&tag=billing&assignee=me&q=export+csv&sort=priority');
+		expect(filtersFromSearchParams(new URLSearchParams(qs))).toEqual(f);
+	});
+
+	it('leaves defaults out of the URL', () => {
+		const view = triageView('unassigned')!;
+		const f = filtersFromSearchParams(new URLSearchParams(''), view.defaults);
+		expect(f.status).toEqual(['open', 'in_progress', 'waiting']);
+		expect(f.assignee).toBe('none');
+		expect(filtersToSearchParams(f, view.defaults).toString()).toBe('');
+		expect(activeFilterCount(f, view.defaults)).toBe(0);
+	});
+
+	it('keeps an explicit "any status" distinct from the view default', () => {
+		const view = triageView('open')!;
+		const qs = filtersToSearchParams(emptyFilters({ status: [] }), view.defaults);
+		expect(qs.getAll('status')).toEqual(['']);
+		expect(filtersFromSearchParams(qs, view.defaults).status).toEqual([]);
+	});
+
+	it('ignores unknown and duplicate values from hand-edited URLs', () => {
+		const f = filtersFromSearchParams(new URLSearchParams('status=open&status=bogus&status=open&type=nope&sort=drop-table'));
+		expect(f.status).toEqual(['open']);
+		expect(f.type).toEqual([]);
+		expect(f.sort).toBe('-created');
+	});
+
+	it('builds the API query without empty values', () => {
+		expect(filtersToApiQuery(emptyFilters())).toEqual({ sort: '-created' });
+		expect(filtersToApiQuery(emptyFilters({ status: ['resolved'], q: '  x ', assignee: 'none' }), { limit: 50, cursor: 'c1' })).toEqual({
+			sort: '-created',
+			status: ['resolved'],
+			q: 'x',
+			assignee: 'none',
+			limit: 50,
+			cursor: 'c1'
+		});
+	});
+
+	it('counts active filters', () => {
+		expect(activeFilterCount(emptyFilters({ q: 'x', type: ['bug'] }))).toBe(2);
+	});
+});

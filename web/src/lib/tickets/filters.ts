@@ -1,0 +1,108 @@
+/** Ticket list filters ⇄ the page's query string ⇄ the API's query parameters. */
+import type { TicketListQuery, TicketPriority, TicketSort, TicketStatus, TicketType } from '$lib/api/types';
+import { OPEN_STATUSES, PRIORITIES, STATUSES, TYPES } from './meta';
+
+export interface TicketFilters {
+	status: TicketStatus[];
+	type: TicketType[];
+	priority: TicketPriority[];
+	tag: string[];
+	/** `me`, `none`, a user id, or '' for anyone. */
+	assignee: string;
+	q: string;
+	sort: TicketSort;
+}
+
+export const SORTS: { value: TicketSort; label: string }[] = [
+	{ value: '-created', label: 'Newest first' },
+	{ value: 'created', label: 'Oldest first' },
+	{ value: '-updated', label: 'Recently updated' },
+	{ value: 'updated', label: 'Least recently updated' },
+	{ value: '-priority', label: 'Highest priority' },
+	{ value: 'priority', label: 'Lowest priority' }
+];
+const SORT_VALUES = new Set<string>(SORTS.map((s) => s.value));
+export const DEFAULT_SORT: TicketSort = '-created';
+
+export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
+	return { status: [], type: [], priority: [], tag: [], assignee: '', q: '', sort: DEFAULT_SORT, ...overrides };
+}
+
+function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
+	const set = new Set<string>(allowed);
+	return [...new Set(values.filter((v) => set.has(v)))] as T[];
+}
+
+/** Read filters from a URL's search params, ignoring unknown values (hand-edited URLs stay harmless). */
+export function filtersFromSearchParams(params: URLSearchParams, defaults: Partial<TicketFilters> = {}): TicketFilters {
+	const base = emptyFilters(defaults);
+	const sort = params.get('sort');
+	return {
+		status: params.has('status') ? pick(params.getAll('status'), STATUSES) : base.status,
+		type: pick(params.getAll('type'), TYPES),
+		priority: pick(params.getAll('priority'), PRIORITIES),
+		tag: [...new Set(params.getAll('tag').filter(Boolean))],
+		assignee: params.has('assignee') ? (params.get('assignee') ?? '') : base.assignee,
+		q: params.get('q') ?? '',
+		sort: sort && SORT_VALUES.has(sort) ? (sort as TicketSort) : base.sort
+	};
+}
+
+/** Write filters to search params, leaving out what equals the view's defaults so URLs stay short. */
+export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<TicketFilters> = {}): URLSearchParams {
+	const base = emptyFilters(defaults);
+	const params = new URLSearchParams();
+	const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+	if (!sameList(filters.status, base.status)) {
+		if (filters.status.length) filters.status.forEach((s) => params.append('status', s));
+		else params.append('status', ''); // explicit "any status" differs from the view's default
+	}
+	filters.type.forEach((t) => params.append('type', t));
+	filters.priority.forEach((p) => params.append('priority', p));
+	filters.tag.forEach((t) => params.append('tag', t));
+	if (filters.assignee !== base.assignee) params.set('assignee', filters.assignee);
+	if (filters.q.trim()) params.set('q', filters.q.trim());
+	if (filters.sort !== base.sort) params.set('sort', filters.sort);
+	return params;
+}
+
+/** The API query for these filters. */
+export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: number; cursor?: string | null } = {}): TicketListQuery {
+	const query: TicketListQuery = { sort: filters.sort };
+	if (filters.status.length) query.status = filters.status;
+	if (filters.type.length) query.type = filters.type;
+	if (filters.priority.length) query.priority = filters.priority;
+	if (filters.tag.length) query.tag = filters.tag;
+	if (filters.assignee) query.assignee = filters.assignee;
+	if (filters.q.trim()) query.q = filters.q.trim();
+	if (extra.limit) query.limit = extra.limit;
+	if (extra.cursor) query.cursor = extra.cursor;
+	return query;
+}
+
+export type TriageView = 'unassigned' | 'mine' | 'open' | 'resolved' | 'closed';
+
+export const TRIAGE_VIEWS: { id: TriageView; label: string; defaults: Partial<TicketFilters> }[] = [
+	{ id: 'unassigned', label: 'Unassigned', defaults: { status: OPEN_STATUSES, assignee: 'none' } },
+	{ id: 'mine', label: 'Mine', defaults: { status: OPEN_STATUSES, assignee: 'me' } },
+	{ id: 'open', label: 'All open', defaults: { status: OPEN_STATUSES } },
+	{ id: 'resolved', label: 'Resolved', defaults: { status: ['resolved'], sort: '-updated' } },
+	{ id: 'closed', label: 'Closed', defaults: { status: ['closed'], sort: '-updated' } }
+];
+
+export function triageView(id: string): (typeof TRIAGE_VIEWS)[number] | undefined {
+	return TRIAGE_VIEWS.find((v) => v.id === id);
+}
+
+/** How many filters differ from the view's defaults (for a "Clear filters (n)" button). */
+export function activeFilterCount(filters: TicketFilters, defaults: Partial<TicketFilters> = {}): number {
+	const base = emptyFilters(defaults);
+	let n = 0;
+	if (filters.status.join() !== base.status.join()) n++;
+	if (filters.type.length) n++;
+	if (filters.priority.length) n++;
+	if (filters.tag.length) n++;
+	if (filters.assignee !== base.assignee) n++;
+	if (filters.q.trim()) n++;
+	return n;
+}

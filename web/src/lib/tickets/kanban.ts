@@ -1,0 +1,73 @@
+/** Kanban board state: columns by status, and moving a card by drag or by keyboard. */
+import type { Role, TicketStatus } from '$lib/api/types';
+import { canTransition, STATUSES } from './meta';
+
+export interface BoardCard {
+	id: string;
+	status: TicketStatus;
+}
+
+export type Columns<T extends BoardCard> = Record<TicketStatus, T[]>;
+
+export function groupByStatus<T extends BoardCard>(cards: T[]): Columns<T> {
+	const columns = Object.fromEntries(STATUSES.map((s) => [s, [] as T[]])) as Columns<T>;
+	for (const card of cards) columns[card.status].push(card);
+	return columns;
+}
+
+/** The column to the left (-1) or right (+1) of `status`, or null at the board's edge. */
+export function adjacentStatus(status: TicketStatus, direction: -1 | 1): TicketStatus | null {
+	const index = STATUSES.indexOf(status) + direction;
+	return index >= 0 && index < STATUSES.length ? STATUSES[index] : null;
+}
+
+/**
+ * The nearest column in `direction` that this card may legally move to, skipping columns the
+ * status flow forbids (so ArrowRight on an open card jumps straight to the first allowed one).
+ */
+export function nextAllowedStatus(status: TicketStatus, direction: -1 | 1, role: Role): TicketStatus | null {
+	let candidate = adjacentStatus(status, direction);
+	while (candidate) {
+		if (canTransition(status, candidate, role)) return candidate;
+		candidate = adjacentStatus(candidate, direction);
+	}
+	return null;
+}
+
+export interface MoveResult<T extends BoardCard> {
+	columns: Columns<T>;
+	card: T;
+	from: TicketStatus;
+	to: TicketStatus;
+}
+
+/** Move a card to another column (top of it), returning new columns; null when not allowed. */
+export function moveCard<T extends BoardCard>(
+	columns: Columns<T>,
+	cardId: string,
+	to: TicketStatus,
+	role: Role
+): MoveResult<T> | null {
+	for (const from of STATUSES) {
+		const card = columns[from].find((c) => c.id === cardId);
+		if (!card) continue;
+		if (from === to || !canTransition(from, to, role)) return null;
+		const moved = { ...card, status: to };
+		const next = { ...columns, [from]: columns[from].filter((c) => c.id !== cardId), [to]: [moved, ...columns[to]] };
+		return { columns: next, card: moved, from, to };
+	}
+	return null;
+}
+
+/** Key → action for a focused card: Shift+Arrow moves it; plain arrows move focus. */
+export function keyboardMove(
+	event: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'altKey' | 'ctrlKey' | 'metaKey'>
+): { kind: 'move'; direction: -1 | 1 } | { kind: 'focus'; axis: 'column' | 'row'; direction: -1 | 1 } | null {
+	if (event.altKey || event.ctrlKey || event.metaKey) return null;
+	const dir = (k: string): -1 | 1 | null => (k === 'ArrowLeft' || k === 'ArrowUp' ? -1 : k === 'ArrowRight' || k === 'ArrowDown' ? 1 : null);
+	const direction = dir(event.key);
+	if (direction === null) return null;
+	const horizontal = event.key === 'ArrowLeft' || event.key === 'ArrowRight';
+	if (event.shiftKey) return horizontal ? { kind: 'move', direction } : null;
+	return { kind: 'focus', axis: horizontal ? 'column' : 'row', direction };
+}
