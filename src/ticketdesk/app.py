@@ -12,11 +12,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from ticketdesk import db
+from ticketdesk.attachments.endpoints import router as attachments_router
+from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth.endpoints import router as auth_router
+from ticketdesk.body_limit import BodyLimit, limits_by_route
 from ticketdesk.comments.endpoints import router as comments_router
 from ticketdesk.config import Settings
 from ticketdesk.errors import PROBLEM_JSON, install_error_handlers
 from ticketdesk.events.endpoints import router as events_router
+from ticketdesk.github.endpoints import router as github_router
+from ticketdesk.instance.endpoints import router as instance_router
+from ticketdesk.jobs import worker as jobs_worker
+from ticketdesk.jobs.endpoints import router as jobs_router
 from ticketdesk.labels.endpoints import router as labels_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
@@ -52,15 +59,22 @@ def _api_router() -> APIRouter:
         users_router,
         tickets_router,
         comments_router,
+        attachments_router,
         events_router,
         labels_router,
+        github_router,
+        jobs_router,
+        instance_router,
     ):
         api.include_router(router)
     return api
 
 
-def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -> FastAPI:
-    """Build the app; with ``pool`` given, use it instead of opening one."""
+def create_app(
+    settings: Settings, *, pool: AsyncConnectionPool | None = None, worker: bool = False
+) -> FastAPI:
+    """Build the app; with ``pool`` given, use it instead of opening one; with ``worker``,
+    also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,8 +82,10 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
         assert settings.database_url is not None, "the CLI resolves the database first"
         app.state.secret = settings.secret()
         app.state.pool = pool or await db.open_pool(settings.database_url)
+        app.state.storage = open_storage(settings)
         try:
-            yield
+            async with jobs_worker.alongside_app(settings, app.state.pool, run_jobs=worker):
+                yield
         finally:
             if own_pool:
                 await app.state.pool.close()
@@ -86,6 +102,17 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(_api_router())
+    app.add_middleware(
+        BodyLimit,
+        limit_for=limits_by_route(
+            {
+                # Uploads stream to storage and enforce the attachment limits themselves.
+                r"/api/v1/tickets/[^/]+/attachments": None,
+                # GitHub sends webhook payloads of up to 25 MB.
+                r"/api/v1/integrations/github/webhook": 25 * 1024 * 1024,
+            }
+        ),
+    )
 
     @app.middleware("http")
     async def request_id(
@@ -97,6 +124,9 @@ def create_app(settings: Settings, *, pool: AsyncConnectionPool | None = None) -
         response.headers[REQUEST_ID_HEADER] = request.state.request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path.startswith("/api/"):
+            # Personal data: never kept by browsers or shared caches.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,4 +1,4 @@
-"""The ``ticketdesk`` command: serve | migrate | createuser | token | demo | openapi."""
+"""The ``ticketdesk`` command: serve | worker | migrate | createuser | token | demo | openapi."""
 
 import argparse
 import asyncio
@@ -19,8 +19,9 @@ from ticketdesk import db, embedded
 from ticketdesk.app import create_app
 from ticketdesk.auth import service as auth
 from ticketdesk.config import ConfigError, Settings, load_settings
-from ticketdesk.demo import LOGINS, load_demo
+from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
+from ticketdesk.jobs.worker import run_worker
 from ticketdesk.users import service as users
 
 log = logging.getLogger("ticketdesk")
@@ -59,16 +60,20 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load demo data into a new embedded database, and serve until Ctrl-C."""
     host = args.host or settings.host
     port = args.port or settings.port
+    if settings.database_url is not None and settings.secret_key is None:
+        # Replicas sharing a database must share the key, so it cannot be generated.
+        raise ConfigError(
+            "invalid configuration:\n  secret_key (TICKETDESK_SECRET_KEY): "
+            "required when database_url (DATABASE_URL) is set"
+        )
     demo_wanted = settings.database_url is None and not args.no_demo
     with database(settings) as ready:
         assert ready.database_url is not None
         asyncio.run(db.migrate(ready.database_url))
-        loaded = False
-        if demo_wanted:
-            loaded = asyncio.run(_load_demo(ready))
-        _banner(ready, host, port, show_logins=loaded or demo_wanted)
+        show_logins = demo_wanted and asyncio.run(_ensure_demo(ready))
+        _banner(ready, host, port, show_logins=show_logins)
         config = uvicorn.Config(
-            create_app(ready),
+            create_app(ready, worker=not args.no_worker),
             host=host,
             port=port,
             log_level=ready.log_level,
@@ -83,6 +88,13 @@ async def _load_demo(settings: Settings) -> bool:
         return await load_demo(conn)
 
 
+async def _ensure_demo(settings: Settings) -> bool:
+    """Load demo data into a new database; whether the demo logins work."""
+    async with connect(settings) as conn:
+        await load_demo(conn)
+        return await demo_accounts_exist(conn)
+
+
 def _banner(settings: Settings, host: str, port: int, *, show_logins: bool) -> None:
     url = f"http://{host}:{port}/"
     lines = ["", f"  ticketdesk is running at {url}", f"  API documentation: {url}api/v1/docs"]
@@ -91,6 +103,14 @@ def _banner(settings: Settings, host: str, port: int, *, show_logins: bool) -> N
         lines += [f"    {login.role:<6} {login.email:<22} {login.password}" for login in LOGINS]
     lines.append("  Press Ctrl-C to stop.\n")
     print("\n".join(lines), flush=True)
+
+
+def worker(settings: Settings, args: argparse.Namespace) -> None:
+    """Run background jobs (GitHub sync, clean-up) until Ctrl-C."""
+    with database(settings) as ready:
+        assert ready.database_url is not None
+        asyncio.run(db.migrate(ready.database_url))
+        asyncio.run(run_worker(ready, concurrency=args.concurrency))
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -165,6 +185,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--host")
     sub.add_argument("--port", type=int)
     sub.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    sub.add_argument("--no-worker", action="store_true", help="run no jobs in this process")
+    sub = command("worker", worker)
+    sub.add_argument("--concurrency", type=int, help="jobs at once (default: jobs.concurrency)")
     command("migrate", migrate)
     sub = command("createuser", createuser)
     sub.add_argument("--email", required=True)
@@ -196,5 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         args.handler(settings, args)
     except TicketdeskError as exc:
         sys.exit(f"ticketdesk: {exc.detail}")
+    except ConfigError as exc:
+        sys.exit(f"ticketdesk: {exc}")
     except KeyboardInterrupt:
         pass

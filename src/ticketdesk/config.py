@@ -8,8 +8,9 @@ The seed's keys (``tickets.*``) and environment variables (``TICKETS_GITHUB_*``,
 import os
 import re
 import secrets
+import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import psycopg
 import yaml
@@ -48,12 +49,15 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_ENABLED": "tickets.enabled",
     "TICKETS_MAX_ATTACHMENT_SIZE_MB": "tickets.max_attachment_size_mb",
     "TICKETS_ALLOW_ATTACHMENTS": "tickets.allow_attachments",
+    "TICKETS_ALLOWED_ATTACHMENT_TYPES": "tickets.allowed_attachment_types",
+    "TICKETS_ATTACHMENT_DELETE_WINDOW_MINUTES": "tickets.attachment_delete_window_minutes",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
     "TICKETS_GITHUB_REPO": "tickets.github.repo",
     "TICKETS_GITHUB_TOKEN": "tickets.github.token",
     "TICKETS_GITHUB_AUTO_CREATE_ISSUES": "tickets.github.auto_create_issues",
     "TICKETS_GITHUB_WEBHOOK_SECRET": "tickets.github.webhook_secret",
     "TICKETS_GITHUB_API_URL": "tickets.github.api_url",
+    "TICKETDESK_JOBS_CONCURRENCY": "jobs.concurrency",
 }
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
@@ -77,6 +81,8 @@ class GitHubSettings(_Section):
     auto_create_issues: bool = False
     webhook_secret: SecretStr | None = None
     api_url: AnyHttpUrl = AnyHttpUrl("https://api.github.com")
+    # A GitHub call that takes longer fails and its job is retried later.
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
 
     @property
     def owner_and_name(self) -> tuple[str, str]:
@@ -86,13 +92,54 @@ class GitHubSettings(_Section):
         return owner, name
 
 
+# What the attachment sniffer recognises from a file's bytes; the allow-list picks from it.
+AttachmentMediaType = Literal[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "application/zip",
+    "application/json",
+    "text/plain",
+]
+
+
+class JobsSettings(_Section):
+    """``jobs``: the background job queue and its workers."""
+
+    concurrency: Annotated[int, Field(ge=1, le=100)] = 4
+    # A failed attempt waits retry_base_seconds * 2**attempt (with jitter), at most
+    # retry_cap_seconds, and the job gives up after max_attempts attempts.
+    retry_base_seconds: Annotated[float, Field(gt=0)] = 2.0
+    retry_cap_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 12
+    # How often an idle worker looks for due jobs besides being woken by NOTIFY.
+    poll_interval_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # A worker whose heartbeat is older than this is presumed dead; its jobs are rerun.
+    stalled_after_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
 class TicketsSettings(_Section):
-    """``tickets``: the seed's keys."""
+    """``tickets``: the seed's keys, and the attachment rules next to them."""
 
     enabled: bool = True
     max_attachment_size_mb: Annotated[int, Field(ge=1, le=10_240)] = 10
     allow_attachments: bool = True
+    allowed_attachment_types: list[AttachmentMediaType] = Field(
+        default_factory=lambda: list(get_args(AttachmentMediaType))
+    )
+    # How long an uploader may delete their own attachment; staff always may.
+    attachment_delete_window_minutes: Annotated[int, Field(ge=0, le=10_080)] = 15
     github: GitHubSettings = GitHubSettings()
+
+    @field_validator("allowed_attachment_types", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """Accept ``image/png,application/pdf`` from the environment."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 class S3Settings(_Section):
@@ -193,9 +240,10 @@ class Settings(BaseSettings):
     signup_enabled: bool = True
     smtp_url: str | None = None
     mail_from: str = "ticketdesk@localhost"
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     s3: S3Settings = S3Settings()
     tickets: TicketsSettings = TicketsSettings()
+    jobs: JobsSettings = JobsSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -234,10 +282,16 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Written whole under another name, then renamed: a process starting at the
+            # same moment reads either no file or the complete key.
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
             with os.fdopen(fd, "w") as file:
                 file.write(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+            os.replace(temporary, path)
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ConfigError(f"{path} holds a key shorter than 32 characters")
+        return key.encode()
 
     @classmethod
     def settings_customise_sources(

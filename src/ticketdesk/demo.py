@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from ticketdesk.auth.service import Actor
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
+from ticketdesk.errors import NotFound
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
 from ticketdesk.tickets import service as tickets
@@ -132,6 +133,15 @@ async def load_demo(conn: Connection, *, tickets_wanted: int = 50, seed: int = 7
             )
         if stage > 0.9:
             await tickets.close_ticket(conn, submitter, ref, if_match=None)
+    return True
+
+
+async def demo_accounts_exist(conn: Connection) -> bool:
+    """Whether the demo's admin account is in this database (so its logins work)."""
+    try:
+        await users.get_user_by_email(conn, LOGINS[0].email)
+    except NotFound:
+        return False
     return True
 
 

@@ -8,7 +8,7 @@ returning id;
 select c.id, c.ticket_id, c.body, c.is_internal, c.source, c.github_login, c.created_at,
        c.updated_at,
        jsonb_build_object('id', u.id, 'name', u.name, 'role', u.role,
-                          'email', case when %(staff)s then u.email end) as author
+                          'email', case when %(staff)s or u.id = %(viewer_id)s then u.email end) as author
 from comments c join users u on u.id = c.author_id
 where c.ticket_id = %(ticket_id)s and (%(staff)s or not c.is_internal)
 order by c.created_at, c.id;
@@ -17,6 +17,19 @@ order by c.created_at, c.id;
 select c.id, c.ticket_id, c.body, c.is_internal, c.source, c.github_login, c.created_at,
        c.updated_at,
        jsonb_build_object('id', u.id, 'name', u.name, 'role', u.role,
-                          'email', case when %(staff)s then u.email end) as author
+                          'email', case when %(staff)s or u.id = %(viewer_id)s then u.email end) as author
 from comments c join users u on u.id = c.author_id
 where c.id = %(comment_id)s;
+
+-- name: comment_for_github_id
+select id, ticket_id from comments where github_comment_id = %(github_comment_id)s;
+
+-- name: update_github_comment
+update comments set body = %(body)s, updated_at = now()
+where github_comment_id = %(github_comment_id)s and source = 'github'
+returning id, ticket_id;
+
+-- name: delete_github_comment
+delete from comments
+where github_comment_id = %(github_comment_id)s and source = 'github'
+returning id, ticket_id;

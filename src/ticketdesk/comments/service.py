@@ -1,6 +1,7 @@
 """A ticket's conversation: public replies and staff-only internal notes."""
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from psycopg.rows import class_row
@@ -10,6 +11,7 @@ from ticketdesk.comments.schemas import Comment
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden
 from ticketdesk.events import service as events
+from ticketdesk.jobs.changes import record_change
 from ticketdesk.sql import load_queries
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import Ticket
@@ -56,8 +58,10 @@ async def add_comment(
     row = await cur.fetchone()
     assert row is not None
     comment_id = UUID(str(row["id"]))
-    await access.touch(conn, ticket.id)
-    await events.record(
+    if not is_internal:
+        # A note must not move the ticket's updated_at: submitters would see it change.
+        await access.touch(conn, ticket.id)
+    await record_change(
         conn,
         events.Change(
             ticket_id=ticket.id,
@@ -73,7 +77,10 @@ async def add_comment(
 async def get_comment(conn: Connection, actor: Actor, comment_id: UUID) -> Comment:
     """One comment, rendered for ``actor``."""
     cur = conn.cursor(row_factory=class_row(Comment))
-    await cur.execute(Q.get_comment, {"comment_id": comment_id, "staff": actor.is_staff})
+    await cur.execute(
+        Q.get_comment,
+        {"comment_id": comment_id, "staff": access.sees_internal(actor), "viewer_id": actor.id},
+    )
     comment = await cur.fetchone()
     assert comment is not None
     return comment
@@ -82,5 +89,52 @@ async def get_comment(conn: Connection, actor: Actor, comment_id: UUID) -> Comme
 async def list_comments(conn: Connection, actor: Actor, ticket: Ticket) -> list[Comment]:
     """A ticket's conversation as ``actor`` may read it: internal notes for staff only."""
     cur = conn.cursor(row_factory=class_row(Comment))
-    await cur.execute(Q.list_comments, {"ticket_id": ticket.id, "staff": actor.is_staff})
+    await cur.execute(
+        Q.list_comments,
+        {"ticket_id": ticket.id, "staff": access.sees_internal(actor), "viewer_id": actor.id},
+    )
     return await cur.fetchall()
+
+
+# --- comments that arrived from GitHub, changed there ------------------------------------
+
+
+async def find_github_comment(conn: Connection, github_comment_id: int) -> UUID | None:
+    """The comment that arrived from GitHub as this GitHub comment, if any."""
+    cur = await conn.execute(Q.comment_for_github_id, {"github_comment_id": github_comment_id})
+    row = await cur.fetchone()
+    return UUID(str(row["id"])) if row else None
+
+
+async def edit_github_comment(
+    conn: Connection, actor: Actor, github_comment_id: int, body: str
+) -> bool:
+    """Replace the text of a comment from GitHub after it was edited there."""
+    cur = await conn.execute(
+        Q.update_github_comment, {"github_comment_id": github_comment_id, "body": body}
+    )
+    return await _record_github_comment_change(conn, actor, await cur.fetchone(), "comment_edited")
+
+
+async def delete_github_comment(conn: Connection, actor: Actor, github_comment_id: int) -> bool:
+    """Remove a comment from GitHub after it was deleted there."""
+    cur = await conn.execute(Q.delete_github_comment, {"github_comment_id": github_comment_id})
+    return await _record_github_comment_change(conn, actor, await cur.fetchone(), "comment_deleted")
+
+
+async def _record_github_comment_change(
+    conn: Connection, actor: Actor, row: dict[str, Any] | None, kind: str
+) -> bool:
+    if row is None:
+        return False
+    await access.touch(conn, row["ticket_id"])
+    await record_change(
+        conn,
+        events.Change(
+            ticket_id=row["ticket_id"],
+            kind=kind,
+            actor_id=actor.id,
+            data={"comment_id": str(row["id"])},
+        ),
+    )
+    return True

@@ -7,7 +7,7 @@ returning id, created_at;
 select e.id, e.ticket_id, e.kind, e.data, e.created_at,
        case when u.id is null then null else jsonb_build_object(
            'id', u.id, 'name', u.name, 'role', u.role,
-           'email', case when %(staff)s then u.email end) end as actor
+           'email', case when %(staff)s or u.id = %(viewer_id)s then u.email end) end as actor
 from ticket_events e
 left join users u on u.id = e.actor_id
 where e.ticket_id = %(ticket_id)s

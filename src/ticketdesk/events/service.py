@@ -11,6 +11,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.events.schemas import Event, EventPage
 from ticketdesk.sql import load_queries
+from ticketdesk.tickets import access
 
 Q = load_queries(__package__)
 
@@ -50,7 +51,13 @@ async def list_events(
     cur = conn.cursor(row_factory=class_row(Event))
     await cur.execute(
         Q.list_events,
-        {"ticket_id": ticket_id, "staff": actor.is_staff, "after_id": after, "limit": limit + 1},
+        {
+            "ticket_id": ticket_id,
+            "staff": access.sees_internal(actor),
+            "viewer_id": actor.id,
+            "after_id": after,
+            "limit": limit + 1,
+        },
     )
     rows = await cur.fetchall()
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None

@@ -5,6 +5,7 @@ and never an internal note. A ticket someone may not see is reported as missing,
 ids and numbers cannot be probed.
 """
 
+import re
 from uuid import UUID
 
 from psycopg.rows import class_row
@@ -16,10 +17,26 @@ from ticketdesk.sql import load_queries
 from ticketdesk.tickets.schemas import Ticket
 
 Q = load_queries(__package__)
+_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def _not_found(ref: str) -> NotFound:
     return NotFound(f"Ticket {ref} does not exist.", code="ticket_not_found")
+
+
+def sees_internal(actor: Actor) -> bool:
+    """Whether ``actor`` may read internal notes and the events about them."""
+    return actor.is_staff
+
+
+def shows_email(actor: Actor, user_id: UUID) -> bool:
+    """Whether ``actor`` may see the e-mail address of ``user_id``: staff, or their own."""
+    return actor.is_staff or user_id == actor.id
+
+
+def submitter_scope(actor: Actor) -> UUID | None:
+    """The only submitter whose tickets ``actor`` may list, or None for all tickets."""
+    return None if actor.is_staff else actor.id
 
 
 def may_see(actor: Actor, ticket: Ticket) -> bool:
@@ -36,7 +53,7 @@ async def get_visible_ticket(
     changes to one ticket are applied one after the other.
     """
     cur = conn.cursor(row_factory=class_row(Ticket))
-    if ref.isdecimal() and len(ref) < 19:
+    if _NUMBER.fullmatch(ref):
         await cur.execute(Q.ticket_by_number, {"number": int(ref)})
     else:
         try:

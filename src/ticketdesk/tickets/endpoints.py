@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
-from pydantic import JsonValue, TypeAdapter, ValidationError
+from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser
 from ticketdesk.db import Transaction
@@ -24,6 +24,7 @@ from ticketdesk.tickets.schemas import (
     Assignment,
     BulkRequest,
     BulkResult,
+    Metadata,
     Priority,
     SortKey,
     Status,
@@ -34,6 +35,7 @@ from ticketdesk.tickets.schemas import (
     TicketType,
     TicketUpdate,
 )
+from ticketdesk.validation import no_nul
 
 router = APIRouter(tags=["tickets"])
 
@@ -41,7 +43,8 @@ TicketRef = Annotated[str, Path(description="The ticket's UUID or its number.", 
 IfMatch = Annotated[
     str | None, Header(description="An ETag from a read; a stale one is refused with 412.")
 ]
-_metadata = TypeAdapter(dict[str, JsonValue])
+_metadata = TypeAdapter(Metadata)
+SearchText = Annotated[str, AfterValidator(no_nul)]
 
 
 def _with_etag(response: Response, ticket: TicketDetail) -> TicketDetail:
@@ -92,16 +95,21 @@ async def list_tickets(
     assignee: Annotated[str | None, Query(description="me, none, or a user id.")] = None,
     submitter: UUID | None = None,
     tag: Annotated[
-        list[str] | None, Query(description="Tickets carrying all these labels.")
+        list[SearchText] | None,
+        Query(max_length=20, description="Tickets carrying all these labels."),
     ] = None,
     metadata: Annotated[
-        str | None, Query(description='A JSON object the metadata must contain: {"os": "Linux"}.')
+        str | None,
+        Query(
+            max_length=2000,
+            description='A JSON object the metadata must contain: {"os": "Linux"}.',
+        ),
     ] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
     updated_before: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Full-text search.")] = None,
+    q: Annotated[SearchText | None, Query(max_length=200, description="Full-text search.")] = None,
     sort: SortKey = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -111,9 +119,11 @@ async def list_tickets(
     if metadata is not None:
         try:
             metadata_filter = _metadata.validate_python(json.loads(metadata))
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):
             raise InvalidInput(
-                "metadata must be a JSON object.", code="bad_metadata", field="metadata"
+                "metadata must be a JSON object of plain values.",
+                code="bad_metadata",
+                field="metadata",
             ) from None
     filters = TicketFilters(
         status=status or [],
@@ -167,7 +177,7 @@ async def update_ticket(
 @router.delete(
     "/tickets/{id}/close",
     operation_id="closeTicket",
-    responses=problem_responses(Unauthorized, NotFound, Conflict, PreconditionFailed),
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed),
 )
 async def close_ticket(
     id: TicketRef,

@@ -40,3 +40,11 @@ where id = %(user_id)s and role in ('agent', 'admin') and is_active and not is_s
 
 -- name: touch_ticket
 update tickets set updated_at = now() where id = %(ticket_id)s;
+
+-- name: tickets_tagged_for_update
+-- In id order, like bulk actions, so the two cannot deadlock.
+select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
+       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
+from tickets where tags @> array[%(tag)s]::text[]
+order by id
+for update;

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstrai
 
 from ticketdesk.attachments.schemas import Attachment
 from ticketdesk.comments.schemas import Comment
+from ticketdesk.github.schemas import GitHubLink
 from ticketdesk.labels.schemas import LabelName
 from ticketdesk.users.schemas import UserRef
 from ticketdesk.validation import no_nul
@@ -22,11 +23,17 @@ SortKey = Literal["created", "-created", "updated", "-updated", "priority", "-pr
 MAX_METADATA_BYTES = 16 * 1024
 
 
-def _small_metadata(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    encoded = json.dumps(value)
-    if len(encoded.encode()) > MAX_METADATA_BYTES:
+def _storable_metadata(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    # What PostgreSQL's jsonb refuses: NaN and infinities, NUL characters, lone surrogates.
+    try:
+        encoded = json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("must be plain JSON: no NaN, infinities or broken text") from None
+    except RecursionError:
+        raise ValueError("is nested too deeply") from None
+    if len(encoded) > MAX_METADATA_BYTES:
         raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
-    if "\\u0000" in encoded:
+    if b"\\u0000" in encoded:
         raise ValueError("must not contain NUL characters")
     return value
 
@@ -41,7 +48,7 @@ Description = Annotated[
     StringConstraints(min_length=20, max_length=65536),
     AfterValidator(no_nul),
 ]
-Metadata = Annotated[dict[str, JsonValue], AfterValidator(_small_metadata)]
+Metadata = Annotated[dict[str, JsonValue], AfterValidator(_storable_metadata)]
 Tags = Annotated[list[LabelName], Field(max_length=20)]
 
 
@@ -112,6 +119,9 @@ class TicketDetail(TicketSummary):
 
     comments: list[Comment]
     attachments: list[Attachment]
+    github: GitHubLink | None = Field(
+        default=None, description="The linked GitHub issue and its sync state (staff only)."
+    )
 
 
 class TicketPage(BaseModel):
@@ -130,7 +140,7 @@ class TicketFilters(BaseModel):
     assignee: str | None = None
     submitter: UUID | None = None
     tag: list[str] = Field(default_factory=list)
-    metadata: dict[str, JsonValue] | None = None
+    metadata: Metadata | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     updated_after: datetime | None = None

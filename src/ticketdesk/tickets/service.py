@@ -24,8 +24,11 @@ from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from ticketdesk.events import service as events
+from ticketdesk.github import service as github
+from ticketdesk.jobs.changes import record_change
 from ticketdesk.labels import service as labels
 from ticketdesk.sql import load_queries
+from ticketdesk.tickets import access
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import (
     BulkRequest,
@@ -58,6 +61,7 @@ SUBMITTER_TRANSITIONS: dict[str, frozenset[str]] = {
     "closed": frozenset({"open"}),
 }
 STAFF_ONLY_FIELDS = ("type", "priority", "tags")
+MAX_TAGS = 20
 
 
 # --- reading -------------------------------------------------------------------------
@@ -71,7 +75,7 @@ async def _people(conn: Connection, actor: Actor, ids: set[UUID]) -> dict[UUID, 
             name=row["name"],
             role=row["role"],
             # Submitters see names, not other people's addresses.
-            email=row["email"] if actor.is_staff or row["id"] == actor.id else None,
+            email=row["email"] if access.shows_email(actor, row["id"]) else None,
         )
         for row in await cur.fetchall()
     }
@@ -99,6 +103,7 @@ async def detail(conn: Connection, actor: Actor, ticket: Ticket) -> TicketDetail
         **summary.model_dump(),
         comments=await comments.list_comments(conn, actor, ticket),
         attachments=await attachments.list_attachments(conn, ticket.id),
+        github=await github.link_state(conn, actor, ticket.id),
     )
 
 
@@ -136,16 +141,18 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
     if not isinstance(decoded, list) or decoded[:1] != [sort] or len(decoded) != len(columns) + 1:
         raise bad
     values: list[Any] = []
-    try:
-        for column, value in zip(columns, decoded[1:], strict=True):
-            if column == "id":
+    for column, value in zip(columns, decoded[1:], strict=True):
+        try:
+            if column == "priority_rank" and type(value) is int and 1 <= value <= 4:
+                values.append(value)
+            elif column == "id" and isinstance(value, str):
                 values.append(UUID(value))
-            elif column == "priority_rank":
-                values.append(int(value))
-            else:
+            elif column.endswith("_at") and isinstance(value, str):
                 values.append(datetime.fromisoformat(value))
-    except (TypeError, ValueError):
-        raise bad from None
+            else:
+                raise bad
+        except ValueError:
+            raise bad from None
     return values
 
 
@@ -159,8 +166,8 @@ def _filter_clauses(
         where.append(sql.SQL(clause))
         params.update(values)
 
-    if not actor.is_staff:
-        add("user_id = %(actor_id)s", actor_id=actor.id)
+    if (scope := access.submitter_scope(actor)) is not None:
+        add("user_id = %(scope)s", scope=scope)
     if filters.status:
         add("status = any(%(status)s::text[])", status=filters.status)
     if filters.type:
@@ -315,7 +322,7 @@ async def create_ticket(
     )
     ticket = await cur.fetchone()
     assert ticket is not None
-    await events.record(
+    await record_change(
         conn,
         events.Change(
             ticket_id=ticket.id,
@@ -335,7 +342,8 @@ def check_version(ticket: Ticket, if_match: str | None) -> None:
     if if_match is None or if_match.strip() == "*":
         return
     current = etag(ticket)
-    sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+    sent = {tag.strip() for tag in if_match.split(",")}
     if current not in sent:
         raise PreconditionFailed(
             "The ticket changed since you read it; reload and try again.",
@@ -397,11 +405,13 @@ async def _save(conn: Connection, actor: Actor, ticket: Ticket, changes: dict[st
     row = await cur.fetchone()
     assert row is not None
     for field, new in changes.items():
-        await events.record(conn, _change_event(actor, ticket, field, new))
+        await record_change(conn, await _change_event(conn, actor, ticket, field, new))
     return Ticket.model_validate(row)
 
 
-def _change_event(actor: Actor, ticket: Ticket, field: str, new: Any) -> events.Change:
+async def _change_event(
+    conn: Connection, actor: Actor, ticket: Ticket, field: str, new: Any
+) -> events.Change:
     old = getattr(ticket, field)
     data: dict[str, Any]
     if field == "tags":
@@ -411,11 +421,16 @@ def _change_event(actor: Actor, ticket: Ticket, field: str, new: Any) -> events.
         }
         kind = "tags_changed"
     elif field == "assigned_to_user_id":
-        data = {"from": str(old) if old else None, "to": str(new) if new else None}
+        # Names, so a submitter's timeline can say who took the ticket.
+        people = await _people(conn, actor, {i for i in (old, new) if i})
+        data = {
+            "from": {"id": str(old), "name": people[old].name} if old else None,
+            "to": {"id": str(new), "name": people[new].name} if new else None,
+        }
         kind = "assigned"
-    elif field in ("description", "metadata"):
-        data = {}
-        kind = f"{field}_changed"
+    elif field == "metadata":
+        data = {"from": old, "to": new}
+        kind = "metadata_changed"
     else:
         data = {"from": old, "to": new}
         kind = f"{field}_changed"
@@ -455,6 +470,31 @@ async def update_ticket(
     ticket = await get_visible_ticket(conn, actor, ref, for_update=True)
     check_version(ticket, if_match)
     return await detail(conn, actor, await _apply_update(conn, actor, ticket, body))
+
+
+async def apply_outside_change(
+    conn: Connection, actor: Actor, ticket_id: UUID, fields: dict[str, Any]
+) -> Ticket:
+    """Write what an outside system (GitHub) reports, recording events but not asking the
+    status flow: the change already happened there."""
+    ticket = await get_visible_ticket(conn, actor, str(ticket_id), for_update=True)
+    changed = {field: value for field, value in fields.items() if getattr(ticket, field) != value}
+    return await _save(conn, actor, ticket, changed) if changed else ticket
+
+
+async def retag(conn: Connection, actor: Actor, old: str, new: str | None) -> int:
+    """Rename label ``old`` to ``new`` on every ticket (or remove it); return how many.
+
+    Each ticket changes as if edited: its version moves and a ``tags_changed`` event is
+    recorded, so readers holding an ETag see the change.
+    """
+    cur = conn.cursor(row_factory=class_row(Ticket))
+    await cur.execute(Q.tickets_tagged_for_update, {"tag": old})
+    tagged = await cur.fetchall()
+    for ticket in tagged:
+        tags = sorted({tag for tag in ticket.tags if tag != old} | ({new} if new else set()))
+        await _save(conn, actor, ticket, {"tags": tags})
+    return len(tagged)
 
 
 async def _close(conn: Connection, actor: Actor, ticket: Ticket) -> Ticket:
@@ -532,8 +572,18 @@ async def _bulk_one(conn: Connection, actor: Actor, ticket: Ticket, request: Bul
             if not value:
                 raise InvalidInput("Name the label to add.", code="missing_value", field="value")
             tags = sorted({*ticket.tags, *await labels.canonical_tags(conn, [value])})
+            if len(tags) > MAX_TAGS:
+                raise InvalidInput(
+                    f"A ticket carries at most {MAX_TAGS} labels.",
+                    code="too_many_labels",
+                    field="value",
+                )
             return await _apply_update(conn, actor, ticket, TicketUpdate(tags=tags))
         case "status" | "priority":
+            if not value:
+                raise InvalidInput(
+                    f"Name the {request.action} to set.", code="missing_value", field="value"
+                )
             try:
                 update = TicketUpdate.model_validate({request.action: value})
             except ValueError:

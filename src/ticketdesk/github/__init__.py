@@ -1,0 +1,1 @@
+"""The two-way GitHub integration: issues mirror tickets, webhooks bring GitHub back."""

@@ -1,0 +1,418 @@
+"""Links between tickets and GitHub issues, and queueing the work that keeps them in step.
+
+Nothing here calls GitHub: requests and changes only write rows and queue a
+``github.sync_ticket`` job in the caller's transaction (see ``github.tasks``), so GitHub
+being slow or down never touches a user's request. This module imports no ticket or
+comment service, so those can call ``on_change`` and ``link_state`` without a cycle.
+"""
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import class_row
+from pydantic import BaseModel
+
+from ticketdesk.auth.service import Actor
+from ticketdesk.config import GitHubSettings
+from ticketdesk.db import Connection, constraint_name
+from ticketdesk.errors import Conflict
+from ticketdesk.events import service as events
+from ticketdesk.github.schemas import GitHubLink, GitHubLinkRequest
+from ticketdesk.jobs.queue import defer
+from ticketdesk.sql import load_queries
+from ticketdesk.tickets.schemas import Ticket
+from ticketdesk.users.service import GITHUB_SYSTEM_EMAIL, github_system_user
+
+Q = load_queries(__package__)
+
+SYNC_TICKET_TASK = "github.sync_ticket"
+ISSUE_LABEL = "ticketdesk"
+# Changes GitHub mirrors; internal notes never qualify.
+_MIRRORED_KINDS = frozenset({"created", "title_changed", "status_changed", "commented"})
+OPEN_STATUSES = frozenset({"open", "in_progress", "waiting"})
+
+_ISSUE_MARKER = re.compile(r"<!-- ticketdesk: (\{[^\n]*?\}) -->")
+_COMMENT_MARKER = re.compile(r"<!-- ticketdesk-comment: ([0-9a-f-]{36}) -->")
+
+
+class Link(BaseModel):
+    """A ``github_links`` row."""
+
+    ticket_id: UUID
+    repo: str
+    issue_number: int | None
+    issue_url: str | None
+    issue_title: str | None
+    pushed_title: str | None
+    pushed_open: bool | None
+    create_requested: bool
+    create_attempted_at: datetime | None
+    linked_at: datetime
+    last_synced_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+    @property
+    def owner_and_name(self) -> tuple[str, str]:
+        """The repository as ``(owner, name)``."""
+        owner, name = self.repo.split("/", 1)
+        return owner, name
+
+    def public(self) -> GitHubLink:
+        """The link as staff see it."""
+        state = "error" if self.last_error else "synced" if self.last_synced_at else "pending"
+        return GitHubLink(
+            repo=self.repo,
+            issue_number=self.issue_number,
+            issue_url=self.issue_url,
+            state=state,
+            last_synced_at=self.last_synced_at,
+            last_error=self.last_error,
+        )
+
+
+# --- markers: how ticketdesk recognises its own issues and comments on GitHub ---------
+
+
+def issue_marker(ticket: Ticket, ticket_url: str) -> str:
+    """The hidden block at the end of an issue ticketdesk creates."""
+    data = {"id": str(ticket.id), "number": ticket.number, "url": ticket_url}
+    # Escaped so no value can close the HTML comment early.
+    encoded = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+    return f"<!-- ticketdesk: {encoded} -->"
+
+
+def ticket_id_in_issue(body: str | None) -> UUID | None:
+    """The ticket an issue body's hidden block names, if it has one."""
+    match = _ISSUE_MARKER.search(body or "")
+    if match is None:
+        return None
+    try:
+        return UUID(json.loads(match[1])["id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def comment_marker(comment_id: UUID) -> str:
+    """The hidden line at the end of a comment ticketdesk mirrors to GitHub."""
+    return f"<!-- ticketdesk-comment: {comment_id} -->"
+
+
+def comment_id_in_body(body: str | None) -> UUID | None:
+    """The ticketdesk comment a GitHub comment body says it mirrors, if any."""
+    match = _COMMENT_MARKER.search(body or "")
+    return UUID(match[1]) if match else None
+
+
+def is_open(ticket: Ticket) -> bool:
+    """Whether the ticket's issue should be open."""
+    return ticket.status in OPEN_STATUSES
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+async def get_link(conn: Connection, ticket_id: UUID, *, for_update: bool = False) -> Link | None:
+    """A ticket's link, if it has one."""
+    cur = conn.cursor(row_factory=class_row(Link))
+    await cur.execute(Q.lock_link if for_update else Q.get_link, {"ticket_id": ticket_id})
+    return await cur.fetchone()
+
+
+async def link_state(conn: Connection, actor: Actor, ticket_id: UUID) -> GitHubLink | None:
+    """A ticket's GitHub sync state for staff; ``None`` for everyone else or no link."""
+    if not actor.is_staff:
+        return None
+    link = await get_link(conn, ticket_id)
+    return link.public() if link else None
+
+
+async def link_for_issue(conn: Connection, repo: str, issue_number: int) -> Link | None:
+    """The link to an issue of ``repo`` (owner/name, any case), if a ticket has one."""
+    cur = conn.cursor(row_factory=class_row(Link))
+    await cur.execute(Q.link_for_issue, {"repo": repo, "issue_number": issue_number})
+    return await cur.fetchone()
+
+
+async def highest_issue_number(conn: Connection, repo: str) -> int:
+    """The highest issue number of ``repo`` any ticket is linked to (0 for none)."""
+    cur = await conn.execute(Q.highest_issue_number, {"repo": repo})
+    row = await cur.fetchone()
+    return int(row["number"]) if row and row["number"] is not None else 0
+
+
+async def github_actor(conn: Connection) -> Actor:
+    """The system account GitHub's side acts as in ticketdesk."""
+    user_id = await github_system_user(conn)
+    return Actor(id=user_id, email=GITHUB_SYSTEM_EMAIL, name="GitHub", role="agent")
+
+
+# --- queueing ---------------------------------------------------------------------------
+
+
+async def publish_settings(conn: Connection, settings: GitHubSettings) -> None:
+    """Record how this deployment runs the integration, for every process's change hooks."""
+    await conn.execute(
+        Q.publish_settings,
+        {
+            "enabled": settings.enabled,
+            "repo": settings.repo,
+            "auto_create_issues": settings.auto_create_issues,
+        },
+    )
+
+
+async def defer_sync(conn: Connection, ticket_id: UUID) -> None:
+    """Queue a sync of one ticket's issue; a ticket's syncs run one at a time, in order."""
+    await defer(conn, SYNC_TICKET_TASK, lock=f"github:{ticket_id}", ticket_id=str(ticket_id))
+
+
+async def on_change(conn: Connection, change: events.Change) -> None:
+    """Queue GitHub work for a change to a ticket, in the change's transaction.
+
+    New tickets get an issue when ``auto_create_issues`` is on; title, status and public
+    comment changes of linked tickets are mirrored. Changes made by GitHub's own system
+    account (webhooks, the sync job) are not sent back, so nothing echoes.
+    """
+    if change.kind not in _MIRRORED_KINDS or change.is_internal:
+        return
+    cur = await conn.execute(
+        Q.change_context, {"ticket_id": change.ticket_id, "actor_id": change.actor_id}
+    )
+    context = await cur.fetchone()
+    if context is None or not context["enabled"] or context["by_system"]:
+        return
+    if change.kind == "created":
+        if not context["auto_create_issues"] or context["repo"] is None:
+            return
+        await conn.execute(
+            Q.insert_create_link, {"ticket_id": change.ticket_id, "repo": context["repo"]}
+        )
+    elif not context["linked"]:
+        return
+    await defer_sync(conn, change.ticket_id)
+
+
+async def request_link(
+    conn: Connection,
+    settings: GitHubSettings,
+    actor: Actor,
+    ticket: Ticket,
+    body: GitHubLinkRequest,
+) -> GitHubLink:
+    """Link an existing issue or ask for a new one; the GitHub side happens in a job."""
+    if not settings.enabled or settings.repo is None:
+        raise Conflict("The GitHub integration is not enabled.", code="github_disabled")
+    existing = await get_link(conn, ticket.id, for_update=True)
+    if existing is not None:
+        if _same_request(existing, body):
+            return existing.public()
+        if existing.issue_url is not None or existing.create_requested:
+            what = f"issue #{existing.issue_number}" if existing.issue_number else "a new issue"
+            raise Conflict(
+                f"Ticket #{ticket.number} is already linked to {what}.",
+                code="github_already_linked",
+            )
+    if body.issue_number is not None:
+        other = await link_for_issue(conn, settings.repo, body.issue_number)
+        if other is not None:
+            raise Conflict(
+                f"Issue #{body.issue_number} is already linked to another ticket.",
+                code="github_issue_taken",
+                field="issue_number",
+            )
+    link = await _upsert_link(conn, ticket.id, settings.repo, body)
+    data: dict[str, Any] = (
+        {"issue_number": body.issue_number} if body.issue_number else {"create": True}
+    )
+    await events.record(
+        conn,
+        events.Change(
+            ticket_id=ticket.id, kind="github_link_requested", actor_id=actor.id, data=data
+        ),
+    )
+    await defer_sync(conn, ticket.id)
+    return link.public()
+
+
+def _same_request(link: Link, body: GitHubLinkRequest) -> bool:
+    if body.create:
+        return link.create_requested
+    return not link.create_requested and link.issue_number == body.issue_number
+
+
+async def _upsert_link(
+    conn: Connection, ticket_id: UUID, repo: str, body: GitHubLinkRequest
+) -> Link:
+    params = {
+        "ticket_id": ticket_id,
+        "repo": repo,
+        "issue_number": body.issue_number,
+        "create_requested": body.create,
+    }
+    try:
+        async with conn.transaction():
+            cur = conn.cursor(row_factory=class_row(Link))
+            await cur.execute(Q.upsert_link, params)
+            link = await cur.fetchone()
+    except psycopg.errors.UniqueViolation as exc:
+        if constraint_name(exc) == "github_links_issue_key":
+            raise Conflict(
+                f"Issue #{body.issue_number} is already linked to another ticket.",
+                code="github_issue_taken",
+                field="issue_number",
+            ) from exc
+        raise
+    assert link is not None
+    return link
+
+
+# --- the sync job's bookkeeping (each call in the job's own short transaction) -----------
+
+
+async def mark_create_attempt(conn: Connection, ticket_id: UUID) -> None:
+    """Note, before sending it, that a create request may reach GitHub."""
+    await conn.execute(Q.mark_create_attempt, {"ticket_id": ticket_id})
+
+
+async def store_issue(
+    conn: Connection,
+    ticket_id: UUID,
+    *,
+    number: int,
+    url: str,
+    title: str,
+    pushed_title: str,
+    pushed_open: bool,
+) -> None:
+    """Record the issue a link points at and what it was last made to match."""
+    await conn.execute(
+        Q.store_issue,
+        {
+            "ticket_id": ticket_id,
+            "issue_number": number,
+            "issue_url": url,
+            "issue_title": title,
+            "pushed_title": pushed_title,
+            "pushed_open": pushed_open,
+        },
+    )
+
+
+async def adopt_issue(
+    conn: Connection, ticket_id: UUID, repo: str, *, number: int, url: str, title: str
+) -> bool:
+    """Attach an issue found on GitHub to a ticket still waiting for its new issue."""
+    cur = await conn.execute(
+        Q.adopt_issue,
+        {
+            "ticket_id": ticket_id,
+            "repo": repo,
+            "issue_number": number,
+            "issue_url": url,
+            "issue_title": title,
+        },
+    )
+    return await cur.fetchone() is not None
+
+
+async def record_pushed(
+    conn: Connection,
+    ticket_id: UUID,
+    *,
+    pushed_title: str,
+    pushed_open: bool,
+    issue_title: str | None,
+) -> None:
+    """Record what the issue was just made to match."""
+    await conn.execute(
+        Q.record_pushed,
+        {
+            "ticket_id": ticket_id,
+            "pushed_title": pushed_title,
+            "pushed_open": pushed_open,
+            "issue_title": issue_title,
+        },
+    )
+
+
+async def note_issue_open(conn: Connection, ticket_id: UUID, *, is_open: bool) -> None:
+    """Record that the ticket now matches the issue's state, after GitHub changed it."""
+    await conn.execute(Q.note_issue_open, {"ticket_id": ticket_id, "open": is_open})
+
+
+async def note_issue_title(conn: Connection, ticket_id: UUID, title: str) -> None:
+    """Record the issue's title as GitHub reports it."""
+    await conn.execute(Q.note_issue_title, {"ticket_id": ticket_id, "issue_title": title})
+
+
+async def record_synced(conn: Connection, ticket_id: UUID) -> None:
+    """Mark a link as in step with its ticket, clearing the last error."""
+    await conn.execute(Q.record_synced, {"ticket_id": ticket_id})
+
+
+async def record_link_error(conn: Connection, ticket_id: UUID, error: str) -> None:
+    """Show staff why the last sync of this ticket failed."""
+    await conn.execute(Q.record_link_error, {"ticket_id": ticket_id, "error": error})
+
+
+async def rate_limited_until(conn: Connection) -> datetime | None:
+    """When GitHub's rate limit, as last reported to any worker, lifts (if still ahead)."""
+    cur = await conn.execute(Q.rate_limited_until)
+    row = await cur.fetchone()
+    return row["rate_limited_until"] if row else None
+
+
+async def set_rate_limited_until(conn: Connection, until: datetime) -> None:
+    """Tell every worker not to call GitHub before ``until``."""
+    await conn.execute(Q.set_rate_limited_until, {"until": until})
+
+
+async def comment_mirrors(conn: Connection, comment_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """The mirror rows of these comments, by comment id."""
+    cur = await conn.execute(Q.comment_mirrors, {"comment_ids": comment_ids})
+    return {row["comment_id"]: row for row in await cur.fetchall()}
+
+
+async def start_comment_mirror(conn: Connection, comment_id: UUID) -> None:
+    """Note, before posting it, that a comment may reach GitHub."""
+    await conn.execute(Q.start_comment_mirror, {"comment_id": comment_id})
+
+
+async def finish_comment_mirror(conn: Connection, comment_id: UUID, github_comment_id: int) -> None:
+    """Record the GitHub comment a ticketdesk comment became."""
+    await conn.execute(
+        Q.finish_comment_mirror, {"comment_id": comment_id, "github_comment_id": github_comment_id}
+    )
+
+
+async def note_comment_echo(conn: Connection, comment_id: UUID, github_comment_id: int) -> None:
+    """Record the GitHub id of a mirrored comment seen in a webhook, if not known yet."""
+    await conn.execute(
+        Q.note_comment_echo, {"comment_id": comment_id, "github_comment_id": github_comment_id}
+    )
+
+
+async def is_mirrored_comment(conn: Connection, github_comment_id: int) -> bool:
+    """Whether a GitHub comment is one ticketdesk posted."""
+    cur = await conn.execute(Q.mirror_for_github_comment, {"github_comment_id": github_comment_id})
+    return await cur.fetchone() is not None
+
+
+async def claim_delivery(
+    conn: Connection, delivery_id: str, event: str, action: str | None
+) -> bool:
+    """Record a webhook delivery; ``False`` when it was received before (a replay)."""
+    cur = await conn.execute(
+        Q.claim_delivery, {"delivery_id": delivery_id, "event": event, "action": action}
+    )
+    return await cur.fetchone() is not None
+
+
+async def set_delivery_outcome(conn: Connection, delivery_id: str, outcome: str) -> None:
+    """Record what a delivery did."""
+    await conn.execute(Q.set_delivery_outcome, {"delivery_id": delivery_id, "outcome": outcome})

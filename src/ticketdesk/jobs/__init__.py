@@ -1,0 +1,1 @@
+"""Background jobs on PostgreSQL (procrastinate): deferring, running, retrying."""
