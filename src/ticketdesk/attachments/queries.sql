@@ -2,3 +2,22 @@
 select id, ticket_id, uploader_id, filename, media_type, size_bytes, sha256, created_at
 from attachments where ticket_id = %(ticket_id)s
 order by created_at, id;
+
+-- name: get_attachment
+select id, ticket_id, uploader_id, filename, media_type, size_bytes, sha256, created_at,
+       storage_key
+from attachments where id = %(attachment_id)s and ticket_id = %(ticket_id)s;
+
+-- name: insert_attachment
+insert into attachments
+    (ticket_id, uploader_id, filename, media_type, size_bytes, sha256, storage_key)
+values
+    (%(ticket_id)s, %(uploader_id)s, %(filename)s, %(media_type)s, %(size_bytes)s,
+     %(sha256)s, %(storage_key)s)
+returning id, ticket_id, uploader_id, filename, media_type, size_bytes, sha256, created_at;
+
+-- name: delete_attachment
+delete from attachments where id = %(attachment_id)s;
+
+-- name: known_storage_keys
+select storage_key from attachments where storage_key = any(%(keys)s);

@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 
 class Attachment(BaseModel):
@@ -17,3 +17,15 @@ class Attachment(BaseModel):
     size_bytes: int
     sha256: str
     created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def download_url(self) -> str:
+        """Where the file's bytes are served (as a download, never inline)."""
+        return f"/api/v1/tickets/{self.ticket_id}/attachments/{self.id}/download"
+
+
+class StoredAttachment(Attachment):
+    """An attachment with the key of its bytes in storage; never sent to clients."""
+
+    storage_key: str

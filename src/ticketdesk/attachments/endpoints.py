@@ -1,0 +1,242 @@
+"""A ticket's files: upload, list, download, delete."""
+
+import logging
+import re
+import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any, cast
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from psycopg_pool import AsyncConnectionPool
+
+from ticketdesk.attachments import service
+from ticketdesk.attachments.multipart import FormReader
+from ticketdesk.attachments.schemas import Attachment
+from ticketdesk.attachments.service import FORM_FIELD, MAX_FILES, UploadRules
+from ticketdesk.attachments.storage import Storage
+from ticketdesk.auth.dependencies import (
+    CurrentUser,
+    bearer_scheme,
+    current_actor,
+    optional_actor,
+    session_cookie_scheme,
+)
+from ticketdesk.auth.service import Actor
+from ticketdesk.config import Settings
+from ticketdesk.db import Connection, Transaction
+from ticketdesk.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets.endpoints import TicketRef
+from ticketdesk.tickets.schemas import Ticket
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["attachments"])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [FORM_FIELD],
+                "properties": {
+                    FORM_FIELD: {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_FILES,
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "The files; each at most tickets.max_attachment_size_mb.",
+                    }
+                },
+            }
+        }
+    },
+}
+_DOWNLOAD_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file's bytes, as a download, with its sniffed media type.",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+# RFC 5987 attr-char: what may stand unescaped in filename*.
+_ATTR_CHARS = "!#$&+-.^_`|~"
+_UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\%]')
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment``, with the name in ``filename*`` and an ASCII stand-in for old clients."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = _UNSAFE_IN_QUOTES.sub("_", ascii_name).strip()
+    stem, dot, extension = fallback.rpartition(".")
+    if not fallback or (dot and not stem.strip("._ ")):
+        fallback = f"file.{extension}" if dot and extension else "file"
+    return (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe=_ATTR_CHARS)}"
+    )
+
+
+@asynccontextmanager
+async def _transaction(request: Request) -> AsyncIterator[Connection]:
+    pool: AsyncConnectionPool = request.app.state.pool
+    async with pool.connection() as conn, conn.transaction():
+        yield cast(Connection, conn)
+
+
+@dataclass(frozen=True)
+class _UploadTarget:
+    actor: Actor
+    ticket: Ticket
+    rules: UploadRules
+
+
+async def _upload_target(
+    request: Request,
+    id: TicketRef,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    session_token: Annotated[str | None, Depends(session_cookie_scheme)],
+) -> _UploadTarget:
+    """The caller, their ticket and the rules, checked before any of the body is read.
+
+    This uses a connection of its own that goes back to the pool straight away, instead
+    of the request's transaction: a large upload can take minutes, and holding a
+    connection with an open transaction that long would starve everyone else.
+    """
+    settings: Settings = request.app.state.settings
+    async with _transaction(request) as conn:
+        actor = await current_actor(await optional_actor(request, conn, bearer, session_token))
+        rules = UploadRules.from_settings(settings)
+        ticket = await get_visible_ticket(conn, actor, id)
+    length = request.headers.get("content-length", "")
+    if length.isdecimal() and int(length) > rules.max_body_bytes:
+        raise TooLarge(
+            f"The request body is over the limit of {rules.max_body_bytes} bytes "
+            f"({rules.max_files} files of at most {rules.max_file_bytes} bytes).",
+            code="request_too_large",
+        )
+    return _UploadTarget(actor=actor, ticket=ticket, rules=rules)
+
+
+@router.post(
+    "/tickets/{id}/attachments",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="uploadAttachments",
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotFound, TooLarge, UnsupportedMediaType, InvalidInput
+    ),
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+)
+async def upload_attachments(
+    request: Request,
+    target: Annotated[_UploadTarget, Depends(_upload_target)],
+    storage: Storage,
+) -> list[Attachment]:
+    """Attach up to five files to a ticket (multipart/form-data, field ``files``).
+
+    Each file's type is sniffed from its bytes and must be on the allow-list and agree
+    with its name and declared type. All files are stored, or none.
+    """
+    form = FormReader(
+        request.headers.get("content-type"),
+        request.stream(),
+        max_bytes=target.rules.max_body_bytes,
+    )
+    async with (
+        service.received_files(form, storage, target.ticket.id, target.rules) as uploads,
+        _transaction(request) as conn,
+    ):
+        # Locked and checked again: the ticket may have changed while the files arrived.
+        ticket = await get_visible_ticket(
+            conn, target.actor, str(target.ticket.id), for_update=True
+        )
+        return await service.record_uploads(conn, target.actor, ticket, uploads)
+
+
+@router.get(
+    "/tickets/{id}/attachments",
+    operation_id="listAttachments",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def list_attachments(
+    id: TicketRef, actor: CurrentUser, conn: Transaction
+) -> list[Attachment]:
+    """A ticket's files, oldest first."""
+    ticket = await get_visible_ticket(conn, actor, id)
+    return await service.list_attachments(conn, ticket.id)
+
+
+@router.get(
+    "/tickets/{id}/attachments/{attachment_id}/download",
+    operation_id="downloadAttachment",
+    response_class=StreamingResponse,
+    responses={**_DOWNLOAD_RESPONSE, **problem_responses(Unauthorized, NotFound)},
+)
+async def download_attachment(
+    id: TicketRef, attachment_id: UUID, actor: CurrentUser, conn: Transaction, storage: Storage
+) -> StreamingResponse:
+    """A file's bytes, always as a download (``Content-Disposition: attachment``)."""
+    ticket = await get_visible_ticket(conn, actor, id)
+    attachment = await service.get_attachment(conn, ticket, attachment_id)
+    try:
+        stored = await storage.read(attachment.storage_key)
+    except FileNotFoundError:
+        log.error("attachment %s has a row but no object %s", attachment.id, attachment.storage_key)
+        raise NotFound(
+            "The file's content is missing from storage.", code="attachment_content_missing"
+        ) from None
+    return StreamingResponse(
+        stored.chunks,
+        media_type=attachment.media_type,
+        headers={
+            "Content-Disposition": content_disposition(attachment.filename),
+            "Content-Length": str(stored.size),
+            "X-Content-Type-Options": "nosniff",
+            # Should a browser render it anyway, it runs nothing and loads nothing.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "ETag": f'"{attachment.sha256}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+@router.delete(
+    "/tickets/{id}/attachments/{attachment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteAttachment",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def delete_attachment(
+    request: Request,
+    id: TicketRef,
+    attachment_id: UUID,
+    actor: CurrentUser,
+    conn: Transaction,
+    storage: Storage,
+    background: BackgroundTasks,
+) -> Response:
+    """Delete a file: staff at any time, the uploader for a while after adding it."""
+    settings: Settings = request.app.state.settings
+    window = timedelta(minutes=settings.tickets.attachment_delete_window_minutes)
+    ticket = await get_visible_ticket(conn, actor, id, for_update=True)
+    removed = await service.delete_attachment(
+        conn, actor, ticket, attachment_id, uploader_window=window
+    )
+    # Background tasks run after the transaction has committed: a failed commit keeps
+    # the bytes, and a failed removal leaves an orphan for the sweep, never a dead row.
+    background.add_task(storage.delete_all, [removed.storage_key])
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

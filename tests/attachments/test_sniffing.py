@@ -1,0 +1,179 @@
+"""Telling a file's type from its bytes, and refusing names and types that disagree."""
+
+import pytest
+
+from tests.attachments.samples import EXECUTABLE, GIF, HTML, JPEG, JSON, LOG, PDF, PNG, WEBP, ZIP
+from ticketdesk.attachments.sniffing import RECOGNISED, TextCheck, media_type_of
+from ticketdesk.errors import UnsupportedMediaType
+
+EVERYTHING = frozenset(RECOGNISED)
+
+
+def _sniff(head: bytes, filename: str = "upload", declared: str | None = None) -> str:
+    return media_type_of(
+        head, filename=filename, declared=declared, allowed=EVERYTHING, complete=True
+    )
+
+
+def _refusal(head: bytes, filename: str = "upload", declared: str | None = None) -> str:
+    with pytest.raises(UnsupportedMediaType) as caught:
+        _sniff(head, filename, declared)
+    return caught.value.code
+
+
+@pytest.mark.parametrize(
+    ("head", "media_type"),
+    [
+        (PNG, "image/png"),
+        (JPEG, "image/jpeg"),
+        (GIF, "image/gif"),
+        (b"GIF87a" + bytes(20), "image/gif"),
+        (WEBP, "image/webp"),
+        (PDF, "application/pdf"),
+        (ZIP, "application/zip"),
+        (b"PK\x05\x06" + bytes(18), "application/zip"),
+        (LOG, "text/plain"),
+        ("Grüße, 世界 👋\n".encode(), "text/plain"),
+        (b"\xef\xbb\xbfwith a byte order mark\n", "text/plain"),
+    ],
+)
+def test_recognised_without_any_hint(head: bytes, media_type: str) -> None:
+    assert _sniff(head) == media_type
+
+
+@pytest.mark.parametrize(
+    ("filename", "declared", "media_type"),
+    [
+        ("env.json", None, "application/json"),
+        ("upload", "application/json", "application/json"),
+        ("env.json", "text/plain", "application/json"),
+        ("env.txt", None, "text/plain"),
+        ("env", None, "text/plain"),
+    ],
+)
+def test_json_needs_a_hint(filename: str, declared: str | None, media_type: str) -> None:
+    assert _sniff(JSON, filename, declared) == media_type
+
+
+def test_json_named_file_that_is_not_json() -> None:
+    assert _refusal(LOG, "data.json") == "attachment_type_mismatch"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        HTML,
+        b"  \n<html><body>hi</body></html>",
+        b"<HTML>",
+        b"<p>hello</p>",
+        b"<!-- comment -->",
+        b'<?xml version="1.0"?><svg/>',
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        b"\xef\xbb\xbf<script>alert(1)</script>",
+        b"log line\n" * 20 + b"<script src=//evil.example></script>",
+        b"#!/bin/sh\nrm -rf ~\n",
+        PNG[:16] + b"<html><script>alert(1)</script>",
+    ],
+)
+def test_markup_and_scripts_refused_whatever_the_name(head: bytes) -> None:
+    assert _refusal(head, "innocent.txt", "text/plain") == "attachment_type_refused"
+
+
+@pytest.mark.parametrize(
+    ("filename", "declared"),
+    [
+        ("page.html", None),
+        ("image.svg", None),
+        ("app.js", None),
+        ("upload", "text/html"),
+        ("upload", "image/svg+xml"),
+        ("upload", "application/javascript"),
+    ],
+)
+def test_markup_names_and_types_refused_whatever_the_bytes(
+    filename: str, declared: str | None
+) -> None:
+    assert _refusal(LOG, filename, declared) == "attachment_type_refused"
+
+
+@pytest.mark.parametrize(
+    ("head", "filename", "declared"),
+    [
+        (PDF, "photo.png", None),
+        (PNG, "photo.jpg", "image/jpeg"),
+        (PNG, "upload", "application/pdf"),
+        (LOG, "photo.png", None),
+        (ZIP, "notes.txt", None),
+        (PNG, "photo.png", "text/plain"),
+    ],
+)
+def test_bytes_disagreeing_with_a_hint(head: bytes, filename: str, declared: str | None) -> None:
+    assert _refusal(head, filename, declared) == "attachment_type_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("head", "filename", "declared", "media_type"),
+    [
+        (PNG, "PHOTO.PNG", "image/x-png", "image/png"),
+        (JPEG, "photo.jpeg", "image/jpg", "image/jpeg"),
+        (ZIP, "report.docx", "application/vnd.openxmlformats-officedocument", "application/zip"),
+        (ZIP, "logs.zip", "application/x-zip-compressed", "application/zip"),
+        (PNG, "upload.bin", "application/octet-stream", "image/png"),
+        (LOG, "server.log", "text/x-log", "text/plain"),
+        (LOG, "data.csv", "text/csv", "text/plain"),
+    ],
+)
+def test_aliases_and_unknown_hints(
+    head: bytes, filename: str, declared: str | None, media_type: str
+) -> None:
+    assert _sniff(head, filename, declared) == media_type
+
+
+@pytest.mark.parametrize(
+    "head",
+    [EXECUTABLE, b"\x00\x01\x02\x03binary", b"caf\xe9 in latin-1\n", "UTF-16".encode("utf-16")],
+)
+def test_unknown_content_not_allowed(head: bytes) -> None:
+    assert _refusal(head) == "attachment_type_not_allowed"
+
+
+def test_allow_list_decides() -> None:
+    with pytest.raises(UnsupportedMediaType) as caught:
+        media_type_of(
+            PNG, filename="a.png", declared=None, allowed={"application/pdf"}, complete=True
+        )
+
+    assert caught.value.code == "attachment_type_not_allowed"
+    assert "application/pdf" in caught.value.detail
+
+
+def test_head_cut_inside_a_character_is_still_text() -> None:
+    head = ("€" * 400).encode()[:1024]
+
+    assert media_type_of(head, filename="a.txt", declared=None, allowed=EVERYTHING, complete=False)
+
+
+class TestTextCheck:
+    def test_character_split_across_chunks(self) -> None:
+        data = "naïve café €100\n".encode() * 10
+        check = TextCheck()
+
+        for i in range(0, len(data), 7):
+            check.feed(data[i : i + 7])
+        check.feed(b"", final=True)
+
+    def test_nul_later_in_the_file(self) -> None:
+        check = TextCheck()
+        check.feed(LOG)
+
+        with pytest.raises(UnsupportedMediaType) as caught:
+            check.feed(b"ok\x00")
+
+        assert caught.value.code == "not_text"
+
+    def test_file_ending_inside_a_character(self) -> None:
+        check = TextCheck()
+        check.feed("€".encode()[:2])
+
+        with pytest.raises(UnsupportedMediaType):
+            check.feed(b"", final=True)
