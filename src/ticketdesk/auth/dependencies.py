@@ -22,22 +22,29 @@ CSRF_COOKIE = "ticketdesk_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_bearer = HTTPBearer(auto_error=False, description="A personal access token.")
-_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session cookie.")
+bearer_scheme = HTTPBearer(auto_error=False, description="A personal access token.")
+session_cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="Session cookie."
+)
 
 
 async def optional_actor(
     request: Request,
     conn: Transaction,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session_token: Annotated[str | None, Depends(_cookie)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    session_token: Annotated[str | None, Depends(session_cookie_scheme)],
 ) -> Actor | None:
     """The caller, or ``None`` when anonymous; wrong credentials are a 401."""
     if bearer is not None:
-        actor = await service.actor_for_token(conn, bearer.credentials)
-        if actor is None:
+        use = await service.actor_for_token(conn, bearer.credentials)
+        if use is None:
             raise Unauthorized("The access token is invalid or revoked.", code="invalid_token")
-        return actor
+        if use.stale:
+            # On a connection of its own: a row lock held for the whole request would
+            # make concurrent requests with one token wait for each other.
+            async with request.app.state.pool.connection() as own:
+                await service.touch_token(own, use.token_id)
+        return use.actor
     if session_token:
         actor = await service.actor_for_session(conn, request.app.state.secret, session_token)
         if actor is None:

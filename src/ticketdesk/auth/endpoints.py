@@ -78,7 +78,12 @@ async def login(
     return _me(actor, session.csrf_token)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, operation_id="logout")
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="logout",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
 async def logout(actor: CurrentUser, conn: Transaction, response: Response) -> None:
     """End the current session."""
     if actor.session_id is not None:
@@ -103,7 +108,7 @@ async def list_tokens(actor: CurrentUser, conn: Transaction) -> list[Token]:
     "/me/tokens",
     status_code=status.HTTP_201_CREATED,
     operation_id="createToken",
-    responses=problem_responses(Unauthorized),
+    responses=problem_responses(Unauthorized, Forbidden),
 )
 async def create_token(body: TokenCreate, actor: CurrentUser, conn: Transaction) -> NewToken:
     """Create a personal access token; its secret is in this response only."""
@@ -114,7 +119,7 @@ async def create_token(body: TokenCreate, actor: CurrentUser, conn: Transaction)
     "/me/tokens/{token_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="revokeToken",
-    responses=problem_responses(Unauthorized, NotFound),
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
 async def revoke_token(token_id: UUID, actor: CurrentUser, conn: Transaction) -> None:
     """Revoke one of your personal access tokens."""

@@ -2,20 +2,25 @@
 select id, email, name, role, password_hash, is_active, is_system
 from users where lower(email) = lower(%(email)s);
 
+-- name: record_attempt
+insert into login_failures (email, client_ip) values (%(email)s, %(client_ip)s)
+returning id;
+
 -- name: recent_failures
 select
-    count(*) filter (where lower(email) = lower(%(email)s)) as by_email,
-    count(*) filter (where client_ip = %(client_ip)s) as by_ip
+    count(*) filter (where lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+        as by_pair,
+    count(*) filter (where client_ip = %(client_ip)s) as by_ip,
+    count(*) filter (where lower(email) = lower(%(email)s)) as by_email
 from login_failures
 where failed_at > now() - make_interval(secs => %(window_seconds)s)
   and (lower(email) = lower(%(email)s) or client_ip = %(client_ip)s);
 
--- name: record_failure
-insert into login_failures (email, client_ip) values (%(email)s, %(client_ip)s);
-
 -- name: forget_failures
 delete from login_failures
-where lower(email) = lower(%(email)s) or failed_at < now() - interval '1 day';
+where (lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+   or id = %(attempt_id)s
+   or failed_at < now() - interval '1 day';
 
 -- name: create_session
 insert into sessions (token_hash, user_id, csrf_token, expires_at)
@@ -31,12 +36,15 @@ where s.token_hash = %(token_hash)s and s.expires_at > now() and u.is_active;
 delete from sessions where id = %(session_id)s;
 
 -- name: actor_by_token
-update api_tokens t
-set last_used_at = now()
-from users u
-where t.token_hash = %(token_hash)s and t.revoked_at is null
-  and u.id = t.user_id and u.is_active
-returning u.id, u.email, u.name, u.role;
+select u.id, u.email, u.name, u.role, t.id as token_id,
+       t.last_used_at is null or t.last_used_at < now() - interval '1 minute' as stale
+from api_tokens t join users u on u.id = t.user_id
+where t.token_hash = %(token_hash)s and t.revoked_at is null and u.is_active;
+
+-- name: touch_token
+update api_tokens set last_used_at = now()
+where id = %(token_id)s
+  and (last_used_at is null or last_used_at < now() - interval '1 minute');
 
 -- name: create_token
 insert into api_tokens (user_id, name, token_hash, prefix)

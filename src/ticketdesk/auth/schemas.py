@@ -1,11 +1,13 @@
 """Sign-in, sign-up and token shapes."""
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
 from ticketdesk.users.schemas import Name, Password, Role
+from ticketdesk.validation import no_nul
 
 
 class Signup(BaseModel):
@@ -19,7 +21,7 @@ class Signup(BaseModel):
 class Login(BaseModel):
     """E-mail and password."""
 
-    email: str = Field(max_length=320)
+    email: Annotated[str, Field(max_length=320), AfterValidator(no_nul)]
     password: str = Field(max_length=200)
 
 
@@ -38,7 +40,7 @@ class Me(BaseModel):
 class TokenCreate(BaseModel):
     """A new personal access token."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
 
 
 class Token(BaseModel):

@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg.rows import class_row
 
 from ticketdesk.auth.schemas import NewToken, Token
@@ -14,15 +13,18 @@ from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound, RateLimited, Unauthorized
 from ticketdesk.sql import load_queries
 from ticketdesk.users.schemas import STAFF_ROLES, Role
-from ticketdesk.users.service import password_hasher
+from ticketdesk.users.service import password_hasher, verify_password
 
 Q = load_queries(__package__)
 
 SESSION_TTL_SECONDS = 14 * 24 * 3600
 TOKEN_PREFIX = "tdpat_"  # noqa: S105 (a prefix, not a secret)
 FAILURE_WINDOW_SECONDS = 15 * 60
-MAX_FAILURES_PER_EMAIL = 5
+# Per address and client: a guesser is stopped without locking the owner out elsewhere.
+MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_IP = 30
+# Per address from anywhere: slows a guesser spread over many clients.
+MAX_FAILURES_PER_EMAIL = 100
 
 # Verifying against this keeps a sign-in for an unknown e-mail as slow as a wrong password.
 _DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
@@ -63,30 +65,40 @@ def _token_hash(token: str) -> bytes:
 
 
 async def authenticate(conn: Connection, *, email: str, password: str, client_ip: str) -> Actor:
-    """Check a password, counting failures per address and per client."""
+    """Check a password, limiting failed attempts per address and client.
+
+    ``conn`` must be in autocommit mode: the attempt is stored before the password is
+    checked, so parallel guesses count, and a failed request keeps its count.
+    """
+    cur = await conn.execute(Q.record_attempt, {"email": email, "client_ip": client_ip})
+    attempt = await cur.fetchone()
+    assert attempt is not None
     cur = await conn.execute(
         Q.recent_failures,
         {"email": email, "client_ip": client_ip, "window_seconds": FAILURE_WINDOW_SECONDS},
     )
     counts = await cur.fetchone()
     assert counts is not None
-    if counts["by_email"] >= MAX_FAILURES_PER_EMAIL or counts["by_ip"] >= MAX_FAILURES_PER_IP:
+    if (
+        counts["by_pair"] > MAX_FAILURES_PER_PAIR
+        or counts["by_ip"] > MAX_FAILURES_PER_IP
+        or counts["by_email"] > MAX_FAILURES_PER_EMAIL
+    ):
         raise RateLimited(
             "Too many failed sign-in attempts. Try again in 15 minutes.",
             retry_after=FAILURE_WINDOW_SECONDS,
         )
     cur = await conn.execute(Q.user_by_email, {"email": email})
     row = await cur.fetchone()
-    stored = row["password_hash"] if row and row["is_active"] and not row["is_system"] else None
-    try:
-        password_hasher.verify(stored or _DUMMY_HASH, password)
-        verified = stored is not None
-    except (VerificationError, InvalidHashError):
-        verified = False
+    usable = row is not None and row["is_active"] and not row["is_system"]
+    stored = row["password_hash"] if row is not None and usable else None
+    # Verify against a dummy hash for unknown accounts, so timing does not tell them apart.
+    verified = await verify_password(stored or _DUMMY_HASH, password) and stored is not None
     if not verified or row is None:
-        await conn.execute(Q.record_failure, {"email": email, "client_ip": client_ip})
         raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials")
-    await conn.execute(Q.forget_failures, {"email": email})
+    await conn.execute(
+        Q.forget_failures, {"email": email, "client_ip": client_ip, "attempt_id": attempt["id"]}
+    )
     return Actor(id=row["id"], email=row["email"], name=row["name"], role=row["role"])
 
 
@@ -118,13 +130,30 @@ async def actor_for_session(conn: Connection, secret: bytes, token: str) -> Acto
     return Actor(**row) if row else None
 
 
-async def actor_for_token(conn: Connection, token: str) -> Actor | None:
+@dataclass(frozen=True)
+class TokenUse:
+    """A live token's owner, and whether its ``last_used_at`` is due for an update."""
+
+    actor: Actor
+    token_id: UUID
+    stale: bool
+
+
+async def actor_for_token(conn: Connection, token: str) -> TokenUse | None:
     """The person a personal access token belongs to, if it is live."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     cur = await conn.execute(Q.actor_by_token, {"token_hash": _token_hash(token)})
     row = await cur.fetchone()
-    return Actor(**row) if row else None
+    if row is None:
+        return None
+    actor = Actor(id=row["id"], email=row["email"], name=row["name"], role=row["role"])
+    return TokenUse(actor=actor, token_id=row["token_id"], stale=row["stale"])
+
+
+async def touch_token(conn: Connection, token_id: UUID) -> None:
+    """Record that a token was used (at most once a minute)."""
+    await conn.execute(Q.touch_token, {"token_id": token_id})
 
 
 async def create_token(conn: Connection, user_id: UUID, name: str) -> NewToken:

@@ -9,6 +9,7 @@ from ticketdesk.db import Transaction
 from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.labels import service
 from ticketdesk.labels.schemas import Label, LabelCreate, LabelUpdate
+from ticketdesk.tickets import service as tickets
 
 router = APIRouter(tags=["labels"])
 
@@ -38,8 +39,11 @@ async def create_label(body: LabelCreate, actor: CurrentAdmin, conn: Transaction
 async def update_label(
     label_id: UUID, body: LabelUpdate, actor: CurrentAdmin, conn: Transaction
 ) -> Label:
-    """Rename, recolour or describe a label (admins)."""
-    return await service.update_label(conn, label_id, body)
+    """Rename, recolour or describe a label (admins); a new name is applied to every ticket."""
+    label, old_name = await service.update_label(conn, label_id, body)
+    if label.name != old_name:
+        await tickets.retag(conn, actor, old_name, label.name)
+    return label
 
 
 @router.delete(
@@ -50,4 +54,5 @@ async def update_label(
 )
 async def delete_label(label_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
     """Delete a label and remove it from every ticket (admins)."""
-    await service.delete_label(conn, label_id)
+    name = await service.delete_label(conn, label_id)
+    await tickets.retag(conn, actor, name, None)

@@ -20,13 +20,6 @@ returning id, name, color, description, created_at;
 -- name: delete_label
 delete from labels where id = %(label_id)s returning name;
 
--- name: rename_on_tickets
-update tickets set tags = array_replace(tags, %(old)s, %(new)s)
-where tags @> array[%(old)s]::text[];
-
--- name: remove_from_tickets
-update tickets set tags = array_remove(tags, %(name)s)
-where tags @> array[%(name)s]::text[];
-
 -- name: canonical_names
-select name from labels where lower(name) = any(%(names)s::text[]);
+-- Shared locks: a label cannot be renamed or deleted while a ticket takes it on.
+select name from labels where lower(name) = any(%(names)s::text[]) for share;

@@ -4,12 +4,15 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
+
+from ticketdesk.validation import no_nul
 
 LabelName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^,\x00]+$"),
 ]
+Description = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
 Color = Annotated[str, StringConstraints(to_lower=True, pattern=r"^#[0-9a-fA-F]{6}$")]
 
 
@@ -28,7 +31,7 @@ class LabelCreate(BaseModel):
 
     name: LabelName
     color: Color = "#6b7280"
-    description: str = Field(default="", max_length=200)
+    description: Description = ""
 
 
 class LabelUpdate(BaseModel):
@@ -36,4 +39,4 @@ class LabelUpdate(BaseModel):
 
     name: LabelName | None = None
     color: Color | None = None
-    description: str | None = Field(default=None, max_length=200)
+    description: Description | None = None

@@ -39,8 +39,8 @@ async def create_label(conn: Connection, body: LabelCreate) -> Label:
     return label
 
 
-async def update_label(conn: Connection, label_id: UUID, body: LabelUpdate) -> Label:
-    """Change a label; a new name replaces the old one on every ticket."""
+async def update_label(conn: Connection, label_id: UUID, body: LabelUpdate) -> tuple[Label, str]:
+    """Change a label; return it and its name before the change."""
     cur = conn.cursor(row_factory=class_row(Label))
     await cur.execute(Q.get_label_for_update, {"label_id": label_id})
     old = await cur.fetchone()
@@ -53,18 +53,16 @@ async def update_label(conn: Connection, label_id: UUID, body: LabelUpdate) -> L
         raise (_name_taken(exc) or exc) from exc
     label = await cur.fetchone()
     assert label is not None
-    if label.name != old.name:
-        await conn.execute(Q.rename_on_tickets, {"old": old.name, "new": label.name})
-    return label
+    return label, old.name
 
 
-async def delete_label(conn: Connection, label_id: UUID) -> None:
-    """Remove a label, and take it off every ticket."""
+async def delete_label(conn: Connection, label_id: UUID) -> str:
+    """Remove a label; return its name."""
     cur = await conn.execute(Q.delete_label, {"label_id": label_id})
     row = await cur.fetchone()
     if row is None:
         raise NotFound("No such label.", code="label_not_found")
-    await conn.execute(Q.remove_from_tickets, {"name": row["name"]})
+    return str(row["name"])
 
 
 async def canonical_tags(conn: Connection, names: list[str]) -> list[str]:

@@ -4,12 +4,18 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from ticketdesk.validation import no_nul
 
 Role = Literal["user", "agent", "admin"]
 STAFF_ROLES: frozenset[str] = frozenset({"agent", "admin"})
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(no_nul),
+]
 Password = Annotated[str, Field(min_length=10, max_length=200)]
 
 
