@@ -745,10 +745,14 @@ class TestNeverHalfStored:
             "create trigger refuse before insert on attachments"
             " for each row execute function refuse_attachments()"
         )
-
-        response = await _upload(
-            tolerant, ticket, ("a.png", PNG, "image/png"), ("b.pdf", PDF, "application/pdf")
-        )
+        try:
+            response = await _upload(
+                tolerant, ticket, ("a.png", PNG, "image/png"), ("b.pdf", PDF, "application/pdf")
+            )
+        finally:
+            # The database outlives this test: take the failure away again.
+            await conn.execute("drop trigger refuse on attachments")
+            await conn.execute("drop function refuse_attachments()")
 
         assert response.status_code == 500
         assert "disk full" not in response.text
