@@ -1,27 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import { checkFile, checkFiles, formatBytes, MAX_FILES_PER_UPLOAD } from './attachments';
+import { acceptAttribute, checkFile, checkFiles, describeAllowedTypes, expectedMediaType, formatBytes, type AttachmentRules } from './attachments';
 
 const file = (name: string, size: number, type = '') => new File([new Uint8Array(size)], name, { type });
 
+/** What a default server publishes in /api/v1/config. */
+const DEFAULTS: AttachmentRules = {
+	max_attachment_size_mb: 10,
+	max_files_per_upload: 5,
+	allowed_media_types: ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'application/zip', 'application/json', 'text/plain']
+};
+const rules = (overrides: Partial<AttachmentRules> = {}): AttachmentRules => ({ ...DEFAULTS, ...overrides });
+
 describe('attachment checks before upload', () => {
 	it('accepts allowed types within the size limit', () => {
-		expect(checkFile(file('shot.png', 10, 'image/png'))).toBeNull();
-		expect(checkFile(file('server.log', 10))).toBeNull();
-		expect(checkFile(file('report.PDF', 10, 'application/pdf'))).toBeNull();
+		expect(checkFile(file('shot.png', 10, 'image/png'), DEFAULTS)).toBeNull();
+		expect(checkFile(file('server.log', 10), DEFAULTS)).toBeNull();
+		expect(checkFile(file('notes.md', 10, 'text/markdown'), DEFAULTS)).toBeNull();
+		expect(checkFile(file('report.PDF', 10, 'application/pdf'), DEFAULTS)).toBeNull();
 	});
 
-	it('refuses big, empty and disallowed files with a clear message', () => {
-		expect(checkFile({ name: 'big.zip', size: 11 * 1024 * 1024, type: 'application/zip' })).toMatch(/limit is 10 MB/);
-		expect(checkFile({ name: 'big.zip', size: 3 * 1024 * 1024, type: 'application/zip' }, 2)).toMatch(/limit is 2 MB/);
-		expect(checkFile(file('empty.txt', 0, 'text/plain'))).toMatch(/empty/);
-		expect(checkFile(file('setup.exe', 10, 'application/x-msdownload'))).toMatch(/not allowed/);
+	it('uses the size limit the server publishes', () => {
+		const nineMb = { name: 'big.zip', size: 9 * 1024 * 1024, type: 'application/zip' };
+		expect(checkFile(nineMb, DEFAULTS)).toBeNull();
+		expect(checkFile(nineMb, rules({ max_attachment_size_mb: 2 }))).toBe('big.zip is 9.0 MB; the limit is 2 MB per file.');
+		expect(checkFile({ ...nineMb, size: 11 * 1024 * 1024 }, rules({ max_attachment_size_mb: 20 }))).toBeNull();
 	});
 
-	it('limits files per upload', () => {
+	it('uses the allowed types the server publishes', () => {
+		const imagesOnly = rules({ allowed_media_types: ['image/png', 'image/jpeg'] });
+		expect(checkFile(file('photo.jpg', 10, 'image/jpeg'), imagesOnly)).toBeNull();
+		expect(checkFile(file('server.log', 10), imagesOnly)).toBe('server.log: this file type is not allowed (PNG or JPEG).');
+		expect(checkFile(file('report.pdf', 10, 'application/pdf'), imagesOnly)).toMatch(/not allowed/);
+		expect(checkFile(file('report.pdf', 10, 'application/pdf'), DEFAULTS)).toBeNull();
+	});
+
+	it('refuses empty files, markup and media the server cannot accept', () => {
+		expect(checkFile(file('empty.txt', 0, 'text/plain'), DEFAULTS)).toBe('empty.txt is empty.');
+		expect(checkFile(file('page.html', 10, 'text/html'), DEFAULTS)).toMatch(/HTML, SVG, XML and script files are not accepted/);
+		expect(checkFile(file('logo.svg', 10, 'image/svg+xml'), DEFAULTS)).toMatch(/not accepted/);
+		expect(checkFile(file('clip.mp4', 10, 'video/mp4'), DEFAULTS)).toMatch(/not allowed/);
+	});
+
+	it('leaves files it cannot judge by name to the server, which reads their bytes', () => {
+		expect(expectedMediaType({ name: 'Makefile', type: '' })).toBeNull();
+		expect(checkFile(file('Makefile', 10), DEFAULTS)).toBeNull();
+	});
+
+	it('limits files per upload to what the server publishes', () => {
 		const files = Array.from({ length: 4 }, (_, i) => file(`f${i}.txt`, 1, 'text/plain'));
-		const checks = checkFiles(files, 2);
-		expect(checks.filter((c) => c.error)).toHaveLength(1);
-		expect(checks[3].error).toMatch(/at most 5 files/);
+		const checks = checkFiles(files, 2, DEFAULTS);
+		expect(checks.map((c) => c.error)).toEqual([null, null, null, 'f3.txt: at most 5 files per upload.']);
+		const single = checkFiles(files.slice(0, 2), 0, rules({ max_files_per_upload: 1 }));
+		expect(single.map((c) => c.error)).toEqual([null, 'f1.txt: at most 1 file per upload.']);
+	});
+
+	it('tells the file picker and the person what is allowed', () => {
+		const pdfAndText = rules({ allowed_media_types: ['application/pdf', 'text/plain'] });
+		expect(describeAllowedTypes(pdfAndText)).toBe('PDF or text and logs');
+		expect(acceptAttribute(pdfAndText).split(',')).toEqual(['application/pdf', 'text/plain', '.pdf', '.txt', '.text', '.log', '.out', '.csv', '.md']);
 	});
 
 	it('formats sizes', () => {

@@ -1,14 +1,80 @@
-/** Attachment checks done before upload (the server checks again) and upload with progress. */
+/**
+ * Attachment checks done before upload, following the limits the server publishes in
+ * /api/v1/config (the server checks again, from the bytes), and upload with progress.
+ */
 import { currentCsrfToken, CSRF_HEADER } from '$lib/api/client';
 import { toFormProblem, type FormProblem } from '$lib/api/problem';
+import type { InstanceConfig } from '$lib/api/types';
 
-export const MAX_FILES_PER_UPLOAD = 5;
-export const DEFAULT_MAX_SIZE_MB = 10;
+/** The part of the instance config that decides what may be uploaded. */
+export type AttachmentRules = Pick<InstanceConfig, 'max_attachment_size_mb' | 'max_files_per_upload' | 'allowed_media_types'>;
 
-/** SPEC §2 default allow-list: images, PDF, plain text, logs, zip. */
-export const ALLOWED_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'pdf', 'txt', 'log', 'md', 'csv', 'json', 'zip'];
-const ALLOWED_TYPES = [/^image\/(png|jpe?g|gif|webp)$/, /^application\/pdf$/, /^text\/plain$/, /^text\/(markdown|csv|x-log)$/, /^application\/(zip|x-zip-compressed|json)$/];
-export const ACCEPT_ATTRIBUTE = ALLOWED_EXTENSIONS.map((e) => `.${e}`).join(',');
+/** Markup a browser could run if it rendered the file; the server refuses it whatever its name. */
+const MARKUP = 'markup';
+const TEXT = 'text/plain';
+
+// File names and declared types the server recognises, mapped to the media type it settles
+// on (see the server's attachment sniffing). Text of any flavour is stored as text/plain.
+const BY_EXTENSION: Record<string, string> = {
+	png: 'image/png',
+	jpg: 'image/jpeg',
+	jpeg: 'image/jpeg',
+	jpe: 'image/jpeg',
+	gif: 'image/gif',
+	webp: 'image/webp',
+	pdf: 'application/pdf',
+	zip: 'application/zip',
+	json: 'application/json',
+	txt: TEXT,
+	text: TEXT,
+	log: TEXT,
+	out: TEXT,
+	csv: TEXT,
+	md: TEXT,
+	...Object.fromEntries(['html', 'htm', 'xhtml', 'shtml', 'svg', 'svgz', 'xml', 'xsl', 'js', 'mjs', 'hta'].map((e) => [e, MARKUP]))
+};
+
+const BY_DECLARED_TYPE: Record<string, string> = {
+	'image/png': 'image/png',
+	'image/x-png': 'image/png',
+	'image/jpeg': 'image/jpeg',
+	'image/jpg': 'image/jpeg',
+	'image/pjpeg': 'image/jpeg',
+	'image/gif': 'image/gif',
+	'image/webp': 'image/webp',
+	'application/pdf': 'application/pdf',
+	'application/zip': 'application/zip',
+	'application/x-zip-compressed': 'application/zip',
+	'application/x-zip': 'application/zip',
+	'application/json': 'application/json',
+	'text/json': 'application/json',
+	...Object.fromEntries(
+		[
+			'text/html',
+			'application/xhtml+xml',
+			'image/svg+xml',
+			'text/xml',
+			'application/xml',
+			'text/javascript',
+			'application/javascript',
+			'application/x-javascript',
+			'application/ecmascript',
+			'text/ecmascript'
+		].map((t) => [t, MARKUP])
+	)
+};
+
+/** Words for the allowed types in the dropzone's hint; unknown types show as themselves. */
+const TYPE_WORDS: Record<string, string> = {
+	'image/png': 'PNG',
+	'image/jpeg': 'JPEG',
+	'image/gif': 'GIF',
+	'image/webp': 'WebP',
+	'application/pdf': 'PDF',
+	'application/zip': 'zip',
+	'application/json': 'JSON',
+	'text/plain': 'text and logs'
+};
 
 export interface FileCheck {
 	file: File;
@@ -26,26 +92,61 @@ function extension(name: string): string {
 	return dot === -1 ? '' : name.slice(dot + 1).toLowerCase();
 }
 
+/**
+ * The media type the server will store a file as, judged from its name and declared type;
+ * `markup` for HTML, SVG and scripts; null when only the bytes can tell (the server sniffs them).
+ */
+export function expectedMediaType(file: Pick<File, 'name' | 'type'>): string | null {
+	const byName = BY_EXTENSION[extension(file.name)];
+	const declared = file.type.toLowerCase();
+	const byType = BY_DECLARED_TYPE[declared] ?? (declared.startsWith('text/') ? TEXT : undefined);
+	if (byName === MARKUP || byType === MARKUP) return MARKUP;
+	if (byName) return byName;
+	if (byType) return byType;
+	// Media the browser knows as an image, sound, video or font and that is not one of the
+	// types above cannot be text either, so the server would refuse it.
+	if (/^(image|audio|video|font)\//.test(declared)) return declared;
+	return null;
+}
+
+/** The allowed types in words: "PNG, PDF or text and logs". */
+export function describeAllowedTypes(rules: AttachmentRules): string {
+	const words = rules.allowed_media_types.map((t) => TYPE_WORDS[t] ?? t);
+	return words.length <= 1 ? (words[0] ?? 'none') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+}
+
+/** The file input's `accept`: each allowed type and the file name endings that map to it. */
+export function acceptAttribute(rules: AttachmentRules): string {
+	const allowed = new Set(rules.allowed_media_types);
+	const endings = Object.entries(BY_EXTENSION)
+		.filter(([, type]) => allowed.has(type))
+		.map(([ext]) => `.${ext}`);
+	return [...allowed, ...endings].join(',');
+}
+
 /** Why this file would be refused, or null if it looks fine. */
-export function checkFile(file: Pick<File, 'name' | 'size' | 'type'>, maxSizeMb = DEFAULT_MAX_SIZE_MB): string | null {
+export function checkFile(file: Pick<File, 'name' | 'size' | 'type'>, rules: AttachmentRules): string | null {
 	if (file.size === 0) return `${file.name} is empty.`;
-	if (file.size > maxSizeMb * 1024 * 1024) {
-		return `${file.name} is ${formatBytes(file.size)}; the limit is ${maxSizeMb} MB per file.`;
+	const maxMb = rules.max_attachment_size_mb;
+	if (file.size > maxMb * 1024 * 1024) {
+		return `${file.name} is ${formatBytes(file.size)}; the limit is ${maxMb} MB per file.`;
 	}
-	const typeOk = file.type ? ALLOWED_TYPES.some((re) => re.test(file.type)) : false;
-	if (!typeOk && !ALLOWED_EXTENSIONS.includes(extension(file.name))) {
-		return `${file.name}: this file type is not allowed (images, PDF, text, logs or zip).`;
+	const type = expectedMediaType(file);
+	if (type === MARKUP) return `${file.name}: HTML, SVG, XML and script files are not accepted.`;
+	if (type !== null && !rules.allowed_media_types.includes(type)) {
+		return `${file.name}: this file type is not allowed (${describeAllowedTypes(rules)}).`;
 	}
 	return null;
 }
 
 /** Check a batch against what is already queued, including the per-upload count limit. */
-export function checkFiles(files: File[], alreadyQueued: number, maxSizeMb = DEFAULT_MAX_SIZE_MB): FileCheck[] {
+export function checkFiles(files: File[], alreadyQueued: number, rules: AttachmentRules): FileCheck[] {
+	const maxFiles = rules.max_files_per_upload;
 	return files.map((file, i) => {
-		if (alreadyQueued + i >= MAX_FILES_PER_UPLOAD) {
-			return { file, error: `${file.name}: at most ${MAX_FILES_PER_UPLOAD} files per ticket submission.` };
+		if (alreadyQueued + i >= maxFiles) {
+			return { file, error: `${file.name}: at most ${maxFiles} ${maxFiles === 1 ? 'file' : 'files'} per upload.` };
 		}
-		return { file, error: checkFile(file, maxSizeMb) };
+		return { file, error: checkFile(file, rules) };
 	});
 }
 
@@ -92,4 +193,3 @@ export function uploadAttachments(
 		xhr.send(form);
 	});
 }
-

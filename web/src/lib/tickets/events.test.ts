@@ -10,7 +10,12 @@ describe('timeline wording', () => {
 		expect(describeEvent({ kind: 'tags_changed', data: { added: ['billing'], removed: [] } })).toBe('added billing label');
 		expect(describeEvent({ kind: 'assigned', data: { from: null, to: 'u1' } }, (id) => (id === 'u1' ? 'Ada' : null))).toBe('assigned this to Ada');
 		expect(describeEvent({ kind: 'assigned', data: { from: 'u1', to: null } })).toBe('unassigned this ticket');
+		expect(describeEvent({ kind: 'assigned', data: { from: null, to: { id: 'u2', name: 'Grace' } } })).toBe('assigned this to Grace');
 		expect(describeEvent({ kind: 'attachment_added', data: { filename: 'log.txt' } })).toBe('attached log.txt');
+		expect(describeEvent({ kind: 'attachment_deleted', data: { filename: 'log.txt' } })).toBe('removed log.txt');
+		expect(describeEvent({ kind: 'github_link_requested', data: { issue_number: 42 } })).toBe('linked GitHub issue #42');
+		expect(describeEvent({ kind: 'github_link_requested', data: { create: true } })).toBe('asked for a new GitHub issue');
+		expect(describeEvent({ kind: 'github_issue_renamed', data: { from: 'Crash', to: 'Crash on save' } })).toBe('renamed the GitHub issue from “Crash” to “Crash on save”');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 

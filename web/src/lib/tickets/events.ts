@@ -73,6 +73,10 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 		case 'github_link':
 		case 'github':
 			return d.issue_number ? `linked GitHub issue #${d.issue_number}` : 'linked a GitHub issue';
+		case 'github_link_requested':
+			return d.issue_number ? `linked GitHub issue #${d.issue_number}` : 'asked for a new GitHub issue';
+		case 'github_issue_renamed':
+			return `renamed the GitHub issue from “${String(oldV ?? '')}” to “${String(newV ?? '')}”`;
 		case 'github_synced':
 		case 'github_sync':
 			return 'synced with GitHub';

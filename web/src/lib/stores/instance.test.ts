@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { InstanceConfig } from '$lib/api/types';
+import { instance } from './instance.svelte';
+
+const CONFIG: InstanceConfig = {
+	version: '1.0.0',
+	signup_enabled: true,
+	allow_attachments: true,
+	max_attachment_size_mb: 25,
+	max_files_per_upload: 3,
+	allowed_media_types: ['image/png'],
+	github_enabled: true
+};
+
+afterEach(() => {
+	instance.config = null;
+});
+
+describe('instance switches', () => {
+	it('offers the published upload rules while attachments are allowed', () => {
+		instance.config = CONFIG;
+		expect(instance.attachments).toMatchObject({ max_attachment_size_mb: 25, max_files_per_upload: 3, allowed_media_types: ['image/png'] });
+		instance.config = { ...CONFIG, allow_attachments: false };
+		expect(instance.attachments).toBeNull();
+	});
+
+	it('follows the sign-up and GitHub switches', () => {
+		instance.config = { ...CONFIG, signup_enabled: false, github_enabled: false };
+		expect(instance.signupEnabled).toBe(false);
+		expect(instance.githubEnabled).toBe(false);
+	});
+
+	it('before the config is known, hides attachments and GitHub but keeps sign-up reachable', () => {
+		expect(instance.attachments).toBeNull();
+		expect(instance.githubEnabled).toBe(false);
+		expect(instance.signupEnabled).toBe(true);
+	});
+});
