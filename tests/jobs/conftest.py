@@ -2,29 +2,16 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
 
-from tests.fakes.github import FakeGitHub
-from tests.github.support import github_settings
+from tests.github.conftest import gh, settings_overrides
 from ticketdesk.config import Settings
 from ticketdesk.jobs.worker import run_worker
 
-
-@pytest.fixture
-def gh() -> Iterator[FakeGitHub]:
-    """A running fake GitHub."""
-    with FakeGitHub() as fake:
-        yield fake
-
-
-@pytest.fixture
-def settings_overrides(gh: FakeGitHub) -> dict[str, Any]:
-    """The GitHub integration on (so new tickets queue a job), fast retries."""
-    return github_settings(gh)
+__all__ = ["gh", "settings_overrides"]  # the GitHub suite's fixtures serve here too
 
 
 @pytest.fixture
