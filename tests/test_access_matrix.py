@@ -1,0 +1,325 @@
+"""Who may call what: every API route, for every kind of caller.
+
+Each row of ``ROUTES`` names a route and the status each caller gets:
+
+    anonymous   no credentials
+    owner       Alice, a submitter, whose ticket the route is about
+    other       Bob, a submitter who does not own that ticket (a 404, never a 403)
+    agent       staff
+    admin       staff who also manage users and labels
+
+Every response a non-staff caller receives is scanned for the text and ids of an
+internal note on the ticket: they must appear in none of them.
+
+Adding a route? Add a row to ``ROUTES`` (``test_every_route_is_in_the_matrix`` fails
+until you do); if it needs an object of its own, make it in ``make_world`` and name it
+in ``World.ids`` under the path parameter's name.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from tests.factories import Accounts, create_ticket, make_user
+from ticketdesk.auth import service as auth
+from ticketdesk.comments import service as comments
+from ticketdesk.db import Connection
+from ticketdesk.labels import service as labels
+from ticketdesk.labels.schemas import LabelCreate
+
+ROLES = ("anonymous", "owner", "other", "agent", "admin")
+SUBMITTER_ROLES = ("anonymous", "owner", "other")
+NOTE = "Internal: the customer's card was flagged by fraud check FRD-55821."
+
+
+@dataclass
+class World:
+    """What the routes act on, made afresh for each caller so no call sees another's."""
+
+    accounts: Accounts
+    ids: dict[str, str]  # path parameter → value
+    note_id: str
+    internal_event_ids: list[str]
+
+    @property
+    def secrets(self) -> list[str]:
+        """What no submitter may ever receive: the note's words and ids."""
+        return [NOTE, "FRD-55821", self.note_id, *self.internal_event_ids]
+
+    def url(self, path: str) -> str:
+        """The route's path with its parameters filled in."""
+        return path.format(**self.ids)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """GitHub switched on, so its routes get past "not enabled" to the access checks."""
+    github = {"enabled": True, "repo": "acme/widgets", "token": "ghp_matrix_token"}
+    return {"tickets": {"github": github}}
+
+
+async def make_world(accounts: Accounts, conn: Connection) -> World:
+    """Alice's ticket with a public reply, an internal note and a file; one of everything else."""
+    ticket = await create_ticket(conn, accounts.alice)
+    upload = await accounts.alice.client.post(
+        f"/api/v1/tickets/{ticket.id}/attachments",
+        files={"files": ("steps.txt", b"1. open reports\n2. click export\n", "text/plain")},
+    )
+    assert upload.status_code == 201, upload.text
+    async with conn.transaction():
+        await comments.add_comment(
+            conn, accounts.alice.actor, ticket, "Still broken for me.", is_internal=False
+        )
+        note = await comments.add_comment(
+            conn, accounts.agent.actor, ticket, NOTE, is_internal=True
+        )
+        label = await labels.create_label(conn, LabelCreate(name=f"label-{uuid.uuid4().hex[:8]}"))
+        token = await auth.create_token(conn, accounts.alice.user.id, "matrix")
+    target = await make_user(conn, name="Target Person")
+    cur = await conn.execute(
+        "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
+    )
+    internal_events = [row["id"] for row in await cur.fetchall()]
+    return World(
+        accounts=accounts,
+        ids={
+            "id": str(ticket.id),
+            "label_id": str(label.id),
+            "user_id": str(target.id),
+            "token_id": str(token.id),
+            "attachment_id": upload.json()[0]["id"],
+            "job_id": "1",  # no such job: an admin gets past the gate to a 404
+        },
+        note_id=str(note.id),
+        internal_event_ids=internal_events,
+    )
+
+
+Body = Callable[[World], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row of the matrix: a request and the status each caller gets."""
+
+    method: str
+    path: str
+    expect: dict[str, int]
+    request: Body | None = None  # keyword arguments for client.request
+
+    @property
+    def id(self) -> str:
+        """The row's name in test output."""
+        return f"{self.method} {self.path}"
+
+
+def statuses(anonymous: int, owner: int, other: int, agent: int, admin: int) -> dict[str, int]:
+    """A row of expected statuses, in ``ROLES`` order."""
+    return dict(zip(ROLES, (anonymous, owner, other, agent, admin), strict=True))
+
+
+def _json(body: dict[str, Any] | Callable[[World], dict[str, Any]]) -> Body:
+    return lambda world: {"json": body(world) if callable(body) else body}
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+EVERYONE_SIGNED_IN = statuses(401, 200, 200, 200, 200)
+OWNER_AND_STAFF = statuses(401, 200, 404, 200, 200)
+STAFF_ONLY = statuses(401, 403, 403, 200, 200)
+ADMIN_ONLY = statuses(401, 403, 403, 403, 200)
+
+ROUTES: list[Route] = [
+    # tickets
+    Route(
+        "POST",
+        "/api/v1/tickets",
+        statuses(401, 201, 201, 201, 201),
+        _json(
+            {
+                "type": "bug",
+                "title": "Matrix ticket title",
+                "description": "Long enough description text.",
+            }
+        ),
+    ),
+    Route("GET", "/api/v1/tickets", EVERYONE_SIGNED_IN),
+    Route("GET", "/api/v1/tickets/{id}", OWNER_AND_STAFF),
+    Route("PUT", "/api/v1/tickets/{id}", OWNER_AND_STAFF, _json({"title": "A retitled ticket"})),
+    # An open ticket: its submitter may only close it once it is resolved.
+    Route("DELETE", "/api/v1/tickets/{id}/close", statuses(401, 409, 404, 200, 200)),
+    Route(
+        "PUT",
+        "/api/v1/tickets/{id}/assign",
+        statuses(401, 403, 404, 200, 200),
+        _json(lambda w: {"assignee_id": str(w.accounts.agent.user.id)}),
+    ),
+    Route(
+        "POST",
+        "/api/v1/tickets/bulk",
+        STAFF_ONLY,
+        _json(lambda w: {"ticket_ids": [w.ids["id"]], "action": "priority", "value": "high"}),
+    ),
+    # conversation and timeline
+    Route(
+        "POST",
+        "/api/v1/tickets/{id}/comments",
+        statuses(401, 201, 404, 201, 201),
+        _json({"comment": "A reply."}),
+    ),
+    Route("GET", "/api/v1/tickets/{id}/comments", OWNER_AND_STAFF),
+    Route("GET", "/api/v1/tickets/{id}/events", OWNER_AND_STAFF),
+    # files
+    Route(
+        "POST",
+        "/api/v1/tickets/{id}/attachments",
+        statuses(401, 201, 404, 201, 201),
+        lambda _: {"files": {"files": ("more.txt", b"another log line\n", "text/plain")}},
+    ),
+    Route("GET", "/api/v1/tickets/{id}/attachments", OWNER_AND_STAFF),
+    Route("GET", "/api/v1/tickets/{id}/attachments/{attachment_id}/download", OWNER_AND_STAFF),
+    # Alice uploaded it a moment ago, so she may still take it back.
+    Route(
+        "DELETE",
+        "/api/v1/tickets/{id}/attachments/{attachment_id}",
+        statuses(401, 204, 404, 204, 204),
+    ),
+    # GitHub
+    Route(
+        "POST",
+        "/api/v1/tickets/{id}/github",
+        statuses(401, 403, 403, 202, 202),
+        _json(lambda _: {"issue_number": uuid.uuid4().int % 1_000_000 + 1}),
+    ),
+    # labels
+    Route("GET", "/api/v1/labels", EVERYONE_SIGNED_IN),
+    Route(
+        "POST",
+        "/api/v1/labels",
+        statuses(401, 403, 403, 403, 201),
+        _json(lambda _: {"name": _unique("new")}),
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/labels/{label_id}",
+        ADMIN_ONLY,
+        _json(lambda _: {"name": _unique("renamed")}),
+    ),
+    Route("DELETE", "/api/v1/labels/{label_id}", statuses(401, 403, 403, 403, 204)),
+    # users
+    Route("GET", "/api/v1/users", STAFF_ONLY),
+    Route(
+        "POST",
+        "/api/v1/users",
+        statuses(401, 403, 403, 403, 201),
+        _json(
+            lambda _: {
+                "email": f"{_unique('made')}@example.com",
+                "name": "Made By Admin",
+                "password": "a long passphrase",
+                "role": "agent",
+            }
+        ),
+    ),
+    Route("PATCH", "/api/v1/users/{user_id}", ADMIN_ONLY, _json({"role": "agent"})),
+    # the caller's own account
+    Route("GET", "/api/v1/me", EVERYONE_SIGNED_IN),
+    Route("GET", "/api/v1/me/tokens", EVERYONE_SIGNED_IN),
+    Route("POST", "/api/v1/me/tokens", statuses(401, 201, 201, 201, 201), _json({"name": "cli"})),
+    # The token is Alice's: nobody else can even tell it exists.
+    Route("DELETE", "/api/v1/me/tokens/{token_id}", statuses(401, 204, 404, 404, 404)),
+    Route("POST", "/api/v1/auth/logout", statuses(401, 204, 204, 204, 204)),
+    # administration
+    Route("GET", "/api/v1/admin/jobs", ADMIN_ONLY),
+    Route("POST", "/api/v1/admin/jobs/{job_id}/retry", statuses(401, 403, 403, 403, 404)),
+    # the instance's public limits and switches
+    Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
+]
+
+# Routes deliberately outside the matrix, and why.
+NOT_IN_MATRIX: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/auth/signup"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/login"): "open to anonymous callers by design",
+    ("POST", "/api/v1/integrations/github/webhook"): "GitHub proves itself with a signature",
+}
+
+
+def _client(world: World, anon: AsyncClient, role: str) -> AsyncClient:
+    people = world.accounts
+    return {
+        "anonymous": anon,
+        "owner": people.alice.client,
+        "other": people.bob.client,
+        "agent": people.agent.client,
+        "admin": people.admin.client,
+    }[role]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
+async def test_access(
+    route: Route, accounts: Accounts, conn: Connection, anon: AsyncClient
+) -> None:
+    found: dict[str, int] = {}
+    leaks: list[str] = []
+    for role in ROLES:
+        world = await make_world(accounts, conn)
+        kwargs = route.request(world) if route.request else {}
+        response = await _client(world, anon, role).request(
+            route.method, world.url(route.path), **kwargs
+        )
+        found[role] = response.status_code
+        if role in SUBMITTER_ROLES:
+            leaks += [f"{role}: {s!r}" for s in world.secrets if s in response.text]
+
+    assert found == route.expect
+    assert leaks == []
+
+
+async def test_staff_do_see_the_note(
+    accounts: Accounts, conn: Connection, anon: AsyncClient
+) -> None:
+    """The scan above can find the note: staff responses carry it."""
+    world = await make_world(accounts, conn)
+
+    for path in ("/api/v1/tickets/{id}", "/api/v1/tickets/{id}/comments"):
+        response = await accounts.agent.client.get(world.url(path))
+        assert NOTE in response.text, path
+    events = await accounts.agent.client.get(world.url("/api/v1/tickets/{id}/events"))
+    assert world.note_id in events.text
+    assert all(event_id in events.text for event_id in world.internal_event_ids)
+
+
+async def test_submitter_search_never_finds_the_note(accounts: Accounts, conn: Connection) -> None:
+    await make_world(accounts, conn)
+
+    response = await accounts.alice.client.get("/api/v1/tickets", params={"q": "FRD-55821"})
+
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+
+def _shape(path: str) -> str:
+    """A path with its parameter names blanked, for comparing templates."""
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    served = {
+        (method.upper(), _shape(path))
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    covered = {(route.method, _shape(route.path)) for route in ROUTES} | {
+        (method, _shape(path)) for method, path in NOT_IN_MATRIX
+    }
+
+    assert served - covered == set(), "add these routes to ROUTES"
+    assert covered - served == set(), "these rows name routes the app does not serve"

@@ -1,0 +1,196 @@
+"""Migrations: applied once, safe to start twice at the same moment, and matching the code."""
+
+import asyncio
+import re
+import uuid
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import pq, sql
+from pydantic import BaseModel
+
+from ticketdesk import db
+from ticketdesk.attachments.schemas import StoredAttachment
+from ticketdesk.auth.schemas import Token
+from ticketdesk.comments.schemas import Comment
+from ticketdesk.events.schemas import Event
+from ticketdesk.labels.schemas import Label
+from ticketdesk.sql import load_queries
+from ticketdesk.tickets.schemas import Ticket
+from ticketdesk.users.schemas import User
+
+
+@pytest.fixture
+def empty_database(server_dsn: str) -> Iterator[str]:
+    """A database with nothing in it, not even the migrations."""
+    name = f"ticketdesk_m_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield psycopg.conninfo.make_conninfo(server_dsn, dbname=name)
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+def _applied(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [row[0] for row in conn.execute("select version from schema_migrations")]
+
+
+def test_files_are_numbered_and_ordered() -> None:
+    versions = [version for version, _ in db.migration_files()]
+
+    assert versions == sorted(versions)
+    assert versions[0] == "0001_core"
+    numbers = [version.split("_", 1)[0] for version in versions]
+    assert all(re.fullmatch(r"\d{4}", n) for n in numbers), versions
+    assert len(set(numbers)) == len(numbers), "two migrations share a number"
+
+
+async def test_second_run_applies_nothing(empty_database: str) -> None:
+    first = await db.migrate(empty_database)
+    second = await db.migrate(empty_database)
+
+    assert first == [version for version, _ in db.migration_files()]
+    assert second == []
+    assert sorted(_applied(empty_database)) == first
+
+
+async def test_concurrent_starts_apply_each_migration_once(empty_database: str) -> None:
+    results = await asyncio.gather(*(db.migrate(empty_database) for _ in range(3)))
+
+    everything = [version for version, _ in db.migration_files()]
+    applied = [version for result in results for version in result]
+    assert sorted(applied) == everything  # each exactly once, by whichever got there first
+    assert sorted(_applied(empty_database)) == everything
+
+
+async def test_a_failing_migration_leaves_nothing_half_done(
+    empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = db.migration_files()
+    broken = [*real, ("9999_broken", "create table half_done (id int); select 1/0;")]
+    monkeypatch.setattr(db, "migration_files", lambda: broken)
+
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        await db.migrate(empty_database)
+
+    assert sorted(_applied(empty_database)) == [version for version, _ in real]
+    with psycopg.connect(empty_database) as conn:
+        assert conn.execute("select to_regclass('half_done')").fetchone() == (None,)
+        # The lock was let go: another start is not kept waiting.
+        assert conn.execute(
+            "select pg_try_advisory_lock(%s)", (db.MIGRATION_LOCK_ID,)
+        ).fetchone() == (True,)
+
+
+# --- the schema is what the code expects ---------------------------------------------
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sbt]|%%")
+
+
+def _numbered(query: str) -> str:
+    """psycopg's ``%(name)s`` placeholders as PostgreSQL's ``$1``, for a bare PREPARE."""
+    numbers: dict[str, int] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        if match[0] == "%%":
+            return "%"
+        return f"${numbers.setdefault(match[1], len(numbers) + 1)}"
+
+    return _PLACEHOLDER.sub(replace, query)
+
+
+def _query_files() -> list[tuple[str, str]]:
+    """Every ``queries.sql`` in the package, as ``(package, query name)`` pairs."""
+    root = Path(str(resources.files("ticketdesk")))
+    found = []
+    for path in sorted(root.rglob("queries.sql")):
+        package = ".".join(("ticketdesk", *path.parent.relative_to(root).parts))
+        found += [(package, name) for name in load_queries(package).names()]
+    return found
+
+
+QUERIES = _query_files()
+
+
+@pytest.fixture(scope="module")
+def migrated(server_dsn: str, template_db: str) -> Iterator[psycopg.Connection]:
+    """A connection to the session's migrated database, only used to prepare statements."""
+    dsn = psycopg.conninfo.make_conninfo(server_dsn, dbname=template_db)
+    with psycopg.connect(dsn) as conn:
+        yield conn
+
+
+def test_there_are_queries_to_check() -> None:
+    packages = {package for package, _ in QUERIES}
+
+    assert {"ticketdesk.tickets", "ticketdesk.auth", "ticketdesk.comments"} <= packages
+    assert len(QUERIES) > 30
+
+
+@pytest.mark.parametrize(("package", "name"), QUERIES, ids=lambda v: v.rsplit(".", 1)[-1])
+def test_every_query_prepares(migrated: psycopg.Connection, package: str, name: str) -> None:
+    """Parsed and planned against the real schema: every table, column and type exists."""
+    query = getattr(load_queries(package), name)
+
+    result = migrated.pgconn.prepare(b"", _numbered(query).encode())
+
+    assert result.status == pq.ExecStatus.COMMAND_OK, (
+        f"{package}/queries.sql {name}: {(result.error_message or b'').decode()}"
+    )
+
+
+# Model → its table, minus the fields that are joined in from other tables.
+MODELS: list[tuple[type[BaseModel], str, set[str]]] = [
+    (Ticket, "tickets", set()),
+    (Comment, "comments", {"author"}),
+    (Label, "labels", set()),
+    (User, "users", set()),
+    (Token, "api_tokens", set()),
+    (StoredAttachment, "attachments", set()),
+    (Event, "ticket_events", {"actor"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "table", "joined"), MODELS, ids=lambda v: v.__name__ if isinstance(v, type) else None
+)
+def test_model_columns_exist(
+    migrated: psycopg.Connection, model: type[BaseModel], table: str, joined: set[str]
+) -> None:
+    columns = {
+        row[0]
+        for row in migrated.execute(
+            "select column_name from information_schema.columns where table_name = %s", (table,)
+        )
+    }
+
+    missing = set(model.model_fields) - joined - columns
+    assert missing == set(), f"{model.__name__} fields with no column in {table}"
+
+
+def test_every_list_sort_has_an_index(migrated: psycopg.Connection) -> None:
+    """Each sort's keyset leads an index, so a page is read in order and never sorted."""
+    cur = migrated.execute("select indexdef from pg_indexes where tablename = 'tickets'")
+    indexes = {
+        (match[1], match[2])
+        for (definition,) in cur
+        if (match := re.search(r"USING (\w+) \((.*)\)$", definition))
+    }
+
+    for method, columns in (
+        ("btree", "created_at, id"),
+        ("btree", "updated_at, id"),
+        ("btree", "priority_rank, created_at, id"),
+        # A submitter's own list, in the two sorts the portal offers.
+        ("btree", "user_id, created_at, id"),
+        ("btree", "user_id, updated_at, id"),
+        ("btree", "status, created_at, id"),
+        ("gin", "tags"),
+        ("gin", "metadata jsonb_path_ops"),
+        ("gin", "search"),
+    ):
+        assert (method, columns) in indexes, f"no {method} index on ({columns})"
