@@ -197,7 +197,10 @@ def problem_response(
 
 def _field_path(loc: Sequence[int | str]) -> str:
     # FastAPI prefixes the location with where it came from: body, query, path, header.
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path"} else loc
+    parts = list(loc[1:]) if loc and loc[0] in {"body", "query", "path"} else list(loc)
+    if loc and loc[0] == "query":
+        # A repeated parameter (?status=a&status=b) is one field to the caller.
+        parts = [p for p in parts if not isinstance(p, int)]
     return ".".join(str(p) for p in parts) or "body"
 
 

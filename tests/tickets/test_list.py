@@ -224,8 +224,7 @@ class TestListTickets:
         for params, _ in cases:
             response = await accounts.agent.client.get(LIST, params=params)
             assert response.headers["content-type"] == "application/problem+json", params
-            # A repeated parameter names the bad value's position too: status.0
-            found.append((params, response.status_code, response.json()["field"].split(".")[0]))
+            found.append((params, response.status_code, response.json()["field"]))
 
         assert found == [(params, 422, field) for params, field in cases]
 
