@@ -64,8 +64,9 @@ def ensure_database(tickets: int) -> str:
         if conn.execute("select 1 from pg_database where datname = %s", (NAME,)).fetchone():
             with psycopg.connect(dsn) as bench:
                 row = bench.execute("select count(*) from tickets").fetchone()
-                if row is not None and row[0] == tickets:
-                    return dsn
+            if row is not None and row[0] == tickets:
+                asyncio.run(db.migrate(dsn))  # indexes added since it was filled
+                return dsn
             conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(NAME)))
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(NAME)))
     asyncio.run(db.migrate(dsn))
