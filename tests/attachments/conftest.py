@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from moto.server import ThreadedMotoServer
 
 from tests.factories import Accounts, create_ticket
 from ticketdesk.attachments.storage import AttachmentStorage
@@ -26,11 +27,7 @@ S3_REGION = "us-east-1"
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A moto S3 server on a random local port (a skip, failed under CI=true, without moto)."""
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        pytest.skip("moto[server] is not installed; the S3 half of the suite cannot run")
+    """A moto S3 server on a random local port."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

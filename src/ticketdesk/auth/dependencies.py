@@ -78,7 +78,6 @@ async def current_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Acto
     return actor
 
 
-OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 CurrentUser = Annotated[Actor, Depends(current_actor)]
 CurrentAgent = Annotated[Actor, Depends(current_agent)]
 CurrentAdmin = Annotated[Actor, Depends(current_admin)]
