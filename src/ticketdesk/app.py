@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
@@ -17,8 +17,8 @@ from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth.endpoints import router as auth_router
 from ticketdesk.body_limit import BodyLimit, limits_by_route
 from ticketdesk.comments.endpoints import router as comments_router
-from ticketdesk.config import Settings
-from ticketdesk.errors import PROBLEM_JSON, install_error_handlers
+from ticketdesk.config import AppSettings, Settings
+from ticketdesk.errors import PROBLEM_JSON, NotFound, install_error_handlers, problem_responses
 from ticketdesk.events.endpoints import router as events_router
 from ticketdesk.github.endpoints import router as github_router
 from ticketdesk.instance.endpoints import router as instance_router
@@ -52,8 +52,21 @@ _LANDING = """<!doctype html>
 """
 
 
+async def _tickets_switched_on(settings: AppSettings) -> None:
+    """With ``tickets.enabled: false`` the ticket routes are not there."""
+    if not settings.tickets.enabled:
+        raise NotFound("Tickets are switched off on this server.", code="tickets_disabled")
+
+
 def _api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
+    ticket_routers = (
+        tickets_router,
+        comments_router,
+        attachments_router,
+        events_router,
+        github_router,
+    )
     for router in (
         auth_router,
         users_router,
@@ -66,7 +79,14 @@ def _api_router() -> APIRouter:
         jobs_router,
         instance_router,
     ):
-        api.include_router(router)
+        if router in ticket_routers:
+            api.include_router(
+                router,
+                dependencies=[Depends(_tickets_switched_on)],
+                responses=problem_responses(NotFound),
+            )
+        else:
+            api.include_router(router)
     return api
 
 
@@ -165,7 +185,9 @@ def _document_problems(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = original()
             for operation in (op for path in schema["paths"].values() for op in path.values()):
-                for status, response in operation.get("responses", {}).items():
+                # In status order, wherever a response was declared (route or router).
+                operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
+                for status, response in operation["responses"].items():
                     if status.startswith(("4", "5")):
                         title = "Invalid input" if status == "422" else response["description"]
                         response["description"] = title

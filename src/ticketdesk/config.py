@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import psycopg
 import yaml
+from fastapi import Depends, Request
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import (
     AnyHttpUrl,
@@ -334,3 +335,12 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             "required when tickets.github.enabled is true"
         )
     return settings
+
+
+def app_settings(request: Request) -> Settings:
+    """The running app's settings, for endpoints: ``settings: AppSettings``."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]

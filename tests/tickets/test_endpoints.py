@@ -632,6 +632,44 @@ class TestStatusFlow:
         assert events["items"][-1]["data"] == {"from": status, "to": "open"}
         assert events["items"][-1]["actor"]["id"] == str(accounts.alice.user.id)
 
+    @pytest.mark.parametrize(
+        ("path", "staff", "submitter"),
+        [
+            ([], ["in_progress", "closed"], []),
+            (["in_progress"], ["waiting", "resolved", "closed"], []),
+            (["in_progress", "waiting"], ["in_progress", "resolved", "closed"], []),
+            (["in_progress", "resolved"], ["open", "closed"], ["open", "closed"]),
+            (["closed"], ["open"], ["open"]),
+        ],
+    )
+    async def test_transitions_offered_are_the_ones_accepted(
+        self,
+        accounts: Accounts,
+        conn: Connection,
+        path: list[str],
+        staff: list[str],
+        submitter: list[str],
+    ) -> None:
+        current = path[-1] if path else "open"
+        # Setting the status a ticket already has is no change, so not a transition.
+        targets = [
+            s for s in ("open", "in_progress", "waiting", "resolved", "closed") if s != current
+        ]
+        for who, expected in ((accounts.agent, staff), (accounts.alice, submitter)):
+            for target in targets:
+                ticket = await create_ticket(conn, accounts.alice)
+                if path:
+                    await _move(accounts.agent.client, ticket.id, *path)
+                offered = (await who.client.get(f"/api/v1/tickets/{ticket.id}")).json()
+
+                response = await who.client.put(
+                    f"/api/v1/tickets/{ticket.id}", json={"status": target}
+                )
+
+                assert offered["transitions"] == expected
+                accepted = response.status_code == 200
+                assert accepted == (target in expected), (who.user.role, target, response.text)
+
 
 class TestCloseTicket:
     async def test_anonymous(self, anon: AsyncClient, accounts: Accounts, conn: Connection) -> None:

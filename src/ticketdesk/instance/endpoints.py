@@ -2,22 +2,22 @@
 
 from importlib.metadata import version
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from ticketdesk.attachments.service import MAX_FILES
-from ticketdesk.config import Settings
+from ticketdesk.config import AppSettings
 from ticketdesk.instance.schemas import InstanceConfig
 
 router = APIRouter(tags=["instance"])
 
 
 @router.get("/config", operation_id="getInstanceConfig")
-async def get_config(request: Request) -> InstanceConfig:
+async def get_config(settings: AppSettings) -> InstanceConfig:
     """Limits and switches of this instance (no sign-in needed)."""
-    settings: Settings = request.app.state.settings
     tickets = settings.tickets
     return InstanceConfig(
         version=version("ticketdesk"),
+        tickets_enabled=tickets.enabled,
         signup_enabled=settings.signup_enabled,
         allow_attachments=tickets.allow_attachments,
         max_attachment_size_mb=tickets.max_attachment_size_mb,

@@ -7,6 +7,7 @@ class InstanceConfig(BaseModel):
     """The public settings the web app adapts to."""
 
     version: str
+    tickets_enabled: bool
     signup_enabled: bool
     allow_attachments: bool
     max_attachment_size_mb: int

@@ -119,6 +119,9 @@ class TicketDetail(TicketSummary):
 
     comments: list[Comment]
     attachments: list[Attachment]
+    transitions: list[Status] = Field(
+        description="The statuses the caller may move this ticket to now, in flow order."
+    )
     github: GitHubLink | None = Field(
         default=None, description="The linked GitHub issue and its sync state (staff only)."
     )

@@ -9,7 +9,7 @@ import binascii
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, LiteralString, cast
+from typing import Any, LiteralString, cast, get_args
 from uuid import UUID
 
 import psycopg
@@ -103,6 +103,7 @@ async def detail(conn: Connection, actor: Actor, ticket: Ticket) -> TicketDetail
         **summary.model_dump(),
         comments=await comments.list_comments(conn, actor, ticket),
         attachments=await attachments.list_attachments(conn, ticket.id),
+        transitions=allowed_transitions(actor, ticket),
         github=await github.link_state(conn, actor, ticket.id),
     )
 
@@ -357,11 +358,16 @@ def etag(ticket: Ticket) -> str:
     return f'"{ticket.version}"'
 
 
-def _check_transition(actor: Actor, ticket: Ticket, new: Status) -> None:
+def allowed_transitions(actor: Actor, ticket: Ticket) -> list[Status]:
+    """The statuses ``actor`` may move ``ticket`` to now, in the order of the flow."""
     allowed = (STAFF_TRANSITIONS if actor.is_staff else SUBMITTER_TRANSITIONS).get(
         ticket.status, frozenset()
     )
-    if new not in allowed:
+    return [status for status in get_args(Status) if status in allowed]
+
+
+def _check_transition(actor: Actor, ticket: Ticket, new: Status) -> None:
+    if new not in allowed_transitions(actor, ticket):
         who = "" if actor.is_staff else " as the submitter"
         raise Conflict(
             f"A ticket cannot go from {ticket.status} to {new}{who}.",

@@ -779,6 +779,8 @@ export interface components {
             max_files_per_upload: number;
             /** Signup Enabled */
             signup_enabled: boolean;
+            /** Tickets Enabled */
+            tickets_enabled: boolean;
             /** Version */
             version: string;
         };
@@ -1123,6 +1125,11 @@ export interface components {
             tags: string[];
             /** Title */
             title: string;
+            /**
+             * Transitions
+             * @description The statuses the caller may move this ticket to now, in flow order.
+             */
+            transitions: ("open" | "in_progress" | "waiting" | "resolved" | "closed")[];
             /**
              * Type
              * @enum {string}
@@ -1691,6 +1698,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported media type */
             415: {
                 headers: {
@@ -2140,6 +2156,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2187,6 +2212,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

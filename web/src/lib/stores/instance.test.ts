@@ -4,6 +4,7 @@ import { instance } from './instance.svelte';
 
 const CONFIG: InstanceConfig = {
 	version: '1.0.0',
+	tickets_enabled: true,
 	signup_enabled: true,
 	allow_attachments: true,
 	max_attachment_size_mb: 25,

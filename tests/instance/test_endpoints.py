@@ -1,0 +1,59 @@
+"""``GET /api/v1/config``: the limits and switches the web app adapts to."""
+
+from importlib.metadata import version
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+
+class TestDefaults:
+    async def test_anonymous_callers_read_them(self, anon: AsyncClient) -> None:
+        response = await anon.get("/api/v1/config")
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "version": version("ticketdesk"),
+            "tickets_enabled": True,
+            "signup_enabled": True,
+            "allow_attachments": True,
+            "max_attachment_size_mb": 10,
+            "max_files_per_upload": 5,
+            "allowed_media_types": [
+                "image/png",
+                "image/jpeg",
+                "image/gif",
+                "image/webp",
+                "application/pdf",
+                "application/zip",
+                "application/json",
+                "text/plain",
+            ],
+            "github_enabled": False,
+        }
+
+
+class TestConfigured:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        """Everything switched the other way."""
+        return {
+            "signup_enabled": False,
+            "tickets": {
+                "enabled": False,
+                "allow_attachments": False,
+                "max_attachment_size_mb": 3,
+                "allowed_attachment_types": ["image/png", "text/plain"],
+                "github": {"enabled": True, "repo": "acme/widgets", "token": "ghp_x"},
+            },
+        }
+
+    async def test_the_switches_are_reported(self, anon: AsyncClient) -> None:
+        config = (await anon.get("/api/v1/config")).json()
+
+        assert config["tickets_enabled"] is False
+        assert config["signup_enabled"] is False
+        assert config["allow_attachments"] is False
+        assert config["max_attachment_size_mb"] == 3
+        assert config["allowed_media_types"] == ["image/png", "text/plain"]
+        assert config["github_enabled"] is True

@@ -1,0 +1,60 @@
+"""``tickets.enabled: false``: the ticket routes are gone, the rest of the app is not."""
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from tests.factories import Accounts
+
+TICKET_PATHS = re.compile(r"^/api/v1/(tickets|integrations/github)\b")
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Tickets switched off, as with ``TICKETS_ENABLED=false``."""
+    return {"tickets": {"enabled": False}}
+
+
+def _ticket_routes(app: FastAPI) -> list[tuple[str, str]]:
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if TICKET_PATHS.match(path)
+        for method in operations
+    ]
+
+
+async def test_every_ticket_route_says_tickets_are_off(app: FastAPI, accounts: Accounts) -> None:
+    routes = _ticket_routes(app)
+    some_id = str(uuid.uuid4())
+    answers = {}
+    for method, path in routes:
+        url = re.sub(r"\{[^}]+\}", some_id, path)
+        response = await accounts.admin.client.request(method, url, json={})
+        answers[f"{method} {path}"] = (
+            response.status_code,
+            response.headers["content-type"],
+            response.json()["code"],
+        )
+
+    assert len(routes) > 10
+    assert set(answers.values()) == {(404, "application/problem+json", "tickets_disabled")}, answers
+
+
+async def test_the_message_says_so(accounts: Accounts) -> None:
+    response = await accounts.alice.client.get("/api/v1/tickets")
+
+    assert response.json()["detail"] == "Tickets are switched off on this server."
+
+
+async def test_the_rest_of_the_app_works(accounts: Accounts, anon: AsyncClient) -> None:
+    config = await anon.get("/api/v1/config")
+    assert config.status_code == 200
+    assert config.json()["tickets_enabled"] is False
+    assert (await accounts.alice.client.get("/api/v1/me")).status_code == 200
+    assert (await accounts.admin.client.get("/api/v1/users")).status_code == 200
+    assert (await accounts.admin.client.get("/api/v1/labels")).status_code == 200
