@@ -187,6 +187,11 @@ class TestEnvironment:
         assert settings.s3.allow_http is True
         assert settings.database_url == "postgresql://u@h/d"
 
+    def test_internal_email_domains_as_a_list(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TICKETDESK_INTERNAL_EMAIL_DOMAINS", "Corp.Local, lab.internal")
+
+        assert _load().internal_email_domains == ["corp.local", "lab.internal"]
+
     def test_overrides_the_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         path = _write(tmp_path, SEED_YAML + "port: 9000\n")
         monkeypatch.setenv("TICKETS_MAX_ATTACHMENT_SIZE_MB", "42")
@@ -222,6 +227,11 @@ class TestErrorsNameTheKey:
             ("TICKETDESK_BASE_URL", "not a url", "base_url"),
             ("TICKETDESK_SECRET_KEY", "too-short", "secret_key"),
             ("DATABASE_URL", "mysql://root@db/desk", "database_url"),
+            (
+                "TICKETDESK_INTERNAL_EMAIL_DOMAINS",
+                "corp.local,not a domain",
+                "internal_email_domains",
+            ),
         ],
     )
     def test_bad_environment_value(

@@ -133,6 +133,7 @@ def createuser(settings: Settings, args: argparse.Namespace) -> None:
                 name=args.name or args.email.split("@")[0],
                 role=args.role,
                 password=password,
+                internal_domains=ready.internal_email_domains,
             )
         print(f"created {user.role} {user.email} ({user.id})")
 

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
 )
@@ -38,6 +39,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_BASE_URL": "base_url",
     "TICKETDESK_SECRET_KEY": "secret_key",
     "TICKETDESK_SIGNUP_ENABLED": "signup_enabled",
+    "TICKETDESK_INTERNAL_EMAIL_DOMAINS": "internal_email_domains",
     "TICKETDESK_SMTP_URL": "smtp_url",
     "TICKETDESK_MAIL_FROM": "mail_from",
     "TICKETDESK_LOG_LEVEL": "log_level",
@@ -63,6 +65,21 @@ ENV_KEYS: dict[str, str] = {
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+DomainName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$"
+    ),
+]
+
+
+def _comma_separated(value: Any) -> Any:
+    """A list from ``a,b,c`` as environment variables give it; anything else as it is."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 class ConfigError(Exception):
@@ -136,11 +153,9 @@ class TicketsSettings(_Section):
 
     @field_validator("allowed_attachment_types", mode="before")
     @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
+    def _type_list(cls, value: Any) -> Any:
         """Accept ``image/png,application/pdf`` from the environment."""
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return _comma_separated(value)
 
 
 class S3Settings(_Section):
@@ -239,6 +254,9 @@ class Settings(BaseSettings):
     base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     secret_key: SecretStr | None = None
     signup_enabled: bool = True
+    # Domains that are not on the public internet but where this team gets mail
+    # (corp.local): addresses there are accepted for accounts, with their subdomains.
+    internal_email_domains: list[DomainName] = Field(default_factory=list)
     smtp_url: str | None = None
     mail_from: str = "ticketdesk@localhost"
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
@@ -258,6 +276,12 @@ class Settings(BaseSettings):
         if "://" in value and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @field_validator("internal_email_domains", mode="before")
+    @classmethod
+    def _domain_list(cls, value: Any) -> Any:
+        """Accept ``corp.local,lab.internal`` from the environment."""
+        return _comma_separated(value)
 
     @field_validator("secret_key")
     @classmethod
@@ -314,7 +338,8 @@ class Settings(BaseSettings):
 
 def _describe(loc: tuple[int | str, ...]) -> str:
     dotted = ".".join(str(part) for part in loc)
-    env = ENV_BY_KEY.get(dotted)
+    # An item of a list setting is named by its position; its variable is the list's.
+    env = ENV_BY_KEY.get(".".join(str(part) for part in loc if isinstance(part, str)))
     return f"{dotted} ({env})" if env else dotted
 
 

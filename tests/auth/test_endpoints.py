@@ -39,6 +39,13 @@ async def signed_in_browser(browser: AsyncClient, accounts: Accounts) -> AsyncCl
     return browser
 
 
+async def _signup(client: AsyncClient, email: str) -> Response:
+    return await client.post(
+        "/api/v1/auth/signup",
+        json={"email": email, "password": "a long passphrase", "name": "Nina"},
+    )
+
+
 async def _ticket_count(conn: Connection) -> int:
     cur = await conn.execute("select count(*) as n from tickets")
     row = await cur.fetchone()
@@ -117,6 +124,74 @@ class TestSignup:
         assert response.status_code == 422
         assert response.json()["field"] == field
         assert "ticketdesk_session" not in browser.cookies
+
+
+class TestSignupAddresses:
+    async def test_not_an_address(self, browser: AsyncClient, conn: Connection) -> None:
+        response = await _signup(browser, "not-an-address")
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "bad_email"
+        assert response.json()["errors"] == [
+            {
+                "field": "email",
+                "code": "bad_email",
+                "message": "An email address must have an @-sign.",
+            }
+        ]
+
+    @pytest.mark.parametrize("address", ["it@corp.local", "it@intranet", "it@lab.test"])
+    async def test_internal_domains_are_refused_by_default(
+        self, browser: AsyncClient, conn: Connection, address: str
+    ) -> None:
+        response = await _signup(browser, address)
+
+        assert response.status_code == 422
+        problem = response.json()
+        assert problem["code"] == "email_domain_not_public"
+        assert problem["field"] == "email"
+        domain = address.split("@")[1]
+        assert problem["detail"] == (
+            f"{domain} is not a public e-mail domain. Use another address, or ask an admin "
+            "to accept it as an internal domain."
+        )
+        assert "special-use" not in response.text
+        cur = await conn.execute("select count(*) as n from users")
+        assert (await cur.fetchone()) == {"n": 0}
+
+    async def test_addresses_are_normalised(self, browser: AsyncClient) -> None:
+        response = await _signup(browser, "Nina@Example.COM")
+
+        assert response.json()["email"] == "Nina@example.com"
+
+
+class TestSignupWithInternalDomains:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"internal_email_domains": ["corp.local"]}
+
+    @pytest.mark.parametrize("address", ["it@corp.local", "it@eu.corp.local", "it@example.com"])
+    async def test_accepted(self, browser: AsyncClient, address: str) -> None:
+        response = await _signup(browser, address)
+
+        assert response.status_code == 201, response.text
+        assert response.json()["email"] == address
+
+    @pytest.mark.parametrize("address", ["it@notcorp.local", "it@corp.localhost"])
+    async def test_only_those_domains(self, browser: AsyncClient, address: str) -> None:
+        response = await _signup(browser, address)
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "email_domain_not_public"
+
+    async def test_admins_create_accounts_there_too(self, accounts: Accounts) -> None:
+        response = await accounts.admin.client.post(
+            "/api/v1/users",
+            json={"email": "ops@corp.local", "name": "Ops", "password": "a long passphrase"},
+        )
+
+        assert response.status_code == 201
+        assert response.json()["email"] == "ops@corp.local"
 
 
 class TestSignupSwitchedOff:

@@ -8,6 +8,7 @@ from ticketdesk.auth import service
 from ticketdesk.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, CurrentUser
 from ticketdesk.auth.schemas import Login, Me, NewToken, Signup, Token, TokenCreate
 from ticketdesk.auth.service import Actor, NewSession
+from ticketdesk.config import AppSettings
 from ticketdesk.db import AutocommitConnection, Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -44,14 +45,21 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
     operation_id="signup",
     responses=problem_responses(Forbidden, Conflict),
 )
-async def signup(body: Signup, request: Request, response: Response, conn: Transaction) -> Me:
+async def signup(
+    body: Signup, request: Request, response: Response, conn: Transaction, settings: AppSettings
+) -> Me:
     """Create a submitter account and sign in."""
-    if not request.app.state.settings.signup_enabled:
+    if not settings.signup_enabled:
         raise Forbidden(
             "Sign-up is switched off; ask an admin for an account.", code="signup_disabled"
         )
     user = await users.create_user(
-        conn, email=body.email, name=body.name, role="user", password=body.password
+        conn,
+        email=body.email,
+        name=body.name,
+        role="user",
+        password=body.password,
+        internal_domains=settings.internal_email_domains,
     )
     session = await service.open_session(conn, request.app.state.secret, user.id)
     _set_session_cookies(request, response, session)

@@ -4,16 +4,16 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from ticketdesk.users.schemas import Name, Password, Role
+from ticketdesk.users.schemas import EmailAddress, Name, Password, Role
 from ticketdesk.validation import no_nul
 
 
 class Signup(BaseModel):
     """Self-service sign-up."""
 
-    email: EmailStr
+    email: EmailAddress
     password: Password
     name: Name
 

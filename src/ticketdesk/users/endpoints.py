@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 
 from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent
+from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.users import service
@@ -34,10 +35,17 @@ async def list_users(
     operation_id="createUser",
     responses=problem_responses(Unauthorized, Forbidden, Conflict),
 )
-async def create_user(body: UserCreate, actor: CurrentAdmin, conn: Transaction) -> User:
+async def create_user(
+    body: UserCreate, actor: CurrentAdmin, conn: Transaction, settings: AppSettings
+) -> User:
     """Create an account with any role (admins)."""
     return await service.create_user(
-        conn, email=body.email, name=body.name, role=body.role, password=body.password
+        conn,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        password=body.password,
+        internal_domains=settings.internal_email_domains,
     )
 
 

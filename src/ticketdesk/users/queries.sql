@@ -1,6 +1,6 @@
 -- name: insert_user
-insert into users (email, name, role, password_hash, is_system)
-values (%(email)s, %(name)s, %(role)s, %(password_hash)s, %(is_system)s)
+insert into users (email, name, role, password_hash)
+values (%(email)s, %(name)s, %(role)s, %(password_hash)s)
 returning id, email, name, role, is_active, created_at;
 
 -- name: get_user

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ticketdesk.validation import no_nul
 
@@ -17,6 +17,13 @@ Name = Annotated[
     AfterValidator(no_nul),
 ]
 Password = Annotated[str, Field(min_length=10, max_length=200)]
+# Checked as an address by the service, which knows the deployment's internal domains.
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=320),
+    AfterValidator(no_nul),
+    Field(json_schema_extra={"format": "email"}),
+]
 
 
 class User(BaseModel):
@@ -45,7 +52,7 @@ class UserRef(BaseModel):
 class UserCreate(BaseModel):
     """An admin creating an account."""
 
-    email: EmailStr
+    email: EmailAddress
     name: Name
     password: Password
     role: Role = "user"

@@ -1,5 +1,7 @@
 """Accounts: creating, listing and changing users."""
 
+import re
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -7,10 +9,11 @@ import anyio
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from psycopg.rows import class_row
 
 from ticketdesk.db import Connection, constraint_name
-from ticketdesk.errors import Conflict, NotFound
+from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.sql import load_queries
 from ticketdesk.users.schemas import Role, User, UserPage
 
@@ -23,6 +26,7 @@ password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 _hashing = anyio.CapacityLimiter(2)
 
 GITHUB_SYSTEM_EMAIL = "github@system.ticketdesk.invalid"
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
 async def hash_password(password: str) -> str:
@@ -42,6 +46,32 @@ async def verify_password(stored: str, password: str) -> bool:
     return await anyio.to_thread.run_sync(verify, limiter=_hashing)
 
 
+def checked_email(address: str, internal_domains: Collection[str] = ()) -> str:
+    """``address`` normalised, if mail can reach it: at a public domain, or at one of the
+    deployment's ``internal_domains`` (or their subdomains), such as ``corp.local``."""
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        refusal = str(exc)
+    local, _, domain = address.rpartition("@")
+    try:
+        # The same local part at a public domain: is it the domain that is refused?
+        local = validate_email(f"{local}@example.com", check_deliverability=False).local_part
+    except EmailNotValidError:
+        raise InvalidInput(refusal, code="bad_email", field="email") from None
+    domain = domain.lower()
+    if not _HOSTNAME.fullmatch(domain):
+        raise InvalidInput(refusal, code="bad_email", field="email")
+    if any(domain == d or domain.endswith(f".{d}") for d in internal_domains):
+        return f"{local}@{domain}"
+    raise InvalidInput(
+        f"{domain} is not a public e-mail domain. Use another address, or ask an admin "
+        "to accept it as an internal domain.",
+        code="email_domain_not_public",
+        field="email",
+    )
+
+
 async def create_user(
     conn: Connection,
     *,
@@ -49,15 +79,14 @@ async def create_user(
     name: str,
     role: Role,
     password: str | None,
-    is_system: bool = False,
+    internal_domains: Collection[str] = (),
 ) -> User:
     """Create an account; ``Conflict`` when the e-mail address is taken."""
     params: dict[str, Any] = {
-        "email": email,
+        "email": checked_email(email, internal_domains),
         "name": name,
         "role": role,
         "password_hash": await hash_password(password) if password is not None else None,
-        "is_system": is_system,
     }
     try:
         async with conn.transaction():
