@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
-from ticketdesk import db
+from ticketdesk import db, subscriptions
 from ticketdesk.attachments.endpoints import router as attachments_router
 from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth.endpoints import router as auth_router
@@ -22,12 +22,12 @@ from ticketdesk.errors import PROBLEM_JSON, NotFound, install_error_handlers, pr
 from ticketdesk.events.endpoints import router as events_router
 from ticketdesk.github.endpoints import router as github_router
 from ticketdesk.instance.endpoints import router as instance_router
-from ticketdesk.jobs import worker as jobs_worker
 from ticketdesk.jobs.endpoints import router as jobs_router
 from ticketdesk.labels.endpoints import router as labels_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
+from ticketdesk.worker import alongside_app
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +104,13 @@ def create_app(
         app.state.pool = pool or await db.open_pool(settings.database_url)
         app.state.storage = open_storage(settings)
         try:
-            async with jobs_worker.alongside_app(settings, app.state.pool, run_jobs=worker):
+            async with alongside_app(settings, app.state.pool, run_jobs=worker):
                 yield
         finally:
             if own_pool:
                 await app.state.pool.close()
 
+    subscriptions.install()
     app = FastAPI(
         title="ticketdesk",
         version="1",

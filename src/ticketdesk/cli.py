@@ -15,14 +15,14 @@ import psycopg
 import uvicorn
 from psycopg.rows import dict_row
 
-from ticketdesk import db, embedded
+from ticketdesk import db, embedded, subscriptions
 from ticketdesk.app import create_app
 from ticketdesk.auth import service as auth
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
-from ticketdesk.jobs.worker import run_worker
 from ticketdesk.users import service as users
+from ticketdesk.worker import run_worker
 
 log = logging.getLogger("ticketdesk")
 
@@ -209,6 +209,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ticketdesk`` command."""
     args = _parser().parse_args(argv)
+    subscriptions.install()
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -1,14 +1,33 @@
-"""Named queries from ``queries.sql`` files, in the style of procrastinate and sqlc.
+"""Named queries from ``queries.sql`` files, and typed helpers to run them.
 
 A file holds blocks introduced by ``-- name: some_query``; each block is one statement
-with ``%(param)s`` placeholders. ``load_queries(__package__)`` returns them by name.
+with ``%(param)s`` placeholders. ``load_queries(__package__)`` returns them by name, in
+the style of procrastinate and sqlc.
+
+Services run them with the helpers below, which turn each row into the model it
+describes (a pydantic model or a dataclass whose fields are the query's columns):
+
+    ticket = await fetch_optional(conn, Ticket, Q.ticket_by_id, {"ticket_id": ticket_id})
+    labels = await fetch_all(conn, Label, Q.list_labels)
+    comment_id = await fetch_value(conn, UUID, Q.insert_comment, {...})
+    await execute(conn, Q.touch_ticket, {"ticket_id": ticket_id})
 """
 
 import re
+from collections.abc import Mapping
 from importlib import resources
-from typing import LiteralString, cast
+from typing import Any, LiteralString, TypeVar, cast
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row, scalar_row
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+
+Row = TypeVar("Row")
+Query = LiteralString | sql.SQL | sql.Composed
+Params = Mapping[str, Any] | None
+Connection = psycopg.AsyncConnection[Any]
 
 
 class Queries:
@@ -39,3 +58,72 @@ def load_queries(package: str, filename: str = "queries.sql") -> Queries:
     """Load ``filename`` from ``package`` once, at import time."""
     source = (resources.files(package) / filename).read_text(encoding="utf-8")
     return Queries(source, f"{package}/{filename}")
+
+
+class MissingRow(LookupError):
+    """A query that always returns a row returned none: a bug, not a user's mistake."""
+
+
+def _described(query: Query) -> str:
+    text = query if isinstance(query, str) else repr(query)
+    return " ".join(text.split())[:120]
+
+
+async def fetch_optional(
+    conn: Connection, row: type[Row], query: Query, params: Params = None
+) -> Row | None:
+    """The first row of ``query`` as a ``row``, or ``None`` when there is none."""
+    cur = conn.cursor(row_factory=class_row(row))
+    await cur.execute(query, params)
+    return await cur.fetchone()
+
+
+async def fetch_one(conn: Connection, row: type[Row], query: Query, params: Params = None) -> Row:
+    """The row ``query`` always returns (an insert's ``returning``, an aggregate), as ``row``."""
+    found = await fetch_optional(conn, row, query, params)
+    if found is None:
+        raise MissingRow(f"no row from: {_described(query)}")
+    return found
+
+
+async def fetch_all(
+    conn: Connection, row: type[Row], query: Query, params: Params = None
+) -> list[Row]:
+    """Every row of ``query``, each as a ``row``."""
+    cur = conn.cursor(row_factory=class_row(row))
+    await cur.execute(query, params)
+    return await cur.fetchall()
+
+
+async def fetch_value(
+    conn: Connection, kind: type[Row], query: Query, params: Params = None
+) -> Row:
+    """The one column of the row ``query`` always returns, checked to be a ``kind``."""
+    cur = conn.cursor(row_factory=scalar_row)
+    await cur.execute(query, params)
+    value = await cur.fetchone()
+    if value is None and cur.rowcount == 0:
+        raise MissingRow(f"no row from: {_described(query)}")
+    return _checked(kind, value, query)
+
+
+async def fetch_values(
+    conn: Connection, kind: type[Row], query: Query, params: Params = None
+) -> list[Row]:
+    """The one column of every row of ``query``, each checked to be a ``kind``."""
+    cur = conn.cursor(row_factory=scalar_row)
+    await cur.execute(query, params)
+    return [_checked(kind, value, query) for value in await cur.fetchall()]
+
+
+def _checked(kind: type[Row], value: object, query: Query) -> Row:
+    if not isinstance(value, kind):
+        got = type(value).__name__
+        raise TypeError(f"expected {kind.__name__}, got {got} from: {_described(query)}")
+    return value
+
+
+async def execute(conn: Connection, query: Query, params: Params = None) -> int:
+    """Run a statement that returns no rows; return how many rows it changed."""
+    cur = await conn.execute(query, params)
+    return cur.rowcount

@@ -19,10 +19,10 @@ from ticketdesk.github import service
 from ticketdesk.github.client import GitHubRateLimited, GitHubUnavailable
 from ticketdesk.github.tasks import sync_ticket
 from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv
-from ticketdesk.jobs.worker import create_queue
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketUpdate
+from ticketdesk.worker import create_queue
 
 OWNER, REPO = PAYLOAD_REPO.split("/")
 

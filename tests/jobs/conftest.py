@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from tests.github.conftest import gh, settings_overrides
 from ticketdesk.config import Settings
-from ticketdesk.jobs.worker import run_worker
+from ticketdesk.worker import run_worker
 
 __all__ = ["gh", "settings_overrides"]  # the GitHub suite's fixtures serve here too
 

@@ -15,7 +15,7 @@ from tests.github.support import PAYLOAD_REPO, github_settings
 from tests.jobs.waiting import eventually
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.jobs.worker import run_worker
+from ticketdesk.worker import run_worker
 
 OWNER, REPO = PAYLOAD_REPO.split("/")
 WRONG_TOKEN = "ghp_thisTokenIsNotTheOneGitHubKnows0000"

@@ -25,11 +25,10 @@ from ticketdesk.attachments.schemas import Attachment, StoredAttachment
 from ticketdesk.attachments.sniffing import SNIFF_BYTES, TextCheck, media_type_of
 from ticketdesk.attachments.storage import AttachmentStorage, new_key
 from ticketdesk.auth.service import Actor
+from ticketdesk.changes import Change, record_change
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, InvalidInput, NotFound, TooLarge
-from ticketdesk.events import service as events
-from ticketdesk.jobs.changes import record_change
 from ticketdesk.sql import load_queries
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import Ticket
@@ -256,7 +255,7 @@ async def record_uploads(
         attachments.append(attachment)
         await record_change(
             conn,
-            events.Change(
+            Change(
                 ticket_id=ticket.id,
                 kind="attachment_added",
                 actor_id=actor.id,
@@ -323,7 +322,7 @@ async def delete_attachment(
     await access.touch(conn, ticket.id)
     await record_change(
         conn,
-        events.Change(
+        Change(
             ticket_id=ticket.id,
             kind="attachment_deleted",
             actor_id=actor.id,

@@ -7,11 +7,10 @@ from uuid import UUID
 from psycopg.rows import class_row
 
 from ticketdesk.auth.service import Actor
+from ticketdesk.changes import Change, record_change
 from ticketdesk.comments.schemas import Comment
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden
-from ticketdesk.events import service as events
-from ticketdesk.jobs.changes import record_change
 from ticketdesk.sql import load_queries
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import Ticket
@@ -63,7 +62,7 @@ async def add_comment(
         await access.touch(conn, ticket.id)
     await record_change(
         conn,
-        events.Change(
+        Change(
             ticket_id=ticket.id,
             kind="commented",
             actor_id=actor.id,
@@ -130,7 +129,7 @@ async def _record_github_comment_change(
     await access.touch(conn, row["ticket_id"])
     await record_change(
         conn,
-        events.Change(
+        Change(
             ticket_id=row["ticket_id"],
             kind=kind,
             actor_id=actor.id,

@@ -1,7 +1,6 @@
 -- name: insert_event
 insert into ticket_events (ticket_id, actor_id, kind, data, is_internal)
-values (%(ticket_id)s, %(actor_id)s, %(kind)s, %(data)s, %(is_internal)s)
-returning id, created_at;
+values (%(ticket_id)s, %(actor_id)s, %(kind)s, %(data)s, %(is_internal)s);
 
 -- name: list_events
 select e.id, e.ticket_id, e.kind, e.data, e.created_at,

@@ -2,8 +2,8 @@
 
 Nothing here calls GitHub: requests and changes only write rows and queue a
 ``github.sync_ticket`` job in the caller's transaction (see ``github.tasks``), so GitHub
-being slow or down never touches a user's request. This module imports no ticket or
-comment service, so those can call ``on_change`` and ``link_state`` without a cycle.
+being slow or down never touches a user's request. ``on_change`` hears about every
+change to a ticket (it is one of ``ticketdesk.subscriptions``).
 """
 
 import json
@@ -17,10 +17,10 @@ from psycopg.rows import class_row
 from pydantic import BaseModel
 
 from ticketdesk.auth.service import Actor
+from ticketdesk.changes import Change, record_change
 from ticketdesk.config import GitHubSettings
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict
-from ticketdesk.events import service as events
 from ticketdesk.github.schemas import GitHubLink, GitHubLinkRequest
 from ticketdesk.jobs.queue import defer
 from ticketdesk.sql import load_queries
@@ -171,7 +171,7 @@ async def defer_sync(conn: Connection, ticket_id: UUID) -> None:
     await defer(conn, SYNC_TICKET_TASK, lock=f"github:{ticket_id}", ticket_id=str(ticket_id))
 
 
-async def on_change(conn: Connection, change: events.Change) -> None:
+async def on_change(conn: Connection, change: Change) -> None:
     """Queue GitHub work for a change to a ticket, in the change's transaction.
 
     New tickets get an issue when ``auto_create_issues`` is on; title, status and public
@@ -229,11 +229,9 @@ async def request_link(
     data: dict[str, Any] = (
         {"issue_number": body.issue_number} if body.issue_number else {"create": True}
     )
-    await events.record(
+    await record_change(
         conn,
-        events.Change(
-            ticket_id=ticket.id, kind="github_link_requested", actor_id=actor.id, data=data
-        ),
+        Change(ticket_id=ticket.id, kind="github_link_requested", actor_id=actor.id, data=data),
     )
     await defer_sync(conn, ticket.id)
     return link.public()

@@ -23,10 +23,10 @@ import hmac
 from typing import Any
 
 from ticketdesk.auth.service import Actor
+from ticketdesk.changes import Change, record_change
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
 from ticketdesk.errors import InvalidInput
-from ticketdesk.events import service as events
 from ticketdesk.github import service
 from ticketdesk.github.schemas import WebhookOutcome
 from ticketdesk.github.service import Link
@@ -151,9 +151,9 @@ async def _issue_edited(
     if previous is None or previous == title:
         return "ignored"
     sender = payload.get("sender")
-    await events.record(
+    await record_change(
         conn,
-        events.Change(
+        Change(
             ticket_id=link.ticket_id,
             kind="github_issue_renamed",
             actor_id=actor.id,

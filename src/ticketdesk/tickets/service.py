@@ -20,12 +20,11 @@ from psycopg.types.json import Jsonb
 
 from ticketdesk.attachments import service as attachments
 from ticketdesk.auth.service import Actor
+from ticketdesk.changes import Change, record_change
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
-from ticketdesk.events import service as events
 from ticketdesk.github import service as github
-from ticketdesk.jobs.changes import record_change
 from ticketdesk.labels import service as labels
 from ticketdesk.sql import load_queries
 from ticketdesk.tickets import access
@@ -325,7 +324,7 @@ async def create_ticket(
     assert ticket is not None
     await record_change(
         conn,
-        events.Change(
+        Change(
             ticket_id=ticket.id,
             kind="created",
             actor_id=actor.id,
@@ -417,7 +416,7 @@ async def _save(conn: Connection, actor: Actor, ticket: Ticket, changes: dict[st
 
 async def _change_event(
     conn: Connection, actor: Actor, ticket: Ticket, field: str, new: Any
-) -> events.Change:
+) -> Change:
     old = getattr(ticket, field)
     data: dict[str, Any]
     if field == "tags":
@@ -440,7 +439,7 @@ async def _change_event(
     else:
         data = {"from": old, "to": new}
         kind = f"{field}_changed"
-    return events.Change(ticket_id=ticket.id, kind=kind, actor_id=actor.id, data=data)
+    return Change(ticket_id=ticket.id, kind=kind, actor_id=actor.id, data=data)
 
 
 async def _apply_update(

@@ -1,5 +1,8 @@
 """Running jobs: ``ticketdesk worker`` and the worker ``ticketdesk serve`` runs in-process.
 
+This is where every domain's tasks are gathered (``TASKS``, ``PERIODIC``); queueing a
+job, from inside a change's transaction, is ``ticketdesk.jobs.queue``.
+
 Workers scale horizontally: each fetches due jobs from PostgreSQL (woken by NOTIFY, and
 polling as a fallback). Each failed attempt's error is kept in ``job_errors``. Jobs
 left running by a worker that died (no heartbeat) are put back in the queue by the
@@ -22,7 +25,7 @@ from procrastinate.tasks import Task
 from procrastinate.worker import Worker
 from psycopg_pool import AsyncConnectionPool
 
-from ticketdesk import db
+from ticketdesk import db, subscriptions
 from ticketdesk.attachments import tasks as attachments_tasks
 from ticketdesk.config import Settings
 from ticketdesk.github import service as github
@@ -110,6 +113,7 @@ async def run_worker(
     Tasks use ``pool`` for their own queries (without it, the worker opens and closes
     one); ``concurrency`` (jobs at once) defaults to ``settings.jobs.concurrency``.
     """
+    subscriptions.install()
     jobs = concurrency or settings.jobs.concurrency
     own_pool = pool is None
     if pool is None:

@@ -1,0 +1,22 @@
+"""Who acts on a ticket change, in order: the timeline first, then what mirrors it.
+
+Every entry point (the app, the worker, the CLI) calls ``install`` before it changes
+anything. A new kind of reaction to changes (mail, webhooks, live updates) is one more
+entry in ``SUBSCRIBERS``; the services that make changes do not change.
+"""
+
+from ticketdesk import changes
+from ticketdesk.events import service as events
+from ticketdesk.github import service as github
+
+SUBSCRIBERS: tuple[changes.Subscriber, ...] = (
+    # The event row: the ticket's timeline and audit trail.
+    events.record,
+    # Issues and comments mirrored to GitHub, as jobs.
+    github.on_change,
+)
+
+
+def install() -> None:
+    """Let ``SUBSCRIBERS`` hear about every change."""
+    changes.install(SUBSCRIBERS)
