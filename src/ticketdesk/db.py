@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, cast
 
@@ -32,15 +33,32 @@ async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Async
     return pool
 
 
-async def transaction(request: Request) -> AsyncIterator[Connection]:
-    """One transaction per request: committed when the endpoint returns, else rolled back."""
+def app_pool(request: Request) -> AsyncConnectionPool:
+    """The running app's connection pool."""
     pool: AsyncConnectionPool = request.app.state.pool
+    return pool
+
+
+Pool = Annotated[AsyncConnectionPool, Depends(app_pool)]
+
+
+@asynccontextmanager
+async def transaction(pool: AsyncConnectionPool) -> AsyncIterator[Connection]:
+    """A pooled connection in one transaction: committed when the block ends, else rolled
+    back. Endpoints take ``Transaction`` instead; this is for work that must not hold a
+    transaction for a whole request (a long upload) and for jobs."""
     async with pool.connection() as conn, conn.transaction():
         yield cast(Connection, conn)
 
 
+async def _request_transaction(pool: Pool) -> AsyncIterator[Connection]:
+    async with transaction(pool) as conn:
+        yield conn
+
+
+# One transaction per request: committed when the endpoint returns, else rolled back.
 # scope="function": commit before the response is sent, so a 2xx means it is stored.
-Transaction = Annotated[Connection, Depends(transaction, scope="function")]
+Transaction = Annotated[Connection, Depends(_request_transaction, scope="function")]
 
 
 def migration_files() -> list[tuple[str, str]]:
@@ -88,9 +106,8 @@ def constraint_name(exc: psycopg.Error) -> str | None:
     return name
 
 
-async def connection(request: Request) -> AsyncIterator[Connection]:
+async def connection(pool: Pool) -> AsyncIterator[Connection]:
     """A connection outside any transaction: each statement commits on its own."""
-    pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
         yield cast(Connection, conn)
 
