@@ -1,7 +1,7 @@
 """How fast ticket lists are at scale: latency of common triage and portal queries.
 
 Fills a database with N tickets (default 1,000,000) spread over 2,000 submitters and
-20 agents, then times `tickets.service.list_tickets` — the code the API runs — for
+20 agents, then times `tickets.listing.list_tickets` — the code the API runs — for
 the first page and for a page reached by following cursors, and prints the plan's
 top node so an index scan is visible.
 
@@ -24,7 +24,7 @@ from psycopg.rows import dict_row
 
 from ticketdesk import db
 from ticketdesk.auth.service import Actor
-from ticketdesk.tickets import service
+from ticketdesk.tickets import listing
 from ticketdesk.tickets.schemas import SortKey, TicketFilters
 
 SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -104,7 +104,7 @@ async def run_case(
     async with pool.connection() as conn:
         for _ in range(20):
             started = time.perf_counter()
-            page = await service.list_tickets(
+            page = await listing.list_tickets(
                 conn, actor, filters, sort=sort, cursor=None, limit=25
             )
             first.append((time.perf_counter() - started) * 1000)
@@ -112,7 +112,7 @@ async def run_case(
         followed = 0
         started = time.perf_counter()
         while cursor is not None and followed < pages:
-            page = await service.list_tickets(
+            page = await listing.list_tickets(
                 conn, actor, filters, sort=sort, cursor=cursor, limit=25
             )
             cursor = page.next_cursor

@@ -8,11 +8,13 @@ from typing import Any
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from ticketdesk import ticket_detail
 from ticketdesk.auth import service as auth
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
+from ticketdesk.ticket_detail import TicketDetail
 from ticketdesk.tickets import service as tickets
-from ticketdesk.tickets.schemas import TicketCreate, TicketDetail
+from ticketdesk.tickets.schemas import TicketCreate
 from ticketdesk.users.schemas import Role, User
 from ticketdesk.users.service import create_user
 
@@ -96,9 +98,9 @@ def ticket_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def create_ticket(conn: Connection, submitter: Person, **overrides: Any) -> TicketDetail:
-    """A ticket opened by ``submitter``."""
+    """A ticket opened by ``submitter``, as they see it."""
     async with conn.transaction():
         ticket, _ = await tickets.create_ticket(
             conn, submitter.actor, TicketCreate(**ticket_body(**overrides)), idempotency_key=None
         )
-    return ticket
+    return await ticket_detail.assemble(conn, submitter.actor, ticket)

@@ -145,7 +145,7 @@ def test_every_query_prepares(migrated: psycopg.Connection, package: str, name: 
 
 # Model → its table, minus the fields that are joined in from other tables.
 MODELS: list[tuple[type[BaseModel], str, set[str]]] = [
-    (Ticket, "tickets", set()),
+    (Ticket, "ticket_rows", set()),
     (Comment, "comments", {"author"}),
     (Label, "labels", set()),
     (User, "users", set()),
@@ -170,6 +170,18 @@ def test_model_columns_exist(
 
     missing = set(model.model_fields) - joined - columns
     assert missing == set(), f"{model.__name__} fields with no column in {table}"
+
+
+def test_ticket_rows_are_the_ticket_model(migrated: psycopg.Connection) -> None:
+    """The view every ticket query reads: the model's fields and the priority sort's rank."""
+    columns = {
+        row[0]
+        for row in migrated.execute(
+            "select column_name from information_schema.columns where table_name = 'ticket_rows'"
+        )
+    }
+
+    assert columns == {*Ticket.model_fields, "priority_rank"}
 
 
 def test_every_list_sort_has_an_index(migrated: psycopg.Connection) -> None:

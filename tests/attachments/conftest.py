@@ -18,7 +18,7 @@ from tests.factories import Accounts, create_ticket
 from ticketdesk.attachments.storage import AttachmentStorage
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.tickets.schemas import TicketDetail
+from ticketdesk.ticket_detail import TicketDetail
 
 S3_KEY = "test-key"
 S3_SECRET = "test-secret"

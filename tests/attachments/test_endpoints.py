@@ -31,7 +31,7 @@ from tests.attachments.samples import (
 )
 from tests.factories import Accounts, Person, create_ticket
 from ticketdesk.db import Connection
-from ticketdesk.tickets.schemas import TicketDetail
+from ticketdesk.ticket_detail import TicketDetail
 
 MIB = 1024 * 1024
 FileSpec = tuple[str, bytes, str]

@@ -14,7 +14,7 @@ from ticketdesk.attachments import service
 from ticketdesk.attachments.storage import AttachmentStorage, new_key, open_storage
 from ticketdesk.config import load_settings
 from ticketdesk.db import Connection
-from ticketdesk.tickets.schemas import TicketDetail
+from ticketdesk.ticket_detail import TicketDetail
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:

@@ -6,7 +6,7 @@ from httpx import AsyncClient
 
 from tests.factories import Accounts, create_ticket
 from ticketdesk.db import Connection
-from ticketdesk.tickets.schemas import TicketDetail
+from ticketdesk.ticket_detail import TicketDetail
 
 NOTE = "Refund approved off the record; reference QX-81724."
 

@@ -23,8 +23,8 @@ from ticketdesk.db import Connection
 from ticketdesk.github import service
 from ticketdesk.github.schemas import GitHubLinkRequest
 from ticketdesk.github.webhook import signature_matches
+from ticketdesk.ticket_detail import TicketDetail
 from ticketdesk.tickets.access import get_visible_ticket
-from ticketdesk.tickets.schemas import TicketDetail
 
 VECTOR = json.loads((FIXTURES / "signature-vector.json").read_text())
 # The comment every issue_comment payload is about.

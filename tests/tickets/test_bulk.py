@@ -7,7 +7,7 @@ from httpx import AsyncClient
 
 from tests.factories import Accounts, create_ticket
 from ticketdesk.db import Connection
-from ticketdesk.tickets.schemas import TicketDetail
+from ticketdesk.ticket_detail import TicketDetail
 
 BULK = "/api/v1/tickets/bulk"
 

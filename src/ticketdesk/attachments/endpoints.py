@@ -3,18 +3,15 @@
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from psycopg_pool import AsyncConnectionPool
 
 from ticketdesk.attachments import service
 from ticketdesk.attachments.multipart import FormReader
@@ -29,8 +26,8 @@ from ticketdesk.auth.dependencies import (
     session_cookie_scheme,
 )
 from ticketdesk.auth.service import Actor
-from ticketdesk.config import Settings
-from ticketdesk.db import Connection, Transaction
+from ticketdesk.config import AppSettings
+from ticketdesk.db import Pool, Transaction, transaction
 from ticketdesk.errors import (
     Forbidden,
     InvalidInput,
@@ -41,8 +38,7 @@ from ticketdesk.errors import (
     problem_responses,
 )
 from ticketdesk.tickets.access import get_visible_ticket
-from ticketdesk.tickets.endpoints import TicketRef
-from ticketdesk.tickets.schemas import Ticket
+from ticketdesk.tickets.schemas import Ticket, TicketRef
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +87,6 @@ def content_disposition(filename: str) -> str:
     )
 
 
-@asynccontextmanager
-async def _transaction(request: Request) -> AsyncIterator[Connection]:
-    pool: AsyncConnectionPool = request.app.state.pool
-    async with pool.connection() as conn, conn.transaction():
-        yield cast(Connection, conn)
-
-
 @dataclass(frozen=True)
 class _UploadTarget:
     actor: Actor
@@ -108,6 +97,8 @@ class _UploadTarget:
 async def _upload_target(
     request: Request,
     id: TicketRef,
+    pool: Pool,
+    settings: AppSettings,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     session_token: Annotated[str | None, Depends(session_cookie_scheme)],
 ) -> _UploadTarget:
@@ -117,8 +108,7 @@ async def _upload_target(
     of the request's transaction: a large upload can take minutes, and holding a
     connection with an open transaction that long would starve everyone else.
     """
-    settings: Settings = request.app.state.settings
-    async with _transaction(request) as conn:
+    async with transaction(pool) as conn:
         actor = await current_actor(await optional_actor(request, conn, bearer, session_token))
         rules = UploadRules.from_settings(settings)
         ticket = await get_visible_ticket(conn, actor, id)
@@ -144,6 +134,7 @@ async def _upload_target(
 async def upload_attachments(
     request: Request,
     target: Annotated[_UploadTarget, Depends(_upload_target)],
+    pool: Pool,
     storage: Storage,
 ) -> list[Attachment]:
     """Attach up to five files to a ticket (multipart/form-data, field ``files``).
@@ -158,7 +149,7 @@ async def upload_attachments(
     )
     async with (
         service.received_files(form, storage, target.ticket.id, target.rules) as uploads,
-        _transaction(request) as conn,
+        transaction(pool) as conn,
     ):
         # Locked and checked again: the ticket may have changed while the files arrived.
         ticket = await get_visible_ticket(
@@ -221,16 +212,15 @@ async def download_attachment(
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
 async def delete_attachment(
-    request: Request,
     id: TicketRef,
     attachment_id: UUID,
     actor: CurrentUser,
     conn: Transaction,
     storage: Storage,
+    settings: AppSettings,
     background: BackgroundTasks,
 ) -> Response:
     """Delete a file: staff at any time, the uploader for a while after adding it."""
-    settings: Settings = request.app.state.settings
     window = timedelta(minutes=settings.tickets.attachment_delete_window_minutes)
     ticket = await get_visible_ticket(conn, actor, id, for_update=True)
     removed = await service.delete_attachment(

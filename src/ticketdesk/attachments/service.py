@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import anyio
-from psycopg.rows import class_row
 
 from ticketdesk.attachments.multipart import FormReader, Part
 from ticketdesk.attachments.schemas import Attachment, StoredAttachment
@@ -29,8 +28,8 @@ from ticketdesk.changes import Change, record_change
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, InvalidInput, NotFound, TooLarge
-from ticketdesk.sql import load_queries
-from ticketdesk.tickets import access
+from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_values, load_queries
+from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import Ticket
 
 Q = load_queries(__package__)
@@ -236,9 +235,10 @@ async def record_uploads(
 ) -> list[Attachment]:
     """Write the rows and ``attachment_added`` events for files already in storage."""
     attachments = []
-    cur = conn.cursor(row_factory=class_row(Attachment))
     for upload in uploads:
-        await cur.execute(
+        attachment = await fetch_one(
+            conn,
+            Attachment,
             Q.insert_attachment,
             {
                 "ticket_id": ticket.id,
@@ -250,8 +250,6 @@ async def record_uploads(
                 "storage_key": upload.storage_key,
             },
         )
-        attachment = await cur.fetchone()
-        assert attachment is not None
         attachments.append(attachment)
         await record_change(
             conn,
@@ -267,22 +265,23 @@ async def record_uploads(
                 },
             ),
         )
-    await access.touch(conn, ticket.id)
+    await tickets.touch(conn, ticket.id)
     return attachments
 
 
 async def list_attachments(conn: Connection, ticket_id: UUID) -> list[Attachment]:
     """A ticket's files, oldest first."""
-    cur = conn.cursor(row_factory=class_row(Attachment))
-    await cur.execute(Q.list_attachments, {"ticket_id": ticket_id})
-    return await cur.fetchall()
+    return await fetch_all(conn, Attachment, Q.list_attachments, {"ticket_id": ticket_id})
 
 
 async def get_attachment(conn: Connection, ticket: Ticket, attachment_id: UUID) -> StoredAttachment:
     """One file of a ticket the caller may see, with its storage key."""
-    cur = conn.cursor(row_factory=class_row(StoredAttachment))
-    await cur.execute(Q.get_attachment, {"ticket_id": ticket.id, "attachment_id": attachment_id})
-    attachment = await cur.fetchone()
+    attachment = await fetch_optional(
+        conn,
+        StoredAttachment,
+        Q.get_attachment,
+        {"ticket_id": ticket.id, "attachment_id": attachment_id},
+    )
     if attachment is None:
         raise NotFound(
             f"Attachment {attachment_id} does not exist on this ticket.",
@@ -318,8 +317,8 @@ async def delete_attachment(
                 "ask an agent to remove it.",
                 code="attachment_delete_window_passed",
             )
-    await conn.execute(Q.delete_attachment, {"attachment_id": attachment.id})
-    await access.touch(conn, ticket.id)
+    await execute(conn, Q.delete_attachment, {"attachment_id": attachment.id})
+    await tickets.touch(conn, ticket.id)
     await record_change(
         conn,
         Change(
@@ -346,7 +345,6 @@ async def remove_orphans(
         old = [key for key, modified in batch if modified < cutoff]
         if not old:
             continue
-        cur = await conn.execute(Q.known_storage_keys, {"keys": old})
-        known = {row["storage_key"] for row in await cur.fetchall()}
+        known = set(await fetch_values(conn, str, Q.known_storage_keys, {"keys": old}))
         removed += await storage.delete_all(key for key in old if key not in known)
     return removed + await storage.remove_stale_partials(cutoff)

@@ -8,7 +8,7 @@ from ticketdesk.comments.schemas import Comment, CommentCreate
 from ticketdesk.db import Transaction
 from ticketdesk.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.tickets.access import get_visible_ticket
-from ticketdesk.tickets.endpoints import TicketRef
+from ticketdesk.tickets.schemas import TicketRef
 
 router = APIRouter(tags=["comments"])
 

@@ -1,18 +1,18 @@
 """A ticket's conversation: public replies and staff-only internal notes."""
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from psycopg.rows import class_row
+from pydantic import BaseModel
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, record_change
 from ticketdesk.comments.schemas import Comment
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden
-from ticketdesk.sql import load_queries
+from ticketdesk.sql import fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
 from ticketdesk.tickets import access
+from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import Ticket
 
 Q = load_queries(__package__)
@@ -42,7 +42,9 @@ async def add_comment(
             code="internal_note_forbidden",
             field="is_internal",
         )
-    cur = await conn.execute(
+    comment_id = await fetch_value(
+        conn,
+        UUID,
         Q.insert_comment,
         {
             "ticket_id": ticket.id,
@@ -54,12 +56,9 @@ async def add_comment(
             "github_comment_id": github.comment_id if github else None,
         },
     )
-    row = await cur.fetchone()
-    assert row is not None
-    comment_id = UUID(str(row["id"]))
     if not is_internal:
         # A note must not move the ticket's updated_at: submitters would see it change.
-        await access.touch(conn, ticket.id)
+        await tickets.touch(conn, ticket.id)
     await record_change(
         conn,
         Change(
@@ -75,65 +74,76 @@ async def add_comment(
 
 async def get_comment(conn: Connection, actor: Actor, comment_id: UUID) -> Comment:
     """One comment, rendered for ``actor``."""
-    cur = conn.cursor(row_factory=class_row(Comment))
-    await cur.execute(
+    return await fetch_one(
+        conn,
+        Comment,
         Q.get_comment,
         {"comment_id": comment_id, "staff": access.sees_internal(actor), "viewer_id": actor.id},
     )
-    comment = await cur.fetchone()
-    assert comment is not None
-    return comment
 
 
 async def list_comments(conn: Connection, actor: Actor, ticket: Ticket) -> list[Comment]:
     """A ticket's conversation as ``actor`` may read it: internal notes for staff only."""
-    cur = conn.cursor(row_factory=class_row(Comment))
-    await cur.execute(
+    return await fetch_all(
+        conn,
+        Comment,
         Q.list_comments,
         {"ticket_id": ticket.id, "staff": access.sees_internal(actor), "viewer_id": actor.id},
     )
-    return await cur.fetchall()
 
 
 # --- comments that arrived from GitHub, changed there ------------------------------------
 
 
+class _GitHubComment(BaseModel):
+    """A comment that arrived from GitHub, by the ticket it is on."""
+
+    id: UUID
+    ticket_id: UUID
+
+
 async def find_github_comment(conn: Connection, github_comment_id: int) -> UUID | None:
     """The comment that arrived from GitHub as this GitHub comment, if any."""
-    cur = await conn.execute(Q.comment_for_github_id, {"github_comment_id": github_comment_id})
-    row = await cur.fetchone()
-    return UUID(str(row["id"])) if row else None
+    found = await fetch_optional(
+        conn, _GitHubComment, Q.comment_for_github_id, {"github_comment_id": github_comment_id}
+    )
+    return found.id if found else None
 
 
 async def edit_github_comment(
     conn: Connection, actor: Actor, github_comment_id: int, body: str
 ) -> bool:
     """Replace the text of a comment from GitHub after it was edited there."""
-    cur = await conn.execute(
-        Q.update_github_comment, {"github_comment_id": github_comment_id, "body": body}
+    edited = await fetch_optional(
+        conn,
+        _GitHubComment,
+        Q.update_github_comment,
+        {"github_comment_id": github_comment_id, "body": body},
     )
-    return await _record_github_comment_change(conn, actor, await cur.fetchone(), "comment_edited")
+    return await _record_github_comment_change(conn, actor, edited, "comment_edited")
 
 
 async def delete_github_comment(conn: Connection, actor: Actor, github_comment_id: int) -> bool:
     """Remove a comment from GitHub after it was deleted there."""
-    cur = await conn.execute(Q.delete_github_comment, {"github_comment_id": github_comment_id})
-    return await _record_github_comment_change(conn, actor, await cur.fetchone(), "comment_deleted")
+    deleted = await fetch_optional(
+        conn, _GitHubComment, Q.delete_github_comment, {"github_comment_id": github_comment_id}
+    )
+    return await _record_github_comment_change(conn, actor, deleted, "comment_deleted")
 
 
 async def _record_github_comment_change(
-    conn: Connection, actor: Actor, row: dict[str, Any] | None, kind: str
+    conn: Connection, actor: Actor, comment: _GitHubComment | None, kind: str
 ) -> bool:
-    if row is None:
+    if comment is None:
         return False
-    await access.touch(conn, row["ticket_id"])
+    await tickets.touch(conn, comment.ticket_id)
     await record_change(
         conn,
         Change(
-            ticket_id=row["ticket_id"],
+            ticket_id=comment.ticket_id,
             kind=kind,
             actor_id=actor.id,
-            data={"comment_id": str(row["id"])},
+            data={"comment_id": str(comment.id)},
         ),
     )
     return True

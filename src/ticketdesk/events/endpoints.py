@@ -11,7 +11,7 @@ from ticketdesk.errors import NotFound, Unauthorized, problem_responses
 from ticketdesk.events import service
 from ticketdesk.events.schemas import EventPage
 from ticketdesk.tickets.access import get_visible_ticket
-from ticketdesk.tickets.endpoints import TicketRef
+from ticketdesk.tickets.schemas import TicketRef
 
 router = APIRouter(tags=["events"])
 

@@ -20,7 +20,7 @@ from ticketdesk.errors import (
 from ticketdesk.github import service, webhook
 from ticketdesk.github.schemas import GitHubLink, GitHubLinkRequest, WebhookResult
 from ticketdesk.tickets.access import get_visible_ticket
-from ticketdesk.tickets.endpoints import TicketRef
+from ticketdesk.tickets.schemas import TicketRef
 
 router = APIRouter(tags=["github"])
 

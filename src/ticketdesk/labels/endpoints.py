@@ -40,10 +40,7 @@ async def update_label(
     label_id: UUID, body: LabelUpdate, actor: CurrentAdmin, conn: Transaction
 ) -> Label:
     """Rename, recolour or describe a label (admins); a new name is applied to every ticket."""
-    label, old_name = await service.update_label(conn, label_id, body)
-    if label.name != old_name:
-        await tickets.retag(conn, actor, old_name, label.name)
-    return label
+    return await tickets.change_label(conn, actor, label_id, body)
 
 
 @router.delete(
@@ -54,5 +51,4 @@ async def update_label(
 )
 async def delete_label(label_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
     """Delete a label and remove it from every ticket (admins)."""
-    name = await service.delete_label(conn, label_id)
-    await tickets.retag(conn, actor, name, None)
+    await tickets.delete_label(conn, actor, label_id)

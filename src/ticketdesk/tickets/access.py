@@ -8,12 +8,10 @@ ids and numbers cannot be probed.
 import re
 from uuid import UUID
 
-from psycopg.rows import class_row
-
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound
-from ticketdesk.sql import load_queries
+from ticketdesk.sql import fetch_one, fetch_optional, load_queries
 from ticketdesk.tickets.schemas import Ticket
 
 Q = load_queries(__package__)
@@ -52,25 +50,16 @@ async def get_visible_ticket(
     With ``for_update`` the row is locked until the transaction ends, so concurrent
     changes to one ticket are applied one after the other.
     """
-    cur = conn.cursor(row_factory=class_row(Ticket))
     if _NUMBER.fullmatch(ref):
-        await cur.execute(Q.ticket_by_number, {"number": int(ref)})
+        ticket = await fetch_optional(conn, Ticket, Q.ticket_by_number, {"number": int(ref)})
     else:
         try:
             ticket_id = UUID(ref)
         except ValueError:
             raise _not_found(ref) from None
-        await cur.execute(Q.ticket_by_id, {"ticket_id": ticket_id})
-    ticket = await cur.fetchone()
+        ticket = await fetch_optional(conn, Ticket, Q.ticket_by_id, {"ticket_id": ticket_id})
     if ticket is None or not may_see(actor, ticket):
         raise _not_found(ref)
     if for_update:
-        await cur.execute(Q.lock_ticket, {"ticket_id": ticket.id})
-        ticket = await cur.fetchone()
-        assert ticket is not None
+        ticket = await fetch_one(conn, Ticket, Q.lock_ticket, {"ticket_id": ticket.id})
     return ticket
-
-
-async def touch(conn: Connection, ticket_id: UUID) -> None:
-    """Mark a ticket updated after a change to its conversation or files."""
-    await conn.execute(Q.touch_ticket, {"ticket_id": ticket_id})

@@ -5,11 +5,13 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AfterValidator, TypeAdapter, ValidationError
 
+from ticketdesk import ticket_detail
 from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser
-from ticketdesk.db import Transaction
+from ticketdesk.auth.service import Actor
+from ticketdesk.db import Connection, Transaction
 from ticketdesk.errors import (
     Conflict,
     Forbidden,
@@ -19,7 +21,9 @@ from ticketdesk.errors import (
     Unauthorized,
     problem_responses,
 )
-from ticketdesk.tickets import service
+from ticketdesk.ticket_detail import TicketDetail
+from ticketdesk.tickets import listing, service
+from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import (
     Assignment,
     BulkRequest,
@@ -28,10 +32,11 @@ from ticketdesk.tickets.schemas import (
     Priority,
     SortKey,
     Status,
+    Ticket,
     TicketCreate,
-    TicketDetail,
     TicketFilters,
     TicketPage,
+    TicketRef,
     TicketType,
     TicketUpdate,
 )
@@ -39,7 +44,6 @@ from ticketdesk.validation import no_nul
 
 router = APIRouter(tags=["tickets"])
 
-TicketRef = Annotated[str, Path(description="The ticket's UUID or its number.", max_length=64)]
 IfMatch = Annotated[
     str | None, Header(description="An ETag from a read; a stale one is refused with 412.")
 ]
@@ -47,9 +51,10 @@ _metadata = TypeAdapter(Metadata)
 SearchText = Annotated[str, AfterValidator(no_nul)]
 
 
-def _with_etag(response: Response, ticket: TicketDetail) -> TicketDetail:
-    response.headers["ETag"] = f'"{ticket.version}"'
-    return ticket
+async def _page(conn: Connection, actor: Actor, response: Response, ticket: Ticket) -> TicketDetail:
+    """The ticket as its reader sees it, tagged with its version."""
+    response.headers["ETag"] = service.etag(ticket)
+    return await ticket_detail.assemble(conn, actor, ticket)
 
 
 @router.post(
@@ -78,7 +83,7 @@ async def create_ticket(
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return _with_etag(response, ticket)
+    return await _page(conn, actor, response, ticket)
 
 
 @router.get(
@@ -139,7 +144,7 @@ async def list_tickets(
         updated_before=updated_before,
         q=q.strip() if q and q.strip() else None,
     )
-    return await service.list_tickets(conn, actor, filters, sort=sort, cursor=cursor, limit=limit)
+    return await listing.list_tickets(conn, actor, filters, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -151,7 +156,7 @@ async def get_ticket(
     id: TicketRef, actor: CurrentUser, conn: Transaction, response: Response
 ) -> TicketDetail:
     """One ticket with its conversation and files."""
-    return _with_etag(response, await service.get_ticket(conn, actor, id))
+    return await _page(conn, actor, response, await get_visible_ticket(conn, actor, id))
 
 
 @router.put(
@@ -171,7 +176,7 @@ async def update_ticket(
 ) -> TicketDetail:
     """Change a ticket's fields or status."""
     ticket = await service.update_ticket(conn, actor, id, body, if_match=if_match)
-    return _with_etag(response, ticket)
+    return await _page(conn, actor, response, ticket)
 
 
 @router.delete(
@@ -187,7 +192,8 @@ async def close_ticket(
     if_match: IfMatch = None,
 ) -> TicketDetail:
     """Close a ticket (staff), or accept its resolution (the submitter)."""
-    return _with_etag(response, await service.close_ticket(conn, actor, id, if_match=if_match))
+    ticket = await service.close_ticket(conn, actor, id, if_match=if_match)
+    return await _page(conn, actor, response, ticket)
 
 
 @router.put(
@@ -207,7 +213,7 @@ async def assign_ticket(
 ) -> TicketDetail:
     """Assign a ticket to an agent, or unassign it with null (staff)."""
     ticket = await service.assign_ticket(conn, actor, id, body.assignee_id, if_match=if_match)
-    return _with_etag(response, ticket)
+    return await _page(conn, actor, response, ticket)
 
 
 @router.post(

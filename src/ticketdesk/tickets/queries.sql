@@ -1,23 +1,20 @@
+-- Tickets are read and written through the ticket_rows view (migration 0006), whose
+-- columns are the fields of the Ticket model: `select *` and `returning *` name them.
+
 -- name: ticket_by_id
-select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
-       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
-from tickets where id = %(ticket_id)s;
+select * from ticket_rows where id = %(ticket_id)s;
 
 -- name: ticket_by_number
-select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
-       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
-from tickets where number = %(number)s;
+select * from ticket_rows where number = %(number)s;
 
 -- name: lock_ticket
-select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
-       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
-from tickets where id = %(ticket_id)s for update;
+select * from ticket_rows where id = %(ticket_id)s for update;
 
 -- name: insert_ticket
-insert into tickets (id, user_id, type, priority, title, description, tags, metadata)
-values (%(id)s, %(user_id)s, %(type)s, %(priority)s, %(title)s, %(description)s, %(tags)s, %(metadata)s)
-returning id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
-          github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at;
+insert into ticket_rows (id, user_id, type, priority, title, description, tags, metadata)
+values (%(id)s, %(user_id)s, %(type)s, %(priority)s, %(title)s, %(description)s, %(tags)s,
+        %(metadata)s)
+returning *;
 
 -- name: claim_idempotency_key
 insert into idempotency_keys (user_id, key, request_hash, ticket_id)
@@ -31,20 +28,11 @@ where user_id = %(user_id)s and key = %(key)s;
 delete from idempotency_keys
 where user_id = %(user_id)s and key = %(key)s and created_at < now() - interval '24 hours';
 
--- name: people
-select id, name, role, email from users where id = any(%(ids)s::uuid[]);
-
--- name: assignable_agent
-select id from users
-where id = %(user_id)s and role in ('agent', 'admin') and is_active and not is_system;
-
 -- name: touch_ticket
 update tickets set updated_at = now() where id = %(ticket_id)s;
 
 -- name: tickets_tagged_for_update
 -- In id order, like bulk actions, so the two cannot deadlock.
-select id, number, user_id, type, priority, status, title, description, assigned_to_user_id,
-       github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, closed_at
-from tickets where tags @> array[%(tag)s]::text[]
+select * from ticket_rows where tags @> array[%(tag)s]::text[]
 order by id
 for update;

@@ -6,11 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints
 
-from ticketdesk.attachments.schemas import Attachment
-from ticketdesk.comments.schemas import Comment
-from ticketdesk.github.schemas import GitHubLink
 from ticketdesk.labels.schemas import LabelName
 from ticketdesk.users.schemas import UserRef
 from ticketdesk.validation import no_nul
@@ -21,6 +19,9 @@ Status = Literal["open", "in_progress", "waiting", "resolved", "closed"]
 SortKey = Literal["created", "-created", "updated", "-updated", "priority", "-priority"]
 
 MAX_METADATA_BYTES = 16 * 1024
+
+# Every route about one ticket names it in its path like this.
+TicketRef = Annotated[str, Path(description="The ticket's UUID or its number.", max_length=64)]
 
 
 def _storable_metadata(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
@@ -112,19 +113,6 @@ class TicketSummary(Ticket):
 
     submitter: UserRef
     assigned_to: UserRef | None
-
-
-class TicketDetail(TicketSummary):
-    """A ticket with its conversation and files (internal notes only for staff)."""
-
-    comments: list[Comment]
-    attachments: list[Attachment]
-    transitions: list[Status] = Field(
-        description="The statuses the caller may move this ticket to now, in flow order."
-    )
-    github: GitHubLink | None = Field(
-        default=None, description="The linked GitHub issue and its sync state (staff only)."
-    )
 
 
 class TicketPage(BaseModel):

@@ -1,47 +1,41 @@
-"""Ticket rules: creating, reading, listing, changing, assigning and closing.
+"""Ticket rules: creating, changing, assigning, closing and relabelling tickets.
 
-Every change is written together with its event rows, on the caller's connection and
-inside the caller's transaction; nothing here commits.
+Every change is announced through ``changes.record_change`` on the caller's connection
+and inside the caller's transaction; nothing here commits. Functions return the ticket
+itself; the page a reader sees (its conversation, files, GitHub state) is assembled by
+``ticketdesk.ticket_detail``, and lists are ``tickets.listing``.
 """
 
-import base64
-import binascii
 import hashlib
-import json
-from datetime import datetime
-from typing import Any, LiteralString, cast, get_args
+from collections.abc import Sequence
+from typing import Any, cast, get_args
 from uuid import UUID
 
 import psycopg
 import uuid_utils
 from psycopg import sql
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel
 
-from ticketdesk.attachments import service as attachments
 from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, record_change
-from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
-from ticketdesk.github import service as github
 from ticketdesk.labels import service as labels
-from ticketdesk.sql import load_queries
+from ticketdesk.labels.schemas import Label, LabelUpdate
+from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, load_queries
 from ticketdesk.tickets import access
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import (
     BulkRequest,
     BulkResult,
-    SortKey,
     Status,
     Ticket,
     TicketCreate,
-    TicketDetail,
-    TicketFilters,
-    TicketPage,
     TicketSummary,
     TicketUpdate,
 )
+from ticketdesk.users import service as users
 from ticketdesk.users.schemas import UserRef
 
 Q = load_queries(__package__)
@@ -63,222 +57,71 @@ STAFF_ONLY_FIELDS = ("type", "priority", "tags")
 MAX_TAGS = 20
 
 
-# --- reading -------------------------------------------------------------------------
+# --- the people on a ticket ------------------------------------------------------------
 
 
-async def _people(conn: Connection, actor: Actor, ids: set[UUID]) -> dict[UUID, UserRef]:
-    cur = await conn.execute(Q.people, {"ids": list(ids)})
+async def people(conn: Connection, actor: Actor, ids: set[UUID]) -> dict[UUID, UserRef]:
+    """The people with these ids as ``actor`` may see them, by id."""
     return {
-        row["id"]: UserRef(
-            id=row["id"],
-            name=row["name"],
-            role=row["role"],
+        user.id: UserRef(
+            id=user.id,
+            name=user.name,
+            role=user.role,
             # Submitters see names, not other people's addresses.
-            email=row["email"] if access.shows_email(actor, row["id"]) else None,
+            email=user.email if access.shows_email(actor, user.id) else None,
         )
-        for row in await cur.fetchall()
+        for user in await users.users_by_id(conn, ids)
     }
 
 
-async def _summaries(conn: Connection, actor: Actor, tickets: list[Ticket]) -> list[TicketSummary]:
+async def summaries(
+    conn: Connection, actor: Actor, tickets: Sequence[Ticket]
+) -> list[TicketSummary]:
+    """``tickets`` with their submitter and assignee named, as ``actor`` may see them."""
     ids = {t.user_id for t in tickets} | {
         t.assigned_to_user_id for t in tickets if t.assigned_to_user_id
     }
-    people = await _people(conn, actor, ids)
+    named = await people(conn, actor, ids)
     return [
         TicketSummary(
             **t.model_dump(),
-            submitter=people[t.user_id],
-            assigned_to=people[t.assigned_to_user_id] if t.assigned_to_user_id else None,
+            submitter=named[t.user_id],
+            assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
         )
         for t in tickets
     ]
 
 
-async def detail(conn: Connection, actor: Actor, ticket: Ticket) -> TicketDetail:
-    """A ticket with its people, conversation and files, as ``actor`` may see them."""
-    [summary] = await _summaries(conn, actor, [ticket])
-    return TicketDetail(
-        **summary.model_dump(),
-        comments=await comments.list_comments(conn, actor, ticket),
-        attachments=await attachments.list_attachments(conn, ticket.id),
-        transitions=allowed_transitions(actor, ticket),
-        github=await github.link_state(conn, actor, ticket.id),
-    )
-
-
-async def get_ticket(conn: Connection, actor: Actor, ref: str) -> TicketDetail:
-    """One ticket by UUID or number, if ``actor`` may see it."""
-    return await detail(conn, actor, await get_visible_ticket(conn, actor, ref))
-
-
-# --- listing -------------------------------------------------------------------------
-
-_SORT_COLUMNS: dict[str, tuple[LiteralString, ...]] = {
-    "created": ("created_at", "id"),
-    "updated": ("updated_at", "id"),
-    "priority": ("priority_rank", "created_at", "id"),
-}
-_TICKET_COLUMNS: LiteralString = (
-    "id, number, user_id, type, priority, status, title, description, assigned_to_user_id, "
-    "github_issue_number, tags, metadata, version, created_at, updated_at, resolved_at, "
-    "closed_at, priority_rank"
-)
-
-
-def _encode_cursor(sort: str, values: list[Any]) -> str:
-    raw = json.dumps([sort, *values], default=str, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: str) -> list[Any]:
-    bad = InvalidInput("The cursor is not valid for this list.", code="bad_cursor", field="cursor")
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error):
-        raise bad from None
-    columns = _SORT_COLUMNS[sort.lstrip("-")]
-    if not isinstance(decoded, list) or decoded[:1] != [sort] or len(decoded) != len(columns) + 1:
-        raise bad
-    values: list[Any] = []
-    for column, value in zip(columns, decoded[1:], strict=True):
-        try:
-            if column == "priority_rank" and type(value) is int and 1 <= value <= 4:
-                values.append(value)
-            elif column == "id" and isinstance(value, str):
-                values.append(UUID(value))
-            elif column.endswith("_at") and isinstance(value, str):
-                values.append(datetime.fromisoformat(value))
-            else:
-                raise bad
-        except ValueError:
-            raise bad from None
-    return values
-
-
-def _filter_clauses(
-    actor: Actor, filters: TicketFilters
-) -> tuple[list[sql.Composable], dict[str, Any]]:
-    where: list[sql.Composable] = []
-    params: dict[str, Any] = {}
-
-    def add(clause: LiteralString, **values: Any) -> None:
-        where.append(sql.SQL(clause))
-        params.update(values)
-
-    if (scope := access.submitter_scope(actor)) is not None:
-        add("user_id = %(scope)s", scope=scope)
-    if filters.status:
-        add("status = any(%(status)s::text[])", status=filters.status)
-    if filters.type:
-        add("type = any(%(type)s::text[])", type=filters.type)
-    if filters.priority:
-        add("priority = any(%(priority)s::text[])", priority=filters.priority)
-    if filters.assignee == "me":
-        add("assigned_to_user_id = %(assignee)s", assignee=actor.id)
-    elif filters.assignee == "none":
-        add("assigned_to_user_id is null")
-    elif filters.assignee is not None:
-        try:
-            assignee = UUID(filters.assignee)
-        except ValueError:
-            raise InvalidInput(
-                "Use me, none or a user id.", code="bad_assignee", field="assignee"
-            ) from None
-        add("assigned_to_user_id = %(assignee)s", assignee=assignee)
-    if filters.submitter is not None:
-        add("user_id = %(submitter)s", submitter=filters.submitter)
-    if filters.tag:
-        add("tags @> %(tags)s::text[]", tags=filters.tag)
-    if filters.metadata is not None:
-        add("metadata @> %(metadata)s", metadata=Jsonb(filters.metadata))
-    if filters.created_after is not None:
-        add("created_at >= %(created_after)s", created_after=filters.created_after)
-    if filters.created_before is not None:
-        add("created_at < %(created_before)s", created_before=filters.created_before)
-    if filters.updated_after is not None:
-        add("updated_at >= %(updated_after)s", updated_after=filters.updated_after)
-    if filters.updated_before is not None:
-        add("updated_at < %(updated_before)s", updated_before=filters.updated_before)
-    if filters.q:
-        # Title, description and *public* comments only: internal notes are never searched.
-        add(
-            "(search @@ websearch_to_tsquery('english', %(q)s) or exists ("
-            " select 1 from comments c where c.ticket_id = tickets.id and not c.is_internal"
-            " and c.search @@ websearch_to_tsquery('english', %(q)s)))",
-            q=filters.q,
-        )
-    return where, params
-
-
-async def list_tickets(
-    conn: Connection,
-    actor: Actor,
-    filters: TicketFilters,
-    *,
-    sort: SortKey,
-    cursor: str | None,
-    limit: int,
-) -> TicketPage:
-    """A page of the tickets ``actor`` may see, in keyset order (no OFFSET)."""
-    where, params = _filter_clauses(actor, filters)
-    descending = sort.startswith("-")
-    columns = _SORT_COLUMNS[sort.lstrip("-")]
-    keyset = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    if cursor is not None:
-        values = _decode_cursor(cursor, sort)
-        placeholders = sql.SQL(", ").join(sql.Placeholder(f"k{i}") for i in range(len(values)))
-        where.append(
-            sql.SQL("({}) {} ({})").format(
-                keyset, sql.SQL("<" if descending else ">"), placeholders
-            )
-        )
-        params.update({f"k{i}": v for i, v in enumerate(values)})
-    direction = sql.SQL(" desc" if descending else " asc")
-    order = sql.SQL(", ").join(sql.Composed([sql.Identifier(c), direction]) for c in columns)
-    query = sql.SQL("select {columns} from tickets {where} order by {order} limit {limit}").format(
-        columns=sql.SQL(_TICKET_COLUMNS),
-        where=sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
-        order=order,
-        limit=sql.Literal(limit + 1),
-    )
-    cur = await conn.execute(query, params)
-    rows = await cur.fetchall()
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        next_cursor = _encode_cursor(sort, [last[c] for c in columns])
-    tickets = [Ticket.model_validate(row) for row in page]
-    return TicketPage(items=await _summaries(conn, actor, tickets), next_cursor=next_cursor)
-
-
 # --- creating ------------------------------------------------------------------------
+
+
+class _IdempotencyKey(BaseModel):
+    request_hash: bytes
+    ticket_id: UUID
 
 
 def _request_hash(body: TicketCreate) -> bytes:
     return hashlib.sha256(body.model_dump_json().encode()).digest()
 
 
-async def _replay(
-    conn: Connection, actor: Actor, key: str, body: TicketCreate
-) -> TicketDetail | None:
-    cur = await conn.execute(Q.idempotency_key, {"user_id": actor.id, "key": key})
-    row = await cur.fetchone()
-    if row is None:
+async def _replay(conn: Connection, actor: Actor, key: str, body: TicketCreate) -> Ticket | None:
+    claimed = await fetch_optional(
+        conn, _IdempotencyKey, Q.idempotency_key, {"user_id": actor.id, "key": key}
+    )
+    if claimed is None:
         return None
-    if bytes(row["request_hash"]) != _request_hash(body):
+    if claimed.request_hash != _request_hash(body):
         raise Conflict(
             "This Idempotency-Key was used with a different request body.",
             code="idempotency_key_reused",
             field="Idempotency-Key",
         )
-    return await get_ticket(conn, actor, str(row["ticket_id"]))
+    return await get_visible_ticket(conn, actor, str(claimed.ticket_id))
 
 
 async def create_ticket(
     conn: Connection, actor: Actor, body: TicketCreate, *, idempotency_key: str | None
-) -> tuple[TicketDetail, bool]:
+) -> tuple[Ticket, bool]:
     """Open a ticket; return it and whether it is a replay of an earlier identical request."""
     if body.tags and not actor.is_staff:
         raise Forbidden(
@@ -286,28 +129,26 @@ async def create_ticket(
         )
     ticket_id = UUID(str(uuid_utils.uuid7()))
     if idempotency_key is not None:
-        await conn.execute(Q.expire_idempotency_key, {"user_id": actor.id, "key": idempotency_key})
+        key = {"user_id": actor.id, "key": idempotency_key}
+        await execute(conn, Q.expire_idempotency_key, key)
         if (earlier := await _replay(conn, actor, idempotency_key, body)) is not None:
             return earlier, True
         try:
             async with conn.transaction():
                 # Two requests racing with one key: the second waits here for the first.
-                await conn.execute(
+                await execute(
+                    conn,
                     Q.claim_idempotency_key,
-                    {
-                        "user_id": actor.id,
-                        "key": idempotency_key,
-                        "request_hash": _request_hash(body),
-                        "ticket_id": ticket_id,
-                    },
+                    {**key, "request_hash": _request_hash(body), "ticket_id": ticket_id},
                 )
         except psycopg.errors.UniqueViolation:
-            earlier = await _replay(conn, actor, idempotency_key, body)
-            assert earlier is not None
+            if (earlier := await _replay(conn, actor, idempotency_key, body)) is None:
+                raise
             return earlier, True
     tags = await labels.canonical_tags(conn, body.tags) if body.tags else []
-    cur = conn.cursor(row_factory=class_row(Ticket))
-    await cur.execute(
+    ticket = await fetch_one(
+        conn,
+        Ticket,
         Q.insert_ticket,
         {
             "id": ticket_id,
@@ -320,8 +161,6 @@ async def create_ticket(
             "metadata": Jsonb(body.metadata),
         },
     )
-    ticket = await cur.fetchone()
-    assert ticket is not None
     await record_change(
         conn,
         Change(
@@ -331,7 +170,7 @@ async def create_ticket(
             data={"type": ticket.type, "priority": ticket.priority, "title": ticket.title},
         ),
     )
-    return await detail(conn, actor, ticket), False
+    return ticket, False
 
 
 # --- changing ------------------------------------------------------------------------
@@ -375,43 +214,44 @@ def _check_transition(actor: Actor, ticket: Ticket, new: Status) -> None:
         )
 
 
+def _stamps(changes: dict[str, Any]) -> dict[str, sql.Composable]:
+    """The columns a status change sets besides the status, as SQL."""
+    match changes.get("status"):
+        case "resolved":
+            return {"resolved_at": sql.SQL("now()")}
+        case "closed":
+            return {"closed_at": sql.SQL("now()")}
+        case "open":
+            return {"resolved_at": sql.NULL, "closed_at": sql.NULL}
+    return {}
+
+
 async def _save(conn: Connection, actor: Actor, ticket: Ticket, changes: dict[str, Any]) -> Ticket:
-    """Write changed fields, bump the version and record an event per change."""
-    columns = dict(changes)
-    if "status" in changes:
-        new = changes["status"]
-        if new == "resolved":
-            columns["resolved_at"] = sql.SQL("now()")
-        elif new == "closed":
-            columns["closed_at"] = sql.SQL("now()")
-        elif new == "open":
-            columns["resolved_at"] = None
-            columns["closed_at"] = None
-    assignments = [
-        sql.SQL("{} = {}").format(
-            sql.Identifier(column),
-            value if isinstance(value, sql.Composable) else sql.Placeholder(column),
-        )
-        for column, value in columns.items()
-    ]
+    """Write changed fields, bump the version and announce each change.
+
+    The one UPDATE of a ticket's fields: every change to them comes through here.
+    """
     params = {
-        column: Jsonb(value) if column == "metadata" else value
-        for column, value in columns.items()
-        if not isinstance(value, sql.Composable)
+        column: Jsonb(value) if column == "metadata" else value for column, value in changes.items()
     }
+    assignments = [
+        *(
+            sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
+            for column in params
+        ),
+        *(
+            sql.SQL("{} = {}").format(sql.Identifier(column), value)
+            for column, value in _stamps(changes).items()
+        ),
+    ]
     query = sql.SQL(
-        "update tickets set {assignments}, version = version + 1, updated_at = now() "
-        "where id = %(ticket_id)s returning {columns}"
-    ).format(
-        assignments=sql.SQL(", ").join(assignments),
-        columns=sql.SQL(_TICKET_COLUMNS),
-    )
-    cur = await conn.execute(query, {**params, "ticket_id": ticket.id})
-    row = await cur.fetchone()
-    assert row is not None
+        "update ticket_rows set {assignments}, version = version + 1, updated_at = now() "
+        "where id = %(ticket_id)s returning *"
+    ).format(assignments=sql.SQL(", ").join(assignments))
+    saved = await fetch_one(conn, Ticket, query, {**params, "ticket_id": ticket.id})
     for field, new in changes.items():
         await record_change(conn, await _change_event(conn, actor, ticket, field, new))
-    return Ticket.model_validate(row)
+    return saved
 
 
 async def _change_event(
@@ -427,10 +267,10 @@ async def _change_event(
         kind = "tags_changed"
     elif field == "assigned_to_user_id":
         # Names, so a submitter's timeline can say who took the ticket.
-        people = await _people(conn, actor, {i for i in (old, new) if i})
+        named = await people(conn, actor, {i for i in (old, new) if i})
         data = {
-            "from": {"id": str(old), "name": people[old].name} if old else None,
-            "to": {"id": str(new), "name": people[new].name} if new else None,
+            "from": {"id": str(old), "name": named[old].name} if old else None,
+            "to": {"id": str(new), "name": named[new].name} if new else None,
         }
         kind = "assigned"
     elif field == "metadata":
@@ -470,11 +310,11 @@ async def _apply_update(
 
 async def update_ticket(
     conn: Connection, actor: Actor, ref: str, body: TicketUpdate, *, if_match: str | None
-) -> TicketDetail:
+) -> Ticket:
     """Change some of a ticket's fields, following the status rules."""
     ticket = await get_visible_ticket(conn, actor, ref, for_update=True)
     check_version(ticket, if_match)
-    return await detail(conn, actor, await _apply_update(conn, actor, ticket, body))
+    return await _apply_update(conn, actor, ticket, body)
 
 
 async def apply_outside_change(
@@ -487,19 +327,9 @@ async def apply_outside_change(
     return await _save(conn, actor, ticket, changed) if changed else ticket
 
 
-async def retag(conn: Connection, actor: Actor, old: str, new: str | None) -> int:
-    """Rename label ``old`` to ``new`` on every ticket (or remove it); return how many.
-
-    Each ticket changes as if edited: its version moves and a ``tags_changed`` event is
-    recorded, so readers holding an ETag see the change.
-    """
-    cur = conn.cursor(row_factory=class_row(Ticket))
-    await cur.execute(Q.tickets_tagged_for_update, {"tag": old})
-    tagged = await cur.fetchall()
-    for ticket in tagged:
-        tags = sorted({tag for tag in ticket.tags if tag != old} | ({new} if new else set()))
-        await _save(conn, actor, ticket, {"tags": tags})
-    return len(tagged)
+async def touch(conn: Connection, ticket_id: UUID) -> None:
+    """Mark a ticket updated after a change to its conversation or files."""
+    await execute(conn, Q.touch_ticket, {"ticket_id": ticket_id})
 
 
 async def _close(conn: Connection, actor: Actor, ticket: Ticket) -> Ticket:
@@ -510,13 +340,11 @@ async def _close(conn: Connection, actor: Actor, ticket: Ticket) -> Ticket:
     return await _save(conn, actor, ticket, {"status": "closed"})
 
 
-async def close_ticket(
-    conn: Connection, actor: Actor, ref: str, *, if_match: str | None
-) -> TicketDetail:
+async def close_ticket(conn: Connection, actor: Actor, ref: str, *, if_match: str | None) -> Ticket:
     """Close a ticket: staff from any status, the submitter only to accept a resolution."""
     ticket = await get_visible_ticket(conn, actor, ref, for_update=True)
     check_version(ticket, if_match)
-    return await detail(conn, actor, await _close(conn, actor, ticket))
+    return await _close(conn, actor, ticket)
 
 
 async def _assign(
@@ -524,14 +352,12 @@ async def _assign(
 ) -> Ticket:
     if not actor.is_staff:
         raise Forbidden("Only agents and admins may assign tickets.", code="staff_only")
-    if assignee_id is not None:
-        cur = await conn.execute(Q.assignable_agent, {"user_id": assignee_id})
-        if await cur.fetchone() is None:
-            raise InvalidInput(
-                "Tickets can only be assigned to an active agent or admin.",
-                code="not_assignable",
-                field="assignee_id",
-            )
+    if assignee_id is not None and not await users.is_assignable(conn, assignee_id):
+        raise InvalidInput(
+            "Tickets can only be assigned to an active agent or admin.",
+            code="not_assignable",
+            field="assignee_id",
+        )
     if ticket.assigned_to_user_id == assignee_id:
         return ticket
     return await _save(conn, actor, ticket, {"assigned_to_user_id": assignee_id})
@@ -539,11 +365,11 @@ async def _assign(
 
 async def assign_ticket(
     conn: Connection, actor: Actor, ref: str, assignee_id: UUID | None, *, if_match: str | None
-) -> TicketDetail:
+) -> Ticket:
     """Assign a ticket to an agent, or unassign it (staff)."""
     ticket = await get_visible_ticket(conn, actor, ref, for_update=True)
     check_version(ticket, if_match)
-    return await detail(conn, actor, await _assign(conn, actor, ticket, assignee_id))
+    return await _assign(conn, actor, ticket, assignee_id)
 
 
 async def bulk_update(conn: Connection, actor: Actor, request: BulkRequest) -> BulkResult:
@@ -597,3 +423,31 @@ async def _bulk_one(conn: Connection, actor: Actor, ticket: Ticket, request: Bul
                 ) from None
             return await _apply_update(conn, actor, ticket, update)
     raise AssertionError(cast(str, request.action))
+
+
+# --- labels, as tickets carry them --------------------------------------------------------
+
+
+async def _retag(conn: Connection, actor: Actor, old: str, new: str | None) -> None:
+    """Rename label ``old`` to ``new`` on every ticket carrying it (or remove it).
+
+    Each ticket changes as if edited: its version moves and a ``tags_changed`` event is
+    recorded, so readers holding an ETag see the change.
+    """
+    for ticket in await fetch_all(conn, Ticket, Q.tickets_tagged_for_update, {"tag": old}):
+        tags = sorted({tag for tag in ticket.tags if tag != old} | ({new} if new else set()))
+        await _save(conn, actor, ticket, {"tags": tags})
+
+
+async def change_label(conn: Connection, actor: Actor, label_id: UUID, body: LabelUpdate) -> Label:
+    """Change a label; a new name is given to every ticket carrying the old one."""
+    label, old_name = await labels.update_label(conn, label_id, body)
+    if label.name != old_name:
+        await _retag(conn, actor, old_name, label.name)
+    return label
+
+
+async def delete_label(conn: Connection, actor: Actor, label_id: UUID) -> None:
+    """Delete a label and take it off every ticket."""
+    name = await labels.delete_label(conn, label_id)
+    await _retag(conn, actor, name, None)

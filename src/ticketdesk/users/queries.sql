@@ -38,3 +38,12 @@ select exists (select 1 from users where not is_system) as any;
 
 -- name: user_by_email
 select id, email, name, role, is_active, created_at from users where lower(email) = lower(%(email)s);
+
+-- name: users_by_id
+select id, email, name, role, is_active, created_at from users where id = any(%(ids)s::uuid[]);
+
+-- name: is_assignable
+select exists (
+    select 1 from users
+    where id = %(user_id)s and role in ('agent', 'admin') and is_active and not is_system
+);

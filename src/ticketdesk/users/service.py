@@ -14,7 +14,7 @@ from psycopg.rows import class_row
 
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
-from ticketdesk.sql import load_queries
+from ticketdesk.sql import fetch_all, fetch_value, load_queries
 from ticketdesk.users.schemas import Role, User, UserPage
 
 Q = load_queries(__package__)
@@ -172,3 +172,13 @@ async def get_user_by_email(conn: Connection, email: str) -> User:
     if user is None:
         raise NotFound(f"No user with e-mail address {email}.", code="user_not_found")
     return user
+
+
+async def users_by_id(conn: Connection, ids: Collection[UUID]) -> list[User]:
+    """The accounts with these ids, in no particular order (unknown ids are left out)."""
+    return await fetch_all(conn, User, Q.users_by_id, {"ids": list(ids)})
+
+
+async def is_assignable(conn: Connection, user_id: UUID) -> bool:
+    """Whether tickets may be assigned to ``user_id``: an active agent or admin."""
+    return await fetch_value(conn, bool, Q.is_assignable, {"user_id": user_id})

@@ -1,0 +1,45 @@
+"""The ticket page's data, assembled from the domains that own each part.
+
+A ticket (``tickets``) with its people, its conversation (``comments``), its files
+(``attachments``), the status changes its reader may make, and its GitHub state
+(``github``). This is the one module that knows all of them: those domains build on
+tickets and know nothing of each other's parts of the page.
+"""
+
+from pydantic import Field
+
+from ticketdesk.attachments import service as attachments
+from ticketdesk.attachments.schemas import Attachment
+from ticketdesk.auth.service import Actor
+from ticketdesk.comments import service as comments
+from ticketdesk.comments.schemas import Comment
+from ticketdesk.db import Connection
+from ticketdesk.github import service as github
+from ticketdesk.github.schemas import GitHubLink
+from ticketdesk.tickets import service as tickets
+from ticketdesk.tickets.schemas import Status, Ticket, TicketSummary
+
+
+class TicketDetail(TicketSummary):
+    """A ticket with its conversation and files (internal notes only for staff)."""
+
+    comments: list[Comment]
+    attachments: list[Attachment]
+    transitions: list[Status] = Field(
+        description="The statuses the caller may move this ticket to now, in flow order."
+    )
+    github: GitHubLink | None = Field(
+        default=None, description="The linked GitHub issue and its sync state (staff only)."
+    )
+
+
+async def assemble(conn: Connection, actor: Actor, ticket: Ticket) -> TicketDetail:
+    """``ticket`` with its people, conversation and files, as ``actor`` may see them."""
+    [summary] = await tickets.summaries(conn, actor, [ticket])
+    return TicketDetail(
+        **summary.model_dump(),
+        comments=await comments.list_comments(conn, actor, ticket),
+        attachments=await attachments.list_attachments(conn, ticket.id),
+        transitions=tickets.allowed_transitions(actor, ticket),
+        github=await github.link_state(conn, actor, ticket.id),
+    )
