@@ -222,6 +222,41 @@ class TestIssueEvents:
         assert outcome(unknown) == "ignored"
         assert (await ticket_json(accounts.agent.client, ticket.id))["comments"] == []
 
+    async def test_opened_issue_attaches_to_the_ticket_waiting_for_it(
+        self, anon: AsyncClient, conn: Connection, accounts: Accounts, settings: Settings
+    ) -> None:
+        # The sync job's create request reached GitHub but its answer was lost; GitHub's
+        # "opened" delivery, carrying the hidden block, is what tells the ticket its issue.
+        ticket = await create_ticket(conn, accounts.alice)
+        async with conn.transaction():
+            locked = await get_visible_ticket(conn, accounts.agent.actor, str(ticket.id))
+            await service.request_link(
+                conn,
+                settings.tickets.github,
+                accounts.agent.actor,
+                locked,
+                GitHubLinkRequest(create=True),
+            )
+        url = f"https://desk.example.com/tickets/{ticket.number}"
+        opened = fixture_json("issues/opened")
+        opened["issue"]["body"] = f"{ticket.description}\n\n{service.issue_marker(ticket, url)}\n"
+        other = await create_ticket(conn, accounts.alice)
+
+        attached = await deliver(anon, "issues", opened)
+        again = await deliver(anon, "issues", opened)
+        opened["issue"]["body"] = service.issue_marker(other, url)
+        unlinked = await deliver(anon, "issues", opened)
+        seen_by_agent = await ticket_json(accounts.agent.client, ticket.id)
+
+        assert [outcome(r) for r in (attached, again, unlinked)] == [
+            "applied",
+            "ignored",
+            "ignored",
+        ]
+        assert seen_by_agent["github_issue_number"] == PAYLOAD_ISSUE
+        assert seen_by_agent["github"]["issue_url"] == opened["issue"]["html_url"]
+        assert (await ticket_json(accounts.agent.client, other.id))["github"] is None
+
 
 class TestCommentEvents:
     async def test_created_edited_deleted(

@@ -14,7 +14,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from ticketdesk.auth import service
 from ticketdesk.auth.service import Actor
-from ticketdesk.db import Transaction
+from ticketdesk.db import Transaction, app_pool, transaction
 from ticketdesk.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "ticketdesk_session"
@@ -28,6 +28,15 @@ session_cookie_scheme = APIKeyCookie(
 )
 
 
+def signing_secret(request: Request) -> bytes:
+    """The running app's key for signing sessions: ``secret: SigningSecret``."""
+    secret: bytes = request.app.state.secret
+    return secret
+
+
+SigningSecret = Annotated[bytes, Depends(signing_secret)]
+
+
 async def optional_actor(
     request: Request,
     conn: Transaction,
@@ -35,6 +44,8 @@ async def optional_actor(
     session_token: Annotated[str | None, Depends(session_cookie_scheme)],
 ) -> Actor | None:
     """The caller, or ``None`` when anonymous; wrong credentials are a 401."""
+    # The pool and secret come from their dependency functions rather than parameters:
+    # the upload endpoint calls this directly, on a connection of its own.
     if bearer is not None:
         use = await service.actor_for_token(conn, bearer.credentials)
         if use is None:
@@ -42,11 +53,11 @@ async def optional_actor(
         if use.stale:
             # On a connection of its own: a row lock held for the whole request would
             # make concurrent requests with one token wait for each other.
-            async with request.app.state.pool.connection() as own:
+            async with transaction(app_pool(request)) as own:
                 await service.touch_token(own, use.token_id)
         return use.actor
     if session_token:
-        actor = await service.actor_for_session(conn, request.app.state.secret, session_token)
+        actor = await service.actor_for_session(conn, signing_secret(request), session_token)
         if actor is None:
             return None
         if request.method not in SAFE_METHODS:

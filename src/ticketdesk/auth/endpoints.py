@@ -5,10 +5,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response, status
 
 from ticketdesk.auth import service
-from ticketdesk.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, CurrentUser
+from ticketdesk.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, SigningSecret
 from ticketdesk.auth.schemas import Login, Me, NewToken, Signup, Token, TokenCreate
 from ticketdesk.auth.service import Actor, NewSession
-from ticketdesk.config import AppSettings
+from ticketdesk.config import AppSettings, Settings
 from ticketdesk.db import AutocommitConnection, Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -23,10 +23,10 @@ from ticketdesk.users import service as users
 router = APIRouter(tags=["auth"])
 
 
-def _set_session_cookies(request: Request, response: Response, session: NewSession) -> None:
-    secure = request.url.scheme == "https" or request.app.state.settings.public_url.startswith(
-        "https://"
-    )
+def _set_session_cookies(
+    request: Request, response: Response, settings: Settings, session: NewSession
+) -> None:
+    secure = request.url.scheme == "https" or settings.public_url.startswith("https://")
     common = {"max_age": service.SESSION_TTL_SECONDS, "secure": secure, "samesite": "lax"}
     response.set_cookie(SESSION_COOKIE, session.token, httponly=True, **common)  # type: ignore[arg-type]
     # Readable by the page's script, which echoes it in X-CSRF-Token.
@@ -46,7 +46,12 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
     responses=problem_responses(Forbidden, Conflict),
 )
 async def signup(
-    body: Signup, request: Request, response: Response, conn: Transaction, settings: AppSettings
+    body: Signup,
+    request: Request,
+    response: Response,
+    conn: Transaction,
+    settings: AppSettings,
+    secret: SigningSecret,
 ) -> Me:
     """Create a submitter account and sign in."""
     if not settings.signup_enabled:
@@ -61,8 +66,8 @@ async def signup(
         password=body.password,
         internal_domains=settings.internal_email_domains,
     )
-    session = await service.open_session(conn, request.app.state.secret, user.id)
-    _set_session_cookies(request, response, session)
+    session = await service.open_session(conn, secret, user.id)
+    _set_session_cookies(request, response, settings, session)
     actor = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
     return _me(actor, session.csrf_token)
 
@@ -73,7 +78,12 @@ async def signup(
     responses=problem_responses(Unauthorized, RateLimited),
 )
 async def login(
-    body: Login, request: Request, response: Response, conn: AutocommitConnection
+    body: Login,
+    request: Request,
+    response: Response,
+    conn: AutocommitConnection,
+    settings: AppSettings,
+    secret: SigningSecret,
 ) -> Me:
     """Sign in with e-mail and password; sets the session cookie."""
     # Autocommit: a failed attempt must be counted even though the request fails.
@@ -81,8 +91,8 @@ async def login(
     actor = await service.authenticate(
         conn, email=body.email, password=body.password, client_ip=client_ip
     )
-    session = await service.open_session(conn, request.app.state.secret, actor.id)
-    _set_session_cookies(request, response, session)
+    session = await service.open_session(conn, secret, actor.id)
+    _set_session_cookies(request, response, settings, session)
     return _me(actor, session.csrf_token)
 
 

@@ -24,8 +24,7 @@ where (lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
 
 -- name: create_session
 insert into sessions (token_hash, user_id, csrf_token, expires_at)
-values (%(token_hash)s, %(user_id)s, %(csrf_token)s, now() + make_interval(secs => %(ttl_seconds)s))
-returning id;
+values (%(token_hash)s, %(user_id)s, %(csrf_token)s, now() + make_interval(secs => %(ttl_seconds)s));
 
 -- name: actor_by_session
 select u.id, u.email, u.name, u.role, s.id as session_id, s.csrf_token
@@ -59,5 +58,4 @@ order by created_at desc, id desc;
 
 -- name: revoke_token
 update api_tokens set revoked_at = now()
-where id = %(token_id)s and user_id = %(user_id)s and revoked_at is null
-returning id;
+where id = %(token_id)s and user_id = %(user_id)s and revoked_at is null;

@@ -6,12 +6,10 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from psycopg.rows import class_row
-
 from ticketdesk.auth.schemas import NewToken, Token
 from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound, RateLimited, Unauthorized
-from ticketdesk.sql import load_queries
+from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
 from ticketdesk.users.schemas import STAFF_ROLES, Role
 from ticketdesk.users.service import password_hasher, verify_password
 
@@ -64,49 +62,85 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+@dataclass(frozen=True)
+class FailureCounts:
+    """Failed sign-ins within the window: per address and client, per client, per address."""
+
+    by_pair: int
+    by_ip: int
+    by_email: int
+
+    @property
+    def too_many(self) -> bool:
+        """Whether any of the counts is past its limit."""
+        return (
+            self.by_pair > MAX_FAILURES_PER_PAIR
+            or self.by_ip > MAX_FAILURES_PER_IP
+            or self.by_email > MAX_FAILURES_PER_EMAIL
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    """A ``users`` row as signing in needs it: the person, their hash, and whether they may."""
+
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    password_hash: str | None
+    is_active: bool
+    is_system: bool
+
+    @property
+    def may_sign_in(self) -> bool:
+        """Active people only; system authors (GitHub) never sign in."""
+        return self.is_active and not self.is_system
+
+    @property
+    def actor(self) -> Actor:
+        """The account as the person making requests."""
+        return Actor(id=self.id, email=self.email, name=self.name, role=self.role)
+
+
 async def authenticate(conn: Connection, *, email: str, password: str, client_ip: str) -> Actor:
     """Check a password, limiting failed attempts per address and client.
 
     ``conn`` must be in autocommit mode: the attempt is stored before the password is
     checked, so parallel guesses count, and a failed request keeps its count.
     """
-    cur = await conn.execute(Q.record_attempt, {"email": email, "client_ip": client_ip})
-    attempt = await cur.fetchone()
-    assert attempt is not None
-    cur = await conn.execute(
+    attempt_id = await fetch_value(
+        conn, int, Q.record_attempt, {"email": email, "client_ip": client_ip}
+    )
+    counts = await fetch_one(
+        conn,
+        FailureCounts,
         Q.recent_failures,
         {"email": email, "client_ip": client_ip, "window_seconds": FAILURE_WINDOW_SECONDS},
     )
-    counts = await cur.fetchone()
-    assert counts is not None
-    if (
-        counts["by_pair"] > MAX_FAILURES_PER_PAIR
-        or counts["by_ip"] > MAX_FAILURES_PER_IP
-        or counts["by_email"] > MAX_FAILURES_PER_EMAIL
-    ):
+    if counts.too_many:
         raise RateLimited(
             "Too many failed sign-in attempts. Try again in 15 minutes.",
             retry_after=FAILURE_WINDOW_SECONDS,
         )
-    cur = await conn.execute(Q.user_by_email, {"email": email})
-    row = await cur.fetchone()
-    usable = row is not None and row["is_active"] and not row["is_system"]
-    stored = row["password_hash"] if row is not None and usable else None
+    account = await fetch_optional(conn, Account, Q.user_by_email, {"email": email})
+    stored = account.password_hash if account is not None and account.may_sign_in else None
     # Verify against a dummy hash for unknown accounts, so timing does not tell them apart.
     verified = await verify_password(stored or _DUMMY_HASH, password) and stored is not None
-    if not verified or row is None:
+    if not verified or account is None:
         raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials")
-    await conn.execute(
-        Q.forget_failures, {"email": email, "client_ip": client_ip, "attempt_id": attempt["id"]}
+    await execute(
+        conn, Q.forget_failures, {"email": email, "client_ip": client_ip, "attempt_id": attempt_id}
     )
-    return Actor(id=row["id"], email=row["email"], name=row["name"], role=row["role"])
+    return account.actor
 
 
 async def open_session(conn: Connection, secret: bytes, user_id: UUID) -> NewSession:
     """Start a server-side session; the caller sets the cookie."""
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
-    await conn.execute(
+    await execute(
+        conn,
         Q.create_session,
         {
             "token_hash": _session_hash(secret, token),
@@ -120,47 +154,53 @@ async def open_session(conn: Connection, secret: bytes, user_id: UUID) -> NewSes
 
 async def close_session(conn: Connection, session_id: UUID) -> None:
     """End a session."""
-    await conn.execute(Q.delete_session, {"session_id": session_id})
+    await execute(conn, Q.delete_session, {"session_id": session_id})
 
 
 async def actor_for_session(conn: Connection, secret: bytes, token: str) -> Actor | None:
     """The person a session cookie belongs to, if it is current."""
-    cur = await conn.execute(Q.actor_by_session, {"token_hash": _session_hash(secret, token)})
-    row = await cur.fetchone()
-    return Actor(**row) if row else None
+    return await fetch_optional(
+        conn, Actor, Q.actor_by_session, {"token_hash": _session_hash(secret, token)}
+    )
 
 
 @dataclass(frozen=True)
 class TokenUse:
     """A live token's owner, and whether its ``last_used_at`` is due for an update."""
 
-    actor: Actor
+    id: UUID
+    email: str
+    name: str
+    role: Role
     token_id: UUID
     stale: bool
+
+    @property
+    def actor(self) -> Actor:
+        """The token's owner as the person making the request."""
+        return Actor(id=self.id, email=self.email, name=self.name, role=self.role)
 
 
 async def actor_for_token(conn: Connection, token: str) -> TokenUse | None:
     """The person a personal access token belongs to, if it is live."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    cur = await conn.execute(Q.actor_by_token, {"token_hash": _token_hash(token)})
-    row = await cur.fetchone()
-    if row is None:
-        return None
-    actor = Actor(id=row["id"], email=row["email"], name=row["name"], role=row["role"])
-    return TokenUse(actor=actor, token_id=row["token_id"], stale=row["stale"])
+    return await fetch_optional(
+        conn, TokenUse, Q.actor_by_token, {"token_hash": _token_hash(token)}
+    )
 
 
 async def touch_token(conn: Connection, token_id: UUID) -> None:
     """Record that a token was used (at most once a minute)."""
-    await conn.execute(Q.touch_token, {"token_id": token_id})
+    await execute(conn, Q.touch_token, {"token_id": token_id})
 
 
 async def create_token(conn: Connection, user_id: UUID, name: str) -> NewToken:
     """Make a personal access token; its secret is returned once and stored hashed."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    cur = conn.cursor(row_factory=class_row(Token))
-    await cur.execute(
+    created = await fetch_one(
+        conn,
+        Token,
         Q.create_token,
         {
             "user_id": user_id,
@@ -169,20 +209,15 @@ async def create_token(conn: Connection, user_id: UUID, name: str) -> NewToken:
             "prefix": token[: len(TOKEN_PREFIX) + 4],
         },
     )
-    created = await cur.fetchone()
-    assert created is not None
     return NewToken(**created.model_dump(), token=token)
 
 
 async def list_tokens(conn: Connection, user_id: UUID) -> list[Token]:
     """A user's live tokens, newest first."""
-    cur = conn.cursor(row_factory=class_row(Token))
-    await cur.execute(Q.list_tokens, {"user_id": user_id})
-    return await cur.fetchall()
+    return await fetch_all(conn, Token, Q.list_tokens, {"user_id": user_id})
 
 
 async def revoke_token(conn: Connection, user_id: UUID, token_id: UUID) -> None:
     """Revoke one of a user's tokens."""
-    cur = await conn.execute(Q.revoke_token, {"user_id": user_id, "token_id": token_id})
-    if await cur.fetchone() is None:
+    if not await execute(conn, Q.revoke_token, {"user_id": user_id, "token_id": token_id}):
         raise NotFound("No such token.", code="token_not_found")

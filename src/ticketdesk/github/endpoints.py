@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, status
 
 from ticketdesk.auth.dependencies import CurrentAgent
-from ticketdesk.config import Settings
+from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -36,10 +36,9 @@ async def link_github_issue(
     body: GitHubLinkRequest,
     actor: CurrentAgent,
     conn: Transaction,
-    request: Request,
+    settings: AppSettings,
 ) -> GitHubLink:
     """Link an existing GitHub issue, or create one; GitHub is called in the background."""
-    settings: Settings = request.app.state.settings
     ticket = await get_visible_ticket(conn, actor, id, for_update=True)
     return await service.request_link(conn, settings.tickets.github, actor, ticket, body)
 
@@ -59,12 +58,13 @@ async def link_github_issue(
 async def receive_github_webhook(
     request: Request,
     conn: Transaction,
+    settings: AppSettings,
     x_github_event: Annotated[str | None, Header()] = None,
     x_github_delivery: Annotated[str | None, Header(max_length=100)] = None,
     x_hub_signature_256: Annotated[str | None, Header()] = None,
 ) -> WebhookResult:
     """Receive a GitHub webhook delivery (issues, issue_comment, ping)."""
-    github = request.app.state.settings.tickets.github
+    github = settings.tickets.github
     body = await request.body()
     if github.webhook_secret is None:
         raise Unauthorized(

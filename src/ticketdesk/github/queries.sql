@@ -42,7 +42,7 @@ select * from github_links
 where lower(repo) = lower(%(repo)s) and issue_number = %(issue_number)s;
 
 -- name: highest_issue_number
-select max(issue_number) as number from github_links where lower(repo) = lower(%(repo)s);
+select coalesce(max(issue_number), 0) from github_links where lower(repo) = lower(%(repo)s);
 
 -- The first attempt's time is kept: a lost issue is searched for back to it.
 -- name: mark_create_attempt
@@ -53,16 +53,14 @@ where ticket_id = %(ticket_id)s;
 update github_links
 set issue_number = %(issue_number)s, issue_url = %(issue_url)s, issue_title = %(issue_title)s,
     pushed_title = %(pushed_title)s, pushed_open = %(pushed_open)s
-where ticket_id = %(ticket_id)s
-returning *;
+where ticket_id = %(ticket_id)s;
 
 -- An issue from an "opened" webhook whose hidden block names a ticket still waiting for it.
 -- name: adopt_issue
 update github_links
 set issue_number = %(issue_number)s, issue_url = %(issue_url)s, issue_title = %(issue_title)s,
     pushed_title = %(issue_title)s, pushed_open = true
-where ticket_id = %(ticket_id)s and issue_number is null and lower(repo) = lower(%(repo)s)
-returning *;
+where ticket_id = %(ticket_id)s and issue_number is null and lower(repo) = lower(%(repo)s);
 
 -- name: record_pushed
 update github_links set pushed_title = %(pushed_title)s, pushed_open = %(pushed_open)s,
@@ -103,14 +101,15 @@ update github_comment_mirrors
 set github_comment_id = %(github_comment_id)s, mirrored_at = coalesce(mirrored_at, now())
 where comment_id = %(comment_id)s;
 
--- name: mirror_for_github_comment
-select comment_id from github_comment_mirrors where github_comment_id = %(github_comment_id)s;
+-- name: is_mirrored_comment
+select exists (
+    select 1 from github_comment_mirrors where github_comment_id = %(github_comment_id)s
+);
 
 -- name: claim_delivery
 insert into github_deliveries (delivery_id, event, action, outcome)
 values (%(delivery_id)s, %(event)s, %(action)s, 'received')
-on conflict (delivery_id) do nothing
-returning delivery_id;
+on conflict (delivery_id) do nothing;
 
 -- name: set_delivery_outcome
 update github_deliveries set outcome = %(outcome)s where delivery_id = %(delivery_id)s;

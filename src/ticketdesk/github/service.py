@@ -8,12 +8,12 @@ change to a ticket (it is one of ``ticketdesk.subscriptions``).
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import class_row
 from pydantic import BaseModel
 
 from ticketdesk.auth.service import Actor
@@ -23,7 +23,15 @@ from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict
 from ticketdesk.github.schemas import GitHubLink, GitHubLinkRequest
 from ticketdesk.jobs.queue import defer
-from ticketdesk.sql import load_queries
+from ticketdesk.sql import (
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_value,
+    fetch_values,
+    load_queries,
+)
 from ticketdesk.tickets.schemas import Ticket
 from ticketdesk.users.service import GITHUB_SYSTEM_EMAIL, github_system_user
 
@@ -75,6 +83,26 @@ class Link(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class ChangeContext:
+    """A ``change_context`` row: the integration's switches, and the changed ticket's."""
+
+    enabled: bool
+    repo: str | None
+    auto_create_issues: bool
+    linked: bool
+    by_system: bool
+
+
+class CommentMirror(TypedDict):
+    """A ``github_comment_mirrors`` row: a comment on its way to GitHub, or already there."""
+
+    comment_id: UUID
+    github_comment_id: int | None
+    attempted_at: datetime
+    mirrored_at: datetime | None
+
+
 # --- markers: how ticketdesk recognises its own issues and comments on GitHub ---------
 
 
@@ -118,9 +146,8 @@ def is_open(ticket: Ticket) -> bool:
 
 async def get_link(conn: Connection, ticket_id: UUID, *, for_update: bool = False) -> Link | None:
     """A ticket's link, if it has one."""
-    cur = conn.cursor(row_factory=class_row(Link))
-    await cur.execute(Q.lock_link if for_update else Q.get_link, {"ticket_id": ticket_id})
-    return await cur.fetchone()
+    query = Q.lock_link if for_update else Q.get_link
+    return await fetch_optional(conn, Link, query, {"ticket_id": ticket_id})
 
 
 async def link_state(conn: Connection, actor: Actor, ticket_id: UUID) -> GitHubLink | None:
@@ -133,16 +160,14 @@ async def link_state(conn: Connection, actor: Actor, ticket_id: UUID) -> GitHubL
 
 async def link_for_issue(conn: Connection, repo: str, issue_number: int) -> Link | None:
     """The link to an issue of ``repo`` (owner/name, any case), if a ticket has one."""
-    cur = conn.cursor(row_factory=class_row(Link))
-    await cur.execute(Q.link_for_issue, {"repo": repo, "issue_number": issue_number})
-    return await cur.fetchone()
+    return await fetch_optional(
+        conn, Link, Q.link_for_issue, {"repo": repo, "issue_number": issue_number}
+    )
 
 
 async def highest_issue_number(conn: Connection, repo: str) -> int:
     """The highest issue number of ``repo`` any ticket is linked to (0 for none)."""
-    cur = await conn.execute(Q.highest_issue_number, {"repo": repo})
-    row = await cur.fetchone()
-    return int(row["number"]) if row and row["number"] is not None else 0
+    return await fetch_value(conn, int, Q.highest_issue_number, {"repo": repo})
 
 
 async def github_actor(conn: Connection) -> Actor:
@@ -156,7 +181,8 @@ async def github_actor(conn: Connection) -> Actor:
 
 async def publish_settings(conn: Connection, settings: GitHubSettings) -> None:
     """Record how this deployment runs the integration, for every process's change hooks."""
-    await conn.execute(
+    await execute(
+        conn,
         Q.publish_settings,
         {
             "enabled": settings.enabled,
@@ -180,19 +206,21 @@ async def on_change(conn: Connection, change: Change) -> None:
     """
     if change.kind not in _MIRRORED_KINDS or change.is_internal:
         return
-    cur = await conn.execute(
-        Q.change_context, {"ticket_id": change.ticket_id, "actor_id": change.actor_id}
+    context = await fetch_optional(
+        conn,
+        ChangeContext,
+        Q.change_context,
+        {"ticket_id": change.ticket_id, "actor_id": change.actor_id},
     )
-    context = await cur.fetchone()
-    if context is None or not context["enabled"] or context["by_system"]:
+    if context is None or not context.enabled or context.by_system:
         return
     if change.kind == "created":
-        if not context["auto_create_issues"] or context["repo"] is None:
+        if not context.auto_create_issues or context.repo is None:
             return
-        await conn.execute(
-            Q.insert_create_link, {"ticket_id": change.ticket_id, "repo": context["repo"]}
+        await execute(
+            conn, Q.insert_create_link, {"ticket_id": change.ticket_id, "repo": context.repo}
         )
-    elif not context["linked"]:
+    elif not context.linked:
         return
     await defer_sync(conn, change.ticket_id)
 
@@ -254,9 +282,7 @@ async def _upsert_link(
     }
     try:
         async with conn.transaction():
-            cur = conn.cursor(row_factory=class_row(Link))
-            await cur.execute(Q.upsert_link, params)
-            link = await cur.fetchone()
+            return await fetch_one(conn, Link, Q.upsert_link, params)
     except psycopg.errors.UniqueViolation as exc:
         if constraint_name(exc) == "github_links_issue_key":
             raise Conflict(
@@ -265,8 +291,6 @@ async def _upsert_link(
                 field="issue_number",
             ) from exc
         raise
-    assert link is not None
-    return link
 
 
 # --- the sync job's bookkeeping (each call in the job's own short transaction) -----------
@@ -274,7 +298,7 @@ async def _upsert_link(
 
 async def mark_create_attempt(conn: Connection, ticket_id: UUID) -> None:
     """Note, before sending it, that a create request may reach GitHub."""
-    await conn.execute(Q.mark_create_attempt, {"ticket_id": ticket_id})
+    await execute(conn, Q.mark_create_attempt, {"ticket_id": ticket_id})
 
 
 async def store_issue(
@@ -288,7 +312,8 @@ async def store_issue(
     pushed_open: bool,
 ) -> None:
     """Record the issue a link points at and what it was last made to match."""
-    await conn.execute(
+    await execute(
+        conn,
         Q.store_issue,
         {
             "ticket_id": ticket_id,
@@ -305,7 +330,8 @@ async def adopt_issue(
     conn: Connection, ticket_id: UUID, repo: str, *, number: int, url: str, title: str
 ) -> bool:
     """Attach an issue found on GitHub to a ticket still waiting for its new issue."""
-    cur = await conn.execute(
+    adopted = await execute(
+        conn,
         Q.adopt_issue,
         {
             "ticket_id": ticket_id,
@@ -315,7 +341,7 @@ async def adopt_issue(
             "issue_title": title,
         },
     )
-    return await cur.fetchone() is not None
+    return adopted > 0
 
 
 async def record_pushed(
@@ -327,7 +353,8 @@ async def record_pushed(
     issue_title: str | None,
 ) -> None:
     """Record what the issue was just made to match."""
-    await conn.execute(
+    await execute(
+        conn,
         Q.record_pushed,
         {
             "ticket_id": ticket_id,
@@ -340,77 +367,81 @@ async def record_pushed(
 
 async def note_issue_open(conn: Connection, ticket_id: UUID, *, is_open: bool) -> None:
     """Record that the ticket now matches the issue's state, after GitHub changed it."""
-    await conn.execute(Q.note_issue_open, {"ticket_id": ticket_id, "open": is_open})
+    await execute(conn, Q.note_issue_open, {"ticket_id": ticket_id, "open": is_open})
 
 
 async def note_issue_title(conn: Connection, ticket_id: UUID, title: str) -> None:
     """Record the issue's title as GitHub reports it."""
-    await conn.execute(Q.note_issue_title, {"ticket_id": ticket_id, "issue_title": title})
+    await execute(conn, Q.note_issue_title, {"ticket_id": ticket_id, "issue_title": title})
 
 
 async def record_synced(conn: Connection, ticket_id: UUID) -> None:
     """Mark a link as in step with its ticket, clearing the last error."""
-    await conn.execute(Q.record_synced, {"ticket_id": ticket_id})
+    await execute(conn, Q.record_synced, {"ticket_id": ticket_id})
 
 
 async def record_link_error(conn: Connection, ticket_id: UUID, error: str) -> None:
     """Show staff why the last sync of this ticket failed."""
-    await conn.execute(Q.record_link_error, {"ticket_id": ticket_id, "error": error})
+    await execute(conn, Q.record_link_error, {"ticket_id": ticket_id, "error": error})
 
 
 async def rate_limited_until(conn: Connection) -> datetime | None:
     """When GitHub's rate limit, as last reported to any worker, lifts (if still ahead)."""
-    cur = await conn.execute(Q.rate_limited_until)
-    row = await cur.fetchone()
-    return row["rate_limited_until"] if row else None
+    until = await fetch_values(conn, datetime, Q.rate_limited_until)
+    return until[0] if until else None
 
 
 async def set_rate_limited_until(conn: Connection, until: datetime) -> None:
     """Tell every worker not to call GitHub before ``until``."""
-    await conn.execute(Q.set_rate_limited_until, {"until": until})
+    await execute(conn, Q.set_rate_limited_until, {"until": until})
 
 
-async def comment_mirrors(conn: Connection, comment_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+async def comment_mirrors(conn: Connection, comment_ids: list[UUID]) -> dict[UUID, CommentMirror]:
     """The mirror rows of these comments, by comment id."""
-    cur = await conn.execute(Q.comment_mirrors, {"comment_ids": comment_ids})
-    return {row["comment_id"]: row for row in await cur.fetchall()}
+    rows = await fetch_all(conn, CommentMirror, Q.comment_mirrors, {"comment_ids": comment_ids})
+    return {row["comment_id"]: row for row in rows}
 
 
 async def start_comment_mirror(conn: Connection, comment_id: UUID) -> None:
     """Note, before posting it, that a comment may reach GitHub."""
-    await conn.execute(Q.start_comment_mirror, {"comment_id": comment_id})
+    await execute(conn, Q.start_comment_mirror, {"comment_id": comment_id})
 
 
 async def finish_comment_mirror(conn: Connection, comment_id: UUID, github_comment_id: int) -> None:
     """Record the GitHub comment a ticketdesk comment became."""
-    await conn.execute(
-        Q.finish_comment_mirror, {"comment_id": comment_id, "github_comment_id": github_comment_id}
+    await execute(
+        conn,
+        Q.finish_comment_mirror,
+        {"comment_id": comment_id, "github_comment_id": github_comment_id},
     )
 
 
 async def note_comment_echo(conn: Connection, comment_id: UUID, github_comment_id: int) -> None:
     """Record the GitHub id of a mirrored comment seen in a webhook, if not known yet."""
-    await conn.execute(
-        Q.note_comment_echo, {"comment_id": comment_id, "github_comment_id": github_comment_id}
+    await execute(
+        conn,
+        Q.note_comment_echo,
+        {"comment_id": comment_id, "github_comment_id": github_comment_id},
     )
 
 
 async def is_mirrored_comment(conn: Connection, github_comment_id: int) -> bool:
     """Whether a GitHub comment is one ticketdesk posted."""
-    cur = await conn.execute(Q.mirror_for_github_comment, {"github_comment_id": github_comment_id})
-    return await cur.fetchone() is not None
+    return await fetch_value(
+        conn, bool, Q.is_mirrored_comment, {"github_comment_id": github_comment_id}
+    )
 
 
 async def claim_delivery(
     conn: Connection, delivery_id: str, event: str, action: str | None
 ) -> bool:
     """Record a webhook delivery; ``False`` when it was received before (a replay)."""
-    cur = await conn.execute(
-        Q.claim_delivery, {"delivery_id": delivery_id, "event": event, "action": action}
+    claimed = await execute(
+        conn, Q.claim_delivery, {"delivery_id": delivery_id, "event": event, "action": action}
     )
-    return await cur.fetchone() is not None
+    return claimed > 0
 
 
 async def set_delivery_outcome(conn: Connection, delivery_id: str, outcome: str) -> None:
     """Record what a delivery did."""
-    await conn.execute(Q.set_delivery_outcome, {"delivery_id": delivery_id, "outcome": outcome})
+    await execute(conn, Q.set_delivery_outcome, {"delivery_id": delivery_id, "outcome": outcome})

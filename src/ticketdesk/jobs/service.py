@@ -1,12 +1,11 @@
 """What admins do with jobs: see the ones that gave up, and run one again."""
 
-from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.jobs.schemas import Job, JobPage
-from ticketdesk.sql import load_queries
+from ticketdesk.sql import execute, fetch_all, fetch_optional, fetch_values, load_queries
 
 Q = load_queries(__package__)
 
@@ -18,18 +17,16 @@ async def list_failed_jobs(conn: Connection, *, cursor: str | None, limit: int) 
         if not cursor.isdecimal():
             raise InvalidInput("The cursor is not valid.", code="bad_cursor", field="cursor")
         before_id = int(cursor)
-    cur = conn.cursor(row_factory=class_row(Job))
-    await cur.execute(Q.list_failed_jobs, {"before_id": before_id, "limit": limit + 1})
-    rows = await cur.fetchall()
+    rows = await fetch_all(
+        conn, Job, Q.list_failed_jobs, {"before_id": before_id, "limit": limit + 1}
+    )
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     return JobPage(items=rows[:limit], next_cursor=next_cursor)
 
 
 async def get_job(conn: Connection, job_id: int) -> Job:
     """One job with its last error."""
-    cur = conn.cursor(row_factory=class_row(Job))
-    await cur.execute(Q.get_job, {"job_id": job_id})
-    job = await cur.fetchone()
+    job = await fetch_optional(conn, Job, Q.get_job, {"job_id": job_id})
     if job is None:
         raise NotFound(f"Job {job_id} does not exist.", code="job_not_found")
     return job
@@ -37,22 +34,22 @@ async def get_job(conn: Connection, job_id: int) -> Job:
 
 async def retry_job(conn: Connection, job_id: int) -> Job:
     """Queue a failed job to run once more, now."""
-    cur = await conn.execute(Q.lock_job, {"job_id": job_id})
-    row = await cur.fetchone()
-    if row is None:
+    statuses = await fetch_values(conn, str, Q.lock_job, {"job_id": job_id})
+    if not statuses:
         raise NotFound(f"Job {job_id} does not exist.", code="job_not_found")
-    if row["status"] != "failed":
+    (status,) = statuses  # by primary key: one row at most
+    if status != "failed":
         raise Conflict(
-            f"Only failed jobs can be retried; job {job_id} is {row['status']}.",
+            f"Only failed jobs can be retried; job {job_id} is {status}.",
             code="job_not_failed",
         )
-    await conn.execute(Q.retry_failed_job, {"job_id": job_id})
+    await execute(conn, Q.retry_failed_job, {"job_id": job_id})
     return await get_job(conn, job_id)
 
 
 async def record_error(pool: AsyncConnectionPool, job_id: int, attempt: int, error: str) -> None:
     """Keep the error a job attempt ended with (already cleaned of secrets)."""
     async with pool.connection() as conn:
-        await conn.execute(
-            Q.insert_job_error, {"job_id": job_id, "attempt": attempt, "error": error}
+        await execute(
+            conn, Q.insert_job_error, {"job_id": job_id, "attempt": attempt, "error": error}
         )

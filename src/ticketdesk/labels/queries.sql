@@ -18,7 +18,8 @@ where id = %(label_id)s
 returning id, name, color, description, created_at;
 
 -- name: delete_label
-delete from labels where id = %(label_id)s returning name;
+delete from labels where id = %(label_id)s
+returning id, name, color, description, created_at;
 
 -- name: canonical_names
 -- Shared locks: a label cannot be renamed or deleted while a ticket takes it on.

@@ -3,12 +3,11 @@
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import class_row
 
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.labels.schemas import Label, LabelCreate, LabelUpdate
-from ticketdesk.sql import load_queries
+from ticketdesk.sql import fetch_all, fetch_one, fetch_optional, fetch_values, load_queries
 
 Q = load_queries(__package__)
 
@@ -21,55 +20,46 @@ def _name_taken(exc: psycopg.errors.UniqueViolation) -> Conflict | None:
 
 async def list_labels(conn: Connection) -> list[Label]:
     """Every label, by name."""
-    cur = conn.cursor(row_factory=class_row(Label))
-    await cur.execute(Q.list_labels)
-    return await cur.fetchall()
+    return await fetch_all(conn, Label, Q.list_labels)
 
 
 async def create_label(conn: Connection, body: LabelCreate) -> Label:
     """Add a label."""
-    cur = conn.cursor(row_factory=class_row(Label))
     try:
         async with conn.transaction():
-            await cur.execute(Q.insert_label, body.model_dump())
+            return await fetch_one(conn, Label, Q.insert_label, body.model_dump())
     except psycopg.errors.UniqueViolation as exc:
         raise (_name_taken(exc) or exc) from exc
-    label = await cur.fetchone()
-    assert label is not None
-    return label
 
 
 async def update_label(conn: Connection, label_id: UUID, body: LabelUpdate) -> tuple[Label, str]:
     """Change a label; return it and its name before the change."""
-    cur = conn.cursor(row_factory=class_row(Label))
-    await cur.execute(Q.get_label_for_update, {"label_id": label_id})
-    old = await cur.fetchone()
+    old = await fetch_optional(conn, Label, Q.get_label_for_update, {"label_id": label_id})
     if old is None:
         raise NotFound("No such label.", code="label_not_found")
     try:
         async with conn.transaction():
-            await cur.execute(Q.update_label, {"label_id": label_id, **body.model_dump()})
+            label = await fetch_one(
+                conn, Label, Q.update_label, {"label_id": label_id, **body.model_dump()}
+            )
     except psycopg.errors.UniqueViolation as exc:
         raise (_name_taken(exc) or exc) from exc
-    label = await cur.fetchone()
-    assert label is not None
     return label, old.name
 
 
 async def delete_label(conn: Connection, label_id: UUID) -> str:
     """Remove a label; return its name."""
-    cur = await conn.execute(Q.delete_label, {"label_id": label_id})
-    row = await cur.fetchone()
-    if row is None:
+    label = await fetch_optional(conn, Label, Q.delete_label, {"label_id": label_id})
+    if label is None:
         raise NotFound("No such label.", code="label_not_found")
-    return str(row["name"])
+    return label.name
 
 
 async def canonical_tags(conn: Connection, names: list[str]) -> list[str]:
     """The labels' own spelling of ``names``; unknown names are a 422 on ``tags``."""
     wanted = list(dict.fromkeys(name.lower() for name in names))
-    cur = await conn.execute(Q.canonical_names, {"names": wanted})
-    found = {row["name"].lower(): row["name"] for row in await cur.fetchall()}
+    known = await fetch_values(conn, str, Q.canonical_names, {"names": wanted})
+    found = {name.lower(): name for name in known}
     unknown = [name for name in names if name.lower() not in found]
     if unknown:
         raise InvalidInput(

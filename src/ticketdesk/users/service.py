@@ -10,11 +10,10 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from psycopg.rows import class_row
 
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
-from ticketdesk.sql import fetch_all, fetch_value, load_queries
+from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
 from ticketdesk.users.schemas import Role, User, UserPage
 
 Q = load_queries(__package__)
@@ -90,24 +89,18 @@ async def create_user(
     }
     try:
         async with conn.transaction():
-            cur = conn.cursor(row_factory=class_row(User))
-            await cur.execute(Q.insert_user, params)
-            user = await cur.fetchone()
+            return await fetch_one(conn, User, Q.insert_user, params)
     except psycopg.errors.UniqueViolation as exc:
         if constraint_name(exc) == "users_email_key":
             raise Conflict(
                 "An account with this e-mail address exists.", code="email_taken", field="email"
             ) from exc
         raise
-    assert user is not None
-    return user
 
 
 async def get_user(conn: Connection, user_id: UUID) -> User:
     """One user by id; ``NotFound`` otherwise."""
-    cur = conn.cursor(row_factory=class_row(User))
-    await cur.execute(Q.get_user, {"user_id": user_id})
-    user = await cur.fetchone()
+    user = await fetch_optional(conn, User, Q.get_user, {"user_id": user_id})
     if user is None:
         raise NotFound("No such user.", code="user_not_found")
     return user
@@ -117,12 +110,9 @@ async def list_users(
     conn: Connection, *, role: Role | None, after_email: str | None, limit: int
 ) -> UserPage:
     """Users ordered by e-mail address, a page at a time."""
-    cur = conn.cursor(row_factory=class_row(User))
-    await cur.execute(
-        Q.list_users,
-        {"role": role, "after_email": after_email, "limit": limit + 1},
+    rows = await fetch_all(
+        conn, User, Q.list_users, {"role": role, "after_email": after_email, "limit": limit + 1}
     )
-    rows = await cur.fetchall()
     next_cursor = rows[limit - 1].email.lower() if len(rows) > limit else None
     return UserPage(items=rows[:limit], next_cursor=next_cursor)
 
@@ -136,39 +126,34 @@ async def update_user(
     is_active: bool | None,
 ) -> User:
     """Change a user's name, role or access; deactivation ends their sessions."""
-    cur = conn.cursor(row_factory=class_row(User))
-    await cur.execute(
+    user = await fetch_optional(
+        conn,
+        User,
         Q.update_user,
         {"user_id": user_id, "name": name, "role": role, "is_active": is_active},
     )
-    user = await cur.fetchone()
     if user is None:
         raise NotFound("No such user.", code="user_not_found")
     if is_active is False:
-        await conn.execute(Q.end_sessions, {"user_id": user_id})
+        await execute(conn, Q.end_sessions, {"user_id": user_id})
     return user
 
 
 async def github_system_user(conn: Connection) -> UUID:
     """The author of comments that arrive from GitHub, created on first use."""
-    cur = await conn.execute(Q.ensure_system_user, {"email": GITHUB_SYSTEM_EMAIL, "name": "GitHub"})
-    row = await cur.fetchone()
-    assert row is not None
-    return UUID(str(row["id"]))
+    return await fetch_value(
+        conn, UUID, Q.ensure_system_user, {"email": GITHUB_SYSTEM_EMAIL, "name": "GitHub"}
+    )
 
 
 async def any_people(conn: Connection) -> bool:
     """Whether anyone (other than system authors) has an account yet."""
-    cur = await conn.execute(Q.any_people)
-    row = await cur.fetchone()
-    return bool(row and row["any"])
+    return await fetch_value(conn, bool, Q.any_people)
 
 
 async def get_user_by_email(conn: Connection, email: str) -> User:
     """One user by e-mail address; ``NotFound`` otherwise."""
-    cur = conn.cursor(row_factory=class_row(User))
-    await cur.execute(Q.user_by_email, {"email": email})
-    user = await cur.fetchone()
+    user = await fetch_optional(conn, User, Q.user_by_email, {"email": email})
     if user is None:
         raise NotFound(f"No user with e-mail address {email}.", code="user_not_found")
     return user
