@@ -34,7 +34,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from ticketdesk import db
+from ticketdesk import db, subscriptions
 from ticketdesk.auth import service as auth
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import TicketCreate
@@ -102,6 +102,7 @@ def _moto() -> Iterator[dict[str, str]]:
 async def _prepare(dsn: str) -> tuple[str, str]:
     """Migrate, and make a submitter with a token and a ticket; return (token, ticket id)."""
     await db.migrate(dsn)
+    subscriptions.install()
     async with await psycopg.AsyncConnection.connect(
         dsn, autocommit=True, row_factory=dict_row
     ) as conn:
@@ -111,6 +112,7 @@ async def _prepare(dsn: str) -> tuple[str, str]:
             name="Bench",
             role="user",
             password=secrets.token_urlsafe(),
+            internal_domains=(),
         )
         token = await auth.create_token(conn, user.id, "bench")
         actor = auth.Actor(id=user.id, email=user.email, name=user.name, role=user.role)

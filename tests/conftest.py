@@ -20,14 +20,11 @@ from httpx import ASGITransport, AsyncClient
 from psycopg import sql
 
 from tests.factories import Accounts, make_accounts
-from ticketdesk import db, subscriptions
+from ticketdesk import db
 from ticketdesk.app import create_app
 from ticketdesk.config import Settings, load_settings
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-# As every entry point does: tests also change tickets through the services directly.
-subscriptions.install()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -53,7 +53,9 @@ async def make_user(
     import uuid
 
     address = email or f"{name.split()[0].lower()}-{uuid.uuid4().hex[:6]}@example.com"
-    return await create_user(conn, email=address, name=name, role=role, password=PASSWORD)
+    return await create_user(
+        conn, email=address, name=name, role=role, password=PASSWORD, internal_domains=()
+    )
 
 
 @asynccontextmanager

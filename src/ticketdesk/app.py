@@ -58,15 +58,17 @@ async def _tickets_switched_on(settings: AppSettings) -> None:
         raise NotFound("Tickets are switched off on this server.", code="tickets_disabled")
 
 
+_TICKET_ROUTERS = (
+    tickets_router,
+    comments_router,
+    attachments_router,
+    events_router,
+    github_router,
+)
+
+
 def _api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
-    ticket_routers = (
-        tickets_router,
-        comments_router,
-        attachments_router,
-        events_router,
-        github_router,
-    )
     for router in (
         auth_router,
         users_router,
@@ -79,7 +81,7 @@ def _api_router() -> APIRouter:
         jobs_router,
         instance_router,
     ):
-        if router in ticket_routers:
+        if router in _TICKET_ROUTERS:
             api.include_router(
                 router,
                 dependencies=[Depends(_tickets_switched_on)],
@@ -156,10 +158,10 @@ def create_app(
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz(pool: db.Pool) -> JSONResponse:
         """The process can reach its database."""
         try:
-            async with request.app.state.pool.connection(timeout=2) as conn:
+            async with pool.connection(timeout=2) as conn:
                 await conn.execute("select 1")
         except Exception:
             log.warning("readiness check failed", exc_info=True)

@@ -17,17 +17,19 @@ import yaml
 from fastapi import Depends, Request
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
-    StringConstraints,
     ValidationError,
     field_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ticketdesk.validation import hostname
 
 # Environment variable → dotted key. Environment wins over the YAML file.
 ENV_KEYS: dict[str, str] = {
@@ -67,12 +69,7 @@ ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-DomainName = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$"
-    ),
-]
+DomainName = Annotated[str, AfterValidator(hostname)]
 
 
 def _comma_separated(value: Any) -> Any:

@@ -106,10 +106,16 @@ def constraint_name(exc: psycopg.Error) -> str | None:
     return name
 
 
-async def connection(pool: Pool) -> AsyncIterator[Connection]:
-    """A connection outside any transaction: each statement commits on its own."""
+@asynccontextmanager
+async def connection(pool: AsyncConnectionPool) -> AsyncIterator[Connection]:
+    """A pooled connection outside any transaction: each statement commits on its own."""
     async with pool.connection() as conn:
         yield cast(Connection, conn)
 
 
-AutocommitConnection = Annotated[Connection, Depends(connection, scope="function")]
+async def _request_connection(pool: Pool) -> AsyncIterator[Connection]:
+    async with connection(pool) as conn:
+        yield conn
+
+
+AutocommitConnection = Annotated[Connection, Depends(_request_connection, scope="function")]

@@ -86,7 +86,12 @@ async def load_demo(conn: Connection, *, tickets_wanted: int = 50, seed: int = 7
     people: dict[str, Actor] = {}
     for login in LOGINS:
         user = await users.create_user(
-            conn, email=login.email, name=login.name, role=login.role, password=login.password
+            conn,
+            email=login.email,
+            name=login.name,
+            role=login.role,
+            password=login.password,
+            internal_domains=(),
         )
         people[login.email] = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
     for new_label in LABELS:

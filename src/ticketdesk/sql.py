@@ -10,6 +10,7 @@ describes (a pydantic model or a dataclass whose fields are the query's columns)
     ticket = await fetch_optional(conn, Ticket, Q.ticket_by_id, {"ticket_id": ticket_id})
     labels = await fetch_all(conn, Label, Q.list_labels)
     comment_id = await fetch_value(conn, UUID, Q.insert_comment, {...})
+    until = await fetch_optional_value(conn, datetime, Q.rate_limited_until)
     await execute(conn, Q.touch_ticket, {"ticket_id": ticket_id})
 """
 
@@ -21,12 +22,14 @@ from typing import Any, LiteralString, TypeVar, cast
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row, scalar_row
+from pydantic import BaseModel
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
 Row = TypeVar("Row")
 Query = LiteralString | sql.SQL | sql.Composed
 Params = Mapping[str, Any] | None
+# Any row factory: the helpers set their own. (Not db.Connection: db is no lower than this.)
 Connection = psycopg.AsyncConnection[Any]
 
 
@@ -58,6 +61,17 @@ def load_queries(package: str, filename: str = "queries.sql") -> Queries:
     """Load ``filename`` from ``package`` once, at import time."""
     source = (resources.files(package) / filename).read_text(encoding="utf-8")
     return Queries(source, f"{package}/{filename}")
+
+
+def columns(row: type[BaseModel]) -> sql.Composed:
+    """The fields of ``row`` as a column list, for queries that return whole rows.
+
+    A query in ``queries.sql`` writes a placeholder such as ``{ticket_columns}`` where
+    the list goes, and the domain fills it in once, with ``sql.SQL(Q.x).format(...)``:
+    the list then exists once, as the model. Named columns rather than ``*``: a column
+    added later does not change what running processes' prepared statements return.
+    """
+    return sql.SQL(", ").join(sql.Identifier(name) for name in row.model_fields)
 
 
 class MissingRow(LookupError):
@@ -105,6 +119,17 @@ async def fetch_value(
     if value is None and cur.rowcount == 0:
         raise MissingRow(f"no row from: {_described(query)}")
     return _checked(kind, value, query)
+
+
+async def fetch_optional_value(
+    conn: Connection, kind: type[Row], query: Query, params: Params = None
+) -> Row | None:
+    """The one column of the first row of ``query`` as a ``kind``; ``None`` for no row or
+    a null."""
+    cur = conn.cursor(row_factory=scalar_row)
+    await cur.execute(query, params)
+    value = await cur.fetchone()
+    return None if value is None else _checked(kind, value, query)
 
 
 async def fetch_values(

@@ -1,7 +1,7 @@
 """The ticket page's data, assembled from the domains that own each part.
 
-A ticket (``tickets``) with its people, its conversation (``comments``), its files
-(``attachments``), the status changes its reader may make, and its GitHub state
+A ticket (``tickets``: its fields, people and the status changes its reader may make)
+with its conversation (``comments``), its files (``attachments``) and its GitHub state
 (``github``). This is the one module that knows all of them: those domains build on
 tickets and know nothing of each other's parts of the page.
 """
@@ -17,7 +17,7 @@ from ticketdesk.db import Connection
 from ticketdesk.github import service as github
 from ticketdesk.github.schemas import GitHubLink
 from ticketdesk.tickets import service as tickets
-from ticketdesk.tickets.schemas import Status, Ticket, TicketSummary
+from ticketdesk.tickets.schemas import Ticket, TicketSummary
 
 
 class TicketDetail(TicketSummary):
@@ -25,9 +25,6 @@ class TicketDetail(TicketSummary):
 
     comments: list[Comment]
     attachments: list[Attachment]
-    transitions: list[Status] = Field(
-        description="The statuses the caller may move this ticket to now, in flow order."
-    )
     github: GitHubLink | None = Field(
         default=None, description="The linked GitHub issue and its sync state (staff only)."
     )
@@ -40,6 +37,5 @@ async def assemble(conn: Connection, actor: Actor, ticket: Ticket) -> TicketDeta
         **summary.model_dump(),
         comments=await comments.list_comments(conn, actor, ticket),
         attachments=await attachments.list_attachments(conn, ticket.id),
-        transitions=tickets.allowed_transitions(actor, ticket),
         github=await github.link_state(conn, actor, ticket.id),
     )

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 import procrastinate
 import procrastinate.exceptions
@@ -120,8 +120,8 @@ async def run_worker(
         assert settings.database_url is not None, "the CLI resolves the database first"
         pool = await db.open_pool(settings.database_url, max_size=jobs + 4)
     try:
-        async with pool.connection() as conn:
-            await github.publish_settings(cast(db.Connection, conn), settings.tickets.github)
+        async with db.connection(pool) as conn:
+            await github.publish_settings(conn, settings.tickets.github)
         queue = create_queue(settings, max_connections=jobs + 2)
         async with queue.open_async():
             stalled = asyncio.create_task(_rerun_stalled_jobs(queue, settings))
@@ -155,8 +155,8 @@ async def alongside_app(
 ) -> AsyncIterator[None]:
     """For the app's lifespan: publish the GitHub settings for the change hooks and, with
     ``run_jobs``, run a worker in-process on the app's pool until the app stops."""
-    async with pool.connection() as conn:
-        await github.publish_settings(cast(db.Connection, conn), settings.tickets.github)
+    async with db.connection(pool) as conn:
+        await github.publish_settings(conn, settings.tickets.github)
     if not run_jobs:
         yield
         return

@@ -84,7 +84,9 @@ def make_login(database_url: str, email: str, name: str, role: Role) -> Login:
         async with await psycopg.AsyncConnection.connect(
             database_url, row_factory=dict_row, autocommit=True
         ) as conn:
-            user = await create_user(conn, email=email, name=name, role=role, password=PASSWORD)
+            user = await create_user(
+                conn, email=email, name=name, role=role, password=PASSWORD, internal_domains=()
+            )
             token = await create_token(conn, user.id, "e2e")
         return Login(str(user.id), email, name, role, token.token)
 

@@ -315,5 +315,5 @@ class TestCommentEvents:
         comments = (await ticket_json(accounts.agent.client, ticket.id))["comments"]
 
         assert (outcome(echoed), outcome(echoed_again)) == ("ignored", "ignored")
-        assert mirrors[comment_id]["github_comment_id"] == 7001
+        assert mirrors[comment_id].github_comment_id == 7001
         assert [c["body"] for c in comments] == ["Fixed in 2.5."]

@@ -130,6 +130,25 @@ class TestListTickets:
         assert item["assigned_to"]["name"] == "Aaron Agent"
         assert "comments" not in item
 
+    async def test_items_offer_their_reader_s_transitions(
+        self, accounts: Accounts, catalogue: Catalogue
+    ) -> None:
+        """What the board offers for each card: the same as the ticket page."""
+
+        async def offered(client: AsyncClient) -> dict[str, list[str]]:
+            items = (await client.get(LIST)).json()["items"]
+            return {catalogue.names([item]).pop(): item["transitions"] for item in items}
+
+        assert await offered(accounts.agent.client) == {
+            "a1": ["in_progress", "closed"],
+            "a2": ["waiting", "resolved", "closed"],
+            "a3": ["in_progress", "resolved", "closed"],
+            "b1": ["open", "closed"],
+            "b2": ["open"],
+        }
+        assert await offered(accounts.bob.client) == {"b1": ["open", "closed"], "b2": ["open"]}
+        assert await offered(accounts.alice.client) == {"a1": [], "a2": [], "a3": []}
+
     async def test_filters(self, accounts: Accounts, catalogue: Catalogue) -> None:
         linux = json.dumps({"os": "Linux"})
         cases: dict[str, tuple[dict[str, Any], set[str]]] = {

@@ -45,6 +45,14 @@ async def test_every_ticket_route_says_tickets_are_off(app: FastAPI, accounts: A
     assert set(answers.values()) == {(404, "application/problem+json", "tickets_disabled")}, answers
 
 
+async def test_anonymous_callers_hear_the_same(anon: AsyncClient) -> None:
+    """The switch answers before sign-in is asked for: there is nothing to sign in to."""
+    response = await anon.get("/api/v1/tickets")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "tickets_disabled"
+
+
 async def test_the_message_says_so(accounts: Accounts) -> None:
     response = await accounts.alice.client.get("/api/v1/tickets")
 

@@ -20,6 +20,7 @@ from ticketdesk.attachments.service import FORM_FIELD, MAX_FILES, UploadRules
 from ticketdesk.attachments.storage import Storage
 from ticketdesk.auth.dependencies import (
     CurrentUser,
+    SigningSecret,
     bearer_scheme,
     current_actor,
     optional_actor,
@@ -98,6 +99,7 @@ async def _upload_target(
     request: Request,
     id: TicketRef,
     pool: Pool,
+    secret: SigningSecret,
     settings: AppSettings,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     session_token: Annotated[str | None, Depends(session_cookie_scheme)],
@@ -109,7 +111,8 @@ async def _upload_target(
     connection with an open transaction that long would starve everyone else.
     """
     async with transaction(pool) as conn:
-        actor = await current_actor(await optional_actor(request, conn, bearer, session_token))
+        caller = await optional_actor(request, conn, pool, secret, bearer, session_token)
+        actor = await current_actor(caller)
         rules = UploadRules.from_settings(settings)
         ticket = await get_visible_ticket(conn, actor, id)
     length = request.headers.get("content-length", "")

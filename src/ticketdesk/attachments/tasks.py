@@ -5,13 +5,12 @@ died mid-upload, or a removal that failed after a delete was committed, left beh
 """
 
 import logging
-from typing import cast
 
 from procrastinate import JobContext
 
+from ticketdesk import db
 from ticketdesk.attachments import service
 from ticketdesk.attachments.storage import open_storage
-from ticketdesk.db import Connection
 from ticketdesk.jobs.queue import job_env
 
 log = logging.getLogger(__name__)
@@ -24,8 +23,8 @@ REMOVE_ORPHANS_CRON = "23 * * * *"
 async def remove_orphans(context: JobContext, timestamp: int) -> None:
     """Remove stored objects that have had no row for a day (``timestamp``: the schedule's)."""
     env = job_env(context.additional_context)
-    async with env.pool.connection() as conn:
-        removed = await service.remove_orphans(cast(Connection, conn), open_storage(env.settings))
+    async with db.connection(env.pool) as conn:
+        removed = await service.remove_orphans(conn, open_storage(env.settings))
     if removed:
         log.info("removed %d orphaned attachment objects", removed)
 

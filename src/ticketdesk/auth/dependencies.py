@@ -14,7 +14,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from ticketdesk.auth import service
 from ticketdesk.auth.service import Actor
-from ticketdesk.db import Transaction, app_pool, transaction
+from ticketdesk.db import Pool, Transaction, transaction
 from ticketdesk.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "ticketdesk_session"
@@ -40,12 +40,12 @@ SigningSecret = Annotated[bytes, Depends(signing_secret)]
 async def optional_actor(
     request: Request,
     conn: Transaction,
+    pool: Pool,
+    secret: SigningSecret,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     session_token: Annotated[str | None, Depends(session_cookie_scheme)],
 ) -> Actor | None:
     """The caller, or ``None`` when anonymous; wrong credentials are a 401."""
-    # The pool and secret come from their dependency functions rather than parameters:
-    # the upload endpoint calls this directly, on a connection of its own.
     if bearer is not None:
         use = await service.actor_for_token(conn, bearer.credentials)
         if use is None:
@@ -53,11 +53,11 @@ async def optional_actor(
         if use.stale:
             # On a connection of its own: a row lock held for the whole request would
             # make concurrent requests with one token wait for each other.
-            async with transaction(app_pool(request)) as own:
+            async with transaction(pool) as own:
                 await service.touch_token(own, use.token_id)
         return use.actor
     if session_token:
-        actor = await service.actor_for_session(conn, signing_secret(request), session_token)
+        actor = await service.actor_for_session(conn, secret, session_token)
         if actor is None:
             return None
         if request.method not in SAFE_METHODS:

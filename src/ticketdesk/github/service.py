@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -28,8 +28,8 @@ from ticketdesk.sql import (
     fetch_all,
     fetch_one,
     fetch_optional,
+    fetch_optional_value,
     fetch_value,
-    fetch_values,
     load_queries,
 )
 from ticketdesk.tickets.schemas import Ticket
@@ -94,7 +94,8 @@ class ChangeContext:
     by_system: bool
 
 
-class CommentMirror(TypedDict):
+@dataclass(frozen=True)
+class CommentMirror:
     """A ``github_comment_mirrors`` row: a comment on its way to GitHub, or already there."""
 
     comment_id: UUID
@@ -387,8 +388,7 @@ async def record_link_error(conn: Connection, ticket_id: UUID, error: str) -> No
 
 async def rate_limited_until(conn: Connection) -> datetime | None:
     """When GitHub's rate limit, as last reported to any worker, lifts (if still ahead)."""
-    until = await fetch_values(conn, datetime, Q.rate_limited_until)
-    return until[0] if until else None
+    return await fetch_optional_value(conn, datetime, Q.rate_limited_until)
 
 
 async def set_rate_limited_until(conn: Connection, until: datetime) -> None:
@@ -399,7 +399,7 @@ async def set_rate_limited_until(conn: Connection, until: datetime) -> None:
 async def comment_mirrors(conn: Connection, comment_ids: list[UUID]) -> dict[UUID, CommentMirror]:
     """The mirror rows of these comments, by comment id."""
     rows = await fetch_all(conn, CommentMirror, Q.comment_mirrors, {"comment_ids": comment_ids})
-    return {row["comment_id"]: row for row in rows}
+    return {row.comment_id: row for row in rows}
 
 
 async def start_comment_mirror(conn: Connection, comment_id: UUID) -> None:

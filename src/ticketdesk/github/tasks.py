@@ -31,14 +31,14 @@ probed too, in case a deletion there reads as 404.
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from uuid import UUID
 
 from procrastinate import JobContext
 
+from ticketdesk import db
 from ticketdesk.auth.service import Actor
 from ticketdesk.comments import service as comments
 from ticketdesk.comments.schemas import Comment
@@ -98,11 +98,9 @@ class _Sync:
     def settings(self) -> Settings:
         return self.env.settings
 
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Connection]:
+    def _connection(self) -> AbstractAsyncContextManager[Connection]:
         """A pooled connection; each statement commits on its own unless in a transaction."""
-        async with self.env.pool.connection() as conn:
-            yield cast(Connection, conn)
+        return db.connection(self.env.pool)
 
     async def run(self, client: GitHubClient) -> None:
         async with self._connection() as conn:
@@ -257,7 +255,7 @@ class _Sync:
         owner, name = link.owner_and_name
         for comment in due:
             mirror = mirrors.get(comment.id)
-            if mirror is not None and mirror["mirrored_at"] is not None:
+            if mirror is not None and mirror.mirrored_at is not None:
                 continue
             github_id = None
             if mirror is not None:  # an earlier post may have reached GitHub

@@ -2,10 +2,10 @@
 
 from psycopg_pool import AsyncConnectionPool
 
-from ticketdesk.db import Connection
+from ticketdesk.db import Connection, connection
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.jobs.schemas import Job, JobPage
-from ticketdesk.sql import execute, fetch_all, fetch_optional, fetch_values, load_queries
+from ticketdesk.sql import execute, fetch_all, fetch_optional, fetch_optional_value, load_queries
 
 Q = load_queries(__package__)
 
@@ -34,10 +34,9 @@ async def get_job(conn: Connection, job_id: int) -> Job:
 
 async def retry_job(conn: Connection, job_id: int) -> Job:
     """Queue a failed job to run once more, now."""
-    statuses = await fetch_values(conn, str, Q.lock_job, {"job_id": job_id})
-    if not statuses:
+    status = await fetch_optional_value(conn, str, Q.lock_job, {"job_id": job_id})
+    if status is None:
         raise NotFound(f"Job {job_id} does not exist.", code="job_not_found")
-    (status,) = statuses  # by primary key: one row at most
     if status != "failed":
         raise Conflict(
             f"Only failed jobs can be retried; job {job_id} is {status}.",
@@ -49,7 +48,7 @@ async def retry_job(conn: Connection, job_id: int) -> Job:
 
 async def record_error(pool: AsyncConnectionPool, job_id: int, attempt: int, error: str) -> None:
     """Keep the error a job attempt ended with (already cleaned of secrets)."""
-    async with pool.connection() as conn:
+    async with connection(pool) as conn:
         await execute(
             conn, Q.insert_job_error, {"job_id": job_id, "attempt": attempt, "error": error}
         )

@@ -6,16 +6,29 @@ ids and numbers cannot be probed.
 """
 
 import re
+from typing import LiteralString
 from uuid import UUID
+
+from psycopg import sql
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound
-from ticketdesk.sql import fetch_one, fetch_optional, load_queries
+from ticketdesk.sql import columns, fetch_one, fetch_optional, load_queries
 from ticketdesk.tickets.schemas import Ticket
 
 Q = load_queries(__package__)
 _NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def with_ticket_columns(query: LiteralString, row: type[Ticket] = Ticket) -> sql.Composed:
+    """``query`` with ``{ticket_columns}`` filled in: the fields of ``row``."""
+    return sql.SQL(query).format(ticket_columns=columns(row))
+
+
+_BY_ID = with_ticket_columns(Q.ticket_by_id)
+_BY_NUMBER = with_ticket_columns(Q.ticket_by_number)
+_LOCK = with_ticket_columns(Q.lock_ticket)
 
 
 def _not_found(ref: str) -> NotFound:
@@ -51,15 +64,15 @@ async def get_visible_ticket(
     changes to one ticket are applied one after the other.
     """
     if _NUMBER.fullmatch(ref):
-        ticket = await fetch_optional(conn, Ticket, Q.ticket_by_number, {"number": int(ref)})
+        ticket = await fetch_optional(conn, Ticket, _BY_NUMBER, {"number": int(ref)})
     else:
         try:
             ticket_id = UUID(ref)
         except ValueError:
             raise _not_found(ref) from None
-        ticket = await fetch_optional(conn, Ticket, Q.ticket_by_id, {"ticket_id": ticket_id})
+        ticket = await fetch_optional(conn, Ticket, _BY_ID, {"ticket_id": ticket_id})
     if ticket is None or not may_see(actor, ticket):
         raise _not_found(ref)
     if for_update:
-        ticket = await fetch_one(conn, Ticket, Q.lock_ticket, {"ticket_id": ticket.id})
+        ticket = await fetch_one(conn, Ticket, _LOCK, {"ticket_id": ticket.id})
     return ticket

@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import InvalidInput
-from ticketdesk.sql import fetch_all
+from ticketdesk.sql import columns, fetch_all
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import SortKey, Ticket, TicketFilters, TicketPage
 from ticketdesk.tickets.service import summaries
@@ -46,11 +46,11 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
         raise bad from None
-    columns = SORT_COLUMNS[sort.lstrip("-")]
-    if not isinstance(decoded, list) or decoded[:1] != [sort] or len(decoded) != len(columns) + 1:
+    keys = SORT_COLUMNS[sort.lstrip("-")]
+    if not isinstance(decoded, list) or decoded[:1] != [sort] or len(decoded) != len(keys) + 1:
         raise bad
     values: list[Any] = []
-    for column, value in zip(columns, decoded[1:], strict=True):
+    for column, value in zip(keys, decoded[1:], strict=True):
         try:
             if column == "priority_rank" and type(value) is int and 1 <= value <= 4:
                 values.append(value)
@@ -111,12 +111,10 @@ def _filter_clauses(
         add("updated_at < %(updated_before)s", updated_before=filters.updated_before)
     if filters.q:
         # Title, description and *public* comments only: internal notes are never searched.
-        # The search column is the table's, not the view's: a primary-key probe per row.
         add(
-            "(exists (select 1 from tickets t where t.id = ticket_rows.id"
-            " and t.search @@ websearch_to_tsquery('english', %(q)s))"
-            " or exists (select 1 from comments c where c.ticket_id = ticket_rows.id"
-            " and not c.is_internal and c.search @@ websearch_to_tsquery('english', %(q)s)))",
+            "(search @@ websearch_to_tsquery('english', %(q)s) or exists ("
+            " select 1 from comments c where c.ticket_id = tickets.id and not c.is_internal"
+            " and c.search @@ websearch_to_tsquery('english', %(q)s)))",
             q=filters.q,
         )
     return where, params
@@ -134,8 +132,8 @@ async def list_tickets(
     """A page of the tickets ``actor`` may see, in keyset order (no OFFSET)."""
     where, params = _filter_clauses(actor, filters)
     descending = sort.startswith("-")
-    columns = SORT_COLUMNS[sort.lstrip("-")]
-    keyset = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    keys = SORT_COLUMNS[sort.lstrip("-")]
+    keyset = sql.SQL(", ").join(sql.Identifier(c) for c in keys)
     if cursor is not None:
         values = _decode_cursor(cursor, sort)
         placeholders = sql.SQL(", ").join(sql.Placeholder(f"k{i}") for i in range(len(values)))
@@ -146,8 +144,9 @@ async def list_tickets(
         )
         params.update({f"k{i}": v for i, v in enumerate(values)})
     direction = sql.SQL(" desc" if descending else " asc")
-    order = sql.SQL(", ").join(sql.Composed([sql.Identifier(c), direction]) for c in columns)
-    query = sql.SQL("select * from ticket_rows {where} order by {order} limit {limit}").format(
+    order = sql.SQL(", ").join(sql.Composed([sql.Identifier(c), direction]) for c in keys)
+    query = sql.SQL("select {columns} from tickets {where} order by {order} limit {limit}").format(
+        columns=columns(_Listed),
         where=sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
         order=order,
         limit=sql.Literal(limit + 1),
@@ -157,5 +156,5 @@ async def list_tickets(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1].model_dump()
-        next_cursor = _encode_cursor(sort, [last[c] for c in columns])
+        next_cursor = _encode_cursor(sort, [last[c] for c in keys])
     return TicketPage(items=await summaries(conn, actor, page), next_cursor=next_cursor)

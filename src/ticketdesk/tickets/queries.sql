@@ -1,20 +1,20 @@
--- Tickets are read and written through the ticket_rows view (migration 0006), whose
--- columns are the fields of the Ticket model: `select *` and `returning *` name them.
+-- Queries that read or return whole tickets list their columns as {ticket_columns}: the
+-- fields of the Ticket model, filled in once by the module that runs them (sql.columns).
 
 -- name: ticket_by_id
-select * from ticket_rows where id = %(ticket_id)s;
+select {ticket_columns} from tickets where id = %(ticket_id)s;
 
 -- name: ticket_by_number
-select * from ticket_rows where number = %(number)s;
+select {ticket_columns} from tickets where number = %(number)s;
 
 -- name: lock_ticket
-select * from ticket_rows where id = %(ticket_id)s for update;
+select {ticket_columns} from tickets where id = %(ticket_id)s for update;
 
 -- name: insert_ticket
-insert into ticket_rows (id, user_id, type, priority, title, description, tags, metadata)
+insert into tickets (id, user_id, type, priority, title, description, tags, metadata)
 values (%(id)s, %(user_id)s, %(type)s, %(priority)s, %(title)s, %(description)s, %(tags)s,
         %(metadata)s)
-returning *;
+returning {ticket_columns};
 
 -- name: claim_idempotency_key
 insert into idempotency_keys (user_id, key, request_hash, ticket_id)
@@ -33,6 +33,6 @@ update tickets set updated_at = now() where id = %(ticket_id)s;
 
 -- name: tickets_tagged_for_update
 -- In id order, like bulk actions, so the two cannot deadlock.
-select * from ticket_rows where tags @> array[%(tag)s]::text[]
+select {ticket_columns} from tickets where tags @> array[%(tag)s]::text[]
 order by id
 for update;

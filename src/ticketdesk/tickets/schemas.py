@@ -113,6 +113,9 @@ class TicketSummary(Ticket):
 
     submitter: UserRef
     assigned_to: UserRef | None
+    transitions: list[Status] = Field(
+        description="The statuses the caller may move this ticket to now, in flow order."
+    )
 
 
 class TicketPage(BaseModel):

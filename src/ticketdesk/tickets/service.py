@@ -23,9 +23,9 @@ from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import Label, LabelUpdate
-from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, load_queries
+from ticketdesk.sql import columns, execute, fetch_all, fetch_one, fetch_optional, load_queries
 from ticketdesk.tickets import access
-from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets.access import get_visible_ticket, with_ticket_columns
 from ticketdesk.tickets.schemas import (
     BulkRequest,
     BulkResult,
@@ -39,6 +39,8 @@ from ticketdesk.users import service as users
 from ticketdesk.users.schemas import UserRef
 
 Q = load_queries(__package__)
+_INSERT = with_ticket_columns(Q.insert_ticket)
+_TAGGED_FOR_UPDATE = with_ticket_columns(Q.tickets_tagged_for_update)
 
 # What staff may move a ticket to, from each status. Reopening (resolved/closed → open)
 # is allowed to submitters too; so is accepting a resolution (resolved → closed).
@@ -60,7 +62,7 @@ MAX_TAGS = 20
 # --- the people on a ticket ------------------------------------------------------------
 
 
-async def people(conn: Connection, actor: Actor, ids: set[UUID]) -> dict[UUID, UserRef]:
+async def _people(conn: Connection, actor: Actor, ids: set[UUID]) -> dict[UUID, UserRef]:
     """The people with these ids as ``actor`` may see them, by id."""
     return {
         user.id: UserRef(
@@ -77,16 +79,18 @@ async def people(conn: Connection, actor: Actor, ids: set[UUID]) -> dict[UUID, U
 async def summaries(
     conn: Connection, actor: Actor, tickets: Sequence[Ticket]
 ) -> list[TicketSummary]:
-    """``tickets`` with their submitter and assignee named, as ``actor`` may see them."""
+    """``tickets`` with their submitter and assignee named, as ``actor`` may see them, and
+    the statuses ``actor`` may move each to."""
     ids = {t.user_id for t in tickets} | {
         t.assigned_to_user_id for t in tickets if t.assigned_to_user_id
     }
-    named = await people(conn, actor, ids)
+    named = await _people(conn, actor, ids)
     return [
         TicketSummary(
             **t.model_dump(),
             submitter=named[t.user_id],
             assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
+            transitions=allowed_transitions(actor, t),
         )
         for t in tickets
     ]
@@ -149,7 +153,7 @@ async def create_ticket(
     ticket = await fetch_one(
         conn,
         Ticket,
-        Q.insert_ticket,
+        _INSERT,
         {
             "id": ticket_id,
             "user_id": actor.id,
@@ -245,9 +249,9 @@ async def _save(conn: Connection, actor: Actor, ticket: Ticket, changes: dict[st
         ),
     ]
     query = sql.SQL(
-        "update ticket_rows set {assignments}, version = version + 1, updated_at = now() "
-        "where id = %(ticket_id)s returning *"
-    ).format(assignments=sql.SQL(", ").join(assignments))
+        "update tickets set {assignments}, version = version + 1, updated_at = now() "
+        "where id = %(ticket_id)s returning {ticket_columns}"
+    ).format(assignments=sql.SQL(", ").join(assignments), ticket_columns=columns(Ticket))
     saved = await fetch_one(conn, Ticket, query, {**params, "ticket_id": ticket.id})
     for field, new in changes.items():
         await record_change(conn, await _change_event(conn, actor, ticket, field, new))
@@ -267,7 +271,7 @@ async def _change_event(
         kind = "tags_changed"
     elif field == "assigned_to_user_id":
         # Names, so a submitter's timeline can say who took the ticket.
-        named = await people(conn, actor, {i for i in (old, new) if i})
+        named = await _people(conn, actor, {i for i in (old, new) if i})
         data = {
             "from": {"id": str(old), "name": named[old].name} if old else None,
             "to": {"id": str(new), "name": named[new].name} if new else None,
@@ -434,7 +438,7 @@ async def _retag(conn: Connection, actor: Actor, old: str, new: str | None) -> N
     Each ticket changes as if edited: its version moves and a ``tags_changed`` event is
     recorded, so readers holding an ETag see the change.
     """
-    for ticket in await fetch_all(conn, Ticket, Q.tickets_tagged_for_update, {"tag": old}):
+    for ticket in await fetch_all(conn, Ticket, _TAGGED_FOR_UPDATE, {"tag": old}):
         tags = sorted({tag for tag in ticket.tags if tag != old} | ({new} if new else set()))
         await _save(conn, actor, ticket, {"tags": tags})
 

@@ -1,6 +1,5 @@
 """Accounts: creating, listing and changing users."""
 
-import re
 from collections.abc import Collection
 from typing import Any
 from uuid import UUID
@@ -15,6 +14,7 @@ from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
 from ticketdesk.users.schemas import Role, User, UserPage
+from ticketdesk.validation import is_hostname
 
 Q = load_queries(__package__)
 
@@ -25,7 +25,6 @@ password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 _hashing = anyio.CapacityLimiter(2)
 
 GITHUB_SYSTEM_EMAIL = "github@system.ticketdesk.invalid"
-_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
 async def hash_password(password: str) -> str:
@@ -45,7 +44,7 @@ async def verify_password(stored: str, password: str) -> bool:
     return await anyio.to_thread.run_sync(verify, limiter=_hashing)
 
 
-def checked_email(address: str, internal_domains: Collection[str] = ()) -> str:
+def checked_email(address: str, internal_domains: Collection[str]) -> str:
     """``address`` normalised, if mail can reach it: at a public domain, or at one of the
     deployment's ``internal_domains`` (or their subdomains), such as ``corp.local``."""
     try:
@@ -59,7 +58,7 @@ def checked_email(address: str, internal_domains: Collection[str] = ()) -> str:
     except EmailNotValidError:
         raise InvalidInput(refusal, code="bad_email", field="email") from None
     domain = domain.lower()
-    if not _HOSTNAME.fullmatch(domain):
+    if not is_hostname(domain):
         raise InvalidInput(refusal, code="bad_email", field="email")
     if any(domain == d or domain.endswith(f".{d}") for d in internal_domains):
         return f"{local}@{domain}"
@@ -78,9 +77,12 @@ async def create_user(
     name: str,
     role: Role,
     password: str | None,
-    internal_domains: Collection[str] = (),
+    internal_domains: Collection[str],
 ) -> User:
-    """Create an account; ``Conflict`` when the e-mail address is taken."""
+    """Create an account; ``Conflict`` when the e-mail address is taken.
+
+    ``internal_domains``: the deployment's ``internal_email_domains`` setting.
+    """
     params: dict[str, Any] = {
         "email": checked_email(email, internal_domains),
         "name": name,

@@ -1206,6 +1206,11 @@ export interface components {
             /** Title */
             title: string;
             /**
+             * Transitions
+             * @description The statuses the caller may move this ticket to now, in flow order.
+             */
+            transitions: ("open" | "in_progress" | "waiting" | "resolved" | "closed")[];
+            /**
              * Type
              * @enum {string}
              */
