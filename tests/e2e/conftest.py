@@ -10,6 +10,7 @@ tests, so the async tests collected after it still get a free main thread.
 """
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -187,10 +188,24 @@ def console_errors() -> list[str]:
 
 
 @pytest.fixture
+def expected_console_errors() -> list[re.Pattern[str]]:
+    """Console errors a test provokes on purpose (the browser logs every refused request)."""
+    return []
+
+
+def refused(status: int, path: str) -> re.Pattern[str]:
+    """The console error Chromium prints for a request to ``path`` answered with ``status``."""
+    return re.compile(rf"status of {status} .* \(\S*{re.escape(path)}\S*\)$")
+
+
+@pytest.fixture
 def new_page(
-    browser: Browser, live_server: str, console_errors: list[str]
+    browser: Browser,
+    live_server: str,
+    console_errors: list[str],
+    expected_console_errors: list[re.Pattern[str]],
 ) -> Iterator[Callable[..., Page]]:
-    """Open pages in fresh browser contexts (one per person); no console errors allowed."""
+    """Open pages in fresh browser contexts (one per person); no unexpected console errors."""
     contexts = []
 
     def open_page(*, width: int = 1280, height: int = 860, dark: bool = False) -> Page:
@@ -214,7 +229,12 @@ def new_page(
     yield open_page
     for context in contexts:
         context.close()
-    assert not console_errors, "the browser console reported errors:\n" + "\n".join(console_errors)
+    unexpected = [
+        error
+        for error in console_errors
+        if not any(pattern.search(error) for pattern in expected_console_errors)
+    ]
+    assert not unexpected, "the browser console reported errors:\n" + "\n".join(unexpected)
 
 
 def sign_in(page: Page, login: Login) -> None:
