@@ -47,6 +47,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = Path(__file__).parent.parent.parent / "docs" / "screenshots"
+# axe-core's engine, as npm installs it for the web app's dev dependencies.
+AXE = Path(__file__).parent.parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
 PASSWORD = "e2e password 123"
 
 T = TypeVar("T")
@@ -263,3 +266,23 @@ def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
     page.screenshot(
         path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled"
     )
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the screen as it is now."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run scripts/bootstrap (npm ci in web/)")
+    page.wait_for_load_state("networkidle")
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    violations: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, { resultTypes: ['violations'] })).violations"
+    )
+    found = [
+        f"  {v['id']} ({v['impact']}) at {' '.join(node['target'])}: "
+        + "; ".join(check["message"] for check in node["any"] + node["all"] + node["none"])
+        for v in violations
+        if v["impact"] in BLOCKING_IMPACTS
+        for node in v["nodes"]
+    ]
+    assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)
