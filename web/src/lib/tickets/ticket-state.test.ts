@@ -30,8 +30,9 @@ function ticket(overrides: Partial<TicketDetail> = {}): TicketDetail {
 		assigned_to: null,
 		comments: [],
 		attachments: [],
+		transitions: ['in_progress', 'closed'],
 		...overrides
-	} as TicketDetail;
+	};
 }
 
 interface Seen {
