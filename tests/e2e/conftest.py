@@ -196,6 +196,14 @@ def expected_console_errors() -> list[re.Pattern[str]]:
     return []
 
 
+@pytest.fixture
+def missing_page(expected_console_errors: list[re.Pattern[str]]) -> str:
+    """A path with no page; SvelteKit logs each visit to one as a console error."""
+    path = "/no-such-page"
+    expected_console_errors.append(re.compile(f"Not found: {path}"))
+    return path
+
+
 def refused(status: int, path: str) -> re.Pattern[str]:
     """The console error Chromium prints for a request to ``path`` answered with ``status``."""
     return re.compile(rf"status of {status} .* \(\S*{re.escape(path)}\S*\)$")

@@ -1,6 +1,5 @@
 """axe-core over every main screen, light and dark: no serious or critical violation."""
 
-import re
 from collections.abc import Callable
 
 import httpx
@@ -14,13 +13,6 @@ pytestmark = pytest.mark.browser
 
 EXPORT = "Export to CSV times out for reports over 10k rows"
 THEMES = pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-MISSING = "/no-such-page"
-
-
-@pytest.fixture
-def missing_page_logged(expected_console_errors: list[re.Pattern[str]]) -> None:
-    """SvelteKit logs every path without a page as an error in the console."""
-    expected_console_errors.append(re.compile(f"Not found: {MISSING}"))
 
 
 def visit(page: Page, path: str, heading: str) -> None:
@@ -32,19 +24,17 @@ def visit(page: Page, path: str, heading: str) -> None:
 
 
 @THEMES
-@pytest.mark.usefixtures("missing_page_logged")
-def test_signed_out_screens(new_page: Callable[..., Page], dark: bool) -> None:
+def test_signed_out_screens(new_page: Callable[..., Page], missing_page: str, dark: bool) -> None:
     """Sign-in, sign-up and a missing page."""
     page = new_page(dark=dark)
     visit(page, "/login", "Sign in")
     visit(page, "/signup", "Create your account")
-    visit(page, MISSING, "Page not found")
+    visit(page, missing_page, "Page not found")
 
 
 @THEMES
-@pytest.mark.usefixtures("missing_page_logged")
 def test_submitter_screens(
-    new_page: Callable[..., Page], cast: Cast, backlog: Backlog, dark: bool
+    new_page: Callable[..., Page], cast: Cast, backlog: Backlog, missing_page: str, dark: bool
 ) -> None:
     """My tickets, a new ticket, a ticket, access tokens and a missing page."""
     page = new_page(dark=dark)
@@ -53,7 +43,7 @@ def test_submitter_screens(
     visit(page, "/tickets/new", "New ticket")
     visit(page, f"/tickets/{backlog.tickets[EXPORT]['number']}", EXPORT)
     visit(page, "/settings/tokens", "Personal access tokens")
-    visit(page, MISSING, "Page not found")
+    visit(page, missing_page, "Page not found")
 
 
 @THEMES
