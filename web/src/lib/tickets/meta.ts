@@ -37,7 +37,3 @@ export const PRIORITY_CLASS: Record<TicketPriority, string> = {
 export function isStaff(role: Role | undefined | null): boolean {
 	return role === 'agent' || role === 'admin';
 }
-
-export function ticketRef(number: number): string {
-	return `#${number}`;
-}
