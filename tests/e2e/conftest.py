@@ -281,6 +281,13 @@ def assert_accessible(page: Page) -> None:
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run scripts/bootstrap (npm ci in web/)")
     page.wait_for_load_state("networkidle")
+    # Colours caught halfway through a transition (a theme switch, a toast fading in) are
+    # not the screen's colours: let every finite animation end first.
+    page.evaluate(
+        "Promise.all(document.getAnimations()"
+        ".filter(a => a.effect?.getComputedTiming().iterations !== Infinity)"
+        ".map(a => a.finished.catch(() => null)))"
+    )
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
     violations: list[dict[str, Any]] = page.evaluate(
@@ -293,4 +300,6 @@ def assert_accessible(page: Page) -> None:
         if v["impact"] in BLOCKING_IMPACTS
         for node in v["nodes"]
     ]
-    assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)
+    dark = page.evaluate("document.documentElement.classList.contains('dark')")
+    theme = "dark" if dark else "light"
+    assert not found, f"axe-core on {page.url} ({theme} theme):\n" + "\n".join(found)

@@ -1,5 +1,6 @@
 """axe-core over every main screen, light and dark: no serious or critical violation."""
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -12,32 +13,37 @@ from tests.e2e.conftest import Cast, Login, assert_accessible, sign_in
 pytestmark = pytest.mark.browser
 
 EXPORT = "Export to CSV times out for reports over 10k rows"
-THEMES = pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+DARK = re.compile(r"\bdark\b")
 
 
 def visit(page: Page, path: str, heading: str) -> None:
-    """Open a screen and wait until its content (not a loading skeleton) is shown."""
+    """Open a screen, wait for its content (not a loading skeleton), check it in both themes."""
     page.goto(path)
     expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     expect(page.locator("[aria-busy=true]")).to_have_count(0)
-    assert_accessible(page)
+    for scheme in ("light", "dark"):
+        # The app follows the system's theme until someone picks one.
+        page.emulate_media(color_scheme=scheme)
+        if scheme == "dark":
+            expect(page.locator("html")).to_have_class(DARK)
+        else:
+            expect(page.locator("html")).not_to_have_class(DARK)
+        assert_accessible(page)
 
 
-@THEMES
-def test_signed_out_screens(new_page: Callable[..., Page], missing_page: str, dark: bool) -> None:
+def test_signed_out_screens(new_page: Callable[..., Page], missing_page: str) -> None:
     """Sign-in, sign-up and a missing page."""
-    page = new_page(dark=dark)
+    page = new_page()
     visit(page, "/login", "Sign in")
     visit(page, "/signup", "Create your account")
     visit(page, missing_page, "Page not found")
 
 
-@THEMES
 def test_submitter_screens(
-    new_page: Callable[..., Page], cast: Cast, backlog: Backlog, missing_page: str, dark: bool
+    new_page: Callable[..., Page], cast: Cast, backlog: Backlog, missing_page: str
 ) -> None:
     """My tickets, a new ticket, a ticket, access tokens and a missing page."""
-    page = new_page(dark=dark)
+    page = new_page()
     sign_in(page, cast.user)
     visit(page, "/tickets", "My tickets")
     visit(page, "/tickets/new", "New ticket")
@@ -46,13 +52,11 @@ def test_submitter_screens(
     visit(page, missing_page, "Page not found")
 
 
-@THEMES
 def test_staff_screens(
     new_page: Callable[..., Page],
     cast: Cast,
     backlog: Backlog,
     api: Callable[[Login], httpx.Client],
-    dark: bool,
 ) -> None:
     """Triage, the board, a ticket with an internal note, and administration."""
     ticket = backlog.tickets[EXPORT]
@@ -61,7 +65,7 @@ def test_staff_screens(
         json={"comment": "Pairing with Margaret on the query plan.", "is_internal": True},
     ).raise_for_status()
 
-    page = new_page(dark=dark)
+    page = new_page()
     sign_in(page, cast.admin)
     visit(page, "/triage/open", "Triage")
     visit(page, "/board", "Board")
