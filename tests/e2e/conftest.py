@@ -10,6 +10,7 @@ tests, so the async tests collected after it still get a free main thread.
 """
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -46,6 +47,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = Path(__file__).parent.parent.parent / "docs" / "screenshots"
+# axe-core's engine, as npm installs it for the web app's dev dependencies.
+AXE = Path(__file__).parent.parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
 PASSWORD = "e2e password 123"
 
 T = TypeVar("T")
@@ -189,10 +193,32 @@ def console_errors() -> list[str]:
 
 
 @pytest.fixture
+def expected_console_errors() -> list[re.Pattern[str]]:
+    """Console errors a test provokes on purpose (the browser logs every refused request)."""
+    return []
+
+
+@pytest.fixture
+def missing_page(expected_console_errors: list[re.Pattern[str]]) -> str:
+    """A path with no page; SvelteKit logs each visit to one as a console error."""
+    path = "/no-such-page"
+    expected_console_errors.append(re.compile(f"Not found: {path}"))
+    return path
+
+
+def refused(status: int, path: str) -> re.Pattern[str]:
+    """The console error Chromium prints for a request to ``path`` answered with ``status``."""
+    return re.compile(rf"status of {status} .* \(\S*{re.escape(path)}\S*\)$")
+
+
+@pytest.fixture
 def new_page(
-    browser: Browser, live_server: str, console_errors: list[str]
+    browser: Browser,
+    live_server: str,
+    console_errors: list[str],
+    expected_console_errors: list[re.Pattern[str]],
 ) -> Iterator[Callable[..., Page]]:
-    """Open pages in fresh browser contexts (one per person); no console errors allowed."""
+    """Open pages in fresh browser contexts (one per person); no unexpected console errors."""
     contexts = []
 
     def open_page(*, width: int = 1280, height: int = 860, dark: bool = False) -> Page:
@@ -216,7 +242,12 @@ def new_page(
     yield open_page
     for context in contexts:
         context.close()
-    assert not console_errors, "the browser console reported errors:\n" + "\n".join(console_errors)
+    unexpected = [
+        error
+        for error in console_errors
+        if not any(pattern.search(error) for pattern in expected_console_errors)
+    ]
+    assert not unexpected, "the browser console reported errors:\n" + "\n".join(unexpected)
 
 
 def sign_in(page: Page, login: Login) -> None:
@@ -245,3 +276,32 @@ def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
     page.screenshot(
         path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled"
     )
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the screen as it is now."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run scripts/bootstrap (npm ci in web/)")
+    page.wait_for_load_state("networkidle")
+    # Colours caught halfway through a transition (a theme switch, a toast fading in) are
+    # not the screen's colours: let every finite animation end first.
+    page.evaluate(
+        "Promise.all(document.getAnimations()"
+        ".filter(a => a.effect?.getComputedTiming().iterations !== Infinity)"
+        ".map(a => a.finished.catch(() => null)))"
+    )
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    violations: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, { resultTypes: ['violations'] })).violations"
+    )
+    found = [
+        f"  {v['id']} ({v['impact']}) at {' '.join(node['target'])}: "
+        + "; ".join(check["message"] for check in node["any"] + node["all"] + node["none"])
+        for v in violations
+        if v["impact"] in BLOCKING_IMPACTS
+        for node in v["nodes"]
+    ]
+    dark = page.evaluate("document.documentElement.classList.contains('dark')")
+    theme = "dark" if dark else "light"
+    assert not found, f"axe-core on {page.url} ({theme} theme):\n" + "\n".join(found)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
-from tests.e2e.conftest import Cast, Login
+from tests.e2e.conftest import Cast, Login, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -16,6 +16,10 @@ TITLE = "App crashes when I rotate the phone on the invoice screen"
 DESCRIPTION = (
     "Every time I turn the phone sideways while an invoice is open the app closes.\n\n"
     "- Pixel 8, Android 15\n- Happens with every invoice\n"
+)
+STACK_LINE = (
+    "E/AndroidRuntime: FATAL EXCEPTION: main Process: com.example.invoices, PID: 4711 "
+    "java.lang.IllegalStateException: Fragment InvoiceFragment{5c1e0f2} not attached to a context."
 )
 
 
@@ -73,3 +77,34 @@ def test_submitter_on_a_phone(
     tickets = api(cast.agent).get("/tickets", params={"q": "rotate"}).json()["items"]
     assert [t["title"] for t in tickets] == [TITLE]
     assert tickets[0]["submitter"]["name"] == "Rosalind Franklin"
+
+
+def test_long_code_line_on_a_phone(
+    new_page: Callable[..., Page], cast: Cast, api: Callable[[Login], httpx.Client]
+) -> None:
+    """A pasted stack trace scrolls inside its box; the page itself stays 390 px wide."""
+    created = api(cast.user).post(
+        "/tickets",
+        json={
+            "type": "bug",
+            "title": "Crash when rotating with an invoice open",
+            "description": f"The log says:\n\n```\n{STACK_LINE}\n```\n",
+        },
+    )
+    created.raise_for_status()
+    number = created.json()["number"]
+    api(cast.user).post(
+        f"/tickets/{number}/comments",
+        json={"comment": f"Again today: `{STACK_LINE}`", "is_internal": False},
+    ).raise_for_status()
+
+    page = new_page(width=WIDTH, height=HEIGHT)
+    sign_in(page, cast.user)
+    page.goto(f"/tickets/{number}")
+    code = page.get_by_role("article", name="Description").locator("pre")
+    expect(code).to_contain_text(STACK_LINE)
+    assert_fits_the_screen(page)
+    box = code.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= WIDTH
+    assert code.evaluate("pre => pre.scrollWidth > pre.clientWidth"), "the line does not scroll"

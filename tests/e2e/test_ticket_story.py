@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import FilePayload, Locator, Page, expect
 
 from tests.e2e.backlog import Backlog
-from tests.e2e.conftest import Cast, Login, screenshot, sign_in
+from tests.e2e.conftest import Cast, Login, refused, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -128,3 +128,30 @@ def test_submitter_and_agent_resolve_a_ticket(
     ticket = api(cast.agent).get(f"/tickets/{number}").json()
     assert ticket["status"] == "closed"
     assert ticket["assigned_to_user_id"] == cast.agent.id
+
+
+def test_a_refused_upload_says_why(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    backlog: Backlog,
+    expected_console_errors: list[re.Pattern[str]],
+) -> None:
+    """A file the server will not take is named, with the server's reason, not a shrug."""
+    ticket = backlog.tickets["Export to CSV times out for reports over 10k rows"]
+    expected_console_errors.append(refused(415, f"/tickets/{ticket['id']}/attachments"))
+    page = new_page()
+    sign_in(page, cast.user)
+    page.goto(f"/tickets/{ticket['number']}")
+    attachments = page.get_by_role("region", name="Attachments (0)")
+    attachments.get_by_role("button", name="Attach files").click()
+    # Bytes the browser cannot judge by name or type; the server sniffs them and refuses.
+    capture = FilePayload(
+        name="capture.bin", mimeType="application/octet-stream", buffer=b"\x00\x01\x02" * 100
+    )
+    page.set_input_files("#ticket-attachments", files=capture)
+    attachments.get_by_role("button", name="Upload").click()
+
+    toast = page.get_by_role("alert").filter(has_text="capture.bin was not attached")
+    expect(toast).to_contain_text("This kind of file is not accepted. Accepted:")
+    expect(toast).not_to_contain_text("Something went wrong")
+    expect(attachments.get_by_role("link", name="Download capture.bin")).to_have_count(0)

@@ -38,7 +38,10 @@ def test_bulk_assign_from_the_table(
     backlog: Backlog,
     api: Callable[[Login], httpx.Client],
 ) -> None:
-    """Select two tickets, assign them to me from the bulk bar; both leave Unassigned."""
+    """Select two tickets, assign them to me from the bulk bar; both leave Unassigned.
+
+    They stay selected afterwards, so the agent can follow up on the same tickets.
+    """
     page = new_page()
     sign_in(page, cast.agent)
     page.get_by_role("navigation", name="Triage views").get_by_role("link", name="All open").click()
@@ -58,10 +61,14 @@ def test_bulk_assign_from_the_table(
     toolbar.get_by_label("Assign selected").select_option(label="Me")
 
     expect(page.get_by_role("status").filter(has_text="Updated 2 tickets")).to_be_visible()
-    expect(toolbar).to_be_hidden()
     for title in chosen:
         link = page.get_by_role("link", name=ticket_link(backlog, title))
         expect(page.get_by_role("row").filter(has=link)).to_contain_text(cast.agent.name)
+    expect(toolbar).to_contain_text("2 selected")
+    for title in chosen:
+        number = backlog.tickets[title]["number"]
+        expect(page.get_by_role("checkbox", name=f"Select #{number}")).to_be_checked()
+    for title in chosen:
         ticket = api(cast.agent).get(f"/tickets/{backlog.tickets[title]['id']}").json()
         assert ticket["assigned_to_user_id"] == cast.agent.id
 

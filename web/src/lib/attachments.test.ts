@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { acceptAttribute, checkFile, checkFiles, describeAllowedTypes, expectedMediaType, formatBytes, type AttachmentRules } from './attachments';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+	acceptAttribute,
+	checkFile,
+	checkFiles,
+	describeAllowedTypes,
+	expectedMediaType,
+	formatBytes,
+	uploadAttachments,
+	uploadFailure,
+	type AttachmentRules
+} from './attachments';
 
 const file = (name: string, size: number, type = '') => new File([new Uint8Array(size)], name, { type });
 
@@ -64,5 +74,77 @@ describe('attachment checks before upload', () => {
 		expect(formatBytes(512)).toBe('512 B');
 		expect(formatBytes(2048)).toBe('2.0 KB');
 		expect(formatBytes(5 * 1024 * 1024)).toBe('5.0 MB');
+	});
+});
+
+/** An XMLHttpRequest whose server answers every upload with `answer` (or fails to connect). */
+function serverAnswering(answer: { status: number; body: string } | 'unreachable') {
+	class FakeRequest {
+		status = 0;
+		responseText = '';
+		upload: { onprogress?: (e: ProgressEvent) => void } = {};
+		onload: () => void = () => undefined;
+		onerror: () => void = () => undefined;
+		onabort: () => void = () => undefined;
+		withCredentials = false;
+		open() {}
+		setRequestHeader() {}
+		abort() {}
+		send() {
+			setTimeout(() => {
+				if (answer === 'unreachable') return this.onerror();
+				this.status = answer.status;
+				this.responseText = answer.body;
+				this.onload();
+			});
+		}
+	}
+	vi.stubGlobal('XMLHttpRequest', FakeRequest);
+}
+
+async function refusal(): Promise<string> {
+	try {
+		await uploadAttachments('7', [file('capture.bin', 10, 'application/octet-stream')], () => undefined);
+	} catch (e) {
+		return uploadFailure(e);
+	}
+	throw new Error('the upload was not refused');
+}
+
+describe('a refused upload', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it("says what the server said, not that something went wrong", async () => {
+		const detail = 'This kind of file is not accepted. Accepted: application/pdf, image/png, text/plain.';
+		serverAnswering({ status: 415, body: JSON.stringify({ type: 'about:blank', title: 'Unsupported Media Type', status: 415, detail, code: 'attachment_type_not_allowed', field: 'files' }) });
+		expect(await refusal()).toBe(detail);
+	});
+
+	it('adds what the server says of each file', async () => {
+		serverAnswering({
+			status: 422,
+			body: JSON.stringify({
+				title: 'Invalid input',
+				status: 422,
+				detail: 'Some files were refused.',
+				errors: [
+					{ field: 'files', message: 'empty.txt is empty.' },
+					{ field: 'files', message: 'huge.zip is over the limit of 10485760 bytes.' }
+				]
+			})
+		});
+		expect(await refusal()).toBe('Some files were refused. empty.txt is empty. huge.zip is over the limit of 10485760 bytes.');
+	});
+
+	it('keeps the status of an answer that is not from ticketdesk', async () => {
+		serverAnswering({ status: 502, body: '<html>Bad Gateway</html>' });
+		expect(await refusal()).toBe('Upload failed (HTTP 502).');
+	});
+
+	it('says the server could not be reached', async () => {
+		serverAnswering('unreachable');
+		expect(await refusal()).toBe('Cannot reach the server. Check your connection and try again.');
 	});
 });

@@ -3,7 +3,7 @@
  * /api/v1/config (the server checks again, from the bytes), and upload with progress.
  */
 import { currentCsrfToken, CSRF_HEADER } from '$lib/api/client';
-import { toFormProblem, type FormProblem } from '$lib/api/problem';
+import { toFormProblem, type ProblemDoc } from '$lib/api/problem';
 import type { InstanceConfig } from '$lib/api/types';
 
 /** The part of the instance config that decides what may be uploaded. */
@@ -151,8 +151,19 @@ export function checkFiles(files: File[], alreadyQueued: number, rules: Attachme
 }
 
 /**
+ * Why an upload failed, in the server's words: the problem's detail, then what it says of
+ * each file (its `errors`), if that adds anything.
+ */
+export function uploadFailure(error: unknown): string {
+	const problem = toFormProblem(error, 'The upload failed.');
+	const perFile = ((error as ProblemDoc | null)?.errors ?? []).map((e) => e.message).filter((m) => m && m !== problem.message);
+	return [problem.message, ...new Set(perFile)].join(' ');
+}
+
+/**
  * Upload files to a ticket with progress. XMLHttpRequest because fetch cannot report upload
  * progress; this is the one hand-written request (multipart), mirroring the OpenAPI path.
+ * A refusal rejects with the server's problem document, as the generated client's calls do.
  */
 export function uploadAttachments(
 	ticketId: string,
@@ -181,12 +192,13 @@ export function uploadAttachments(
 				onProgress(1);
 				resolve(body);
 			} else {
-				const problem: FormProblem = toFormProblem(body, `Upload failed (HTTP ${xhr.status}).`);
-				reject(problem);
+				// Not every refusal comes from ticketdesk (a proxy's 413 page): keep at least the status.
+				const problem: ProblemDoc = body && typeof body === 'object' ? body : {};
+				reject({ status: xhr.status, detail: `Upload failed (HTTP ${xhr.status}).`, ...problem } satisfies ProblemDoc);
 			}
 		};
-		xhr.onerror = () => reject({ message: 'Upload failed: cannot reach the server.', fields: {} } satisfies FormProblem);
-		xhr.onabort = () => reject({ message: 'Upload cancelled.', fields: {} } satisfies FormProblem);
+		xhr.onerror = () => reject(new TypeError('The upload could not reach the server.'));
+		xhr.onabort = () => reject({ detail: 'Upload cancelled.' } satisfies ProblemDoc);
 		signal?.addEventListener('abort', () => xhr.abort());
 		const form = new FormData();
 		for (const file of files) form.append('files', file, file.name);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeNext } from './navigation';
+import { homeFor, isTicketScreen, safeNext } from './navigation';
 
 describe('safeNext', () => {
 	it('only allows same-origin paths', () => {
@@ -9,5 +9,20 @@ describe('safeNext', () => {
 		expect(safeNext('/\\evil')).toBe('/');
 		expect(safeNext('/login?next=/x')).toBe('/');
 		expect(safeNext(null, '/home')).toBe('/home');
+	});
+});
+
+describe('homeFor', () => {
+	it('sends submitters to their tickets and staff to triage', () => {
+		expect(homeFor('user')).toBe('/tickets');
+		expect(homeFor('agent')).toBe('/triage/unassigned');
+		expect(homeFor('admin')).toBe('/triage/unassigned');
+	});
+});
+
+describe('isTicketScreen', () => {
+	it('knows the ticket screens from the others', () => {
+		for (const path of ['/tickets', '/tickets/new', '/tickets/12', '/triage/open', '/board']) expect(isTicketScreen(path), path).toBe(true);
+		for (const path of ['/admin/users', '/settings/tokens', '/login', '/boards', '/ticketsy']) expect(isTicketScreen(path), path).toBe(false);
 	});
 });

@@ -78,6 +78,8 @@ export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetc
 	return client;
 }
 
+export type ApiClient = ReturnType<typeof createApiClient>;
+
 export const api = createApiClient({
 	baseUrl: typeof window === 'undefined' ? 'http://localhost' : window.location.origin
 });

@@ -26,6 +26,11 @@ class Instance {
 		return this.config?.allow_attachments ? this.config : null;
 	}
 
+	/** Unknown counts as on: the ticket routes answer with their own message when they are off. */
+	get ticketsEnabled(): boolean {
+		return this.config?.tickets_enabled ?? true;
+	}
+
 	/** Unknown counts as open: the server refuses a closed sign-up with its own message. */
 	get signupEnabled(): boolean {
 		return this.config?.signup_enabled ?? true;

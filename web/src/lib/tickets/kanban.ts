@@ -1,6 +1,9 @@
-/** Kanban board state: columns by status, and moving a card by drag or by keyboard. */
-import type { Role, TicketStatus } from '$lib/api/types';
-import { canTransition, STATUSES } from './meta';
+/**
+ * Kanban board state: columns by status, and moving a card by drag or by keyboard. Which
+ * columns a card may move to is the server's word (its ticket's `transitions`).
+ */
+import type { TicketStatus } from '$lib/api/types';
+import { STATUSES } from './meta';
 
 export interface BoardCard {
 	id: string;
@@ -9,12 +12,6 @@ export interface BoardCard {
 
 export type Columns<T extends BoardCard> = Record<TicketStatus, T[]>;
 
-export function groupByStatus<T extends BoardCard>(cards: T[]): Columns<T> {
-	const columns = Object.fromEntries(STATUSES.map((s) => [s, [] as T[]])) as Columns<T>;
-	for (const card of cards) columns[card.status].push(card);
-	return columns;
-}
-
 /** The column to the left (-1) or right (+1) of `status`, or null at the board's edge. */
 export function adjacentStatus(status: TicketStatus, direction: -1 | 1): TicketStatus | null {
 	const index = STATUSES.indexOf(status) + direction;
@@ -22,13 +19,13 @@ export function adjacentStatus(status: TicketStatus, direction: -1 | 1): TicketS
 }
 
 /**
- * The nearest column in `direction` that this card may legally move to, skipping columns the
- * status flow forbids (so ArrowRight on an open card jumps straight to the first allowed one).
+ * The nearest column in `direction` that this card may move to, skipping the others (so
+ * ArrowRight on an open card jumps straight to the first allowed one).
  */
-export function nextAllowedStatus(status: TicketStatus, direction: -1 | 1, role: Role): TicketStatus | null {
+export function nextAllowedStatus(status: TicketStatus, direction: -1 | 1, transitions: readonly TicketStatus[]): TicketStatus | null {
 	let candidate = adjacentStatus(status, direction);
 	while (candidate) {
-		if (canTransition(status, candidate, role)) return candidate;
+		if (transitions.includes(candidate)) return candidate;
 		candidate = adjacentStatus(candidate, direction);
 	}
 	return null;
@@ -41,17 +38,12 @@ export interface MoveResult<T extends BoardCard> {
 	to: TicketStatus;
 }
 
-/** Move a card to another column (top of it), returning new columns; null when not allowed. */
-export function moveCard<T extends BoardCard>(
-	columns: Columns<T>,
-	cardId: string,
-	to: TicketStatus,
-	role: Role
-): MoveResult<T> | null {
+/** Move a card to the top of another column, returning new columns; null when it is already there. */
+export function moveCard<T extends BoardCard>(columns: Columns<T>, cardId: string, to: TicketStatus): MoveResult<T> | null {
 	for (const from of STATUSES) {
 		const card = columns[from].find((c) => c.id === cardId);
 		if (!card) continue;
-		if (from === to || !canTransition(from, to, role)) return null;
+		if (from === to) return null;
 		const moved = { ...card, status: to };
 		const next = { ...columns, [from]: columns[from].filter((c) => c.id !== cardId), [to]: [moved, ...columns[to]] };
 		return { columns: next, card: moved, from, to };

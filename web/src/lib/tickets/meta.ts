@@ -37,32 +37,3 @@ export const PRIORITY_CLASS: Record<TicketPriority, string> = {
 export function isStaff(role: Role | undefined | null): boolean {
 	return role === 'agent' || role === 'admin';
 }
-
-/**
- * Status changes the UI offers (the server is the judge; this only hides buttons that would fail).
- * SPEC §2: open → in_progress → (waiting ↔ in_progress) → resolved → closed; staff may close
- * anything; resolved/closed → open is a reopen; a submitter may only accept or reopen.
- */
-export function allowedTransitions(from: TicketStatus, role: Role): TicketStatus[] {
-	if (!isStaff(role)) {
-		if (from === 'resolved') return ['closed', 'open'];
-		if (from === 'closed') return ['open'];
-		return [];
-	}
-	const next: Record<TicketStatus, TicketStatus[]> = {
-		open: ['in_progress', 'closed'],
-		in_progress: ['waiting', 'resolved', 'closed'],
-		waiting: ['in_progress', 'resolved', 'closed'],
-		resolved: ['closed', 'open'],
-		closed: ['open']
-	};
-	return next[from];
-}
-
-export function canTransition(from: TicketStatus, to: TicketStatus, role: Role): boolean {
-	return from === to || allowedTransitions(from, role).includes(to);
-}
-
-export function ticketRef(number: number): string {
-	return `#${number}`;
-}

@@ -1,0 +1,87 @@
+"""Two people change one ticket: the second write is refused, reloaded and explained."""
+
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.backlog import Backlog
+from tests.e2e.conftest import Cast, Login, refused, sign_in
+from tests.e2e.test_ticket_story import ticket_header
+
+pytestmark = pytest.mark.browser
+
+EXPORT = "Export to CSV times out for reports over 10k rows"
+TWO_FACTOR = "Two-factor login loops back to the sign-in page on Safari"
+STALE = "Someone else changed this ticket"
+
+
+def test_agent_changes_a_ticket_someone_else_just_changed(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    backlog: Backlog,
+    api: Callable[[Login], httpx.Client],
+    expected_console_errors: list[re.Pattern[str]],
+) -> None:
+    """The agent's priority change meets a newer version: nothing is lost, the page says why."""
+    ticket = backlog.tickets[EXPORT]
+    expected_console_errors.append(refused(412, f"/tickets/{ticket['id']}"))
+    page = new_page()
+    sign_in(page, cast.agent)
+    page.goto(f"/tickets/{ticket['number']}")
+    expect(ticket_header(page)).to_contain_text("In progress")
+    priority = page.get_by_label("Priority", exact=True)
+    expect(priority).to_have_value("high")
+
+    admin = api(cast.admin)
+    admin.put(f"/tickets/{ticket['id']}", json={"status": "waiting"}).raise_for_status()
+    admin.put(
+        f"/tickets/{ticket['id']}/assign", json={"assignee_id": cast.admin.id}
+    ).raise_for_status()
+
+    priority.select_option("low")
+    toast = page.get_by_role("alert").filter(has_text=STALE)
+    expect(toast).to_contain_text(
+        "Meanwhile the status became Waiting and it was assigned to Ada Lovelace, "
+        "so we did not change the priority."
+    )
+    expect(ticket_header(page)).to_contain_text("Waiting")
+    expect(page.get_by_label("Status", exact=True)).to_have_value("waiting")
+    expect(page.get_by_label("Assignee")).to_have_value(cast.admin.id)
+    expect(priority).to_have_value("high")
+    assert admin.get(f"/tickets/{ticket['id']}").json()["priority"] == "high"
+
+    priority.select_option("low")
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    saved = admin.get(f"/tickets/{ticket['id']}").json()
+    assert (saved["priority"], saved["status"]) == ("low", "waiting")
+
+
+def test_submitter_accepts_a_resolution_that_was_withdrawn(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    backlog: Backlog,
+    api: Callable[[Login], httpx.Client],
+    expected_console_errors: list[re.Pattern[str]],
+) -> None:
+    """Accepting a resolution the agent has just reopened closes nothing and says so."""
+    ticket = backlog.tickets[TWO_FACTOR]
+    expected_console_errors.append(refused(412, f"/tickets/{ticket['id']}/close"))
+    page = new_page()
+    sign_in(page, cast.user)
+    page.goto(f"/tickets/{ticket['number']}")
+    accept = page.get_by_role("button", name="Accept resolution")
+    expect(accept).to_be_visible()
+
+    agent = api(cast.agent)
+    agent.put(f"/tickets/{ticket['id']}", json={"status": "open"}).raise_for_status()
+
+    accept.click()
+    expect(page.get_by_role("alert").filter(has_text=STALE)).to_contain_text(
+        "Meanwhile the status became Open, so we did not close the ticket."
+    )
+    expect(ticket_header(page)).to_contain_text("Open")
+    expect(accept).to_be_hidden()
+    assert agent.get(f"/tickets/{ticket['id']}").json()["status"] == "open"
