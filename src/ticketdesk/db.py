@@ -29,7 +29,13 @@ async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Async
         open=False,
         name="ticketdesk",
     )
-    await pool.open(wait=True, timeout=30)
+    try:
+        await pool.open(wait=True, timeout=30)
+    except BaseException:
+        # Left open, a pool that timed out or was cancelled (Ctrl-C while starting) keeps
+        # reconnecting in the background, and the process never exits.
+        await pool.close()
+        raise
     return pool
 
 
