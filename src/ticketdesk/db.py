@@ -106,6 +106,17 @@ async def migrate(dsn: str) -> list[str]:
     return applied
 
 
+async def pending_migrations(conn: Connection) -> list[str]:
+    """The packaged migrations this database has not applied (all of them on a new one)."""
+    versions = conn.cursor(row_factory=psycopg.rows.scalar_row)
+    await versions.execute("select to_regclass('schema_migrations') is not null")
+    if not await versions.fetchone():
+        return [version for version, _ in migration_files()]
+    await versions.execute("select version from schema_migrations")
+    done = set(await versions.fetchall())
+    return [version for version, _ in migration_files() if version not in done]
+
+
 def constraint_name(exc: psycopg.Error) -> str | None:
     """The constraint a driver error is about, for translating it by name."""
     name: str | None = exc.diag.constraint_name
