@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -236,6 +237,7 @@ class TestServe:
             if p.info["name"] == "postgres" and str(data_dir) in " ".join(p.info["cmdline"] or [])
         ]
         assert leftover == []
+        shutil.rmtree(data_dir)
 
 
 def _operator_env(database_url: str, tmp_path: Path) -> dict[str, str]:
