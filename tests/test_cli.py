@@ -77,6 +77,18 @@ def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -
     raise AssertionError("ticketdesk did not become ready")
 
 
+def _interrupt(process: subprocess.Popen[str], seconds: float) -> str:
+    """Press Ctrl-C and return what the process printed; kill it if it does not stop."""
+    process.send_signal(signal.SIGINT)
+    try:
+        output, _ = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return output or ""
+
+
 class TestOpenapi:
     def test_prints_the_committed_document(self, capsys: pytest.CaptureFixture[str]) -> None:
         main(["openapi"])
@@ -189,8 +201,7 @@ class TestServe:
             assert response.status_code == 401
             assert response.headers["content-type"] == "application/problem+json"
         finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=30)
+            output = _interrupt(process, seconds=30)
         assert process.returncode == 0
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
@@ -220,8 +231,7 @@ class TestServe:
             )
             assert len(tickets.json()["items"]) == 50
         finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=60)
+            output = _interrupt(process, seconds=60)
         assert process.returncode == 0
         assert "admin@example.com" in output
         assert "admin-password" in output
@@ -404,8 +414,7 @@ class TestUnmigratedDatabase:
             else:
                 raise AssertionError("\n".join(before_running))
         finally:
-            process.send_signal(signal.SIGINT)
-            process.communicate(timeout=60)
+            _interrupt(process, seconds=60)
 
         assert process.returncode == 0
         story = [line for line in before_running if line]
