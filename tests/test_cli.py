@@ -2,22 +2,42 @@
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ticketdesk.cli import main
+from ticketdesk.db import migration_files
 
 ROOT = Path(__file__).parent.parent
 TICKETDESK = [sys.executable, "-m", "ticketdesk"]
+
+# Every command that uses the database, as an operator would type it.
+DATABASE_COMMANDS = {
+    "serve": ["serve"],
+    "worker": ["worker"],
+    "migrate": ["migrate"],
+    "demo": ["demo"],
+    "createuser": ["createuser", "--email", "ops@example.com", "--password", "a long password!"],
+    "token create": ["token", "create", "--email", "ops@example.com", "--name", "ci"],
+}
+SECRET_KEY = "cli-test-secret-key-that-is-long-enough-0123"
+# A line of the start-up story: "  migrations    5 applied, to 0005_x (0.1 s)".
+STEP = re.compile(r"^  (\S+(?: \S+)?) +(.+) \(\d+\.\d s\)$")
 
 
 @pytest.fixture
@@ -55,6 +75,18 @@ def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -
             pass
         time.sleep(0.2)
     raise AssertionError("ticketdesk did not become ready")
+
+
+def _interrupt(process: subprocess.Popen[str], seconds: float) -> str:
+    """Press Ctrl-C and return what the process printed; kill it if it does not stop."""
+    process.send_signal(signal.SIGINT)
+    try:
+        output, _ = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return output or ""
 
 
 class TestOpenapi:
@@ -169,8 +201,7 @@ class TestServe:
             assert response.status_code == 401
             assert response.headers["content-type"] == "application/problem+json"
         finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=30)
+            output = _interrupt(process, seconds=30)
         assert process.returncode == 0
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
@@ -179,7 +210,8 @@ class TestServe:
         port = _free_port()
         data_dir = Path("/tmp") / f"ticketdesk-cli-test-{os.getpid()}-{port}"
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update(TICKETDESK_DATA_DIR=str(data_dir), TICKETDESK_LOG_LEVEL="warning")
+        env = {k: v for k, v in env.items() if k != "TICKETDESK_LOG_LEVEL"}
+        env.update(TICKETDESK_DATA_DIR=str(data_dir))
         process = subprocess.Popen(
             [*TICKETDESK, "serve", "--port", str(port)],
             env=env,
@@ -199,11 +231,15 @@ class TestServe:
             )
             assert len(tickets.json()["items"]) == 50
         finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=60)
+            output = _interrupt(process, seconds=60)
         assert process.returncode == 0
         assert "admin@example.com" in output
         assert "admin-password" in output
+        # Before the banner, one line a step: no initdb transcript, no job queue chatter.
+        story = output.split("\n\n  ticketdesk is running")[0].splitlines()
+        steps = [STEP.match(line) for line in story]
+        assert all(steps), story
+        assert [step[1] for step in steps if step] == ["database", "migrations", "demo data"]
         # Ctrl-C stopped the embedded PostgreSQL too.
         leftover = [
             p
@@ -211,3 +247,241 @@ class TestServe:
             if p.info["name"] == "postgres" and str(data_dir) in " ".join(p.info["cmdline"] or [])
         ]
         assert leftover == []
+        shutil.rmtree(data_dir)
+
+
+def _operator_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """An operator's environment: their database, and the default log level."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TICKETDESK_", "TICKETS_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        TICKETDESK_DATA_DIR=str(tmp_path / "data"),
+        TICKETDESK_SECRET_KEY=SECRET_KEY,
+    )
+    return env
+
+
+def _ticketdesk(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TICKETDESK, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _where(dsn: str) -> str:
+    params = conninfo_to_dict(dsn)
+    return f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}/{params['dbname']}"
+
+
+def _tables(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("select tablename from pg_tables where schemaname = 'public'")
+        return sorted(row[0] for row in rows)
+
+
+def _applied(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("select version from schema_migrations order by version")
+        return [row[0] for row in rows]
+
+
+@pytest.fixture
+def empty_database(server_dsn: str) -> Iterator[str]:
+    """A database that exists but was never migrated, as on a new server."""
+    name = f"ticketdesk_empty_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield make_conninfo(server_dsn, dbname=name)
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+class TestUnreachableDatabase:
+    @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+    def test_one_line_without_the_password(self, command: list[str], tmp_path: Path) -> None:
+        port = _free_port()  # nothing listens there
+        dsn = f"postgresql://ops:pw-s3cret@127.0.0.1:{port}/ticketdesk"
+
+        result = _ticketdesk(command, _operator_env(dsn, tmp_path))
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot reach the database at 127.0.0.1:{port}/ticketdesk:"
+            " Connection refused"
+        ]
+        assert "pw-s3cret" not in result.stdout + result.stderr
+
+    def test_embedded_server_that_does_not_start(self, tmp_path: Path) -> None:
+        env = _operator_env("", tmp_path)
+        del env["DATABASE_URL"]
+        pgdata = tmp_path / "data" / "postgres"
+        pgdata.mkdir(parents=True)
+        (pgdata / "PG_VERSION").write_text("15\n")  # a data directory missing its files
+
+        result = _ticketdesk(["migrate"], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines()[-1] == (
+            f"ticketdesk: the embedded PostgreSQL in {pgdata} did not start;"
+            f" its log: {pgdata / 'log'}"
+        )
+        assert "Traceback" not in result.stderr
+        assert "could not access the server configuration file" in result.stderr  # why
+
+
+class TestUnmigratedDatabase:
+    @pytest.mark.parametrize(
+        "command",
+        [DATABASE_COMMANDS["createuser"], DATABASE_COMMANDS["token create"]],
+        ids=["createuser", "token create"],
+    )
+    def test_says_to_migrate(self, command: list[str], empty_database: str, tmp_path: Path) -> None:
+        result = _ticketdesk(command, _operator_env(empty_database, tmp_path))
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: the database at {_where(empty_database)} has no ticketdesk schema;"
+            ' run "ticketdesk migrate"'
+        ]
+        assert _tables(empty_database) == []  # it was only looked at
+
+    def test_behind_says_how_far(self, empty_database: str, tmp_path: Path) -> None:
+        first, sql_text = migration_files()[0]
+        with psycopg.connect(empty_database, autocommit=True) as conn:  # an older ticketdesk's
+            conn.execute(
+                "create table schema_migrations (version text primary key,"
+                " applied_at timestamptz not null default now())"
+            )
+            conn.execute(sql_text.encode())
+            conn.execute("insert into schema_migrations (version) values (%s)", (first,))
+
+        result = _ticketdesk(
+            DATABASE_COMMANDS["createuser"], _operator_env(empty_database, tmp_path)
+        )
+
+        assert result.returncode == 1
+        pending = len(migration_files()) - 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: the database at {_where(empty_database)} is behind:"
+            f' {pending} migrations pending; run "ticketdesk migrate"'
+        ]
+
+    def test_migrate_then_createuser(self, empty_database: str, tmp_path: Path) -> None:
+        env = _operator_env(empty_database, tmp_path)
+
+        migrated = _ticketdesk(["migrate"], env)
+        created = _ticketdesk(DATABASE_COMMANDS["createuser"], env)
+
+        versions = [version for version, _ in migration_files()]
+        assert (migrated.returncode, migrated.stderr) == (0, "")
+        assert migrated.stdout == f"applied: {', '.join(versions)}\n"
+        assert _applied(empty_database) == versions
+        assert created.returncode == 0
+        assert created.stdout.startswith("created user ops@example.com")
+
+    def test_demo_migrates_first(self, empty_database: str, tmp_path: Path) -> None:
+        result = _ticketdesk(["demo"], _operator_env(empty_database, tmp_path))
+
+        assert (result.returncode, result.stderr) == (0, "")
+        assert "admin@example.com" in result.stdout
+        assert _applied(empty_database) == [version for version, _ in migration_files()]
+
+    @pytest.mark.parametrize(
+        ("command", "running"),
+        [
+            (["serve", "--no-worker"], "  ticketdesk is running at http://127.0.0.1:{port}/"),
+            (["worker"], "  ticketdesk worker is running jobs. Press Ctrl-C to stop."),
+        ],
+        ids=["serve", "worker"],
+    )
+    def test_long_running_commands_migrate_first(
+        self, command: list[str], running: str, empty_database: str, tmp_path: Path
+    ) -> None:
+        port = _free_port()
+        process = subprocess.Popen(
+            [*TICKETDESK, *command],
+            env={**_operator_env(empty_database, tmp_path), "TICKETDESK_PORT": str(port)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        before_running: list[str] = []
+        try:
+            for line in process.stdout:
+                if line.rstrip("\n") == running.format(port=port):
+                    break
+                before_running.append(line.rstrip("\n"))
+            else:
+                raise AssertionError("\n".join(before_running))
+        finally:
+            _interrupt(process, seconds=60)
+
+        assert process.returncode == 0
+        story = [line for line in before_running if line]
+        steps = [STEP.match(line) for line in story]
+        assert all(steps), story  # nothing but the story before it runs
+        assert [(step[1], step[2]) for step in steps if step] == [
+            ("database", f"PostgreSQL at {_where(empty_database)}"),
+            ("migrations", f"{len(migration_files())} applied, to {migration_files()[-1][0]}"),
+        ]
+        assert _applied(empty_database) == [version for version, _ in migration_files()]
+
+
+class TestConfigFile:
+    @pytest.fixture
+    def config(self, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        """A YAML file naming the test's database, which the environment no longer does."""
+        path = tmp_path / "ticketdesk.yaml"
+        path.write_text(f"database_url: {json.dumps(env['DATABASE_URL'])}\n", encoding="utf-8")
+        monkeypatch.delenv("DATABASE_URL")
+        return path
+
+    def test_given_with_config(self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        main(["--config", str(config), "migrate"])
+
+        assert capsys.readouterr().out == "the schema is up to date\n"
+
+    def test_named_by_the_environment(
+        self, config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        monkeypatch.setenv("TICKETDESK_CONFIG", str(config))
+
+        main(["migrate"])
+
+        assert capsys.readouterr().out == "the schema is up to date\n"
+
+    def test_a_key_not_used_yet(self, config: Path, env: dict[str, str]) -> None:
+        config.write_text(config.read_text() + "smtp_url: smtp://mail.example.com\n")
+
+        with pytest.raises(SystemExit) as exited:
+            main(["--config", str(config), "migrate"])
+
+        assert str(exited.value) == (
+            f"ticketdesk: invalid configuration:\n  smtp_url: unknown setting in {config}"
+        )
+
+
+class TestStory:
+    def test_a_failed_step_shows_what_it_logged(self, tmp_path: Path) -> None:
+        env = _operator_env("", tmp_path)
+        del env["DATABASE_URL"]
+        pgdata = tmp_path / "data" / "postgres"
+        pgdata.mkdir(parents=True)
+        (pgdata / "PG_VERSION").write_text("15\n")  # a data directory missing its files
+        log = tmp_path / "data" / "logs" / "start.log"
+
+        result = _ticketdesk(["--log-file", str(log), "serve"], env)
+
+        assert result.returncode == 1
+        assert result.stdout.startswith("  database      failed after ")
+        errors = result.stderr.splitlines()
+        tail = errors.index(f"  the last lines it logged to {log}:")
+        assert any(
+            "could not access the server configuration file" in line for line in errors[tail:]
+        )
+        assert errors[-1].startswith("ticketdesk: the embedded PostgreSQL in ")
+        assert "Traceback" not in result.stderr
+        logged = log.read_text()
+        assert "PG_VERSION file found, skipping initdb" in logged  # pgserver's INFO: the log's
+        assert "skipping initdb" not in result.stdout + result.stderr
+        assert "step database failed" in logged

@@ -1,5 +1,6 @@
 """Settings: the seed's YAML and environment variables, and errors that name the key."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,7 @@ tickets:
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No setting leaks in from the machine running the tests, or out to other tests."""
     for name in [*ENV_KEYS, "TICKETDESK_CONFIG"]:
-        # setenv first so the variable's original state (even "unset") is restored
-        # afterwards: load_settings(path) writes TICKETDESK_CONFIG itself.
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
+        monkeypatch.delenv(name, raising=False)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -75,10 +73,27 @@ class TestYamlFile:
         path = _write(tmp_path, "tickets:\n  max_attachment_size_mb: 25\nport: 9000\n")
         monkeypatch.setenv("TICKETDESK_CONFIG", str(path))
 
-        settings = Settings()
+        settings = _load()
 
         assert settings.tickets.max_attachment_size_mb == 25
         assert settings.port == 9000
+
+    def test_the_given_file_wins_over_the_variable(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        named = _write(tmp_path, "port: 9000\n")
+        given = tmp_path / "given.yaml"
+        given.write_text("port: 9001\n", encoding="utf-8")
+        monkeypatch.setenv("TICKETDESK_CONFIG", str(named))
+
+        assert _load(given).port == 9001
+
+    def test_loading_leaves_the_environment_alone(self, tmp_path: Path) -> None:
+        before = dict(os.environ)
+
+        _load(_write(tmp_path, "port: 9000\n"))
+
+        assert dict(os.environ) == before
 
     def test_interpolation_with_a_default(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -104,15 +119,12 @@ class TestYamlFile:
             tmp_path,
             """\
 database_url: postgresql://desk@db.internal/desk
-redis_url: redis://cache:6379/0
 data_dir: /var/lib/ticketdesk
 host: 0.0.0.0
 port: 8080
 base_url: https://desk.example.com
 secret_key: a-secret-key-that-is-long-enough-for-signing
 signup_enabled: false
-smtp_url: smtp://mailer:25
-mail_from: desk@example.com
 s3:
   bucket: tickets
   endpoint: https://s3.example.com
@@ -126,11 +138,9 @@ tickets:
         settings = _load(path)
 
         assert settings.database_url == "postgresql://desk@db.internal/desk"
-        assert settings.redis_url == "redis://cache:6379/0"
         assert settings.data_dir == Path("/var/lib/ticketdesk")
         assert settings.port == 8080
         assert settings.signup_enabled is False
-        assert settings.mail_from == "desk@example.com"
         assert settings.s3.bucket == "tickets"
         assert str(settings.tickets.github.api_url) == "https://github.example.com/api/v3"
 
@@ -150,8 +160,27 @@ tickets:
             _load(_write(tmp_path, "- just\n- a list\n"))
 
     def test_unknown_key(self, tmp_path: Path) -> None:
-        with pytest.raises(ConfigError, match=r"tickets\.max_attachment_size_gb"):
-            _load(_write(tmp_path, "tickets:\n  max_attachment_size_gb: 1\n"))
+        path = _write(tmp_path, "tickets:\n  max_attachment_size_gb: 1\n")
+
+        with pytest.raises(ConfigError) as raised:
+            _load(path)
+
+        assert str(raised.value) == (
+            f"invalid configuration:\n  tickets.max_attachment_size_gb: unknown setting in {path}"
+        )
+
+    @pytest.mark.parametrize(
+        "line",
+        ["redis_url: redis://cache:6379/0", "smtp_url: smtp://mailer:25", "mail_from: a@b.example"],
+    )
+    def test_keys_for_features_not_built_yet(self, tmp_path: Path, line: str) -> None:
+        path = _write(tmp_path, line + "\n")
+
+        with pytest.raises(ConfigError) as raised:
+            _load(path)
+
+        key = line.split(":")[0]
+        assert str(raised.value) == f"invalid configuration:\n  {key}: unknown setting in {path}"
 
 
 class TestEnvironment:

@@ -1,11 +1,23 @@
-"""The ``ticketdesk`` command: serve | worker | migrate | createuser | token | demo | openapi."""
+"""The ``ticketdesk`` command: serve | worker | migrate | createuser | token | demo | openapi.
+
+What reaches the terminal: ``serve`` and ``worker`` tell their start-up one line a step
+(what it did, how long it took), the other commands print their result, and a problem
+is one ``ticketdesk: …`` line on stderr with a non-zero exit. Log records below warning
+go only to ``--log-file`` until the server is up; from then on ticketdesk's own lines
+and the requests reach the terminal at ``log_level``, while the libraries' routine
+chatter (pgserver, procrastinate, uvicorn's lifecycle) stays in the file. ``-v`` shows
+everything.
+"""
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
+import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -13,6 +25,7 @@ from typing import Any
 
 import psycopg
 import uvicorn
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from ticketdesk import db, embedded, subscriptions
@@ -26,19 +39,195 @@ from ticketdesk.worker import run_worker
 
 log = logging.getLogger("ticketdesk")
 
+# Loggers whose INFO lines narrate the library's own routine: pgserver's initdb
+# transcript, procrastinate's worker start and every job, uvicorn's process lifecycle.
+CHATTY_LOGGERS = ("pgserver", "procrastinate", "uvicorn.error")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# A failed step shows at most this many of the lines it logged.
+FAILED_STEP_LINES = 20
+# A database host that drops packets would otherwise keep a command waiting for minutes.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+class DatabaseNotReady(Exception):
+    """The database cannot be reached, or lacks migrations; the message says which."""
+
+
+class _Terminal(logging.Filter):
+    """Which log records reach the terminal: warnings always, the rest once serving."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verbose = False
+        self.serving = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether the terminal shows ``record``."""
+        if self.verbose or record.levelno >= logging.WARNING:
+            return True
+        if not self.serving:
+            return False  # the steps say what start-up does; the log file has the detail
+        return not any(
+            record.name == name or record.name.startswith(f"{name}.") for name in CHATTY_LOGGERS
+        )
+
+
+# Logging is process-wide, and so is this: serve and worker tell it when they are up.
+_terminal = _Terminal()
+
 
 @contextmanager
-def database(settings: Settings) -> Iterator[Settings]:
-    """Settings with a reachable database: ``DATABASE_URL``, or the embedded server."""
+def _logging(level: str, *, verbose: bool, log_file: Path | None) -> Iterator[None]:
+    """Log to the terminal (filtered by ``_terminal``) and, when given, all of it to a file."""
+    root = logging.getLogger()
+    formatter = logging.Formatter(LOG_FORMAT)
+    terminal = logging.StreamHandler()
+    terminal.setLevel(level.upper())
+    terminal.addFilter(_terminal)
+    handlers: list[logging.Handler] = [terminal]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    previous_level = root.level
+    threshold = logging.getLevelNamesMapping()[level.upper()]
+    root.setLevel(min(threshold, logging.INFO) if log_file is not None else threshold)
+    _terminal.verbose = verbose or level == "debug"
+    _terminal.serving = False
+    try:
+        yield
+    finally:
+        # main() also runs inside the test process: leave logging as it was found.
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(previous_level)
+
+
+class _Step:
+    """One start-up step in progress; ``result`` is what its line will say it did."""
+
+    result = "done"
+
+
+class Story:
+    """Start-up told one line a step, with what each did and how long it took."""
+
+    def __init__(self, log_file: Path | None) -> None:
+        self.log_file = log_file
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[_Step]:
+        """Time a step and print its line; a failed one also shows the end of what it logged."""
+        log.info("step: %s", name)
+        logged_before = self._log_size()
+        started = time.monotonic()
+        step = _Step()
+        try:
+            yield step
+        except Exception:
+            print(f"  {name:<13} failed after {time.monotonic() - started:.1f} s", flush=True)
+            self._show_log_since(logged_before)
+            log.info("step %s failed", name, exc_info=True)
+            raise
+        print(f"  {name:<13} {step.result} ({time.monotonic() - started:.1f} s)", flush=True)
+
+    def _log_size(self) -> int:
+        if self.log_file is None or not self.log_file.exists():
+            return 0
+        return self.log_file.stat().st_size
+
+    def _show_log_since(self, offset: int) -> None:
+        if self.log_file is None:
+            return
+        with self.log_file.open(encoding="utf-8", errors="replace") as file:
+            file.seek(offset)
+            lines = file.read().splitlines()[-FAILED_STEP_LINES:]
+        if lines:
+            print(f"  the last lines it logged to {self.log_file}:", file=sys.stderr)
+            print("\n".join(f"    {line}" for line in lines), file=sys.stderr, flush=True)
+
+
+def _where(dsn: str) -> str:
+    """``host:port/dbname`` of a DSN: names a database without its password."""
+    params = conninfo_to_dict(dsn)
+    host = params.get("host") or params.get("hostaddr") or "localhost"
+    return f"{host}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
+
+
+def _reason(exc: psycopg.OperationalError) -> str:
+    """libpq's reason a connection failed, without its advice or its list of attempts."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    # "connection failed: connection to server at "h", port 1 failed: Connection refused"
+    failures = [line for line in lines if "failed: " in line] or lines[:1]
+    return failures[-1].rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
+
+
+async def _check(dsn: str, *, migrated: bool) -> None:
+    """Raise ``DatabaseNotReady`` if the database does not answer or, with ``migrated``,
+    lacks some of the migrations."""
+    try:
+        conn = await psycopg.AsyncConnection.connect(
+            dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS, row_factory=dict_row
+        )
+    except psycopg.OperationalError as exc:
+        raise DatabaseNotReady(
+            f"cannot reach the database at {_where(dsn)}: {_reason(exc)}"
+        ) from None
+    async with conn:
+        pending = await db.pending_migrations(conn) if migrated else []
+    if not pending:
+        return
+    if len(pending) == len(db.migration_files()):
+        state = "has no ticketdesk schema"
+    else:
+        migrations = "migration" if len(pending) == 1 else "migrations"
+        state = f"is behind: {len(pending)} {migrations} pending"
+    raise DatabaseNotReady(f'the database at {_where(dsn)} {state}; run "ticketdesk migrate"')
+
+
+@contextmanager
+def database(settings: Settings, *, migrated: bool = True) -> Iterator[Settings]:
+    """Settings with a database that answers: ``DATABASE_URL``, or the embedded server.
+
+    With ``migrated``, the database must also hold every migration; commands that
+    migrate it themselves pass ``migrated=False``.
+    """
     if settings.database_url is not None:
+        asyncio.run(_check(settings.database_url, migrated=migrated))
         yield settings
         return
-    server, dsn = embedded.start(settings.data_dir)
     try:
+        server, dsn = embedded.start(settings.data_dir)
+    except embedded.StartFailed as exc:
+        raise DatabaseNotReady(str(exc)) from exc
+    try:
+        asyncio.run(_check(dsn, migrated=migrated))
         yield settings.model_copy(update={"database_url": dsn})
     finally:
         log.info("stopping embedded PostgreSQL")
         server.cleanup()
+
+
+@contextmanager
+def migrated_database(settings: Settings, story: Story) -> Iterator[Settings]:
+    """The database and migrations steps of serve and worker: a database, migrated."""
+    with contextlib.ExitStack() as stack:
+        with story.step("database") as step:
+            # The database outlives its step: it stays up until the command ends.
+            ready = stack.enter_context(database(settings, migrated=False))
+            step.result = (
+                f"embedded PostgreSQL in {settings.data_dir}"
+                if settings.database_url is None
+                else f"PostgreSQL at {_where(settings.database_url)}"
+            )
+        with story.step("migrations") as step:
+            assert ready.database_url is not None
+            applied = asyncio.run(db.migrate(ready.database_url))
+            step.result = f"{len(applied)} applied, to {applied[-1]}" if applied else "up to date"
+        yield ready
 
 
 @asynccontextmanager
@@ -56,6 +245,20 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(coro)
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that prints the banner once it listens, not before."""
+
+    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does (it exits on failure), then print the banner."""
+        await super().startup(sockets)
+        print(self.banner, flush=True)
+        _terminal.serving = True
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load demo data into a new embedded database, and serve until Ctrl-C."""
     host = args.host or settings.host
@@ -67,20 +270,23 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             "required when database_url (DATABASE_URL) is set"
         )
     demo_wanted = settings.database_url is None and not args.no_demo
-    with database(settings) as ready:
-        assert ready.database_url is not None
-        asyncio.run(db.migrate(ready.database_url))
-        show_logins = demo_wanted and asyncio.run(_ensure_demo(ready))
-        _banner(ready, host, port, show_logins=show_logins)
+    story = Story(args.log_file)
+    with migrated_database(settings, story) as ready:
+        show_logins = False
+        if demo_wanted:
+            with story.step("demo data") as step:
+                show_logins, step.result = asyncio.run(_ensure_demo(ready))
         config = uvicorn.Config(
             create_app(ready, worker=not args.no_worker),
             host=host,
             port=port,
             log_level=ready.log_level,
+            # Our handlers, not uvicorn's own: one format, and its lifecycle kept quiet.
+            log_config=None,
             proxy_headers=True,
             server_header=False,
         )
-        uvicorn.Server(config).run()
+        _Server(config, _banner(host, port, show_logins=show_logins)).run()
 
 
 async def _load_demo(settings: Settings) -> bool:
@@ -88,34 +294,37 @@ async def _load_demo(settings: Settings) -> bool:
         return await load_demo(conn)
 
 
-async def _ensure_demo(settings: Settings) -> bool:
-    """Load demo data into a new database; whether the demo logins work."""
+async def _ensure_demo(settings: Settings) -> tuple[bool, str]:
+    """Load demo data into a new database; whether the demo logins work, and what happened."""
     async with connect(settings) as conn:
-        await load_demo(conn)
-        return await demo_accounts_exist(conn)
+        if await load_demo(conn):
+            return True, f"loaded: {len(LOGINS)} accounts and their tickets"
+        if await demo_accounts_exist(conn):
+            return True, "already loaded"
+        return False, "not loaded: the database has other users"
 
 
-def _banner(settings: Settings, host: str, port: int, *, show_logins: bool) -> None:
+def _banner(host: str, port: int, *, show_logins: bool) -> str:
     url = f"http://{host}:{port}/"
     lines = ["", f"  ticketdesk is running at {url}", f"  API documentation: {url}api/v1/docs"]
     if show_logins:
         lines.append("  Demo logins:")
         lines += [f"    {login.role:<6} {login.email:<22} {login.password}" for login in LOGINS]
     lines.append("  Press Ctrl-C to stop.\n")
-    print("\n".join(lines), flush=True)
+    return "\n".join(lines)
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> None:
     """Run background jobs (GitHub sync, clean-up) until Ctrl-C."""
-    with database(settings) as ready:
-        assert ready.database_url is not None
-        asyncio.run(db.migrate(ready.database_url))
+    with migrated_database(settings, Story(args.log_file)) as ready:
+        print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
+        _terminal.serving = True
         asyncio.run(run_worker(ready, concurrency=args.concurrency))
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> None:
     """Apply pending migrations."""
-    with database(settings) as ready:
+    with database(settings, migrated=False) as ready:
         assert ready.database_url is not None
         applied = asyncio.run(db.migrate(ready.database_url))
         print(f"applied: {', '.join(applied)}" if applied else "the schema is up to date")
@@ -123,9 +332,8 @@ def migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def createuser(settings: Settings, args: argparse.Namespace) -> None:
     """Create an account."""
-    password = args.password or getpass.getpass("Password: ")
 
-    async def create(ready: Settings) -> None:
+    async def create(ready: Settings, password: str) -> None:
         async with connect(ready) as conn:
             user = await users.create_user(
                 conn,
@@ -137,8 +345,9 @@ def createuser(settings: Settings, args: argparse.Namespace) -> None:
             )
         print(f"created {user.role} {user.email} ({user.id})")
 
+    # The database is checked first, so that nobody types a password for nothing.
     with database(settings) as ready:
-        _run(create(ready))
+        _run(create(ready, args.password or getpass.getpass("Password: ")))
 
 
 def token_create(settings: Settings, args: argparse.Namespace) -> None:
@@ -156,7 +365,7 @@ def token_create(settings: Settings, args: argparse.Namespace) -> None:
 
 def demo(settings: Settings, args: argparse.Namespace) -> None:
     """Load demo data into an empty database."""
-    with database(settings) as ready:
+    with database(settings, migrated=False) as ready:
         assert ready.database_url is not None
         asyncio.run(db.migrate(ready.database_url))
         if asyncio.run(_load_demo(ready)):
@@ -173,8 +382,12 @@ def openapi(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ticketdesk", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ticketdesk", description=__doc__.split("\n")[0])
     parser.add_argument("--config", type=Path, help="YAML settings file (or TICKETDESK_CONFIG)")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show every log line on the terminal"
+    )
+    parser.add_argument("--log-file", type=Path, help="also append every log line to this file")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, handler: Callable[[Settings, argparse.Namespace], None]) -> Any:
@@ -214,14 +427,12 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings(args.config)
     except ConfigError as exc:
         sys.exit(f"ticketdesk: {exc}")
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        args.handler(settings, args)
-    except TicketdeskError as exc:
-        sys.exit(f"ticketdesk: {exc.detail}")
-    except ConfigError as exc:
-        sys.exit(f"ticketdesk: {exc}")
-    except KeyboardInterrupt:
-        pass
+    with _logging(settings.log_level, verbose=args.verbose, log_file=args.log_file):
+        try:
+            args.handler(settings, args)
+        except TicketdeskError as exc:
+            sys.exit(f"ticketdesk: {exc.detail}")
+        except (ConfigError, DatabaseNotReady) as exc:
+            sys.exit(f"ticketdesk: {exc}")
+        except KeyboardInterrupt:
+            pass

@@ -26,15 +26,13 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_core import ErrorDetails
 
 from ticketdesk.validation import hostname
 
 # Environment variable → dotted key. Environment wins over the YAML file.
 ENV_KEYS: dict[str, str] = {
     "DATABASE_URL": "database_url",
-    "REDIS_URL": "redis_url",
     "TICKETDESK_DATA_DIR": "data_dir",
     "TICKETDESK_HOST": "host",
     "TICKETDESK_PORT": "port",
@@ -42,8 +40,6 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_SECRET_KEY": "secret_key",
     "TICKETDESK_SIGNUP_ENABLED": "signup_enabled",
     "TICKETDESK_INTERNAL_EMAIL_DOMAINS": "internal_email_domains",
-    "TICKETDESK_SMTP_URL": "smtp_url",
-    "TICKETDESK_MAIL_FROM": "mail_from",
     "TICKETDESK_LOG_LEVEL": "log_level",
     "TICKETDESK_S3_BUCKET": "s3.bucket",
     "TICKETDESK_S3_ENDPOINT": "s3.endpoint",
@@ -190,61 +186,51 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     target[last] = value
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def _read_file(path: Path | None) -> dict[str, Any]:
+    """The YAML file's settings, interpolated; nothing when there is no file."""
+    if path is None:
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path}: not valid YAML: {exc}") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file {path}: the top level must be a mapping")
+    result: dict[str, Any] = _drop_empty(_interpolate(loaded))
+    return result
+
+
+def _read_environment() -> dict[str, Any]:
+    """The settings given as environment variables (``ENV_KEYS``), nested by key."""
+    values: dict[str, Any] = {}
+    for env, dotted in ENV_KEYS.items():
+        raw = os.environ.get(env)
+        if raw:
+            _set_dotted(values, dotted, raw)
+    return values
+
+
+def _overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``top``'s values over it, section by section."""
     merged = dict(base)
-    for key, value in override.items():
+    for key, value in top.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = _overlay(merged[key], value)
         else:
             merged[key] = value
     return merged
 
 
-class _YamlSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
-        super().__init__(settings_cls)
-        self.path = path
+class Settings(BaseModel):
+    """Everything ticketdesk reads at start-up; ``load_settings`` fills it in."""
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        raise NotImplementedError  # __call__ returns the whole mapping at once
-
-    def __call__(self) -> dict[str, Any]:
-        if self.path is None:
-            return {}
-        try:
-            loaded = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"config file {self.path}: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {self.path}: not valid YAML: {exc}") from exc
-        if loaded is None:
-            return {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config file {self.path}: the top level must be a mapping")
-        result: dict[str, Any] = _drop_empty(_interpolate(loaded))
-        return result
-
-
-class _EnvSource(PydanticBaseSettingsSource):
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        raise NotImplementedError  # __call__ returns the whole mapping at once
-
-    def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for env, dotted in ENV_KEYS.items():
-            raw = os.environ.get(env)
-            if raw:
-                _set_dotted(values, dotted, raw)
-        return values
-
-
-class Settings(BaseSettings):
-    """Everything ticketdesk reads at start-up."""
-
-    model_config = SettingsConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     database_url: str | None = None
-    redis_url: str | None = None
     data_dir: Path = Path(".ticketdesk")
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
@@ -254,8 +240,6 @@ class Settings(BaseSettings):
     # Domains that are not on the public internet but where this team gets mail
     # (corp.local): addresses there are accepted for accounts, with their subdomains.
     internal_email_domains: list[DomainName] = Field(default_factory=list)
-    smtp_url: str | None = None
-    mail_from: str = "ticketdesk@localhost"
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     s3: S3Settings = S3Settings()
     tickets: TicketsSettings = TicketsSettings()
@@ -315,23 +299,6 @@ class Settings(BaseSettings):
             raise ConfigError(f"{path} holds a key shorter than 32 characters")
         return key.encode()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments win over the environment, which wins over the YAML file."""
-        config = os.environ.get("TICKETDESK_CONFIG")
-        return (
-            init_settings,
-            _EnvSource(settings_cls),
-            _YamlSource(settings_cls, Path(config) if config else None),
-        )
-
 
 def _describe(loc: tuple[int | str, ...]) -> str:
     dotted = ".".join(str(part) for part in loc)
@@ -340,14 +307,27 @@ def _describe(loc: tuple[int | str, ...]) -> str:
     return f"{dotted} ({env})" if env else dotted
 
 
+def _problem(error: ErrorDetails, config_file: Path | None) -> str:
+    where = _describe(error["loc"])
+    if error["type"] == "extra_forbidden":
+        # Only the file can name an unknown key: the environment is read by ENV_KEYS.
+        return f"{where}: unknown setting" + (f" in {config_file}" if config_file else "")
+    return f"{where}: {error['msg']}"
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Read and validate settings; raise ``ConfigError`` naming the first bad key."""
-    if config_file is not None:
-        os.environ["TICKETDESK_CONFIG"] = str(config_file)
+    """Read and validate settings; raise ``ConfigError`` naming the first bad key.
+
+    The YAML file is ``config_file``, else the one ``TICKETDESK_CONFIG`` names, else none;
+    the environment wins over the file, and ``overrides`` win over both.
+    """
+    if config_file is None and os.environ.get("TICKETDESK_CONFIG"):
+        config_file = Path(os.environ["TICKETDESK_CONFIG"])
+    values = _overlay(_overlay(_read_file(config_file), _read_environment()), overrides)
     try:
-        settings = Settings(**overrides)
+        settings = Settings.model_validate(values)
     except ValidationError as exc:
-        lines = [f"{_describe(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        lines = [_problem(error, config_file) for error in exc.errors()]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
     github = settings.tickets.github
     if github.enabled and (github.repo is None or github.token is None):

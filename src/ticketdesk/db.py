@@ -29,7 +29,13 @@ async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Async
         open=False,
         name="ticketdesk",
     )
-    await pool.open(wait=True, timeout=30)
+    try:
+        await pool.open(wait=True, timeout=30)
+    except BaseException:
+        # Left open, a pool that timed out or was cancelled (Ctrl-C while starting) keeps
+        # reconnecting in the background, and the process never exits.
+        await pool.close()
+        raise
     return pool
 
 
@@ -98,6 +104,17 @@ async def migrate(dsn: str) -> list[str]:
         finally:
             await conn.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
     return applied
+
+
+async def pending_migrations(conn: Connection) -> list[str]:
+    """The packaged migrations this database has not applied (all of them on a new one)."""
+    versions = conn.cursor(row_factory=psycopg.rows.scalar_row)
+    await versions.execute("select to_regclass('schema_migrations') is not null")
+    if not await versions.fetchone():
+        return [version for version, _ in migration_files()]
+    await versions.execute("select version from schema_migrations")
+    done = set(await versions.fetchall())
+    return [version for version, _ in migration_files() if version not in done]
 
 
 def constraint_name(exc: psycopg.Error) -> str | None:

@@ -6,6 +6,7 @@ pgserver ships PostgreSQL binaries in a wheel. As root it runs the server as a
 
 import logging
 import os
+import subprocess
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +16,10 @@ from psycopg import sql
 log = logging.getLogger(__name__)
 
 DATABASE = "ticketdesk"
+
+
+class StartFailed(Exception):
+    """The embedded server did not start; the message says where its log is."""
 
 
 class EmbeddedServer(Protocol):
@@ -28,16 +33,24 @@ class EmbeddedServer(Protocol):
 def start(data_dir: Path) -> tuple[EmbeddedServer, str]:
     """Start (or attach to) the embedded server; return it and the ticketdesk DSN."""
     data_dir = data_dir.resolve()
-    runtime = data_dir / "run"
-    runtime.mkdir(parents=True, exist_ok=True)
-    # pgserver keeps its lock file in the user's runtime directory, which root lacks.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        # pgserver keeps its lock file in the user's runtime directory, which root lacks.
+        # Only its owner may read it, or platformdirs warns and uses /tmp/runtime-<uid>.
+        runtime = data_dir / "run"
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     from pgserver.postgres_server import get_server
 
     pgdata = data_dir / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", pgdata)
-    server: EmbeddedServer = get_server(pgdata, cleanup_mode="stop")
+    try:
+        server: EmbeddedServer = get_server(pgdata, cleanup_mode="stop")
+    except subprocess.SubprocessError as exc:  # initdb or pg_ctl failed; pgserver logged why
+        raise StartFailed(
+            f"the embedded PostgreSQL in {pgdata} did not start; its log: {pgdata / 'log'}"
+        ) from exc
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
         if exists.fetchone() is None:
