@@ -24,6 +24,7 @@ from tests.factories import Accounts, make_accounts
 from ticketdesk import db
 from ticketdesk.app import create_app
 from ticketdesk.config import Settings, load_settings
+from ticketdesk.users import service as users_service
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -36,6 +37,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true: {report.longrepr}"
     return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hash_each_password_once() -> Iterator[None]:
+    """Hash each password the tests use with the real argon2id once a session, not per account.
+
+    Most tests make four accounts with the same password; at OWASP's cost (about 35 ms a
+    hash here, more on a busy machine) hashing it again for each cost 150 ms or more a
+    test. The hashes stay real argon2id, so signing in still verifies for real.
+    """
+    hash_password = users_service.hash_password
+    hashes: dict[str, str] = {}
+
+    async def hash_once(password: str) -> str:
+        if password not in hashes:
+            hashes[password] = await hash_password(password)
+        return hashes[password]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users_service, "hash_password", hash_once)
+        yield
 
 
 def _reachable(dsn: str) -> bool:
