@@ -223,3 +223,14 @@ async def accounts(app: FastAPI, conn: db.Connection) -> AsyncIterator[Accounts]
     """An admin, an agent, two submitters and clients signed in as each (by token)."""
     async with make_accounts(app, conn) as made:
         yield made
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the browser tests together on one xdist worker, so Chromium starts once.
+
+    ``scripts/test`` runs two workers with ``--dist loadgroup``; without xdist the group
+    is ignored and the browser tests run in file order as before.
+    """
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
