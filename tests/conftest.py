@@ -43,9 +43,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _hash_each_password_once() -> Iterator[None]:
     """Hash each password the tests use with the real argon2id once a session, not per account.
 
-    Most tests make four accounts with the same password; at OWASP's cost (about 35 ms a
-    hash here, more on a busy machine) hashing it again for each cost 150 ms or more a
-    test. The hashes stay real argon2id, so signing in still verifies for real.
+    Most tests make four accounts with the same password; at OWASP's cost (about 30 ms a
+    hash on an idle machine here, several times that on a busy one) hashing it again for
+    each cost 120 ms or more a test. The hashes stay real argon2id, so signing in still
+    verifies for real.
     """
     hash_password = users_service.hash_password
     hashes: dict[str, str] = {}
@@ -162,8 +163,9 @@ def database_url(server_dsn: str, template_db: str, emptying_sql: sql.Composed) 
 
     Emptying one database is far cheaper than creating and dropping one per test (about a
     second each), and leaves tests just as isolated. DELETE rather than TRUNCATE: on tables
-    holding a few rows DELETE takes milliseconds, while TRUNCATE gives each of the twenty
-    tables and their indexes new files, about 200 ms a test on this machine.
+    holding a few rows DELETE takes about 20 ms, while TRUNCATE gives each of the twenty
+    tables and their indexes new files, about 80 ms on an idle machine here and several
+    times that on a busy one.
     """
     dsn = _dsn_for(server_dsn, template_db)
     with psycopg.connect(dsn, autocommit=True) as conn:
