@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from httpx import AsyncClient
+
+from ticketdesk.app import create_app
+from ticketdesk.config import load_settings
 
 COMMITTED = Path(__file__).parent.parent / "openapi.json"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -27,10 +29,11 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-@pytest.fixture
-def document(app: FastAPI) -> dict[str, Any]:
-    """The document the app serves."""
-    return app.openapi()
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The document the app serves, built once: describing the routes needs no database."""
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("openapi"))
+    return create_app(settings).openapi()
 
 
 async def test_served_document_is_the_committed_one(anon: AsyncClient) -> None:

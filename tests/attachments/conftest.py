@@ -1,7 +1,26 @@
-"""Every attachment test runs twice: against local disk and against a real S3 API server.
+"""Attachment tests run on local disk; those marked ``both_stores`` run on S3 as well.
 
 The S3 server is moto in server mode on 127.0.0.1 (a random port), reached over plain
-HTTP exactly as a self-hosted MinIO would be; each test gets a bucket of its own.
+HTTP exactly as a self-hosted MinIO would be; each S3 run gets a bucket of its own. The
+test id names the store: ``test_valid[local]``, ``test_valid[s3]``.
+
+A test runs on both stores when its outcome depends on what the store does:
+
+- streaming a file in and listing the objects (``TestUpload::test_valid``);
+- an upload that fails after writing began leaving nothing behind, neither objects nor
+  unfinished multipart uploads nor staging files: a file cut off mid-write
+  (``test_file_over_the_limit``), complete files removed again when a later part is
+  refused (``test_too_many_files``, ``test_one_bad_file_refuses_the_batch``), and every
+  way an upload can break off (``TestNeverHalfStored``);
+- reading the bytes back, in one chunk and in several (``test_headers_and_bytes``,
+  ``test_large_file_streams_whole``);
+- deleting an object (``test_uploader_within_the_window``);
+- the orphan sweep, which lists the store and deletes from it (``TestRemoveOrphans``).
+
+Everything else runs once, on disk: validation of the form, limits, sniffing refusals,
+permissions, settings and headers taken from the row. Each of those is decided before or
+regardless of the store, and the store's side of a refused write (the same aborted
+upload whatever the reason) is covered by the tests above.
 """
 
 import uuid
@@ -50,7 +69,14 @@ class Bucket:
         return [upload["Key"] for upload in listing.get("Uploads", [])]
 
 
-@pytest.fixture(params=["local", "s3"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a test that uses a store on local disk, and on S3 too when marked ``both_stores``."""
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_stores") is not None
+        metafunc.parametrize("backend", ["local", "s3"] if both else ["local"], indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     """Which store this run of the test uses."""
     return str(request.param)

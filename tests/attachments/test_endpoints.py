@@ -152,6 +152,7 @@ class TestUpload:
         assert response.status_code == 201
         assert response.json()[0]["uploader_id"] == str(person.user.id)
 
+    @pytest.mark.both_stores
     async def test_valid(
         self, accounts: Accounts, ticket: TicketDetail, leftovers: Leftovers
     ) -> None:
@@ -200,6 +201,7 @@ class TestUpload:
         assert response.status_code == 201
         assert response.json()[0]["ticket_id"] == str(ticket.id)
 
+    @pytest.mark.both_stores
     async def test_too_many_files(
         self, accounts: Accounts, ticket: TicketDetail, conn: Connection, leftovers: Leftovers
     ) -> None:
@@ -266,6 +268,7 @@ class TestUploadLimits:
         assert response.status_code == 201
         assert response.json()[0]["size_bytes"] == MIB
 
+    @pytest.mark.both_stores
     async def test_file_over_the_limit(
         self, accounts: Accounts, ticket: TicketDetail, conn: Connection, leftovers: Leftovers
     ) -> None:
@@ -392,6 +395,7 @@ class TestUploadTypes:
         assert response.json()["code"] == "not_text"
         assert await leftovers() == []
 
+    @pytest.mark.both_stores
     async def test_one_bad_file_refuses_the_batch(
         self, accounts: Accounts, ticket: TicketDetail, conn: Connection, leftovers: Leftovers
     ) -> None:
@@ -507,6 +511,7 @@ class TestList:
 
 
 class TestDownload:
+    @pytest.mark.both_stores
     async def test_headers_and_bytes(self, accounts: Accounts, ticket: TicketDetail) -> None:
         attachment = await _uploaded(
             accounts.alice.client, ticket, ('Screen shot "1" % é.png', PNG, "image/png")
@@ -551,6 +556,7 @@ class TestDownload:
         assert response.headers["content-disposition"].startswith("attachment;")
         assert response.content == LOG
 
+    @pytest.mark.both_stores
     async def test_large_file_streams_whole(self, accounts: Accounts, ticket: TicketDetail) -> None:
         content = (LOG * (MIB // len(LOG) + 1))[:MIB]
         attachment = await _uploaded(
@@ -599,6 +605,7 @@ class TestDownload:
 
 
 class TestDelete:
+    @pytest.mark.both_stores
     async def test_uploader_within_the_window(
         self, accounts: Accounts, ticket: TicketDetail, leftovers: Leftovers
     ) -> None:
@@ -688,6 +695,7 @@ class TestDeleteWindowSetting:
         assert response.json()["code"] == "attachment_delete_window_passed"
 
 
+@pytest.mark.both_stores
 class TestNeverHalfStored:
     async def test_client_vanishes_mid_upload(
         self,

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.attachments.conftest import Leftovers
 from tests.attachments.samples import PNG
 from tests.factories import Accounts
@@ -28,6 +30,7 @@ async def _stored_key(conn: Connection) -> str:
     return str(row["storage_key"])
 
 
+@pytest.mark.both_stores
 class TestRemoveOrphans:
     async def test_old_object_without_a_row_removed(
         self,
