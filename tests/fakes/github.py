@@ -219,6 +219,9 @@ class FakeGitHub:
         self._limit_status = 403
         self._retry_after: int | None = None
         self._delay = 0.0
+        self._answering = threading.Event()
+        self._answering.set()
+        self.held = 0
         self._used = 0
         self._window_reset = int(time.time()) + 3600
         self._server: uvicorn.Server | None = None
@@ -294,6 +297,17 @@ class FakeGitHub:
     def delay(self, seconds: float) -> None:
         """Hold every response for `seconds` (after applying its change); 0 turns it off."""
         self._delay = seconds
+
+    def hold(self) -> None:
+        """Keep every request waiting, unanswered and not yet applied, until `release`.
+
+        `held` counts the requests that arrived while held.
+        """
+        self._answering.clear()
+
+    def release(self) -> None:
+        """Answer the held requests and every later one."""
+        self._answering.set()
 
     def create_issue(
         self,
@@ -415,6 +429,10 @@ class FakeGitHub:
 
     async def _serve(self, request: Request, operation: _Operation | None) -> Response:
         """Answer one request: misbehave if told to, authenticate, validate, apply, record."""
+        if not self._answering.is_set():
+            with self._lock:
+                self.held += 1
+            await asyncio.to_thread(self._answering.wait)
         body = await request.body()
         try:
             payload, json_error = (json.loads(body) if body else None), None
