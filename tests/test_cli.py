@@ -137,6 +137,24 @@ class TestCreateuserAndToken:
             main(args)
         assert "e-mail address exists" in str(exited.value)
 
+    def test_an_internal_domain_needs_the_setting(
+        self,
+        env: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        args = ["createuser", "--email", "it@corp.local", "--password", "a long password!"]
+        with pytest.raises(SystemExit) as exited:
+            main(args)
+        assert str(exited.value) == (
+            "ticketdesk: corp.local is not a public e-mail domain. Use another address, "
+            "or ask an admin to accept it as an internal domain."
+        )
+
+        monkeypatch.setenv("TICKETDESK_INTERNAL_EMAIL_DOMAINS", "corp.local")
+        main(args)
+        assert "created user it@corp.local" in capsys.readouterr().out
+
     def test_token_for_unknown_user(self, env: dict[str, str]) -> None:
         with pytest.raises(SystemExit) as exited:
             main(["token", "create", "--email", "nobody@example.com", "--name", "x"])
