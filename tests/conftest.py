@@ -1,4 +1,4 @@
-"""Shared fixtures: a real PostgreSQL, one fresh database per test, the app, clients.
+"""Shared fixtures: a real PostgreSQL, one migrated database a session, the app, clients.
 
 The server is ``TEST_DATABASE_URL`` (default: the local one on 127.0.0.1:5432). When
 that is unreachable, an embedded PostgreSQL (pgserver) is started instead, so the suite
@@ -93,7 +93,7 @@ def _dsn_for(server_dsn: str, dbname: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def template_db(server_dsn: str) -> AsyncIterator[str]:
+async def session_db(server_dsn: str) -> AsyncIterator[str]:
     """The session's database, with every migration applied."""
     name = f"ticketdesk_test_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_dsn, autocommit=True) as conn:
@@ -151,14 +151,14 @@ def _emptying_sql(conn: psycopg.Connection[Any]) -> sql.Composed:
 
 
 @pytest.fixture(scope="session")
-def emptying_sql(server_dsn: str, template_db: str) -> sql.Composed:
+def emptying_sql(server_dsn: str, session_db: str) -> sql.Composed:
     """What empties the session's database, worked out once from its schema."""
-    with psycopg.connect(_dsn_for(server_dsn, template_db)) as conn:
+    with psycopg.connect(_dsn_for(server_dsn, session_db)) as conn:
         return _emptying_sql(conn)
 
 
 @pytest.fixture
-def database_url(server_dsn: str, template_db: str, emptying_sql: sql.Composed) -> str:
+def database_url(server_dsn: str, session_db: str, emptying_sql: sql.Composed) -> str:
     """The migrated test database, emptied for this test.
 
     Emptying one database is far cheaper than creating and dropping one per test (about a
@@ -167,7 +167,7 @@ def database_url(server_dsn: str, template_db: str, emptying_sql: sql.Composed) 
     tables and their indexes new files, about 80 ms on an idle machine here and several
     times that on a busy one.
     """
-    dsn = _dsn_for(server_dsn, template_db)
+    dsn = _dsn_for(server_dsn, session_db)
     with psycopg.connect(dsn, autocommit=True) as conn:
         # A test that left a connection open in a transaction would hold locks on its rows.
         conn.execute(

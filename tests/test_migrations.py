@@ -117,9 +117,9 @@ QUERIES = _query_files()
 
 
 @pytest.fixture(scope="module")
-def migrated(server_dsn: str, template_db: str) -> Iterator[psycopg.Connection]:
+def migrated(server_dsn: str, session_db: str) -> Iterator[psycopg.Connection]:
     """A connection to the session's migrated database, only used to prepare statements."""
-    dsn = psycopg.conninfo.make_conninfo(server_dsn, dbname=template_db)
+    dsn = psycopg.conninfo.make_conninfo(server_dsn, dbname=session_db)
     with psycopg.connect(dsn) as conn:
         yield conn
 

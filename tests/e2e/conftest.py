@@ -105,10 +105,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="package")
-def browser(template_db: str) -> Iterator[Browser]:
+def browser(session_db: str) -> Iterator[Browser]:
     """Debian's Chromium, headless, for this package's tests only.
 
-    It asks for ``template_db`` so the async template is built before Playwright's
+    It asks for ``session_db`` so the async template is built before Playwright's
     loop starts running in the main thread.
     """
     if not Path(CHROMIUM).exists():
