@@ -9,8 +9,10 @@ import os
 import re
 import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import psycopg
 import yaml
@@ -28,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from ticketdesk.validation import hostname
+from ticketdesk.validation import hostname, mail_address
 
 # Environment variable → dotted key. Environment wins over the YAML file.
 ENV_KEYS: dict[str, str] = {
@@ -41,6 +43,8 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_SIGNUP_ENABLED": "signup_enabled",
     "TICKETDESK_INTERNAL_EMAIL_DOMAINS": "internal_email_domains",
     "TICKETDESK_LOG_LEVEL": "log_level",
+    "TICKETDESK_SMTP_URL": "smtp_url",
+    "TICKETDESK_MAIL_FROM": "mail_from",
     "TICKETDESK_S3_BUCKET": "s3.bucket",
     "TICKETDESK_S3_ENDPOINT": "s3.endpoint",
     "TICKETDESK_S3_REGION": "s3.region",
@@ -66,6 +70,7 @@ _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 DomainName = Annotated[str, AfterValidator(hostname)]
+MailAddress = Annotated[str, AfterValidator(mail_address)]
 
 
 def _comma_separated(value: Any) -> Any:
@@ -149,6 +154,51 @@ class TicketsSettings(_Section):
     def _type_list(cls, value: Any) -> Any:
         """Accept ``image/png,application/pdf`` from the environment."""
         return _comma_separated(value)
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Where outgoing mail is handed over, as ``smtp_url`` describes it."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    # smtps://: TLS from the first byte; start_tls: upgrade a plain connection first.
+    use_tls: bool
+    start_tls: bool
+
+
+def _smtp_target(url: str) -> SmtpTarget:
+    """Read ``smtp://user:pass@host:port?starttls=true`` (or ``smtps://``); ``ValueError``
+    names what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. smtp://mail.example.com:587")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    options = dict(parse_qsl(parts.query))
+    unknown = sorted(set(options) - {"starttls"})
+    if unknown:
+        raise ValueError(f"has an unknown option {unknown[0]!r} (only starttls)")
+    starttls = options.get("starttls", "false").lower()
+    if starttls not in ("true", "false"):
+        raise ValueError("starttls must be true or false")
+    use_tls = parts.scheme == "smtps"
+    if use_tls and starttls == "true":
+        raise ValueError("smtps:// is TLS already: starttls=true only goes with smtp://")
+    return SmtpTarget(
+        host=parts.hostname,
+        port=port or (465 if use_tls else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        start_tls=starttls == "true",
+    )
 
 
 class S3Settings(_Section):
@@ -241,6 +291,9 @@ class Settings(BaseModel):
     # (corp.local): addresses there are accepted for accounts, with their subdomains.
     internal_email_domains: list[DomainName] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    # Unset: no mail is sent or queued, and nothing promises it.
+    smtp_url: SecretStr | None = None
+    mail_from: MailAddress = "ticketdesk@localhost"
     s3: S3Settings = S3Settings()
     tickets: TicketsSettings = TicketsSettings()
     jobs: JobsSettings = JobsSettings()
@@ -264,6 +317,13 @@ class Settings(BaseModel):
         """Accept ``corp.local,lab.internal`` from the environment."""
         return _comma_separated(value)
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _smtp_target(value.get_secret_value())
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -275,6 +335,18 @@ class Settings(BaseModel):
     def public_url(self) -> str:
         """The base URL without a trailing slash, for building links."""
         return str(self.base_url).rstrip("/")
+
+    @property
+    def smtp(self) -> SmtpTarget | None:
+        """Where mail goes, or ``None`` when mail is switched off."""
+        if self.smtp_url is None:
+            return None
+        return _smtp_target(self.smtp_url.get_secret_value())
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether ticketdesk sends mail at all."""
+        return self.smtp_url is not None
 
     @property
     def max_attachment_bytes(self) -> int:
