@@ -1,4 +1,4 @@
-"""The ``ticketdesk`` command: serve | worker | migrate | createuser | token | demo | openapi.
+"""The ``ticketdesk`` command: serve, worker, migrate, createuser, token, mail, demo, openapi.
 
 What reaches the terminal: ``serve`` and ``worker`` tell their start-up one line a step
 (what it did, how long it took), the other commands print their result, and a problem
@@ -30,10 +30,12 @@ from psycopg.rows import dict_row
 
 from ticketdesk import db, embedded, subscriptions
 from ticketdesk.app import create_app
+from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth import service as auth
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
+from ticketdesk.mailbox import service as mailbox
 from ticketdesk.users import service as users
 from ticketdesk.worker import run_worker
 
@@ -47,6 +49,10 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FAILED_STEP_LINES = 20
 # A database host that drops packets would otherwise keep a command waiting for minutes.
 CONNECT_TIMEOUT_SECONDS = 10
+# Exit codes of sysexits.h, which MTAs read: retry later, bounce as refused, bad input.
+EX_DATAERR = 65
+EX_TEMPFAIL = 75
+EX_NOPERM = 77
 
 
 class DatabaseNotReady(Exception):
@@ -363,6 +369,42 @@ def token_create(settings: Settings, args: argparse.Namespace) -> None:
         _run(create(ready))
 
 
+async def _take_in(settings: Settings, raw: bytes) -> mailbox.Delivery:
+    async with connect(settings) as conn:
+        return await mailbox.receive(conn, open_storage(settings), settings, raw, source="pipe")
+
+
+def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
+    """Take in one mail from standard input (an MTA's pipe)."""
+    raw = sys.stdin.buffer.read()
+    if not raw.strip():
+        print("ticketdesk: no message on standard input", file=sys.stderr)
+        raise SystemExit(EX_DATAERR)
+    try:
+        with database(settings) as ready:
+            delivery = asyncio.run(_take_in(ready, raw))
+    except DatabaseNotReady as exc:
+        # The MTA keeps the message and delivers it again later.
+        print(f"ticketdesk: {exc}", file=sys.stderr)
+        raise SystemExit(EX_TEMPFAIL) from None
+    except psycopg.OperationalError as exc:
+        print(f"ticketdesk: the database failed: {_reason(exc)}", file=sys.stderr)
+        raise SystemExit(EX_TEMPFAIL) from None
+    mail = delivery.mail
+    if delivery.duplicate:
+        print(f"already taken in: message {mail.id} ({mail.status})")
+    elif mail.status == "refused":
+        # The MTA bounces it, telling the sender why.
+        print(f"ticketdesk: refused: {mail.reason}", file=sys.stderr)
+        raise SystemExit(EX_NOPERM)
+    elif mail.status == "failed":
+        # Kept for admins (GET /api/v1/admin/inbound-mail); the MTA need not retry.
+        print(f"ticketdesk: kept as message {mail.id} for admins: {mail.reason}", file=sys.stderr)
+    else:
+        reason = f" ({mail.reason})" if mail.reason else ""
+        print(f"{mail.status}{reason}: message {mail.id}")
+
+
 def demo(settings: Settings, args: argparse.Namespace) -> None:
     """Load demo data into an empty database."""
     with database(settings, migrated=False) as ready:
@@ -414,6 +456,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.set_defaults(handler=token_create)
     sub.add_argument("--email", required=True)
     sub.add_argument("--name", required=True)
+    mail = commands.add_parser("mail", help="Mail that arrives.")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    sub = mail_commands.add_parser(
+        "ingest",
+        help="Take in one mail from standard input (an MTA's pipe). Exit 0: accepted, "
+        "ignored or kept for admins; 75: try again later; 77: refused.",
+    )
+    sub.set_defaults(handler=mail_ingest)
     command("demo", demo)
     command("openapi", openapi)
     return parser

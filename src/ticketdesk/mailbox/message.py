@@ -51,10 +51,19 @@ class IncomingMail:
 def message_key(message: Message, raw: bytes) -> str:
     """What makes a message the same message when it comes again: its Message-ID, or the
     hash of its bytes when it has none."""
-    message_id = str(message.get("Message-ID", "")).strip()
+    message_id = _header(message, "Message-ID")
     if message_id:
         return message_id[:998]
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def envelope(raw: bytes) -> tuple[str, str, str]:
+    """The message's key, sender address and subject, for its row; whatever the rest of
+    it holds, this does not fail."""
+    message = parse(raw)
+    senders = getaddresses([_header(message, "From")])
+    sender = senders[0][1].lower() if senders else ""
+    return message_key(message, raw), sender[:320], _header(message, "Subject")[:500]
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -1,0 +1,163 @@
+"""Reading replies from an IMAP mailbox (``imap_url``), in the worker.
+
+Each round fetches the unseen messages, takes each in (``service.receive``) in a
+transaction of its own, and marks it ``\\Seen`` only once that transaction committed:
+a worker that dies in between leaves the message unseen, and the next round (of any
+worker) finds it already taken. While the database cannot be reached nothing is
+marked, so nothing is lost. Between rounds the poller waits in IMAP IDLE when the
+server offers it, else it polls.
+
+IMAPClient is synchronous: each call runs in a thread, one at a time.
+"""
+
+import asyncio
+import logging
+import socket
+import ssl
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+import imapclient
+import psycopg
+from imapclient.exceptions import IMAPClientError
+from psycopg_pool import AsyncConnectionPool
+
+from ticketdesk import db
+from ticketdesk.attachments.storage import AttachmentStorage
+from ticketdesk.config import ImapTarget, Settings
+from ticketdesk.mailbox import service
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Without IDLE, how often the mailbox is looked at; with it, how long one IDLE lasts
+# before it is renewed (servers may end an IDLE after 30 minutes).
+POLL_SECONDS = 60.0
+IDLE_SECONDS = 25 * 60.0
+# How long one wait inside IDLE blocks its thread: a stopping worker waits no longer.
+IDLE_CHECK_SECONDS = 2.0
+RECONNECT_SECONDS = 30.0
+TIMEOUT_SECONDS = 30.0
+# Errors of the mailbox or the network: the poller says so and tries again later.
+MAILBOX_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout)
+
+
+async def _call(function: Callable[..., T], *args: object) -> T:
+    # Not abandoned when cancelled: the next call must not overlap this one. Every call
+    # ends within the socket timeout, an IDLE wait within IDLE_CHECK_SECONDS.
+    return await anyio.to_thread.run_sync(lambda: function(*args))
+
+
+def _connect(target: ImapTarget) -> imapclient.IMAPClient:
+    client = imapclient.IMAPClient(
+        target.host, port=target.port, ssl=target.use_tls, timeout=TIMEOUT_SECONDS
+    )
+    try:
+        client.login(target.username, target.password)
+        client.select_folder(target.folder)
+    except BaseException:
+        client.shutdown()
+        raise
+    return client
+
+
+def _logout(client: imapclient.IMAPClient) -> None:
+    try:
+        client.logout()
+    except MAILBOX_ERRORS:
+        client.shutdown()
+
+
+async def _take_in(
+    client: imapclient.IMAPClient,
+    pool: AsyncConnectionPool,
+    storage: AttachmentStorage,
+    settings: Settings,
+) -> int:
+    """Take in every unseen message; return how many were new to ticketdesk."""
+    new = 0
+    for uid in await _call(client.search, ["UNSEEN"]):
+        fetched = await _call(client.fetch, [uid], ["BODY.PEEK[]"])
+        raw = fetched.get(uid, {}).get(b"BODY[]")
+        if not isinstance(raw, bytes):
+            continue  # expunged by someone else meanwhile
+        async with db.transaction(pool) as conn:
+            delivery = await service.receive(conn, storage, settings, raw, source="imap")
+        await _call(client.add_flags, [uid], [imapclient.SEEN])
+        if not delivery.duplicate:
+            new += 1
+            log.info(
+                "mail from %s: %s%s",
+                delivery.mail.sender or "(no sender)",
+                delivery.mail.status,
+                f" ({delivery.mail.reason})" if delivery.mail.reason else "",
+            )
+    return new
+
+
+async def poll_once(
+    target: ImapTarget, pool: AsyncConnectionPool, storage: AttachmentStorage, settings: Settings
+) -> int:
+    """One round: connect, take in the unseen messages, log out."""
+    client = await _call(_connect, target)
+    try:
+        return await _take_in(client, pool, storage, settings)
+    finally:
+        await _call(_logout, client)
+
+
+async def _idle(client: imapclient.IMAPClient, seconds: float) -> None:
+    """Wait in IDLE until the mailbox changes or ``seconds`` pass."""
+    await _call(client.idle)
+    try:
+        waited = 0.0
+        # In short steps, so that a stopping worker is not held up for long.
+        while waited < seconds:
+            if await _call(client.idle_check, IDLE_CHECK_SECONDS):
+                return
+            waited += IDLE_CHECK_SECONDS
+    finally:
+        await _call(client.idle_done)
+
+
+async def _wait(client: imapclient.IMAPClient, *, poll_seconds: float) -> None:
+    if b"IDLE" in await _call(client.capabilities):
+        await _idle(client, IDLE_SECONDS)
+    else:
+        await asyncio.sleep(poll_seconds)
+        await _call(client.noop)
+
+
+async def run_poller(
+    target: ImapTarget,
+    pool: AsyncConnectionPool,
+    storage: AttachmentStorage,
+    settings: Settings,
+    *,
+    poll_seconds: float = POLL_SECONDS,
+    reconnect_seconds: float = RECONNECT_SECONDS,
+) -> None:
+    """Read the mailbox until cancelled, reconnecting after errors; never logs the password."""
+    log.info("reading replies from the IMAP mailbox %s", target.where)
+    while True:
+        try:
+            client = await _call(_connect, target)
+            try:
+                while True:
+                    await _take_in(client, pool, storage, settings)
+                    await _wait(client, poll_seconds=poll_seconds)
+            finally:
+                await _call(_logout, client)
+        except MAILBOX_ERRORS as exc:
+            log.warning(
+                "IMAP mailbox %s: %s; trying again in %.0f s", target.where, exc, reconnect_seconds
+            )
+        except psycopg.OperationalError as exc:
+            log.warning(
+                "cannot take in mail, the database is unreachable: %s; trying again in %.0f s",
+                exc,
+                reconnect_seconds,
+            )
+        await asyncio.sleep(reconnect_seconds)
