@@ -13,13 +13,15 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
 from mailparser_reply import EmailReplyParser
-from mailparser_reply.constants import MAIL_LANGUAGES
 from markdownify import markdownify
 
 # Headers that carry the addresses a mail was delivered to: the reply address may be
 # in any of them (Delivered-To when it came as a Bcc or through an alias).
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
-_REPLY_PARSER = EmailReplyParser(languages=list(MAIL_LANGUAGES))
+# The client phrasings ("On … wrote:", "Best regards") recognised. Not every language the
+# library knows: some of their signature patterns cut ordinary text (Swedish takes any
+# line starting with "/…" for a signature, Danish any line starting with "Tak").
+_REPLY_PARSER = EmailReplyParser(languages=["en", "de", "fr", "es", "it", "nl"])
 # Senders that only ever send reports: bounces and the like.
 _REPORTING_SENDERS = ("mailer-daemon@", "postmaster@")
 
