@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from tests.factories import Accounts, Person
 from tests.mailservers import ImapServer
-from ticketdesk.attachments.storage import open_storage
+from ticketdesk.attachments.storage import AttachmentStorage, open_storage
 from ticketdesk.config import Settings
 from ticketdesk.mail.addresses import reply_address, thread_id
 from ticketdesk.mailbox.poller import poll_once
@@ -45,12 +45,15 @@ class Mailbox:
         self.app = app
         self.settings = settings
 
+    @property
+    def storage(self) -> AttachmentStorage:
+        """Where the files of mails are stored."""
+        return open_storage(self.settings)
+
     async def poll(self) -> int:
         """One round of the worker's poller; how many messages were new."""
         assert self.settings.imap is not None
-        return await poll_once(
-            self.settings.imap, self.app.state.pool, open_storage(self.settings), self.settings
-        )
+        return await poll_once(self.settings.imap, self.app.state.pool, self.storage, self.settings)
 
     async def deliver(self, raw: bytes) -> int:
         """Deliver ``raw`` and let ticketdesk take it in."""

@@ -7,17 +7,19 @@ worker) finds it already taken. While the database cannot be reached nothing is
 marked, so nothing is lost. Between rounds the poller waits in IMAP IDLE when the
 server offers it, else it polls.
 
-IMAPClient is synchronous: each call runs in a thread, one at a time.
+IMAPClient is synchronous: each connection's calls run in a thread of its own, in turn.
 """
 
 import asyncio
+import contextlib
+import functools
 import logging
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-import anyio
 import imapclient
 import psycopg
 from imapclient.exceptions import IMAPClientError
@@ -44,48 +46,76 @@ TIMEOUT_SECONDS = 30.0
 MAILBOX_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout)
 
 
-async def _call(function: Callable[..., T], *args: object) -> T:
-    # Not abandoned when cancelled: the next call must not overlap this one. Every call
-    # ends within the socket timeout, an IDLE wait within IDLE_CHECK_SECONDS.
-    return await anyio.to_thread.run_sync(lambda: function(*args))
+class _Connection:
+    """One IMAP connection; its calls run one after another in a thread of its own.
 
+    A cancelled call goes on in that thread until it ends (within the socket timeout,
+    an IDLE wait within ``IDLE_CHECK_SECONDS``), and later calls queue behind it, so
+    two never overlap on the connection.
+    """
 
-def _connect(target: ImapTarget) -> imapclient.IMAPClient:
-    client = imapclient.IMAPClient(
-        target.host, port=target.port, ssl=target.use_tls, timeout=TIMEOUT_SECONDS
-    )
-    try:
-        client.login(target.username, target.password)
-        client.select_folder(target.folder)
-    except BaseException:
-        client.shutdown()
-        raise
-    return client
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap")
+        self.client: imapclient.IMAPClient | None = None
 
+    async def call(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._thread, functools.partial(function, *args)
+        )
 
-def _logout(client: imapclient.IMAPClient) -> None:
-    try:
-        client.logout()
-    except MAILBOX_ERRORS:
-        client.shutdown()
+    def _open(self, target: ImapTarget) -> None:
+        client = imapclient.IMAPClient(
+            target.host, port=target.port, ssl=target.use_tls, timeout=TIMEOUT_SECONDS
+        )
+        try:
+            client.login(target.username, target.password)
+            client.select_folder(target.folder)
+        except BaseException:
+            client.shutdown()
+            raise
+        self.client = client
+
+    def _close(self) -> None:
+        if self.client is None:
+            return
+        try:
+            self.client.logout()
+        except MAILBOX_ERRORS:
+            self.client.shutdown()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def opened(cls, target: ImapTarget) -> AsyncIterator["_Connection"]:
+        """A logged-in connection with ``target``'s folder selected, logged out after."""
+        connection = cls()
+        try:
+            await connection.call(connection._open, target)
+            assert connection.client is not None
+            yield connection
+        finally:
+            # Shielded: a cancelled poller still says goodbye to the server.
+            await asyncio.shield(connection.call(connection._close))
+            connection._thread.shutdown(wait=False)
 
 
 async def _take_in(
-    client: imapclient.IMAPClient,
+    connection: _Connection,
     pool: AsyncConnectionPool,
     storage: AttachmentStorage,
     settings: Settings,
 ) -> int:
     """Take in every unseen message; return how many were new to ticketdesk."""
+    client = connection.client
+    assert client is not None
     new = 0
-    for uid in await _call(client.search, ["UNSEEN"]):
-        fetched = await _call(client.fetch, [uid], ["BODY.PEEK[]"])
+    for uid in await connection.call(client.search, ["UNSEEN"]):
+        fetched = await connection.call(client.fetch, [uid], ["BODY.PEEK[]"])
         raw = fetched.get(uid, {}).get(b"BODY[]")
         if not isinstance(raw, bytes):
             continue  # expunged by someone else meanwhile
         async with db.transaction(pool) as conn:
             delivery = await service.receive(conn, storage, settings, raw, source="imap")
-        await _call(client.add_flags, [uid], [imapclient.SEEN])
+        await connection.call(client.add_flags, [uid], [imapclient.SEEN])
         if not delivery.duplicate:
             new += 1
             log.info(
@@ -101,33 +131,34 @@ async def poll_once(
     target: ImapTarget, pool: AsyncConnectionPool, storage: AttachmentStorage, settings: Settings
 ) -> int:
     """One round: connect, take in the unseen messages, log out."""
-    client = await _call(_connect, target)
-    try:
-        return await _take_in(client, pool, storage, settings)
-    finally:
-        await _call(_logout, client)
+    async with _Connection.opened(target) as connection:
+        return await _take_in(connection, pool, storage, settings)
 
 
-async def _idle(client: imapclient.IMAPClient, seconds: float) -> None:
+async def _idle(connection: _Connection, seconds: float) -> None:
     """Wait in IDLE until the mailbox changes or ``seconds`` pass."""
-    await _call(client.idle)
+    client = connection.client
+    assert client is not None
+    await connection.call(client.idle)
     try:
         waited = 0.0
         # In short steps, so that a stopping worker is not held up for long.
         while waited < seconds:
-            if await _call(client.idle_check, IDLE_CHECK_SECONDS):
+            if await connection.call(client.idle_check, IDLE_CHECK_SECONDS):
                 return
             waited += IDLE_CHECK_SECONDS
     finally:
-        await _call(client.idle_done)
+        await asyncio.shield(connection.call(client.idle_done))
 
 
-async def _wait(client: imapclient.IMAPClient, *, poll_seconds: float) -> None:
-    if b"IDLE" in await _call(client.capabilities):
-        await _idle(client, IDLE_SECONDS)
+async def _wait(connection: _Connection, *, poll_seconds: float) -> None:
+    client = connection.client
+    assert client is not None
+    if b"IDLE" in await connection.call(client.capabilities):
+        await _idle(connection, IDLE_SECONDS)
     else:
         await asyncio.sleep(poll_seconds)
-        await _call(client.noop)
+        await connection.call(client.noop)
 
 
 async def run_poller(
@@ -143,13 +174,10 @@ async def run_poller(
     log.info("reading replies from the IMAP mailbox %s", target.where)
     while True:
         try:
-            client = await _call(_connect, target)
-            try:
+            async with _Connection.opened(target) as connection:
                 while True:
-                    await _take_in(client, pool, storage, settings)
-                    await _wait(client, poll_seconds=poll_seconds)
-            finally:
-                await _call(_logout, client)
+                    await _take_in(connection, pool, storage, settings)
+                    await _wait(connection, poll_seconds=poll_seconds)
         except MAILBOX_ERRORS as exc:
             log.warning(
                 "IMAP mailbox %s: %s; trying again in %.0f s", target.where, exc, reconnect_seconds
