@@ -399,7 +399,8 @@ def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
         raise SystemExit(EX_NOPERM)
     elif mail.status == "failed":
         # Kept for admins (GET /api/v1/admin/inbound-mail); the MTA need not retry.
-        print(f"ticketdesk: kept as message {mail.id} for admins: {mail.reason}", file=sys.stderr)
+        reason = (mail.reason or "").partition("\n")[0]
+        print(f"ticketdesk: kept as message {mail.id} for admins: {reason}", file=sys.stderr)
     else:
         reason = f" ({mail.reason})" if mail.reason else ""
         print(f"{mail.status}{reason}: message {mail.id}")

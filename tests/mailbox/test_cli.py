@@ -101,7 +101,8 @@ class TestIngest:
 
         assert result.returncode == 0
         # After the warnings logged on the way, one line for the MTA's log.
-        assert result.stderr.splitlines()[-1].startswith("ticketdesk: kept as message ")
+        last = result.stderr.splitlines()[-1]
+        assert last.startswith("ticketdesk: kept as message 1 for admins: GenericError: ")
         assert len(await inbound(accounts, "failed")) == 1
 
     def test_database_unreachable_is_a_temporary_failure(
