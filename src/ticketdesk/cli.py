@@ -321,7 +321,7 @@ def _banner(host: str, port: int, *, show_logins: bool) -> str:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> None:
-    """Run background jobs (GitHub sync, clean-up) until Ctrl-C."""
+    """Run background jobs (GitHub sync, the IMAP mailbox, clean-up) until Ctrl-C."""
     with migrated_database(settings, Story(args.log_file)) as ready:
         print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
         _terminal.serving = True
