@@ -188,4 +188,7 @@ async def run_poller(
                 exc,
                 reconnect_seconds,
             )
+        except Exception:
+            # Whatever else went wrong, the worker keeps reading mail.
+            log.exception("reading the IMAP mailbox %s failed; trying again", target.where)
         await asyncio.sleep(reconnect_seconds)

@@ -42,7 +42,6 @@ from ticketdesk.sql import (
     execute,
     fetch_all,
     fetch_one,
-    fetch_optional,
     fetch_optional_value,
     load_queries,
 )
@@ -320,6 +319,4 @@ async def dismiss_message(conn: Connection, mail_id: int) -> InboundMail:
     """Let a failed message go: it stays listed as dismissed, its bytes are dropped."""
     await _failed_raw(conn, mail_id)
     await execute(conn, Q.dismiss_message, {"id": mail_id})
-    message = await fetch_optional(conn, InboundMail, Q.get_message, {"id": mail_id})
-    assert message is not None
-    return message
+    return await fetch_one(conn, InboundMail, Q.get_message, {"id": mail_id})
