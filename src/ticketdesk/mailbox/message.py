@@ -131,7 +131,11 @@ def _body_text(message: EmailMessage) -> str:
 def new_text(text: str) -> str:
     """What the sender wrote: ``text`` without the quoted history and the signature."""
     replies = _REPLY_PARSER.read(text).replies
-    return replies[0].body.strip() if replies else ""
+    # The parser skips an empty first part: a first part that begins at an "… wrote:"
+    # line is the quoted history, and the sender wrote nothing of their own.
+    if not replies or replies[0].headers:
+        return ""
+    return replies[0].body.strip()
 
 
 def _files(message: EmailMessage) -> list[MailFile]:
