@@ -6,6 +6,8 @@ with its conversation (``comments``), its files (``attachments``) and its GitHub
 tickets and know nothing of each other's parts of the page.
 """
 
+from datetime import timedelta
+
 from pydantic import Field
 
 from ticketdesk.attachments import service as attachments
@@ -28,13 +30,23 @@ class TicketDetail(TicketSummary):
     github: GitHubLink | None = Field(
         default=None, description="The linked GitHub issue and its sync state (staff only)."
     )
+    reply_refusal: str | None = Field(
+        default=None,
+        description="Why the caller may not reply now (a ticket closed longer ago than the "
+        "reopen window: open a new one), or null.",
+    )
 
 
-async def assemble(conn: Connection, actor: Actor, ticket: Ticket) -> TicketDetail:
-    """``ticket`` with its people, conversation and files, as ``actor`` may see them."""
+async def assemble(
+    conn: Connection, actor: Actor, ticket: Ticket, *, reopen_window: timedelta
+) -> TicketDetail:
+    """``ticket`` with its people, conversation and files, as ``actor`` may see them;
+    ``reopen_window`` is the setting that decides whether they may still reply."""
     [summary] = await tickets.summaries(conn, actor, [ticket])
+    refusal = tickets.reply_refusal(actor, ticket, reopen_window)
     return TicketDetail(
         **summary.model_dump(),
+        reply_refusal=refusal.detail if refusal else None,
         comments=await comments.list_comments(conn, actor, ticket),
         attachments=await attachments.list_attachments(conn, ticket.id),
         github=await github.link_state(conn, actor, ticket.id),

@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
-from ticketdesk.errors import InvalidInput
+from ticketdesk.errors import Forbidden, InvalidInput
 from ticketdesk.sql import columns, fetch_all
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import SortKey, Ticket, TicketFilters, TicketPage
@@ -109,6 +109,18 @@ def _filter_clauses(
         add("updated_at >= %(updated_after)s", updated_after=filters.updated_after)
     if filters.updated_before is not None:
         add("updated_at < %(updated_before)s", updated_before=filters.updated_before)
+    if filters.customer_replied is not None:
+        if not access.sees_triage(actor):
+            raise Forbidden(
+                "Only agents and admins may filter by customer replies.",
+                code="staff_only",
+                field="customer_replied",
+            )
+        # The partial index tickets_customer_replied_idx serves the true case.
+        if filters.customer_replied:
+            add("customer_replied_at is not null")
+        else:
+            add("customer_replied_at is null")
     if filters.q:
         # Title, description and *public* comments only: internal notes are never searched.
         add(

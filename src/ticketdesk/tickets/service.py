@@ -8,6 +8,7 @@ itself; the page a reader sees (its conversation, files, GitHub state) is assemb
 
 import hashlib
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast, get_args
 from uuid import UUID
 
@@ -41,6 +42,7 @@ from ticketdesk.users.schemas import UserRef
 Q = load_queries(__package__)
 _INSERT = with_ticket_columns(Q.insert_ticket)
 _TAGGED_FOR_UPDATE = with_ticket_columns(Q.tickets_tagged_for_update)
+_NOTE_PUBLIC_REPLY = with_ticket_columns(Q.note_public_reply)
 
 # What staff may move a ticket to, from each status. Reopening (resolved/closed → open)
 # is allowed to submitters too; so is accepting a resolution (resolved → closed).
@@ -54,6 +56,13 @@ STAFF_TRANSITIONS: dict[str, frozenset[str]] = {
 SUBMITTER_TRANSITIONS: dict[str, frozenset[str]] = {
     "resolved": frozenset({"open", "closed"}),
     "closed": frozenset({"open"}),
+}
+# Where the submitter's public reply sends their ticket: back to the agents. A closed
+# ticket reopens only within the reopen window (``reply_refusal``).
+REPLY_MOVES: dict[str, Status] = {
+    "waiting": "in_progress",
+    "resolved": "open",
+    "closed": "open",
 }
 STAFF_ONLY_FIELDS = ("type", "priority", "tags")
 MAX_TAGS = 20
@@ -87,7 +96,8 @@ async def summaries(
     named = await _people(conn, actor, ids)
     return [
         TicketSummary(
-            **t.model_dump(),
+            **t.model_dump(exclude={"customer_replied_at"}),
+            customer_replied_at=t.customer_replied_at if access.sees_triage(actor) else None,
             submitter=named[t.user_id],
             assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
             transitions=allowed_transitions(actor, t),
@@ -334,6 +344,53 @@ async def apply_outside_change(
 async def touch(conn: Connection, ticket_id: UUID) -> None:
     """Mark a ticket updated after a change to its conversation or files."""
     await execute(conn, Q.touch_ticket, {"ticket_id": ticket_id})
+
+
+def _is_submitters_reply(actor: Actor, ticket: Ticket) -> bool:
+    # Staff who opened a ticket themselves answer it like any agent.
+    return not actor.is_staff and actor.id == ticket.user_id
+
+
+def reply_refusal(actor: Actor, ticket: Ticket, reopen_window: timedelta) -> Conflict | None:
+    """Why ``actor`` may not reply on ``ticket`` now, or None: the submitter's reply reopens
+    a closed ticket only within ``reopen_window`` of its closing."""
+    if not _is_submitters_reply(actor, ticket) or ticket.status != "closed":
+        return None
+    closed_at = ticket.closed_at
+    if closed_at is not None and datetime.now(UTC) - closed_at < reopen_window:
+        return None
+    if days := reopen_window.days:
+        why = f"This ticket was closed more than {days} day{'s' if days != 1 else ''} ago"
+    else:
+        why = "This ticket is closed"
+    return Conflict(
+        f"{why} and a reply no longer reopens it. Please open a new ticket instead.",
+        code="reply_window_passed",
+        field="comment",
+    )
+
+
+async def take_public_reply(
+    conn: Connection, actor: Actor, ticket: Ticket, *, reopen_window: timedelta
+) -> Ticket:
+    """Move ``ticket`` for a public reply about to be added to it.
+
+    The submitter's reply sends it back to the agents (``REPLY_MOVES``, recorded as a
+    status change by the submitter) and marks it as awaiting an answer; a closed ticket
+    reopens only within ``reopen_window``, after that the reply is refused. A staff reply
+    is that answer and clears the mark. ``ticket`` must be locked by the caller.
+    """
+    if (refusal := reply_refusal(actor, ticket, reopen_window)) is not None:
+        raise refusal
+    from_submitter = _is_submitters_reply(actor, ticket)
+    if from_submitter and (status := REPLY_MOVES.get(ticket.status)) is not None:
+        ticket = await _save(conn, actor, ticket, {"status": status})
+    return await fetch_one(
+        conn,
+        Ticket,
+        _NOTE_PUBLIC_REPLY,
+        {"ticket_id": ticket.id, "from_submitter": from_submitter},
+    )
 
 
 async def _close(conn: Connection, actor: Actor, ticket: Ticket) -> Ticket:

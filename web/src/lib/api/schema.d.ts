@@ -423,7 +423,7 @@ export interface paths {
         put?: never;
         /**
          * Add Comment
-         * @description Reply on a ticket, or write an internal note (staff).
+         * @description Reply on a ticket (the submitter's moves it back to agents), or write a note (staff).
          */
         post: operations["addComment"];
         delete?: never;
@@ -990,6 +990,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Customer Replied At
+             * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
+             */
+            customer_replied_at: string | null;
             /** Description */
             description: string;
             /** Github Issue Number */
@@ -1091,6 +1096,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Customer Replied At
+             * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
+             */
+            customer_replied_at: string | null;
             /** Description */
             description: string;
             /** @description The linked GitHub issue and its sync state (staff only). */
@@ -1113,6 +1123,11 @@ export interface components {
              * @enum {string}
              */
             priority: "low" | "medium" | "high" | "critical";
+            /**
+             * Reply Refusal
+             * @description Why the caller may not reply now (a ticket closed longer ago than the reopen window: open a new one), or null.
+             */
+            reply_refusal?: string | null;
             /** Resolved At */
             resolved_at: string | null;
             /**
@@ -1173,6 +1188,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Customer Replied At
+             * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
+             */
+            customer_replied_at: string | null;
             /** Description */
             description: string;
             /** Github Issue Number */
@@ -2121,6 +2141,8 @@ export interface operations {
                 created_after?: string | null;
                 created_before?: string | null;
                 cursor?: string | null;
+                /** @description Staff only: tickets whose submitter awaits an answer (true) or not. */
+                customer_replied?: boolean | null;
                 limit?: number;
                 /** @description A JSON object the metadata must contain: {"os": "Linux"}. */
                 metadata?: string | null;
@@ -2154,6 +2176,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2880,6 +2911,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
