@@ -138,6 +138,23 @@ class TestMirroring:
         issue = gh.issue(OWNER, REPO, 1)
         assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
 
+    async def test_submitters_reply_reopens_the_issue(
+        self, app: FastAPI, accounts: Accounts, conn: Connection, gh: FakeGitHub
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        await accounts.agent.client.delete(f"/api/v1/tickets/{ticket.id}/close")
+        await run_sync(app, ticket.id)
+        assert gh.issue(OWNER, REPO, 1)["state"] == "closed"
+
+        response = await accounts.alice.client.post(
+            f"/api/v1/tickets/{ticket.id}/comments", json={"comment": "It broke again today."}
+        )
+        await run_sync(app, ticket.id)
+
+        assert response.status_code == 201
+        assert gh.issue(OWNER, REPO, 1)["state"] == "open"
+        assert "It broke again today." in gh.comments(OWNER, REPO, 1)[0]["body"]
+
 
 class TestNoDuplicateIssue:
     async def test_issue_created_before_a_crash_is_found(
