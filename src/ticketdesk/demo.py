@@ -71,6 +71,7 @@ REPLIES = (
     "A fix is on its way and should be out with the next release.",
     "This works as intended, but we agree the wording is confusing.",
 )
+CUSTOMER_REPLY = "Firefox 132 on Linux. It happens every time, with or without add-ons."
 NOTES = (
     "Looks like the regression from last week's deploy; checking the logs.",
     "Customer is on the enterprise plan, keep them posted daily.",
@@ -136,6 +137,10 @@ async def load_demo(conn: Connection, *, tickets_wanted: int = 50, seed: int = 7
             await tickets.update_ticket(
                 conn, agent, ref, TicketUpdate(status=status), if_match=None
             )
+        if _path(stage)[-1] == "waiting" and n % 2 == 0:
+            # Some customers have answered: their tickets are back with the team, marked.
+            ticket = await get_visible_ticket(conn, submitter, ref, for_update=True)
+            await comments.add_comment(conn, submitter, ticket, CUSTOMER_REPLY, is_internal=False)
         if stage > 0.9:
             await tickets.close_ticket(conn, submitter, ref, if_match=None)
     return True
