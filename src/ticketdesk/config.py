@@ -144,8 +144,8 @@ class TicketsSettings(_Section):
     )
     # How long an uploader may delete their own attachment; staff always may.
     attachment_delete_window_minutes: Annotated[int, Field(ge=0, le=10_080)] = 15
-    # A submitter's reply reopens a ticket closed at most this many days ago; after
-    # that (or always, with 0) they are asked to open a new ticket.
+    # A submitter reopens a ticket (by a reply or its status) closed at most this many
+    # days ago; after that (or always, with 0) they are asked to open a new ticket.
     reopen_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     github: GitHubSettings = GitHubSettings()
 
@@ -288,7 +288,7 @@ class Settings(BaseModel):
 
     @property
     def reopen_window(self) -> timedelta:
-        """How long after closing a submitter's reply still reopens a ticket."""
+        """How long after closing a submitter may still reopen a ticket."""
         return timedelta(days=self.tickets.reopen_window_days)
 
     def secret(self) -> bytes:

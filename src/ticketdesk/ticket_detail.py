@@ -42,8 +42,8 @@ async def assemble(
 ) -> TicketDetail:
     """``ticket`` with its people, conversation and files, as ``actor`` may see them;
     ``reopen_window`` is the setting that decides whether they may still reply."""
-    [summary] = await tickets.summaries(conn, actor, [ticket])
-    refusal = tickets.reply_refusal(actor, ticket, reopen_window)
+    [summary] = await tickets.summaries(conn, actor, [ticket], reopen_window=reopen_window)
+    refusal = tickets.reopen_refusal(actor, ticket, reopen_window, field="comment")
     return TicketDetail(
         **summary.model_dump(),
         reply_refusal=refusal.detail if refusal else None,

@@ -106,7 +106,7 @@ class TestSubmitterReplyMovesTheTicket:
         assert response.status_code == 409
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
-        assert (problem["code"], problem["field"]) == ("reply_window_passed", "comment")
+        assert (problem["code"], problem["field"]) == ("reopen_window_passed", "comment")
         assert "more than 30 days ago" in problem["detail"]
         assert "open a new ticket" in problem["detail"]
         page = await _page(accounts.alice, ticket)
@@ -126,6 +126,40 @@ class TestSubmitterReplyMovesTheTicket:
 
         assert response.status_code == 201
         assert (await _page(accounts.agent, ticket))["status"] == "closed"
+
+    async def test_reopening_by_status_past_the_window_is_refused(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await _ticket_in(accounts, conn, "closed")
+        await _closed_days_ago(conn, ticket, 31)
+        assert (await _page(accounts.alice, ticket))["transitions"] == []
+
+        response = await accounts.alice.client.put(_url(ticket), json={"status": "open"})
+
+        assert response.status_code == 409
+        problem = response.json()
+        assert (problem["code"], problem["field"]) == ("reopen_window_passed", "status")
+        assert problem["detail"] == (
+            "This ticket was closed more than 30 days ago and it can no longer be reopened. "
+            "Please open a new ticket instead."
+        )
+        assert (await _page(accounts.alice, ticket))["status"] == "closed"
+        # Staff still may.
+        assert (await _page(accounts.agent, ticket))["transitions"] == ["open"]
+        staff = await accounts.agent.client.put(_url(ticket), json={"status": "open"})
+        assert (staff.status_code, staff.json()["status"]) == (200, "open")
+
+    async def test_reopening_by_status_within_the_window(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await _ticket_in(accounts, conn, "closed")
+        await _closed_days_ago(conn, ticket, 29)
+        assert (await _page(accounts.alice, ticket))["transitions"] == ["open"]
+
+        response = await accounts.alice.client.put(_url(ticket), json={"status": "open"})
+
+        assert response.status_code == 200
+        assert (response.json()["status"], response.json()["closed_at"]) == ("open", None)
 
     @pytest.mark.parametrize("status", ["open", "in_progress"])
     async def test_a_ticket_with_the_agents_stays(
@@ -163,6 +197,16 @@ class TestNoReopenWindow:
             "Please open a new ticket instead."
         )
         assert (await _page(accounts.alice, ticket))["status"] == "closed"
+
+    async def test_closed_cannot_be_reopened_by_status(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await _ticket_in(accounts, conn, "closed")
+
+        response = await accounts.alice.client.put(_url(ticket), json={"status": "open"})
+
+        assert (response.status_code, response.json()["code"]) == (409, "reopen_window_passed")
+        assert response.json()["detail"].startswith("This ticket is closed and it can no longer")
 
     async def test_resolved_still_reopens(self, accounts: Accounts, conn: Connection) -> None:
         ticket = await _ticket_in(accounts, conn, "in_progress", "resolved")

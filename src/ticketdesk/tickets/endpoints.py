@@ -98,6 +98,7 @@ async def create_ticket(
 async def list_tickets(
     actor: CurrentUser,
     conn: Transaction,
+    settings: AppSettings,
     status: Annotated[list[Status] | None, Query(description="One or more statuses.")] = None,
     type: Annotated[list[TicketType] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
@@ -153,7 +154,15 @@ async def list_tickets(
         q=q.strip() if q and q.strip() else None,
         customer_replied=customer_replied,
     )
-    return await listing.list_tickets(conn, actor, filters, sort=sort, cursor=cursor, limit=limit)
+    return await listing.list_tickets(
+        conn,
+        actor,
+        filters,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        reopen_window=settings.reopen_window,
+    )
 
 
 @router.get(
@@ -185,7 +194,9 @@ async def update_ticket(
     if_match: IfMatch = None,
 ) -> TicketDetail:
     """Change a ticket's fields or status."""
-    ticket = await service.update_ticket(conn, actor, id, body, if_match=if_match)
+    ticket = await service.update_ticket(
+        conn, actor, id, body, if_match=if_match, reopen_window=settings.reopen_window
+    )
     return await _page(conn, actor, settings, response, ticket)
 
 

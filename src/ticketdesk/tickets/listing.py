@@ -7,7 +7,7 @@ keyset is total and the next page starts strictly after the last row of this one
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -140,8 +140,10 @@ async def list_tickets(
     sort: SortKey,
     cursor: str | None,
     limit: int,
+    reopen_window: timedelta,
 ) -> TicketPage:
-    """A page of the tickets ``actor`` may see, in keyset order (no OFFSET)."""
+    """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
+    statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
     where, params = _filter_clauses(actor, filters)
     descending = sort.startswith("-")
     keys = SORT_COLUMNS[sort.lstrip("-")]
@@ -169,4 +171,7 @@ async def list_tickets(
     if len(rows) > limit:
         last = page[-1].model_dump()
         next_cursor = _encode_cursor(sort, [last[c] for c in keys])
-    return TicketPage(items=await summaries(conn, actor, page), next_cursor=next_cursor)
+    return TicketPage(
+        items=await summaries(conn, actor, page, reopen_window=reopen_window),
+        next_cursor=next_cursor,
+    )

@@ -37,8 +37,7 @@ update tickets set updated_at = now() where id = %(ticket_id)s;
 update tickets
 set updated_at = now(),
     customer_replied_at = case when %(from_submitter)s then coalesce(customer_replied_at, now()) end
-where id = %(ticket_id)s
-returning {ticket_columns};
+where id = %(ticket_id)s;
 
 -- name: tickets_tagged_for_update
 -- In id order, like bulk actions, so the two cannot deadlock.
