@@ -34,17 +34,17 @@ async def add_comment(
     body: str,
     *,
     is_internal: bool,
-    reopen_window: timedelta = timedelta(0),
+    reopen_window: timedelta,
     github: GitHubOrigin | None = None,
 ) -> Comment:
     """Add a reply or internal note to a ticket the caller may see, and record it.
 
     Every channel a reply arrives by comes here. A public reply moves the ticket
     (``tickets.take_public_reply``): the submitter's sends it back to the agents and
-    marks it as awaiting an answer, reopening it if resolved, or closed less than
-    ``reopen_window`` ago (later it is refused): channels that take submitters' replies
-    pass ``settings.reopen_window``. Staff's reply answers it. ``ticket`` must be locked
-    by the caller.
+    marks it as awaiting an answer, reopening it if resolved, or closed at most
+    ``reopen_window`` ago (later it is refused); every channel passes
+    ``settings.reopen_window``. Staff's reply answers it. ``ticket`` must be locked by the
+    caller.
     """
     if is_internal and not actor.is_staff:
         raise Forbidden(
