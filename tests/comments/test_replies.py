@@ -6,10 +6,16 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient, Response
+from psycopg import sql
 
 from tests.factories import Accounts, Person, create_ticket
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.ticket_detail import TicketDetail
+from ticketdesk.tickets import listing
+from ticketdesk.tickets.schemas import TicketFilters
+
+WINDOW = Settings().reopen_window
 
 TICKETS = "/api/v1/tickets"
 
@@ -175,9 +181,10 @@ class TestSubmitterReplyMovesTheTicket:
     async def test_staff_reply_does_not_move_it(self, accounts: Accounts, conn: Connection) -> None:
         ticket = await _ticket_in(accounts, conn, "in_progress", "waiting")
 
-        await _reply(accounts.agent, ticket, "Could you send the logs?")
-        await _reply(accounts.agent, ticket, "Checked the account.", is_internal=True)
+        reply = await _reply(accounts.agent, ticket, "Could you send the logs?")
+        note = await _reply(accounts.agent, ticket, "Checked the account.", is_internal=True)
 
+        assert (reply.status_code, note.status_code) == (201, 201)
         assert (await _page(accounts.alice, ticket))["status"] == "waiting"
 
 
@@ -257,9 +264,11 @@ class TestCustomerReplied:
         ticket = await create_ticket(conn, accounts.alice)
         await _reply(accounts.alice, ticket, "Any news?")
 
-        await _reply(accounts.agent, ticket, "Asked billing.", is_internal=True)
-        await accounts.agent.client.put(_url(ticket), json={"status": "in_progress"})
+        note = await _reply(accounts.agent, ticket, "Asked billing.", is_internal=True)
+        moved = await accounts.agent.client.put(_url(ticket), json={"status": "in_progress"})
 
+        assert (note.status_code, moved.status_code) == (201, 200)
+        assert moved.json()["status"] == "in_progress"
         assert (await _page(accounts.agent, ticket))["customer_replied_at"] is not None
 
 
@@ -274,6 +283,19 @@ async def _numbers(client: AsyncClient, **params: Any) -> list[int]:
         numbers += [item["number"] for item in page["items"]]
         if (cursor := page["next_cursor"]) is None:
             return numbers
+
+
+# Tickets spread over the statuses like a working desk's; every hundredth awaits an answer.
+MANY_TICKETS = """
+insert into tickets (user_id, type, priority, status, title, description, created_at,
+                     updated_at, customer_replied_at)
+select %(user_id)s, 'bug', 'medium',
+       (array['open', 'in_progress', 'waiting', 'resolved', 'closed'])[1 + g %% 5],
+       'Ticket number ' || g, 'Steps to reproduce ticket number ' || g,
+       now() - make_interval(mins => g), now() - make_interval(mins => g),
+       case when g %% 100 = 0 then now() - make_interval(mins => g) end
+from generate_series(1, %(n)s) g
+"""
 
 
 class TestCustomerRepliedFilter:
@@ -311,12 +333,25 @@ class TestCustomerRepliedFilter:
             "customer_replied",
         )
 
-    async def test_the_list_reads_its_index(self, conn: Connection) -> None:
-        async with conn.transaction():
-            await conn.execute("set local enable_seqscan = off")
-            cur = await conn.execute(
-                "explain select id from tickets where customer_replied_at is not null"
-                " order by created_at desc, id desc limit 26"
+    async def test_the_triage_view_reads_its_index(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        """The SQL the "Customer replied" triage view runs, planned over enough tickets
+        (1 in 100 awaiting an answer) that the planner has a real choice."""
+        await conn.execute(MANY_TICKETS, {"user_id": accounts.alice.user.id, "n": 20_000})
+        await conn.execute("analyze tickets")
+        agent = accounts.agent.actor
+        view = TicketFilters(status=["open", "in_progress", "waiting"], customer_replied=True)
+        first = await listing.list_tickets(
+            conn, agent, view, sort="-created", cursor=None, limit=25, reopen_window=WINDOW
+        )
+        assert len(first.items) == 25
+        assert first.next_cursor is not None
+
+        for cursor in (None, first.next_cursor):
+            query, params = listing.listing_query(
+                agent, view, sort="-created", cursor=cursor, limit=25
             )
-            plan = "\n".join(str(row) for row in await cur.fetchall())
-        assert "tickets_customer_replied_idx" in plan
+            cur = await conn.execute(sql.SQL("explain ") + query, params)
+            plan = "\n".join(row["QUERY PLAN"] for row in await cur.fetchall())
+            assert "Index Scan Backward using tickets_customer_replied_idx" in plan, plan

@@ -132,18 +132,16 @@ def _filter_clauses(
     return where, params
 
 
-async def list_tickets(
-    conn: Connection,
+def listing_query(
     actor: Actor,
     filters: TicketFilters,
     *,
     sort: SortKey,
     cursor: str | None,
     limit: int,
-    reopen_window: timedelta,
-) -> TicketPage:
-    """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
-    statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """The SELECT of a page of the tickets ``actor`` may see, and its parameters: one row
+    more than ``limit``, to tell whether another page follows."""
     where, params = _filter_clauses(actor, filters)
     descending = sort.startswith("-")
     keys = SORT_COLUMNS[sort.lstrip("-")]
@@ -165,12 +163,28 @@ async def list_tickets(
         order=order,
         limit=sql.Literal(limit + 1),
     )
+    return query, params
+
+
+async def list_tickets(
+    conn: Connection,
+    actor: Actor,
+    filters: TicketFilters,
+    *,
+    sort: SortKey,
+    cursor: str | None,
+    limit: int,
+    reopen_window: timedelta,
+) -> TicketPage:
+    """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
+    statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
+    query, params = listing_query(actor, filters, sort=sort, cursor=cursor, limit=limit)
     rows = await fetch_all(conn, _Listed, query, params)
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1].model_dump()
-        next_cursor = _encode_cursor(sort, [last[c] for c in keys])
+        next_cursor = _encode_cursor(sort, [last[c] for c in SORT_COLUMNS[sort.lstrip("-")]])
     return TicketPage(
         items=await summaries(conn, actor, page, reopen_window=reopen_window),
         next_cursor=next_cursor,
