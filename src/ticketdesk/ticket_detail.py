@@ -8,7 +8,7 @@ tickets and know nothing of each other's parts of the page.
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ticketdesk.attachments import service as attachments
 from ticketdesk.attachments.schemas import Attachment
@@ -22,6 +22,16 @@ from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import Ticket, TicketSummary
 
 
+class ReplyRefusal(BaseModel):
+    """Why the caller may not reply on a ticket now: the problem a reply would get."""
+
+    code: str = Field(
+        description="What to branch on: reopen_window_passed (closed longer ago than the "
+        "reopen window; open a new ticket)."
+    )
+    detail: str = Field(description="The reason, in words for the reader.")
+
+
 class TicketDetail(TicketSummary):
     """A ticket with its conversation and files (internal notes only for staff)."""
 
@@ -30,10 +40,9 @@ class TicketDetail(TicketSummary):
     github: GitHubLink | None = Field(
         default=None, description="The linked GitHub issue and its sync state (staff only)."
     )
-    reply_refusal: str | None = Field(
+    reply_refusal: ReplyRefusal | None = Field(
         default=None,
-        description="Why the caller may not reply now (a ticket closed longer ago than the "
-        "reopen window: open a new one), or null.",
+        description="Why the caller may not reply now (the 409 a reply would get), or null.",
     )
 
 
@@ -46,7 +55,7 @@ async def assemble(
     refusal = tickets.reopen_refusal(actor, ticket, reopen_window, field="comment")
     return TicketDetail(
         **summary.model_dump(),
-        reply_refusal=refusal.detail if refusal else None,
+        reply_refusal=ReplyRefusal(code=refusal.code, detail=refusal.detail) if refusal else None,
         comments=await comments.list_comments(conn, actor, ticket),
         attachments=await attachments.list_attachments(conn, ticket.id),
         github=await github.link_state(conn, actor, ticket.id),

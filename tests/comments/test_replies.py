@@ -118,7 +118,7 @@ class TestSubmitterReplyMovesTheTicket:
         page = await _page(accounts.alice, ticket)
         assert page["status"] == "closed"
         assert page["comments"] == []
-        assert page["reply_refusal"] == problem["detail"]
+        assert page["reply_refusal"] == {"code": problem["code"], "detail": problem["detail"]}
         assert await _timeline(accounts.agent, ticket) == before
 
     async def test_staff_may_still_reply_past_the_window(

@@ -93,5 +93,6 @@ class TestReplyToALongClosedTicket:
 
         expect(user.get_by_text("a reply no longer reopens it")).to_be_visible()
         expect(user.get_by_role("textbox", name="Message")).to_have_count(0)
+        expect(user.get_by_role("button", name="Reopen ticket")).to_have_count(0)
         user.get_by_role("link", name="New ticket").first.click()
         expect(user).to_have_url(re.compile(r"/tickets/new$"))

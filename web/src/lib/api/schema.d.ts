@@ -962,6 +962,22 @@ export interface components {
             type: string;
         };
         /**
+         * ReplyRefusal
+         * @description Why the caller may not reply on a ticket now: the problem a reply would get.
+         */
+        ReplyRefusal: {
+            /**
+             * Code
+             * @description What to branch on: reopen_window_passed (closed longer ago than the reopen window; open a new ticket).
+             */
+            code: string;
+            /**
+             * Detail
+             * @description The reason, in words for the reader.
+             */
+            detail: string;
+        };
+        /**
          * Signup
          * @description Self-service sign-up.
          */
@@ -1123,11 +1139,8 @@ export interface components {
              * @enum {string}
              */
             priority: "low" | "medium" | "high" | "critical";
-            /**
-             * Reply Refusal
-             * @description Why the caller may not reply now (a ticket closed longer ago than the reopen window: open a new one), or null.
-             */
-            reply_refusal?: string | null;
+            /** @description Why the caller may not reply now (the 409 a reply would get), or null. */
+            reply_refusal?: components["schemas"]["ReplyRefusal"] | null;
             /** Resolved At */
             resolved_at: string | null;
             /**
