@@ -29,9 +29,12 @@ from httpx import AsyncClient
 from tests.factories import Accounts, create_ticket, make_user
 from ticketdesk.auth import service as auth
 from ticketdesk.comments import service as comments
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
+
+WINDOW = Settings().reopen_window
 
 ROLES = ("anonymous", "owner", "other", "agent", "admin")
 SUBMITTER_ROLES = ("anonymous", "owner", "other")
@@ -74,10 +77,15 @@ async def make_world(accounts: Accounts, conn: Connection) -> World:
     assert upload.status_code == 201, upload.text
     async with conn.transaction():
         await comments.add_comment(
-            conn, accounts.alice.actor, ticket, "Still broken for me.", is_internal=False
+            conn,
+            accounts.alice.actor,
+            ticket,
+            "Still broken for me.",
+            is_internal=False,
+            reopen_window=WINDOW,
         )
         note = await comments.add_comment(
-            conn, accounts.agent.actor, ticket, NOTE, is_internal=True
+            conn, accounts.agent.actor, ticket, NOTE, is_internal=True, reopen_window=WINDOW
         )
         label = await labels.create_label(conn, LabelCreate(name=f"label-{uuid.uuid4().hex[:8]}"))
         token = await auth.create_token(conn, accounts.alice.user.id, "matrix")

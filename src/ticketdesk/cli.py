@@ -297,13 +297,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _load_demo(settings: Settings) -> bool:
     async with connect(settings) as conn:
-        return await load_demo(conn)
+        return await load_demo(conn, reopen_window=settings.reopen_window)
 
 
 async def _ensure_demo(settings: Settings) -> tuple[bool, str]:
     """Load demo data into a new database; whether the demo logins work, and what happened."""
     async with connect(settings) as conn:
-        if await load_demo(conn):
+        if await load_demo(conn, reopen_window=settings.reopen_window):
             return True, f"loaded: {len(LOGINS)} accounts and their tickets"
         if await demo_accounts_exist(conn):
             return True, "already loaded"

@@ -10,6 +10,7 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -58,6 +59,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_ALLOW_ATTACHMENTS": "tickets.allow_attachments",
     "TICKETS_ALLOWED_ATTACHMENT_TYPES": "tickets.allowed_attachment_types",
     "TICKETS_ATTACHMENT_DELETE_WINDOW_MINUTES": "tickets.attachment_delete_window_minutes",
+    "TICKETS_REOPEN_WINDOW_DAYS": "tickets.reopen_window_days",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
     "TICKETS_GITHUB_REPO": "tickets.github.repo",
     "TICKETS_GITHUB_TOKEN": "tickets.github.token",
@@ -149,6 +151,9 @@ class TicketsSettings(_Section):
     )
     # How long an uploader may delete their own attachment; staff always may.
     attachment_delete_window_minutes: Annotated[int, Field(ge=0, le=10_080)] = 15
+    # A submitter reopens a ticket (by a reply or its status) closed at most this many
+    # days ago; after that (or always, with 0) they are asked to open a new ticket.
+    reopen_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     github: GitHubSettings = GitHubSettings()
 
     @field_validator("allowed_attachment_types", mode="before")
@@ -423,6 +428,11 @@ class Settings(BaseModel):
     def max_attachment_bytes(self) -> int:
         """The per-file upload limit in bytes."""
         return self.tickets.max_attachment_size_mb * 1024 * 1024
+
+    @property
+    def reopen_window(self) -> timedelta:
+        """How long after closing a submitter may still reopen a ticket."""
+        return timedelta(days=self.tickets.reopen_window_days)
 
     def secret(self) -> bytes:
         """The key that signs sessions, read or generated into the data directory."""

@@ -93,7 +93,11 @@ class JobEnv:
     def secrets(self) -> list[str]:
         """Values that must never be written to logs, job records or errors."""
         token = self.settings.tickets.github.token
-        return [token.get_secret_value()] if token is not None else []
+        smtp = self.settings.smtp
+        return [
+            *([token.get_secret_value()] if token is not None else []),
+            *([smtp.password] if smtp is not None and smtp.password else []),
+        ]
 
 
 ENV_KEY = "ticketdesk"

@@ -135,7 +135,7 @@ def new_text(text: str) -> str:
     # line is the quoted history, and the sender wrote nothing of their own.
     if not replies or replies[0].headers:
         return ""
-    return replies[0].body.strip()
+    return str(replies[0].body).strip()
 
 
 def _files(message: EmailMessage) -> list[MailFile]:

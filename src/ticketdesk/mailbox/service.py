@@ -208,11 +208,25 @@ async def _act_on(
     try:
         if ref is not None:
             body = _comment_body(mail.text, refused, has_files=bool(stored))
-            await comments.add_comment(conn, actor, ticket, body, is_internal=False)
+            await comments.add_comment(
+                conn,
+                actor,
+                ticket,
+                body,
+                is_internal=False,
+                reopen_window=settings.reopen_window,
+            )
         elif refused:
             # The description is the mail's text; the refused files are noted below it.
             body = _comment_body("", refused, has_files=False)
-            await comments.add_comment(conn, actor, ticket, body, is_internal=False)
+            await comments.add_comment(
+                conn,
+                actor,
+                ticket,
+                body,
+                is_internal=False,
+                reopen_window=settings.reopen_window,
+            )
         if stored:
             await attachments.record_uploads(conn, actor, ticket, stored)
     except BaseException:

@@ -483,7 +483,7 @@ export interface paths {
         put?: never;
         /**
          * Add Comment
-         * @description Reply on a ticket, or write an internal note (staff).
+         * @description Reply on a ticket (the submitter's moves it back to agents), or write a note (staff).
          */
         post: operations["addComment"];
         delete?: never;
@@ -1078,6 +1078,22 @@ export interface components {
             type: string;
         };
         /**
+         * ReplyRefusal
+         * @description Why the caller may not reply on a ticket now: the problem a reply would get.
+         */
+        ReplyRefusal: {
+            /**
+             * Code
+             * @description What to branch on: reopen_window_passed (closed longer ago than the reopen window; open a new ticket).
+             */
+            code: string;
+            /**
+             * Detail
+             * @description The reason, in words for the reader.
+             */
+            detail: string;
+        };
+        /**
          * Signup
          * @description Self-service sign-up.
          */
@@ -1106,6 +1122,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Customer Replied At
+             * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
+             */
+            customer_replied_at: string | null;
             /** Description */
             description: string;
             /** Github Issue Number */
@@ -1207,6 +1228,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Customer Replied At
+             * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
+             */
+            customer_replied_at: string | null;
             /** Description */
             description: string;
             /** @description The linked GitHub issue and its sync state (staff only). */
@@ -1229,6 +1255,8 @@ export interface components {
              * @enum {string}
              */
             priority: "low" | "medium" | "high" | "critical";
+            /** @description Why the caller may not reply now (the 409 a reply would get), or null. */
+            reply_refusal?: components["schemas"]["ReplyRefusal"] | null;
             /** Resolved At */
             resolved_at: string | null;
             /**
@@ -1289,6 +1317,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Customer Replied At
+             * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
+             */
+            customer_replied_at: string | null;
             /** Description */
             description: string;
             /** Github Issue Number */
@@ -2423,6 +2456,8 @@ export interface operations {
                 created_after?: string | null;
                 created_before?: string | null;
                 cursor?: string | null;
+                /** @description Staff only: tickets whose submitter awaits an answer (true) or not. */
+                customer_replied?: boolean | null;
                 limit?: number;
                 /** @description A JSON object the metadata must contain: {"os": "Linux"}. */
                 metadata?: string | null;
@@ -2456,6 +2491,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3182,6 +3226,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
