@@ -1,5 +1,6 @@
 """A reply to a notification lands on its ticket as a public comment by its sender."""
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from tests.attachments.samples import EXECUTABLE, PNG
@@ -87,6 +88,49 @@ class TestMatched:
         response = await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}/events")
         kinds = [event["kind"] for event in response.json()["items"]]
         assert "commented" in kinds
+
+
+class TestMovesTheTicket:
+    """A reply by mail is a reply like any other: it does what the comments service does."""
+
+    async def test_waiting_ticket_goes_back_to_the_agents(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        url = f"/api/v1/tickets/{ticket.id}"
+        for status in ("in_progress", "waiting"):
+            response = await accounts.agent.client.put(url, json={"status": status})
+            assert response.status_code == 200, response.text
+
+        await mailbox.deliver(
+            mail("gmail-reply.eml", **reply_values(mailbox.settings, ticket, accounts.alice))
+        )
+
+        page = (await accounts.agent.client.get(url)).json()
+        assert page["status"] == "in_progress"
+        assert page["customer_replied_at"] is not None
+
+    async def test_long_closed_ticket_takes_no_reply(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        response = await accounts.agent.client.put(
+            f"/api/v1/tickets/{ticket.id}", json={"status": "closed"}
+        )
+        assert response.status_code == 200, response.text
+        async with conn.transaction():
+            await conn.execute(
+                "update tickets set closed_at = %(at)s where id = %(id)s",
+                {"at": datetime.now(UTC) - timedelta(days=31), "id": ticket.id},
+            )
+
+        await mailbox.deliver(
+            mail("gmail-reply.eml", **reply_values(mailbox.settings, ticket, accounts.alice))
+        )
+
+        assert await conversation(accounts.agent, ticket) == []
+        [refused] = await inbound(accounts, "refused")
+        assert "more than 30 days ago" in refused["reason"]
 
 
 class TestRefused:
