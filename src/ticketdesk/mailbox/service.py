@@ -206,26 +206,15 @@ async def _act_on(
             ) from None
     stored, refused = await _store_files(storage, settings, ticket, mail)
     try:
+        note = None
         if ref is not None:
-            body = _comment_body(mail.text, refused, has_files=bool(stored))
-            await comments.add_comment(
-                conn,
-                actor,
-                ticket,
-                body,
-                is_internal=False,
-                reopen_window=settings.reopen_window,
-            )
+            note = _comment_body(mail.text, refused, has_files=bool(stored))
         elif refused:
-            # The description is the mail's text; the refused files are noted below it.
-            body = _comment_body("", refused, has_files=False)
+            # A new ticket's description is the mail's text; refused files are noted below.
+            note = _comment_body("", refused, has_files=False)
+        if note is not None:
             await comments.add_comment(
-                conn,
-                actor,
-                ticket,
-                body,
-                is_internal=False,
-                reopen_window=settings.reopen_window,
+                conn, actor, ticket, note, is_internal=False, reopen_window=settings.reopen_window
             )
         if stored:
             await attachments.record_uploads(conn, actor, ticket, stored)
