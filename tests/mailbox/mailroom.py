@@ -25,6 +25,19 @@ def mail(name: str, **values: str) -> bytes:
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
+def poisoned(raw: bytes) -> bytes:
+    """``raw`` with a Message-ID far beyond what an index takes, in UTF-8, and a Subject
+    that encodes a NUL, which text in the database cannot hold."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = [
+        b"Message-ID: <" + "ü".encode() * 3000 + b"@example.org>"
+        if line.lower().startswith(b"message-id:")
+        else line.replace(b"Subject: ", b"Subject: =?utf-8?b?AA==?= ")
+        for line in head.split(b"\r\n")
+    ]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
 def reply_values(settings: Settings, ticket: TicketDetail, sender: Person) -> dict[str, str]:
     """What a reply to a notification about ``ticket`` from ``sender`` says in its headers."""
     return {

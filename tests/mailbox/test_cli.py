@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Accounts, create_ticket
-from tests.mailbox.mailroom import SUPPORT, conversation, inbound, mail, reply_values
+from tests.mailbox.mailroom import SUPPORT, conversation, inbound, mail, poisoned, reply_values
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 
@@ -62,6 +62,20 @@ class TestIngest:
         assert again.stdout.startswith("already taken in: message ")
         [comment] = await conversation(accounts.agent, ticket)
         assert comment["body"].startswith("Thanks — clearing the browser cache fixed the export.")
+
+    async def test_poisoned_headers_then_a_good_mail(
+        self, settings: Settings, env: dict[str, str], accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        good = mail("thunderbird-reply.eml", **reply_values(settings, ticket, accounts.alice))
+
+        first = _ingest(poisoned(good), env)
+        second = _ingest(good, env)
+
+        assert (first.returncode, first.stderr) == (0, "")
+        assert (second.returncode, second.stderr) == (0, "")
+        assert second.stdout.startswith("posted: message ")
+        assert len(await conversation(accounts.agent, ticket)) == 2
 
     async def test_auto_reply_accepted_and_ignored(
         self, settings: Settings, env: dict[str, str], accounts: Accounts, conn: Connection

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Accounts, create_ticket
-from tests.mailbox.mailroom import Mailbox, conversation, inbound, mail, reply_values
+from tests.mailbox.mailroom import Mailbox, conversation, inbound, mail, poisoned, reply_values
 from tests.mailservers import ImapServer
 from ticketdesk.config import ImapTarget, Settings
 from ticketdesk.db import Connection
@@ -60,6 +60,22 @@ class TestOnce:
         assert await mailbox.deliver(raw) == 0
 
         assert len(await conversation(accounts.agent, ticket)) == 1
+
+    async def test_poisoned_headers_then_a_good_mail(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        good = mail("gmail-reply.eml", **reply_values(mailbox.settings, ticket, accounts.alice))
+        mailbox.server.deliver(poisoned(good))
+        mailbox.server.deliver(good)
+
+        assert await mailbox.poll() == 2
+
+        assert len(await conversation(accounts.agent, ticket)) == 2
+        poison, fine = sorted(await inbound(accounts, "posted"), key=lambda row: row["id"])
+        assert poison["subject"] == fine["subject"]
+        assert poison["message_id"].startswith("<üüü")
+        assert mailbox.server.unseen() == 0
 
 
 def _break_storage(settings: Settings, ticket_id: object) -> Path:

@@ -53,18 +53,31 @@ class TestNewText:
     def test_keys_and_sender(self) -> None:
         raw = mail("gmail-reply.eml", **VALUES)
 
-        key, sender, subject = envelope(raw)
+        head = envelope(raw)
 
-        assert key == "<CAK7x=Qm2VbT5o0XoYw1n3b7m8f+9xYh0s2JpZgJQe0k1Wq4c2A@mail.gmail.com>"
-        assert sender == "alice@example.com"
-        assert subject == "Re: [#7] The export button does nothing"
+        assert head.key.startswith("message-id:")
+        assert len(head.key) == len("message-id:") + 64
+        assert head.message_id == (
+            "<CAK7x=Qm2VbT5o0XoYw1n3b7m8f+9xYh0s2JpZgJQe0k1Wq4c2A@mail.gmail.com>"
+        )
+        assert head.sender == "alice@example.com"
+        assert head.subject == "Re: [#7] The export button does nothing"
 
     def test_no_message_id_keys_by_content(self) -> None:
-        key, _, _ = envelope(_plain("Hello"))
+        key = envelope(_plain("Hello")).key
 
-        assert key.startswith("sha256:")
-        assert envelope(_plain("Hello"))[0] == key
-        assert envelope(_plain("Hello!"))[0] != key
+        assert key.startswith("raw:")
+        assert envelope(_plain("Hello")).key == key
+        assert envelope(_plain("Hello!")).key != key
+
+    def test_control_characters_left_out(self) -> None:
+        raw = _plain("Hello", Message_ID="<a\x00b@example.com>")
+        raw = raw.replace(b"Subject: Re: [#7] Export", b"Subject: =?utf-8?q?Re=3A_=00Export=1B?=")
+
+        head = envelope(raw)
+
+        assert head.subject == "Re:  Export"
+        assert head.message_id == "<a b@example.com>"
 
 
 class TestAutomatic:

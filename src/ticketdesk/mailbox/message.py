@@ -7,6 +7,7 @@ Markdown first, the format comments are written in.
 """
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
@@ -24,6 +25,8 @@ RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
 _REPLY_PARSER = EmailReplyParser(languages=["en", "de", "fr", "es", "it", "nl"])
 # Senders that only ever send reports: bounces and the like.
 _REPORTING_SENDERS = ("mailer-daemon@", "postmaster@")
+# How much of a message's Message-ID, sender and subject its row keeps.
+MAX_MESSAGE_ID, MAX_SENDER, MAX_SUBJECT = 998, 320, 500
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,7 @@ class MailFile:
 class IncomingMail:
     """A mail as ticketdesk acts on it."""
 
-    key: str
     sender: str
-    sender_name: str
     subject: str
     recipients: list[str]
     thread_refs: str
@@ -50,22 +51,58 @@ class IncomingMail:
     files: list[MailFile]
 
 
-def message_key(message: Message, raw: bytes) -> str:
-    """What makes a message the same message when it comes again: its Message-ID, or the
-    hash of its bytes when it has none."""
+@dataclass(frozen=True)
+class Envelope:
+    """What a message's row records of it, whatever the rest of the message holds.
+
+    ``key`` makes a message the same message when it comes again: the SHA-256 of its
+    Message-ID (of any length or content), or of its bytes when it has none.
+    """
+
+    key: str
+    message_id: str
+    sender: str
+    subject: str
+
+
+def clean(value: str) -> str:
+    """``value`` without control characters (NUL, line breaks, escapes) and the stray
+    halves of characters a broken header decodes to: one line, storable as text."""
+    return "".join(
+        " " if unicodedata.category(char) == "Cc" else char
+        for char in value
+        if unicodedata.category(char) != "Cs"
+    ).strip()
+
+
+def raw_envelope(raw: bytes) -> Envelope:
+    """The envelope of a message whose headers cannot be read or recorded: keyed by the
+    hash of its bytes, naming nothing."""
+    return Envelope(f"raw:{hashlib.sha256(raw).hexdigest()}", "", "", "")
+
+
+def _envelope(message: Message, raw: bytes) -> Envelope:
     message_id = _header(message, "Message-ID")
     if message_id:
-        return message_id[:998]
-    return f"sha256:{hashlib.sha256(raw).hexdigest()}"
+        digest = hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+        key = f"message-id:{digest}"
+    else:
+        key = raw_envelope(raw).key
+    return Envelope(
+        key=key,
+        message_id=clean(message_id)[:MAX_MESSAGE_ID],
+        sender=_listed_sender(message),
+        subject=_subject(message),
+    )
 
 
-def envelope(raw: bytes) -> tuple[str, str, str]:
-    """The message's key, sender address and subject, for its row; whatever the rest of
-    it holds, this does not fail."""
-    message = parse(raw)
-    senders = getaddresses([_header(message, "From")])
-    sender = senders[0][1].lower() if senders else ""
-    return message_key(message, raw), sender[:320], _header(message, "Subject")[:500]
+def envelope(raw: bytes) -> Envelope:
+    """The message's key, Message-ID, sender and subject, for its row; this does not
+    fail: a message too broken to read is keyed by its bytes."""
+    try:
+        return _envelope(parse(raw), raw)
+    except Exception:  # any parser error: the message is still recorded, by its bytes
+        return raw_envelope(raw)
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -81,6 +118,19 @@ def _header(message: Message, name: str) -> str:
     except (ValueError, IndexError):
         # A header too broken for the parser is treated as absent.
         return ""
+
+
+def _subject(message: Message) -> str:
+    return clean(_header(message, "Subject"))[:MAX_SUBJECT]
+
+
+def _sender(message: Message) -> str:
+    senders = getaddresses([_header(message, "From")])
+    return clean(senders[0][1]).lower()[:MAX_SENDER] if senders else ""
+
+
+def _listed_sender(message: Message) -> str:
+    return _sender(message)
 
 
 def automatic_reason(message: Message) -> str | None:
@@ -151,7 +201,7 @@ def _files(message: EmailMessage) -> list[MailFile]:
         payload = part.get_payload(decode=True)
         files.append(
             MailFile(
-                filename=filename,
+                filename=clean(filename) if filename is not None else None,
                 declared_type=part.get_content_type(),
                 content=payload if isinstance(payload, bytes) else b"",
             )
@@ -162,20 +212,17 @@ def _files(message: EmailMessage) -> list[MailFile]:
 def read_mail(raw: bytes) -> IncomingMail:
     """Everything ticketdesk needs to know about the mail in ``raw``."""
     message = parse(raw)
-    senders = getaddresses([_header(message, "From")])
-    name, address = senders[0] if senders else ("", "")
     recipients = [_header(message, header) for header in RECIPIENT_HEADERS]
     for header in ("Delivered-To", "X-Original-To"):
         # These may come once per hop.
         recipients += [str(value) for value in message.get_all(header, [])[1:]]
     return IncomingMail(
-        key=message_key(message, raw),
-        sender=address.lower(),
-        sender_name=name,
-        subject=_header(message, "Subject"),
+        sender=_sender(message),
+        subject=_subject(message),
         recipients=[value for value in recipients if value],
         thread_refs=f"{_header(message, 'In-Reply-To')} {_header(message, 'References')}",
         automatic=automatic_reason(message),
-        text=new_text(_body_text(message)),
+        # NUL cannot be stored in text; the other control characters may be formatting.
+        text=new_text(_body_text(message)).replace("\x00", ""),
         files=_files(message),
     )

@@ -4,7 +4,9 @@ Each round fetches the unseen messages, takes each in (``service.receive``) in a
 transaction of its own, and marks it ``\\Seen`` only once that transaction committed:
 a worker that dies in between leaves the message unseen, and the next round (of any
 worker) finds it already taken. While the database cannot be reached nothing is
-marked, so nothing is lost. Between rounds the poller waits in IMAP IDLE when the
+marked, so nothing is lost. Any other error is the message's own: it is marked seen
+and logged (``service.receive`` keeps even an unreadable message, so this is a last
+resort), and the round goes on. Between rounds the poller waits in IMAP IDLE when the
 server offers it, else it polls.
 
 IMAPClient is synchronous: each connection's calls run in a thread of its own, in turn.
@@ -113,8 +115,16 @@ async def _take_in(
         raw = fetched.get(uid, {}).get(b"BODY[]")
         if not isinstance(raw, bytes):
             continue  # expunged by someone else meanwhile
-        async with db.transaction(pool) as conn:
-            delivery = await service.receive(conn, storage, settings, raw, source="imap")
+        try:
+            async with db.transaction(pool) as conn:
+                delivery = await service.receive(conn, storage, settings, raw, source="imap")
+        except psycopg.OperationalError:
+            raise  # nothing is marked: the next round takes it in
+        except Exception:
+            # Never one message blocking all later ones: it stays in the mailbox, seen.
+            log.exception("mail UID %s cannot be taken in; marked seen and left there", uid)
+            await connection.call(client.add_flags, [uid], [imapclient.SEEN])
+            continue
         await connection.call(client.add_flags, [uid], [imapclient.SEEN])
         if not delivery.duplicate:
             new += 1

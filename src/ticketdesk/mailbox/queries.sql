@@ -3,18 +3,18 @@
 -- Claiming a message: a second worker holding the same one waits here until the first
 -- commits, then gets no row and leaves it alone.
 -- name: claim_message
-insert into inbound_messages (message_key, source, sender, subject, status)
-values (%(message_key)s, %(source)s, %(sender)s, %(subject)s, 'posted')
+insert into inbound_messages (message_key, message_id, source, sender, subject, status)
+values (%(message_key)s, %(message_id)s, %(source)s, %(sender)s, %(subject)s, 'posted')
 on conflict (message_key) do nothing
 returning id;
 
 -- name: message_by_key
-select id, source, sender, subject, status, reason, ticket_id, attempts, received_at,
+select id, message_id, source, sender, subject, status, reason, ticket_id, attempts, received_at,
        processed_at
 from inbound_messages where message_key = %(message_key)s;
 
 -- name: get_message
-select id, source, sender, subject, status, reason, ticket_id, attempts, received_at,
+select id, message_id, source, sender, subject, status, reason, ticket_id, attempts, received_at,
        processed_at
 from inbound_messages where id = %(id)s;
 
@@ -40,7 +40,7 @@ update inbound_messages set status = 'dismissed', raw = null, processed_at = now
 where id = %(id)s;
 
 -- name: list_messages
-select id, source, sender, subject, status, reason, ticket_id, attempts, received_at,
+select id, message_id, source, sender, subject, status, reason, ticket_id, attempts, received_at,
        processed_at
 from inbound_messages
 where status = %(status)s and (%(before_id)s::bigint is null or id < %(before_id)s)

@@ -13,6 +13,7 @@ class InboundMail(BaseModel):
     """A message that arrived by mail, and what became of it."""
 
     id: int
+    message_id: str = Field(description="Its Message-ID (empty when it had none), to find it.")
     source: Literal["imap", "pipe"] = Field(description="Read from the mailbox, or piped in.")
     sender: str
     subject: str

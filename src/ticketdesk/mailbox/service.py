@@ -6,7 +6,7 @@ may post to a ticket this way; anyone else is refused. Auto-replies and bounces 
 ignored, and nothing is ever sent back to them. With ``mail.open_tickets_by_mail`` a
 mail that replies to no ticket opens one for a known user.
 
-Each message is claimed by its Message-ID (or the hash of its bytes) in
+Each message is claimed by the hash of its Message-ID (or of its bytes) in
 ``inbound_messages`` inside the caller's transaction: a second worker holding the same
 message waits for the first to commit, then finds it taken. A message that fails for
 an unexpected reason is kept, bytes and reason, for admins to retry or dismiss.
@@ -36,7 +36,13 @@ from ticketdesk.mail.addresses import (
     ticket_in_thread,
     tickets_in_recipients,
 )
-from ticketdesk.mailbox.message import IncomingMail, envelope, read_mail
+from ticketdesk.mailbox.message import (
+    Envelope,
+    IncomingMail,
+    envelope,
+    raw_envelope,
+    read_mail,
+)
 from ticketdesk.mailbox.schemas import InboundMail, InboundMailPage, InboundStatus
 from ticketdesk.sql import (
     execute,
@@ -250,7 +256,8 @@ async def _settle(conn: Connection, mail_id: int, outcome: Outcome, raw: bytes) 
         {
             "id": mail_id,
             "status": outcome.status,
-            "reason": outcome.reason,
+            # A reason may quote the mail (a sender, a file name): NUL cannot be stored.
+            "reason": outcome.reason.replace("\x00", "") if outcome.reason else None,
             "ticket_id": outcome.ticket.id if outcome.ticket else None,
             "raw": raw,
         },
@@ -258,21 +265,46 @@ async def _settle(conn: Connection, mail_id: int, outcome: Outcome, raw: bytes) 
     return await fetch_one(conn, InboundMail, Q.get_message, {"id": mail_id})
 
 
-async def receive(
-    conn: Connection, storage: AttachmentStorage, settings: Settings, raw: bytes, source: Source
-) -> Delivery:
-    """Take in one message, once: post it, ignore it, refuse it, or keep it as failed."""
-    key, sender, subject = envelope(raw)
-    claimed = await fetch_optional_value(
+async def _claim(conn: Connection, head: Envelope, source: Source) -> int | None:
+    return await fetch_optional_value(
         conn,
         int,
         Q.claim_message,
-        {"message_key": key, "source": source, "sender": sender, "subject": subject},
+        {
+            "message_key": head.key,
+            "message_id": head.message_id,
+            "source": source,
+            "sender": head.sender,
+            "subject": head.subject,
+        },
     )
+
+
+async def receive(
+    conn: Connection, storage: AttachmentStorage, settings: Settings, raw: bytes, source: Source
+) -> Delivery:
+    """Take in one message, once: post it, ignore it, refuse it, or keep it as failed.
+
+    Only a database that went away raises: whatever a message holds, it gets its row.
+    """
+    head = envelope(raw)
+    outcome: Outcome | None = None
+    try:
+        async with conn.transaction():
+            claimed = await _claim(conn, head, source)
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error as exc:
+        # Headers the database will not take: the message is kept by the hash of its bytes.
+        log.warning("an inbound message's headers cannot be recorded; kept for admins")
+        head = raw_envelope(raw)
+        claimed = await _claim(conn, head, source)
+        outcome = Outcome("failed", f"its headers cannot be recorded: {describe_error(exc, [])}")
     if claimed is None:
-        taken = await fetch_one(conn, InboundMail, Q.message_by_key, {"message_key": key})
+        taken = await fetch_one(conn, InboundMail, Q.message_by_key, {"message_key": head.key})
         return Delivery(mail=taken, duplicate=True)
-    outcome = await _process(conn, storage, settings, raw)
+    if outcome is None:
+        outcome = await _process(conn, storage, settings, raw)
     return Delivery(mail=await _settle(conn, claimed, outcome, raw), duplicate=False)
 
 

@@ -3,9 +3,13 @@
 -- delivers it, and so that one that failed is kept for admins instead of being lost.
 create table inbound_messages (
     id bigint generated always as identity primary key,
-    -- The Message-ID, or "sha256:<hex>" of the raw message when it has none.
+    -- "message-id:<sha256 hex>" of the Message-ID, or "raw:<sha256 hex>" of the message's
+    -- bytes when it has none (or headers that cannot be recorded): short whatever the
+    -- Message-ID holds, so the unique index always takes it.
     message_key text not null,
     constraint inbound_messages_message_key_key unique (message_key),
+    -- The Message-ID as admins read it, to find the message in the mailbox.
+    message_id text not null default '',
     source text not null check (source in ('imap', 'pipe')),
     sender text not null default '',
     subject text not null default '',

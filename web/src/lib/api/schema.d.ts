@@ -832,6 +832,11 @@ export interface components {
             /** Id */
             id: number;
             /**
+             * Message Id
+             * @description Its Message-ID (empty when it had none), to find it.
+             */
+            message_id: string;
+            /**
              * Processed At
              * Format: date-time
              */
