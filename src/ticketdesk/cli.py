@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 import uvicorn
@@ -49,10 +49,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FAILED_STEP_LINES = 20
 # A database host that drops packets would otherwise keep a command waiting for minutes.
 CONNECT_TIMEOUT_SECONDS = 10
-# Exit codes of sysexits.h, which MTAs read: retry later, bounce as refused, bad input.
+# Exit codes of sysexits.h, which MTAs read: bad input, keep the mail and retry later.
 EX_DATAERR = 65
 EX_TEMPFAIL = 75
-EX_NOPERM = 77
 
 
 class DatabaseNotReady(Exception):
@@ -374,8 +373,24 @@ async def _take_in(settings: Settings, raw: bytes) -> mailbox.Delivery:
         return await mailbox.receive(conn, open_storage(settings), settings, raw, source="pipe")
 
 
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.strip().splitlines()) or "(no detail)"
+
+
 def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
-    """Take in one mail from standard input (an MTA's pipe)."""
+    """Take in one mail from standard input (an MTA's pipe).
+
+    The exit code is what the MTA acts on. 0: the mail is ticketdesk's now, whatever
+    became of it (posted, ignored, refused or kept for admins; each is recorded). A
+    refusal does not bounce: the sender of a refused mail is often forged, and the
+    reason would tell who has an account. 75 (EX_TEMPFAIL): the MTA keeps the mail and
+    delivers it again later; that is the answer to anything unexpected, a configuration
+    error included, so a mistake never loses mail. 65: nothing on standard input.
+    """
+    if settings.database_url is None:
+        # Starting the embedded PostgreSQL for each mail would race with serve's own.
+        print("ticketdesk: mail ingest needs DATABASE_URL; try again later", file=sys.stderr)
+        raise SystemExit(EX_TEMPFAIL)
     raw = sys.stdin.buffer.read()
     if not raw.strip():
         print("ticketdesk: no message on standard input", file=sys.stderr)
@@ -384,19 +399,17 @@ def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
         with database(settings) as ready:
             delivery = asyncio.run(_take_in(ready, raw))
     except DatabaseNotReady as exc:
-        # The MTA keeps the message and delivers it again later.
         print(f"ticketdesk: {exc}", file=sys.stderr)
         raise SystemExit(EX_TEMPFAIL) from None
     except psycopg.OperationalError as exc:
         print(f"ticketdesk: the database failed: {_reason(exc)}", file=sys.stderr)
         raise SystemExit(EX_TEMPFAIL) from None
+    except KeyboardInterrupt:
+        # Stopped halfway: nothing was committed, the MTA delivers it again.
+        raise SystemExit(EX_TEMPFAIL) from None
     mail = delivery.mail
     if delivery.duplicate:
         print(f"already taken in: message {mail.id} ({mail.status})")
-    elif mail.status == "refused":
-        # The MTA bounces it, telling the sender why.
-        print(f"ticketdesk: refused: {mail.reason}", file=sys.stderr)
-        raise SystemExit(EX_NOPERM)
     elif mail.status == "failed":
         # Kept for admins (GET /api/v1/admin/inbound-mail); the MTA need not retry.
         reason = (mail.reason or "").partition("\n")[0]
@@ -461,8 +474,8 @@ def _parser() -> argparse.ArgumentParser:
     mail_commands = mail.add_subparsers(dest="mail_command", required=True)
     sub = mail_commands.add_parser(
         "ingest",
-        help="Take in one mail from standard input (an MTA's pipe). Exit 0: accepted, "
-        "ignored or kept for admins; 75: try again later; 77: refused.",
+        help="Take in one mail from standard input (an MTA's pipe). Exit 0: taken in "
+        "(posted, ignored, refused or kept for admins); 75: try again later.",
     )
     sub.set_defaults(handler=mail_ingest)
     command("demo", demo)
@@ -470,20 +483,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``ticketdesk`` command."""
-    args = _parser().parse_args(argv)
+def _fail(message: str, code: int) -> NoReturn:
+    # An MTA logs one line of what its pipe said.
+    print(f"ticketdesk: {_one_line(message) if code == EX_TEMPFAIL else message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _main(args: argparse.Namespace, failure: int) -> None:
     subscriptions.install()
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        sys.exit(f"ticketdesk: {exc}")
+        _fail(str(exc), failure)
     with _logging(settings.log_level, verbose=args.verbose, log_file=args.log_file):
         try:
             args.handler(settings, args)
         except TicketdeskError as exc:
-            sys.exit(f"ticketdesk: {exc.detail}")
+            _fail(exc.detail, failure)
         except (ConfigError, DatabaseNotReady) as exc:
-            sys.exit(f"ticketdesk: {exc}")
+            _fail(str(exc), failure)
         except KeyboardInterrupt:
             pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``ticketdesk`` command."""
+    args = _parser().parse_args(argv)
+    if args.handler is not mail_ingest:
+        _main(args, failure=1)
+        return
+    # For an MTA: whatever goes wrong, one line and "try again later", never a traceback
+    # or a bounce; the mail waits in the MTA's queue until the cause is fixed.
+    try:
+        _main(args, failure=EX_TEMPFAIL)
+    except Exception as exc:
+        log.debug("mail ingest failed", exc_info=True)
+        _fail(f"{type(exc).__name__}: {_one_line(str(exc))}; try again later", EX_TEMPFAIL)

@@ -1,7 +1,8 @@
 """``ticketdesk mail ingest``: one mail on standard input, as Postfix or Exim pipe it.
 
-The exit code is what the MTA acts on: 0 accepted (posted, ignored, or kept for admins),
-75 (EX_TEMPFAIL) keep the mail and try again later, 77 (EX_NOPERM) bounce it.
+The exit code is what the MTA acts on: 0 taken in (posted, ignored, refused, or kept for
+admins), 75 (EX_TEMPFAIL) keep the mail and try again later, whatever went wrong. Nothing
+is bounced: a refused mail's sender is often forged.
 """
 
 import os
@@ -89,7 +90,7 @@ class TestIngest:
         assert result.stdout.startswith("ignored (an automatic message")
         assert await conversation(accounts.agent, ticket) == []
 
-    async def test_stranger_bounced(
+    async def test_stranger_refused_without_a_bounce(
         self, settings: Settings, env: dict[str, str], accounts: Accounts, conn: Connection
     ) -> None:
         ticket = await create_ticket(conn, accounts.alice)
@@ -98,8 +99,10 @@ class TestIngest:
 
         result = _ingest(raw, env)
 
-        assert result.returncode == 77
-        assert result.stderr == "ticketdesk: refused: mallory@example.org has no account here\n"
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout.startswith(
+            "refused (mallory@example.org has no account here): message "
+        )
         assert len(await inbound(accounts, "refused")) == 1
 
     async def test_failure_kept_for_admins(
@@ -131,6 +134,39 @@ class TestIngest:
         assert result.stderr.startswith(
             f"ticketdesk: cannot reach the database at 127.0.0.1:{unused_tcp_port}/ticketdesk"
         )
+        assert len(result.stderr.splitlines()) == 1
+
+    def test_without_database_url_is_a_temporary_failure(self, env: dict[str, str]) -> None:
+        raw = mail("new-request.eml", sender="alice@example.com", sender_name="A", subject="Hi")
+        without = {key: value for key, value in env.items() if key != "DATABASE_URL"}
+
+        result = _ingest(raw, without)
+
+        assert result.returncode == 75
+        assert result.stderr == "ticketdesk: mail ingest needs DATABASE_URL; try again later\n"
+
+    def test_invalid_settings_are_a_temporary_failure(self, env: dict[str, str]) -> None:
+        raw = mail("new-request.eml", sender="alice@example.com", sender_name="A", subject="Hi")
+
+        result = _ingest(raw, {**env, "TICKETDESK_MAIL_OPEN_TICKETS": "sometimes"})
+
+        assert result.returncode == 75
+        assert result.stderr.startswith("ticketdesk: invalid configuration")
+        assert "mail" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+
+    def test_anything_unexpected_is_a_temporary_failure(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        raw = mail("new-request.eml", sender="alice@example.com", sender_name="A", subject="Hi")
+        not_a_folder = tmp_path / "data"
+        not_a_folder.write_text("a file where the data directory should be")
+
+        result = _ingest(raw, {**env, "TICKETDESK_DATA_DIR": str(not_a_folder)})
+
+        assert result.returncode == 75
+        assert result.stderr.startswith("ticketdesk: OSError: ")
+        assert result.stderr.endswith("; try again later\n")
         assert len(result.stderr.splitlines()) == 1
 
     def test_nothing_on_standard_input(self, env: dict[str, str]) -> None:
