@@ -484,8 +484,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int) -> NoReturn:
+    if code == 1:
+        sys.exit(f"ticketdesk: {message}")
     # An MTA logs one line of what its pipe said.
-    print(f"ticketdesk: {_one_line(message) if code == EX_TEMPFAIL else message}", file=sys.stderr)
+    print(f"ticketdesk: {_one_line(message)}", file=sys.stderr)
     raise SystemExit(code)
 
 

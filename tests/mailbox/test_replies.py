@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
+
 from tests.attachments.samples import EXECUTABLE, PNG
 from tests.factories import Accounts, create_ticket
 from tests.mailbox.mailroom import SUPPORT, Mailbox, conversation, inbound, mail, reply_values
@@ -180,6 +182,33 @@ class TestRefused:
         [refused] = await inbound(accounts, "refused")
         assert refused["reason"] == "mallory@example.org has no account here"
         assert mailbox.server.unseen() == 0
+
+    @pytest.mark.parametrize(
+        "header",
+        [
+            # Alice and someone else as authors: neither alone is the sender.
+            "From: Alice <{sender}>, Mallory <mallory@example.org>",
+            # Two From headers: which one a client shows differs.
+            "From: Mallory <mallory@example.org>\r\nFrom: Alice <{sender}>",
+            "From: Alice <{sender}>\r\nFrom: Mallory <mallory@example.org>",
+            "From: undisclosed-senders:;",
+        ],
+    )
+    async def test_not_exactly_one_sender(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection, header: str
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        values = reply_values(mailbox.settings, ticket, accounts.alice)
+        raw = mail("gmail-reply.eml", **values).replace(
+            f"From: Alice Submitter <{accounts.alice.user.email}>".encode(),
+            header.format(sender=accounts.alice.user.email).encode(),
+        )
+
+        await mailbox.deliver(raw)
+
+        assert await conversation(accounts.agent, ticket) == []
+        [refused] = await inbound(accounts, "refused")
+        assert refused["reason"] == "the mail does not name exactly one sender in From"
 
     async def test_another_submitter(
         self, mailbox: Mailbox, accounts: Accounts, conn: Connection

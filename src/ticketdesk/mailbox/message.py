@@ -1,5 +1,13 @@
 """Reading a mail that arrived: who sent it, where it points, its new text and its files.
 
+Who sent it is the one address in its From header (``message["From"].addresses``); a
+mail with no From, or several addresses in it, names no sender and is refused. Together
+with the signed reply address or the thread it answers, that From is all that
+identifies a sender here: ticketdesk does not check SPF, DKIM or DMARC. That is the job
+of the MTA that receives the mail, which must reject (or never deliver) mail whose From
+fails them; without such checks anyone who knows a submitter's address and a ticket's
+reply address or thread id can post as them.
+
 The new text is what the sender wrote above (or without) the quoted history, with the
 signature left off; ``mail-parser-reply`` tells those apart, for the phrasings of the
 common mail clients in many languages. A mail with only an HTML body is turned into
@@ -10,8 +18,8 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 from email import message_from_bytes, policy
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
-from email.utils import getaddresses
 
 from mailparser_reply import EmailReplyParser
 from markdownify import markdownify
@@ -124,13 +132,25 @@ def _subject(message: Message) -> str:
     return clean(_header(message, "Subject"))[:MAX_SUBJECT]
 
 
-def _sender(message: Message) -> str:
-    senders = getaddresses([_header(message, "From")])
-    return clean(senders[0][1]).lower()[:MAX_SENDER] if senders else ""
+def sender_of(message: Message) -> str:
+    """The address the mail is from, lowercased; empty unless the mail has exactly one
+    From header naming exactly one address (RFC 5322 allows several authors, but then
+    none of them alone is the sender)."""
+    try:
+        headers = message.get_all("From") or []
+        if len(headers) != 1:
+            return ""
+        addresses: tuple[Address, ...] = getattr(headers[0], "addresses", ())
+    except (ValueError, IndexError, TypeError):
+        return ""  # a From too broken for the parser names nobody
+    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+        return ""
+    return clean(addresses[0].addr_spec).lower()[:MAX_SENDER]
 
 
 def _listed_sender(message: Message) -> str:
-    return _sender(message)
+    """Who the row says the mail is from: the sender, or else what From says, for admins."""
+    return sender_of(message) or clean(_header(message, "From"))[:MAX_SENDER]
 
 
 def automatic_reason(message: Message) -> str | None:
@@ -153,9 +173,9 @@ def automatic_reason(message: Message) -> str | None:
         return f"a delivery report ({report or 'multipart/report'})"
     if "Return-Path" in message and _header(message, "Return-Path").strip("<> ") == "":
         return "a bounce (empty Return-Path)"
-    sender = getaddresses([_header(message, "From")])
-    if sender and sender[0][1].lower().startswith(_REPORTING_SENDERS):
-        return f"a delivery report (from {sender[0][1]})"
+    sender = sender_of(message)
+    if sender.startswith(_REPORTING_SENDERS):
+        return f"a delivery report (from {sender})"
     return None
 
 
@@ -217,7 +237,7 @@ def read_mail(raw: bytes) -> IncomingMail:
         # These may come once per hop.
         recipients += [str(value) for value in message.get_all(header, [])[1:]]
     return IncomingMail(
-        sender=_sender(message),
+        sender=sender_of(message),
         subject=_subject(message),
         recipients=[value for value in recipients if value],
         thread_refs=f"{_header(message, 'In-Reply-To')} {_header(message, 'References')}",

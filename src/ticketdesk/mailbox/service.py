@@ -2,7 +2,10 @@
 
 A reply finds its ticket by the signed reply address it was sent to, or by the thread
 ids it refers to (``ticketdesk.mail.addresses``). Only the ticket's submitter and staff
-may post to a ticket this way; anyone else is refused. Auto-replies and bounces are
+may post to a ticket this way; anyone else is refused. The sender is the one address in
+From: that, with the reply address or thread, is all that identifies them here, and
+checking that From is genuine (SPF, DKIM, DMARC) is the receiving MTA's job
+(``ticketdesk.mailbox.message``). Auto-replies and bounces are
 ignored, and nothing is ever sent back to them. With ``mail.open_tickets_by_mail`` a
 mail that replies to no ticket opens one for a known user.
 
@@ -90,7 +93,7 @@ class Delivery:
 async def _sender(conn: Connection, mail: IncomingMail) -> Actor:
     """The account the mail is from; ``Refused`` for a stranger."""
     if not mail.sender:
-        raise Refused("the mail names no sender")
+        raise Refused("the mail does not name exactly one sender in From")
     try:
         user = await users.get_user_by_email(conn, mail.sender)
     except NotFound:
