@@ -36,6 +36,7 @@ from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
 from ticketdesk.mailbox import service as mailbox
+from ticketdesk.mailbox.message import head_of
 from ticketdesk.users import service as users
 from ticketdesk.worker import run_worker
 
@@ -368,9 +369,23 @@ def token_create(settings: Settings, args: argparse.Namespace) -> None:
         _run(create(ready))
 
 
-async def _take_in(settings: Settings, raw: bytes) -> mailbox.Delivery:
+async def _take_in(settings: Settings, raw: bytes, size: int) -> mailbox.Delivery:
     async with connect(settings) as conn:
+        if size > mailbox.max_mail_bytes(settings):
+            return await mailbox.receive_too_large(
+                conn, settings, head_of(raw), size, source="pipe"
+            )
         return await mailbox.receive(conn, open_storage(settings), settings, raw, source="pipe")
+
+
+def _read_mail(limit: int) -> tuple[bytes, int]:
+    """Standard input up to ``limit`` bytes and one more, and its whole size: the rest
+    of a larger mail is read and dropped, so the MTA is not left writing to no one."""
+    raw = sys.stdin.buffer.read(limit + 1)
+    size = len(raw)
+    while chunk := sys.stdin.buffer.read(1024 * 1024):
+        size += len(chunk)
+    return raw, size
 
 
 def _one_line(text: str) -> str:
@@ -391,13 +406,13 @@ def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
         # Starting the embedded PostgreSQL for each mail would race with serve's own.
         print("ticketdesk: mail ingest needs DATABASE_URL; try again later", file=sys.stderr)
         raise SystemExit(EX_TEMPFAIL)
-    raw = sys.stdin.buffer.read()
+    raw, size = _read_mail(mailbox.max_mail_bytes(settings))
     if not raw.strip():
         print("ticketdesk: no message on standard input", file=sys.stderr)
         raise SystemExit(EX_DATAERR)
     try:
         with database(settings) as ready:
-            delivery = asyncio.run(_take_in(ready, raw))
+            delivery = asyncio.run(_take_in(ready, raw, size))
     except DatabaseNotReady as exc:
         print(f"ticketdesk: {exc}", file=sys.stderr)
         raise SystemExit(EX_TEMPFAIL) from None

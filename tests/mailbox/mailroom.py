@@ -38,6 +38,13 @@ def poisoned(raw: bytes) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
+def padded(raw: bytes, size: int) -> bytes:
+    """``raw`` with its text made ``size`` bytes longer."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    line = b"x" * 76 + b"\r\n"
+    return head + b"\r\n\r\n" + line * (size // len(line) + 1) + body
+
+
 def reply_values(settings: Settings, ticket: TicketDetail, sender: Person) -> dict[str, str]:
     """What a reply to a notification about ``ticket`` from ``sender`` says in its headers."""
     return {

@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 
 from tests.factories import Accounts, create_ticket
-from tests.mailbox.mailroom import SUPPORT, conversation, inbound, mail, poisoned, reply_values
+from tests.mailbox.mailroom import (
+    SUPPORT,
+    conversation,
+    inbound,
+    mail,
+    padded,
+    poisoned,
+    reply_values,
+)
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 
@@ -77,6 +85,20 @@ class TestIngest:
         assert (second.returncode, second.stderr) == (0, "")
         assert second.stdout.startswith("posted: message ")
         assert len(await conversation(accounts.agent, ticket)) == 2
+
+    async def test_too_large_refused_unread(
+        self, settings: Settings, env: dict[str, str], accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        good = mail("thunderbird-reply.eml", **reply_values(settings, ticket, accounts.alice))
+        # Five files of 1 MB at most, base64-encoded, and a megabyte: about 7.7 MB.
+        large = padded(good, 8 * 1024 * 1024)
+
+        result = _ingest(large, {**env, "TICKETS_MAX_ATTACHMENT_SIZE_MB": "1"})
+
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout.startswith(f"refused (too large: {len(large)} bytes, at most ")
+        assert await conversation(accounts.agent, ticket) == []
 
     async def test_auto_reply_accepted_and_ignored(
         self, settings: Settings, env: dict[str, str], accounts: Accounts, conn: Connection

@@ -9,11 +9,20 @@ from typing import Any
 import pytest
 
 from tests.factories import Accounts, create_ticket
-from tests.mailbox.mailroom import Mailbox, conversation, inbound, mail, poisoned, reply_values
+from tests.mailbox.mailroom import (
+    Mailbox,
+    conversation,
+    inbound,
+    mail,
+    padded,
+    poisoned,
+    reply_values,
+)
 from tests.mailservers import ImapServer
 from ticketdesk.config import ImapTarget, Settings
 from ticketdesk.db import Connection
-from ticketdesk.mailbox.poller import run_poller
+from ticketdesk.mailbox.poller import poll_once, run_poller
+from ticketdesk.mailbox.service import max_mail_bytes
 from ticketdesk.worker import run_worker
 
 
@@ -75,6 +84,28 @@ class TestOnce:
         poison, fine = sorted(await inbound(accounts, "posted"), key=lambda row: row["id"])
         assert poison["subject"] == fine["subject"]
         assert poison["message_id"].startswith("<üüü")
+        assert mailbox.server.unseen() == 0
+
+    async def test_too_large_refused_unread(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        settings = mailbox.settings
+        small = settings.model_copy(
+            update={"tickets": settings.tickets.model_copy(update={"max_attachment_size_mb": 1})}
+        )
+        good = mail("gmail-reply.eml", **reply_values(settings, ticket, accounts.alice))
+        large = padded(good, max_mail_bytes(small)).replace(b"Message-ID: <", b"Message-ID: <L")
+        mailbox.server.deliver(large)
+        mailbox.server.deliver(good)
+
+        assert small.imap is not None
+        assert await poll_once(small.imap, mailbox.app.state.pool, mailbox.storage, small) == 2
+
+        assert len(await conversation(accounts.agent, ticket)) == 1
+        [refused] = await inbound(accounts, "refused")
+        assert refused["reason"].startswith(f"too large: {len(large)} bytes, at most ")
+        assert refused["sender"] == accounts.alice.user.email
         assert mailbox.server.unseen() == 0
 
 

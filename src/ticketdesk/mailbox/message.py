@@ -15,6 +15,7 @@ Markdown first, the format comments are written in.
 """
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -111,6 +112,12 @@ def envelope(raw: bytes) -> Envelope:
         return _envelope(parse(raw), raw)
     except Exception:  # any parser error: the message is still recorded, by its bytes
         return raw_envelope(raw)
+
+
+def head_of(raw: bytes) -> bytes:
+    """The header section of the message (or of the start of a message) in ``raw``."""
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    return head + b"\r\n\r\n"
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -110,14 +110,28 @@ async def _take_in(
     client = connection.client
     assert client is not None
     new = 0
+    limit = service.max_mail_bytes(settings)
     for uid in await connection.call(client.search, ["UNSEEN"]):
-        fetched = await connection.call(client.fetch, [uid], ["BODY.PEEK[]"])
-        raw = fetched.get(uid, {}).get(b"BODY[]")
-        if not isinstance(raw, bytes):
+        # The size and the headers first: a mail too large is never read whole.
+        fetched = await connection.call(client.fetch, [uid], ["RFC822.SIZE", "BODY.PEEK[HEADER]"])
+        size = fetched.get(uid, {}).get(b"RFC822.SIZE")
+        headers = fetched.get(uid, {}).get(b"BODY[HEADER]")
+        if not isinstance(size, int) or not isinstance(headers, bytes):
             continue  # expunged by someone else meanwhile
+        raw = None
+        if size <= limit:
+            fetched = await connection.call(client.fetch, [uid], ["BODY.PEEK[]"])
+            raw = fetched.get(uid, {}).get(b"BODY[]")
+            if not isinstance(raw, bytes):
+                continue
         try:
             async with db.transaction(pool) as conn:
-                delivery = await service.receive(conn, storage, settings, raw, source="imap")
+                if raw is None:
+                    delivery = await service.receive_too_large(
+                        conn, settings, headers, size, source="imap"
+                    )
+                else:
+                    delivery = await service.receive(conn, storage, settings, raw, source="imap")
         except psycopg.OperationalError:
             raise  # nothing is marked: the next round takes it in
         except Exception:

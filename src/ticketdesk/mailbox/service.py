@@ -16,6 +16,7 @@ an unexpected reason is kept, bytes and reason, for admins to retry or dismiss.
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Literal
@@ -24,7 +25,7 @@ import psycopg
 from pydantic import ValidationError
 
 from ticketdesk.attachments import service as attachments
-from ticketdesk.attachments.service import StoredUpload, UploadRules
+from ticketdesk.attachments.service import MAX_FILES, StoredUpload, UploadRules
 from ticketdesk.attachments.storage import AttachmentStorage
 from ticketdesk.auth.service import Actor
 from ticketdesk.comments import service as comments
@@ -283,14 +284,20 @@ async def _claim(conn: Connection, head: Envelope, source: Source) -> int | None
     )
 
 
-async def receive(
-    conn: Connection, storage: AttachmentStorage, settings: Settings, raw: bytes, source: Source
-) -> Delivery:
-    """Take in one message, once: post it, ignore it, refuse it, or keep it as failed.
+def max_mail_bytes(settings: Settings) -> int:
+    """The largest mail taken in: the most files a mail may attach, base64-encoded as mail
+    carries them, and a megabyte for its text. A larger one is refused unread."""
+    return MAX_FILES * settings.max_attachment_bytes * 4 // 3 + 1024 * 1024
 
-    Only a database that went away raises: whatever a message holds, it gets its row.
-    """
-    head = envelope(raw)
+
+async def _take(
+    conn: Connection,
+    head: Envelope,
+    raw: bytes,
+    source: Source,
+    act: Callable[[], Awaitable[Outcome]],
+) -> Delivery:
+    """Claim the message ``head`` describes and settle it with what ``act`` makes of it."""
     outcome: Outcome | None = None
     try:
         async with conn.transaction():
@@ -307,8 +314,35 @@ async def receive(
         taken = await fetch_one(conn, InboundMail, Q.message_by_key, {"message_key": head.key})
         return Delivery(mail=taken, duplicate=True)
     if outcome is None:
-        outcome = await _process(conn, storage, settings, raw)
+        outcome = await act()
     return Delivery(mail=await _settle(conn, claimed, outcome, raw), duplicate=False)
+
+
+async def receive(
+    conn: Connection, storage: AttachmentStorage, settings: Settings, raw: bytes, source: Source
+) -> Delivery:
+    """Take in one message, once: post it, ignore it, refuse it, or keep it as failed.
+
+    Only a database that went away raises: whatever a message holds, it gets its row.
+    """
+
+    async def act() -> Outcome:
+        return await _process(conn, storage, settings, raw)
+
+    return await _take(conn, envelope(raw), raw, source, act)
+
+
+async def receive_too_large(
+    conn: Connection, settings: Settings, headers: bytes, size: int, source: Source
+) -> Delivery:
+    """Record, once, a message over ``max_mail_bytes`` by its ``headers``: refused, and
+    its bytes never read or kept."""
+    reason = f"too large: {size} bytes, at most {max_mail_bytes(settings)} are taken in"
+
+    async def act() -> Outcome:
+        return Outcome("refused", reason)
+
+    return await _take(conn, envelope(headers), headers, source, act)
 
 
 async def list_messages(
