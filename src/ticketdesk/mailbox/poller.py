@@ -7,7 +7,8 @@ worker) finds it already taken. While the database cannot be reached nothing is
 marked, so nothing is lost. Any other error is the message's own: it is marked seen
 and logged (``service.receive`` keeps even an unreadable message, so this is a last
 resort), and the round goes on. Between rounds the poller waits in IMAP IDLE when the
-server offers it, else it polls.
+server offers it, else it polls; after an error it reconnects, waiting longer each
+time it fails again (up to five minutes).
 
 IMAPClient is synchronous: each connection's calls run in a thread of its own, in turn.
 """
@@ -24,7 +25,7 @@ from typing import TypeVar
 
 import imapclient
 import psycopg
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 from psycopg_pool import AsyncConnectionPool
 
 from ticketdesk import db
@@ -37,12 +38,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Without IDLE, how often the mailbox is looked at; with it, how long one IDLE lasts
-# before it is renewed (servers may end an IDLE after 30 minutes).
+# before it is renewed and the mailbox searched again (servers may end an IDLE after 30
+# minutes, and a NAT may drop a connection quiet for long).
 POLL_SECONDS = 60.0
-IDLE_SECONDS = 25 * 60.0
+IDLE_SECONDS = 5 * 60.0
 # How long one wait inside IDLE blocks its thread: a stopping worker waits no longer.
 IDLE_CHECK_SECONDS = 2.0
-RECONNECT_SECONDS = 30.0
+# After an error the poller waits, twice as long each time it fails again, up to the cap.
+RECONNECT_SECONDS = 5.0
+MAX_RECONNECT_SECONDS = 300.0
 TIMEOUT_SECONDS = 30.0
 # Errors of the mailbox or the network: the poller says so and tries again later.
 MAILBOX_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout)
@@ -105,11 +109,12 @@ async def _take_in(
     pool: AsyncConnectionPool,
     storage: AttachmentStorage,
     settings: Settings,
-) -> int:
-    """Take in every unseen message; return how many were new to ticketdesk."""
+) -> tuple[int, int]:
+    """Take in every unseen message; return how many were marked seen, and how many of
+    them were new to ticketdesk."""
     client = connection.client
     assert client is not None
-    new = 0
+    seen = new = 0
     limit = service.max_mail_bytes(settings)
     for uid in await connection.call(client.search, ["UNSEEN"]):
         # The size and the headers first: a mail too large is never read whole.
@@ -138,8 +143,10 @@ async def _take_in(
             # Never one message blocking all later ones: it stays in the mailbox, seen.
             log.exception("mail UID %s cannot be taken in; marked seen and left there", uid)
             await connection.call(client.add_flags, [uid], [imapclient.SEEN])
+            seen += 1
             continue
         await connection.call(client.add_flags, [uid], [imapclient.SEEN])
+        seen += 1
         if not delivery.duplicate:
             new += 1
             log.info(
@@ -148,7 +155,23 @@ async def _take_in(
                 delivery.mail.status,
                 f" ({delivery.mail.reason})" if delivery.mail.reason else "",
             )
-    return new
+    return seen, new
+
+
+async def _take_in_all(
+    connection: _Connection,
+    pool: AsyncConnectionPool,
+    storage: AttachmentStorage,
+    settings: Settings,
+) -> int:
+    """Take in unseen messages until a search finds none: mail that arrived during a
+    round is not left waiting for the next change of the mailbox."""
+    new = 0
+    while True:
+        seen, round_new = await _take_in(connection, pool, storage, settings)
+        new += round_new
+        if not seen:
+            return new
 
 
 async def poll_once(
@@ -156,7 +179,7 @@ async def poll_once(
 ) -> int:
     """One round: connect, take in the unseen messages, log out."""
     async with _Connection.opened(target) as connection:
-        return await _take_in(connection, pool, storage, settings)
+        return await _take_in_all(connection, pool, storage, settings)
 
 
 async def _idle(connection: _Connection, seconds: float) -> None:
@@ -196,23 +219,34 @@ async def run_poller(
 ) -> None:
     """Read the mailbox until cancelled, reconnecting after errors; never logs the password."""
     log.info("reading replies from the IMAP mailbox %s", target.where)
+    delay = reconnect_seconds
     while True:
         try:
             async with _Connection.opened(target) as connection:
                 while True:
-                    await _take_in(connection, pool, storage, settings)
+                    await _take_in_all(connection, pool, storage, settings)
+                    delay = reconnect_seconds  # working again: the next error waits little
                     await _wait(connection, poll_seconds=poll_seconds)
-        except MAILBOX_ERRORS as exc:
-            log.warning(
-                "IMAP mailbox %s: %s; trying again in %.0f s", target.where, exc, reconnect_seconds
+        except LoginError as exc:
+            # Not going away by itself: the account or password needs fixing.
+            log.error(
+                "IMAP mailbox %s refused the login: %s; trying again in %.1f s",
+                target.where,
+                exc,
+                delay,
             )
+        except MAILBOX_ERRORS as exc:
+            log.warning("IMAP mailbox %s: %s; trying again in %.1f s", target.where, exc, delay)
         except psycopg.OperationalError as exc:
             log.warning(
-                "cannot take in mail, the database is unreachable: %s; trying again in %.0f s",
+                "cannot take in mail, the database is unreachable: %s; trying again in %.1f s",
                 exc,
-                reconnect_seconds,
+                delay,
             )
         except Exception:
             # Whatever else went wrong, the worker keeps reading mail.
-            log.exception("reading the IMAP mailbox %s failed; trying again", target.where)
-        await asyncio.sleep(reconnect_seconds)
+            log.exception(
+                "reading the IMAP mailbox %s failed; trying again in %.1f s", target.where, delay
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, MAX_RECONNECT_SECONDS)
