@@ -1,5 +1,8 @@
 """Replies by mail: a mail that arrived becomes a public comment by its sender, once.
 
+Always public, also from staff: an internal note cannot be written by mail, so a staff
+member who answers a notification about an internal note posts for the submitter to read.
+
 A reply finds its ticket by the signed reply address it was sent to, or by the thread
 ids it refers to (``ticketdesk.mail.addresses``). Only the ticket's submitter and staff
 may post to a ticket this way; anyone else is refused. The sender is the one address in
