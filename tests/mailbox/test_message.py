@@ -80,6 +80,24 @@ class TestNewText:
         assert head.message_id == "<a b@example.com>"
 
 
+class TestLinks:
+    def test_only_web_and_mail_links_are_kept(self) -> None:
+        message = EmailMessage()
+        message["From"] = "Alice <alice@example.com>"
+        message["Subject"] = "Re: [#7] Export"
+        message.set_content(
+            '<p><a href="https://example.com/log">the log</a>, '
+            '<a href="javascript:alert(1)">click me</a>, '
+            '<a href=" JavaScript:alert(2)">me too</a>, '
+            '<a href="mailto:bob@example.com">Bob</a></p>',
+            subtype="html",
+        )
+
+        assert read_mail(message.as_bytes()).text == (
+            "[the log](https://example.com/log), click me, me too, [Bob](mailto:bob@example.com)"
+        )
+
+
 class TestAutomatic:
     @pytest.mark.parametrize(
         ("headers", "reason"),

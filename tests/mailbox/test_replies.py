@@ -334,7 +334,7 @@ class TestAttachments:
             "The logs and the installer.",
             [
                 ("huge.png", "image/png", too_big),
-                ("setup.exe", "application/octet-stream", EXECUTABLE),
+                ("**setup**.exe", "application/octet-stream", EXECUTABLE),
                 ("ok.png", "image/png", PNG),
             ],
             From=values["sender"],
@@ -351,7 +351,8 @@ class TestAttachments:
         body = comment["body"]
         assert body.startswith("The logs and the installer.\n\n_Files of this mail that were not")
         assert "- huge.png: huge.png is over the limit of" in body
-        assert "- setup.exe: " in body
+        # Shown as named, not as emphasis.
+        assert "- \\*\\*setup\\*\\*.exe: " in body
 
     async def test_attachments_switched_off(
         self, mailbox: Mailbox, accounts: Accounts, conn: Connection

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
+from typing import Any
+from urllib.parse import urlsplit
 
 from mailparser_reply import EmailReplyParser
-from markdownify import markdownify
+from markdownify import MarkdownConverter
 
 # Headers that carry the addresses a mail was delivered to: the reply address may be
 # in any of them (Delivered-To when it came as a Bcc or through an alias).
@@ -49,6 +51,24 @@ _AUTO_REPLY_SUBJECTS = (
 _REPORTING_SENDERS = ("mailer-daemon@", "postmaster@")
 # How much of a message's Message-ID, sender and subject its row keeps.
 MAX_MESSAGE_ID, MAX_SENDER, MAX_SUBJECT = 998, 320, 500
+
+
+# Links kept when an HTML mail becomes Markdown; any other (javascript:, data:, cid:,
+# a relative link) is left as its text.
+_LINK_SCHEMES = ("http", "https", "mailto")
+
+
+class _ToMarkdown(MarkdownConverter):
+    """HTML to Markdown, keeping only links that lead somewhere a reader may go."""
+
+    def convert_a(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        """A link, or only its text when it points anywhere but the web or a mail address."""
+        href = str(el.get("href") or "")
+        if urlsplit(href.strip()).scheme.lower() not in _LINK_SCHEMES:
+            return text
+        # convert_a is missing from markdownify's stubs.
+        converted: str = super().convert_a(el, text, parent_tags)  # type: ignore[misc]
+        return converted
 
 
 @dataclass(frozen=True)
@@ -224,7 +244,7 @@ def _body_text(message: EmailMessage) -> str:
         return ""
     if body.get_content_type() == "text/html":
         # Images point at parts of the mail (cid:…), which mean nothing on a ticket.
-        content = markdownify(content, heading_style="ATX", strip=["img"])
+        content = _ToMarkdown(heading_style="ATX", strip=["img"]).convert(content)
     return content
 
 

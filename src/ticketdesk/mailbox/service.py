@@ -19,6 +19,7 @@ an unexpected reason is kept, bytes and reason, for admins to retry or dismiss.
 """
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -71,6 +72,8 @@ Source = Literal["imap", "pipe"]
 # What a ticket opened by mail is called when its subject is too short for a title.
 _TITLE_SUFFIX = " (by e-mail)"
 _MIN_TITLE, _MAX_TITLE = 10, 200
+# What Markdown would read as formatting in a file name.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+!|~-]")
 
 
 class Refused(Exception):
@@ -125,6 +128,12 @@ def _addresses(header_value: str) -> list[str]:
     return [address.lower() for _, address in getaddresses([header_value]) if address]
 
 
+def _literal(text: str) -> str:
+    """``text`` as Markdown that shows it as it is: a file name in it stays a name, never
+    a link, an image or emphasis."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
 async def _store_files(
     storage: AttachmentStorage, settings: Settings, ticket: Ticket, mail: IncomingMail
 ) -> tuple[list[StoredUpload], list[str]]:
@@ -165,7 +174,7 @@ async def _store_files(
 def _comment_body(text: str, refused: list[str], *, has_files: bool) -> str:
     body = text or ("(The mail had no text; see the attached files.)" if has_files else "")
     if refused:
-        lines = "\n".join(f"- {line}" for line in refused)
+        lines = "\n".join(f"- {_literal(line)}" for line in refused)
         body = f"{body}\n\n_Files of this mail that were not attached:_\n{lines}".strip()
     if not body:
         raise Refused("the mail has no new text and no files")
