@@ -238,6 +238,19 @@ class TestIgnored:
         [ignored] = await inbound(accounts, "ignored")
         assert ignored["reason"] == "an automatic message (Auto-Submitted: auto-replied)"
 
+    @pytest.mark.parametrize("sender", [SUPPORT, "Support+T12-0123456789abcdef@example.com"])
+    async def test_sent_by_ticketdesk_itself(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection, sender: str
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        values = reply_values(mailbox.settings, ticket, accounts.alice)
+
+        await mailbox.deliver(mail("gmail-reply.eml", **{**values, "sender": sender}))
+
+        assert await conversation(accounts.agent, ticket) == []
+        [ignored] = await inbound(accounts, "ignored")
+        assert ignored["reason"] == "sent by ticketdesk itself"
+
     async def test_bounce(self, mailbox: Mailbox, accounts: Accounts, conn: Connection) -> None:
         ticket = await create_ticket(conn, accounts.alice)
 

@@ -39,8 +39,9 @@ from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, InvalidInput, NotFound, TicketdeskError
 from ticketdesk.jobs.queue import describe_error
 from ticketdesk.mail.addresses import (
-    address_of,
     domain_of,
+    is_own_address,
+    looks_like_reply_address,
     ticket_in_thread,
     tickets_in_recipients,
 )
@@ -115,10 +116,9 @@ def _addressed_ticket(mail: IncomingMail, settings: Settings) -> str | None:
     numbers = tickets_in_recipients(mail.recipients, settings.mail_from, settings.secret())
     if numbers:
         return str(numbers[0])
-    local, _, domain = address_of(settings.mail_from).lower().rpartition("@")
     for value in mail.recipients:
         for address in _addresses(value):
-            if address.startswith(f"{local}+t") and address.endswith(f"@{domain}"):
+            if looks_like_reply_address(address, settings.mail_from):
                 raise Refused(f"the reply address {address} is not one ticketdesk gave out")
     ticket_id = ticket_in_thread(mail.thread_refs, domain_of(settings.mail_from))
     return str(ticket_id) if ticket_id else None
@@ -207,11 +207,7 @@ async def _act_on(
     """Post the mail to its ticket, or open one; raise ``Refused`` when the rules say no."""
     if mail.automatic is not None:
         return Outcome("ignored", mail.automatic)
-    ours = address_of(settings.mail_from).lower()
-    local, _, domain = ours.rpartition("@")
-    if mail.sender == ours or (
-        mail.sender.startswith(f"{local}+") and mail.sender.endswith(f"@{domain}")
-    ):
+    if is_own_address(mail.sender, settings.mail_from):
         return Outcome("ignored", "sent by ticketdesk itself")
     ref = _addressed_ticket(mail, settings)
     actor = await _sender(conn, mail)
