@@ -137,9 +137,9 @@ async def _take_in(
                     )
                 else:
                     delivery = await service.receive(conn, storage, settings, raw, source="imap")
-        except psycopg.OperationalError:
-            raise  # nothing is marked: the next round takes it in
-        except Exception:
+        except Exception as exc:
+            if service.database_unavailable(exc):
+                raise  # nothing is marked: the next round takes it in
             # Never one message blocking all later ones: it stays in the mailbox, seen.
             log.exception("mail UID %s cannot be taken in; marked seen and left there", uid)
             await connection.call(client.add_flags, [uid], [imapclient.SEEN])

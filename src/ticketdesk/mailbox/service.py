@@ -26,6 +26,7 @@ from email.utils import getaddresses
 from typing import Literal
 
 import psycopg
+import psycopg.errors
 from pydantic import ValidationError
 
 from ticketdesk.attachments import service as attachments
@@ -242,11 +243,21 @@ async def _act_on(
     return Outcome("posted", None if ref is not None else "opened a ticket", ticket)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be used now, so the message should wait
+    and come again, rather than something about the message itself. A value beyond one
+    of PostgreSQL's limits is an OperationalError too, but it is the message's."""
+    return isinstance(exc, psycopg.OperationalError) and not isinstance(
+        exc, psycopg.errors.ProgramLimitExceeded
+    )
+
+
 async def _process(
     conn: Connection, storage: AttachmentStorage, settings: Settings, raw: bytes
 ) -> Outcome:
     """Act on ``raw`` in a savepoint: a refusal or a failure leaves nothing behind but the
-    reason. A database that went away is not a failure of the message: it propagates."""
+    reason. A database that went away is not a failure of the message: it propagates
+    (``database_unavailable``)."""
     try:
         async with conn.transaction():
             return await _act_on(conn, storage, settings, read_mail(raw))
@@ -254,9 +265,9 @@ async def _process(
         return Outcome("refused", str(exc))
     except TicketdeskError as exc:
         return Outcome("refused", exc.detail)
-    except psycopg.OperationalError:
-        raise
     except Exception as exc:
+        if database_unavailable(exc):
+            raise
         log.warning("an inbound message failed; kept for admins", exc_info=True)
         return Outcome("failed", describe_error(exc, [settings.secret().decode()]))
 
@@ -310,9 +321,9 @@ async def _take(
     try:
         async with conn.transaction():
             claimed = await _claim(conn, head, source)
-    except psycopg.OperationalError:
-        raise
     except psycopg.Error as exc:
+        if database_unavailable(exc):
+            raise
         # Headers the database will not take: the message is kept by the hash of its bytes.
         log.warning("an inbound message's headers cannot be recorded; kept for admins")
         head = raw_envelope(raw)
