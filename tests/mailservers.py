@@ -1,17 +1,26 @@
-"""A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping what it receives.
+"""Real mail servers for tests: SMTP (aiosmtpd) and IMAP (Dovecot), on 127.0.0.1.
 
 ``SmtpServer`` accepts mail like any server would, and can be told to refuse it
 (``refuse(550)``), or be stopped and started again on the same port, as a mail server
 that goes down and comes back.
 """
 
+import grp
+import imaplib
+import os
+import pwd
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -121,3 +130,165 @@ class SmtpServer:
                     )
                 self.arrived.wait(left)
             return [received.message for received in self.received[:count]]
+
+
+# --- IMAP: Dovecot --------------------------------------------------------------------
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+_DOVECOT_CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:{root}/mail/%n
+mail_uid = {mail_user}
+mail_gid = {mail_group}
+{unprivileged}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = home={root}/mail/%n
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+class DovecotMissing(Exception):
+    """Dovecot is not installed (Debian: apt-get install dovecot-imapd)."""
+
+
+class ImapServer:
+    """Dovecot serving one mailbox over plain IMAP on 127.0.0.1, with a config of its own.
+
+    Everything it keeps (config, passwd-file, maildirs, sockets, log) is under a temporary
+    directory; nothing of the system's Dovecot set-up is read. ``url`` is what
+    ``imap_url`` should say; ``deliver`` puts a message in the mailbox as an MTA would.
+    """
+
+    def __init__(self, *, user: str = "support@example.com", password: str = "imap-secret-42"):
+        if not os.path.exists(DOVECOT):
+            raise DovecotMissing(f"{DOVECOT} is missing: apt-get install dovecot-imapd")
+        self.user = user
+        self.password = password
+        self.port = free_port()
+        # Short: Dovecot's sockets live under it, and socket paths are limited to 108 bytes.
+        self.root = Path(tempfile.mkdtemp(prefix="td-imap-", dir="/tmp"))
+        # Dovecot's own processes (its users, when started as root) read the passwd-file.
+        self.root.chmod(0o755)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The ``imap://`` URL ticketdesk reads this mailbox at."""
+        credentials = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+        return f"imap://{credentials}@127.0.0.1:{self.port}/INBOX"
+
+    def _config(self) -> Path:
+        (self.root / "mail").mkdir(exist_ok=True)
+        (self.root / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::\n")
+        if os.geteuid() == 0:
+            # Dovecot never reads mail as root: the mail belongs to its own system user.
+            mail_user = mail_group = "dovecot"
+            shutil.chown(self.root / "mail", "dovecot", "dovecot")
+            unprivileged = ""
+        else:
+            mail_user, mail_group = (
+                pwd.getpwuid(os.getuid()).pw_name,
+                grp.getgrgid(os.getgid()).gr_name,
+            )
+            unprivileged = (
+                f"default_internal_user = {mail_user}\ndefault_internal_group = {mail_group}\n"
+                f"default_login_user = {mail_user}\n"
+            )
+        config = self.root / "dovecot.conf"
+        config.write_text(
+            _DOVECOT_CONFIG.format(
+                root=self.root,
+                port=self.port,
+                mail_user=mail_user,
+                mail_group=mail_group,
+                unprivileged=unprivileged,
+            )
+        )
+        return config
+
+    def start(self) -> None:
+        """Start Dovecot in the foreground of a child process and wait until it listens."""
+        config = self._config()
+        self._process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                error = self._process.stderr.read().decode() if self._process.stderr else ""
+                raise RuntimeError(f"dovecot exited: {error}{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"dovecot did not listen on port {self.port}: {self.log()}")
+
+    def stop(self) -> None:
+        """Stop Dovecot and remove everything it kept."""
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            if self._process.stderr:
+                self._process.stderr.close()
+            self._process = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log(self) -> str:
+        """What Dovecot logged so far."""
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def _client(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        client.login(self.user, self.password)
+        return client
+
+    def deliver(self, raw: bytes) -> None:
+        """Put a message in the mailbox, unseen, as a delivering MTA would."""
+        client = self._client()
+        try:
+            status, _ = client.append("INBOX", "", None, raw)  # type: ignore[arg-type]
+            assert status == "OK"
+        finally:
+            client.logout()
+
+    def unseen(self) -> int:
+        """How many messages in the mailbox are not marked seen."""
+        client = self._client()
+        try:
+            client.select("INBOX", readonly=True)
+            status, data = client.search(None, "UNSEEN")
+            assert status == "OK"
+            return len(data[0].split())
+        finally:
+            client.logout()

@@ -103,6 +103,7 @@ async def make_world(accounts: Accounts, conn: Connection) -> World:
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
             "job_id": "1",  # no such job: an admin gets past the gate to a 404
+            "mail_id": "1",  # no such inbound mail either
         },
         note_id=str(note.id),
         internal_event_ids=internal_events,
@@ -248,6 +249,11 @@ ROUTES: list[Route] = [
     # administration
     Route("GET", "/api/v1/admin/jobs", ADMIN_ONLY),
     Route("POST", "/api/v1/admin/jobs/{job_id}/retry", statuses(401, 403, 403, 403, 404)),
+    Route("GET", "/api/v1/admin/inbound-mail", ADMIN_ONLY),
+    Route("POST", "/api/v1/admin/inbound-mail/{mail_id}/retry", statuses(401, 403, 403, 403, 404)),
+    Route(
+        "POST", "/api/v1/admin/inbound-mail/{mail_id}/dismiss", statuses(401, 403, 403, 403, 404)
+    ),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]

@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -46,6 +46,8 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_LOG_LEVEL": "log_level",
     "TICKETDESK_SMTP_URL": "smtp_url",
     "TICKETDESK_MAIL_FROM": "mail_from",
+    "TICKETDESK_IMAP_URL": "imap_url",
+    "TICKETDESK_MAIL_OPEN_TICKETS": "mail.open_tickets_by_mail",
     "TICKETDESK_S3_BUCKET": "s3.bucket",
     "TICKETDESK_S3_ENDPOINT": "s3.endpoint",
     "TICKETDESK_S3_REGION": "s3.region",
@@ -206,6 +208,58 @@ def _smtp_target(url: str) -> SmtpTarget:
     )
 
 
+@dataclass(frozen=True)
+class ImapTarget:
+    """The mailbox replies are read from, as ``imap_url`` describes it."""
+
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    # imaps://: TLS from the first byte.
+    use_tls: bool
+    folder: str
+
+    @property
+    def where(self) -> str:
+        """``user@host:port/folder``: names the mailbox without its password."""
+        return f"{self.username}@{self.host}:{self.port}/{self.folder}"
+
+
+def _imap_target(url: str) -> ImapTarget:
+    """Read ``imaps://user:pass@host:993/INBOX`` (or ``imap://``); ``ValueError`` names
+    what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps"):
+        raise ValueError("must start with imap:// or imaps://")
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. imaps://user:pass@mail.example.com/INBOX")
+    if not parts.username or parts.password is None:
+        raise ValueError("must name a user and a password, e.g. imaps://user:pass@host/INBOX")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    if parts.query:
+        raise ValueError("takes no options after ?")
+    use_tls = parts.scheme == "imaps"
+    return ImapTarget(
+        host=parts.hostname,
+        port=port or (993 if use_tls else 143),
+        username=unquote(parts.username),
+        password=unquote(parts.password),
+        use_tls=use_tls,
+        folder=unquote(parts.path.strip("/")) or "INBOX",
+    )
+
+
+class MailSettings(_Section):
+    """``mail``: what ticketdesk does with mail it receives."""
+
+    # A mail to the support address that replies to no ticket opens one for a known user.
+    open_tickets_by_mail: bool = False
+
+
 class S3Settings(_Section):
     """``s3``: S3-compatible object storage for attachments (unset → local disk)."""
 
@@ -299,6 +353,9 @@ class Settings(BaseModel):
     # Unset: no mail is sent or queued, and nothing promises it.
     smtp_url: SecretStr | None = None
     mail_from: MailAddress = "ticketdesk@localhost"
+    # Unset: no mailbox is read; replies can still be piped in (ticketdesk mail ingest).
+    imap_url: SecretStr | None = None
+    mail: MailSettings = MailSettings()
     s3: S3Settings = S3Settings()
     tickets: TicketsSettings = TicketsSettings()
     jobs: JobsSettings = JobsSettings()
@@ -329,6 +386,13 @@ class Settings(BaseModel):
             _smtp_target(value.get_secret_value())
         return value
 
+    @field_validator("imap_url")
+    @classmethod
+    def _imap_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _imap_target(value.get_secret_value())
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -347,6 +411,13 @@ class Settings(BaseModel):
         if self.smtp_url is None:
             return None
         return _smtp_target(self.smtp_url.get_secret_value())
+
+    @property
+    def imap(self) -> ImapTarget | None:
+        """The mailbox replies arrive in, or ``None`` when none is read."""
+        if self.imap_url is None:
+            return None
+        return _imap_target(self.imap_url.get_secret_value())
 
     @property
     def mail_enabled(self) -> bool:

@@ -1,5 +1,8 @@
 """Running jobs: ``ticketdesk worker`` and the worker ``ticketdesk serve`` runs in-process.
 
+With ``imap_url`` set, the worker also reads replies from that mailbox
+(``ticketdesk.mailbox.poller``).
+
 This is where every domain's tasks are gathered (``TASKS``, ``PERIODIC``); queueing a
 job, from inside a change's transaction, is ``ticketdesk.jobs.queue``.
 
@@ -27,11 +30,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from ticketdesk import db, subscriptions
 from ticketdesk.attachments import tasks as attachments_tasks
+from ticketdesk.attachments.storage import open_storage
 from ticketdesk.config import Settings
 from ticketdesk.github import service as github
 from ticketdesk.github import tasks as github_tasks
 from ticketdesk.jobs import service
 from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv, describe_error, job_env
+from ticketdesk.mailbox.poller import run_poller
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +130,10 @@ async def run_worker(
         queue = create_queue(settings, max_connections=jobs + 2)
         async with queue.open_async():
             stalled = asyncio.create_task(_rerun_stalled_jobs(queue, settings))
+            background = [stalled]
+            if settings.imap is not None:
+                poller = run_poller(settings.imap, pool, open_storage(settings), settings)
+                background.append(asyncio.create_task(poller, name="IMAP poller"))
             try:
                 await queue.run_worker_async(
                     name=f"{socket.gethostname()}-{os.getpid()}",
@@ -141,9 +150,10 @@ async def run_worker(
                     worker_middleware=[_record_failures],
                 )
             finally:
-                stalled.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await stalled
+                for task in background:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
     finally:
         if own_pool:
             await pool.close()

@@ -73,3 +73,4 @@ def test_staff_screens(
     visit(page, "/admin/users", "Administration")
     visit(page, "/admin/labels", "Administration")
     visit(page, "/admin/jobs", "Administration")
+    visit(page, "/admin/inbound-mail", "Administration")

@@ -58,6 +58,29 @@ def ticket_in_reply_address(address: str, mail_from: str, secret: bytes) -> int 
     return number
 
 
+def _local_and_domain(mail_from: str) -> tuple[str, str]:
+    local, _, domain = address_of(mail_from).lower().rpartition("@")
+    return local, domain
+
+
+def looks_like_reply_address(address: str, mail_from: str) -> bool:
+    """Whether ``address`` has the form of a reply address (``local+t…@domain``), signed
+    rightly or not."""
+    local, domain = _local_and_domain(mail_from)
+    address = address_of(address).lower()
+    return address.startswith(f"{local}+t") and address.endswith(f"@{domain}")
+
+
+def is_own_address(address: str, mail_from: str) -> bool:
+    """Whether ``address`` is ticketdesk's own: ``mail_from``'s address, or any
+    ``local+…@domain`` of it (the reply addresses among them)."""
+    local, domain = _local_and_domain(mail_from)
+    address = address_of(address).lower()
+    return address == f"{local}@{domain}" or (
+        address.startswith(f"{local}+") and address.endswith(f"@{domain}")
+    )
+
+
 def tickets_in_recipients(header_values: list[str], mail_from: str, secret: bytes) -> list[int]:
     """The ticket numbers of every valid reply address among ``To``/``Cc`` values."""
     numbers = []

@@ -28,5 +28,6 @@ export type GitHubLink = S['GitHubLink'];
 export type GitHubLinkRequest = S['GitHubLinkRequest'];
 export type InstanceConfig = S['InstanceConfig'];
 export type Job = S['Job'];
+export type InboundMail = S['InboundMail'];
 export type TicketListQuery = NonNullable<operations['listTickets']['parameters']['query']>;
 export type TicketSort = NonNullable<TicketListQuery['sort']>;
