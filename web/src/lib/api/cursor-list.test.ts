@@ -179,4 +179,137 @@ describe('CursorList', () => {
 		expect(list.items).toEqual(['ticket 8 created']);
 		expect(calls).toHaveLength(3);
 	});
+	it('stops following the pages when the server repeats a cursor, and says the list is incomplete', async () => {
+		let calls = 0;
+		// Answers on a later tick, like a real server; gives up after a while so a list that
+		// never stops cannot keep the test run busy.
+		const list = new CursorList<string, string>(
+			(cursor) =>
+				new Promise((resolve) =>
+					setTimeout(() => {
+						calls += 1;
+						if (calls > 20) resolve(problem('enough'));
+						else resolve(cursor === null ? page(['created'], 'e1') : page([], 'e1'));
+					}, 0)
+				)
+		);
+		await list.loadAll('ticket 7');
+		expect(calls).toBe(2);
+		expect(list.items).toEqual(['created']);
+		expect(list.loading).toBe(false);
+		expect(list.moreError).toMatch(/no further/i);
+	});
+
+	it('stops following the pages when one fails, and keeps the ones it has', async () => {
+		const { list, calls } = pendingList();
+		const done = list.loadAll('ticket 7');
+		calls[0].answer(page(['created'], 'e1'));
+		await settle();
+		calls[1].fail(new TypeError('Failed to fetch'));
+		await done;
+		expect(calls).toHaveLength(2);
+		expect(list.items).toEqual(['created']);
+		expect(list.moreError).toMatch(/Cannot reach the server/);
+		expect(list.loadingMore).toBe(false);
+	});
+
+	it('does not load more for the old cursor while a quiet reload is on its way, so nothing is listed twice', async () => {
+		const { list, calls } = pendingList();
+		const done = list.load('open');
+		calls[0].answer(page(['#1', '#2'], 'c2'));
+		await done;
+		const reloaded = list.reload({ quiet: true });
+		expect(list.refreshing).toBe(true);
+		void list.loadMore();
+		expect(calls).toHaveLength(2);
+		// #1 was closed meanwhile, so the first page now ends one ticket later.
+		calls[1].answer(page(['#2', '#3'], 'c3'));
+		await reloaded;
+		expect(list.refreshing).toBe(false);
+		const more = list.loadMore();
+		expect(calls[2]).toMatchObject({ query: 'open', cursor: 'c3' });
+		calls[2].answer(page(['#4']));
+		await more;
+		expect(list.items).toEqual(['#2', '#3', '#4']);
+	});
+
+	it('does not stall a quiet reload of the whole list when "load more" is pressed meanwhile', async () => {
+		const { list, calls } = pendingList();
+		const done = list.load('ticket 7');
+		calls[0].answer(page(['created'], 'e1'));
+		await done;
+		const all = list.loadAll('ticket 7', { quiet: true });
+		void list.loadMore();
+		expect(calls).toHaveLength(2);
+		calls[1].answer(page(['created'], 'e1'));
+		await settle();
+		calls[2].answer(page(['assigned']));
+		await all;
+		expect(list.items).toEqual(['created', 'assigned']);
+	});
+
+	it('keeps the items on screen when a quiet reload fails, and says so', async () => {
+		const { list, calls } = pendingList();
+		const done = list.load('open');
+		calls[0].answer(page(['#1'], 'c1'));
+		await done;
+		const reloaded = list.reload({ quiet: true });
+		calls[1].fail(new TypeError('Failed to fetch'));
+		await reloaded;
+		expect(list.items).toEqual(['#1']);
+		expect(list.hasMore).toBe(true);
+		expect(list.error).toBeNull();
+		expect(list.refreshError).toMatch(/Cannot reach the server/);
+		const again = list.reload({ quiet: true });
+		calls[2].answer(page(['#1']));
+		await again;
+		expect(list.refreshError).toBeNull();
+	});
+
+	it('reloads quietly as many items as were shown, so the rows further down stay', async () => {
+		const { list, calls } = pendingList();
+		const done = list.load('open');
+		calls[0].answer(page(['#1', '#2'], 'c2'));
+		await done;
+		const more = list.loadMore();
+		calls[1].answer(page(['#3', '#4'], 'c4'));
+		await more;
+		const reloaded = list.reload({ quiet: true });
+		calls[2].answer(page(['#1', '#2'], 'c2'));
+		await settle();
+		expect(list.items).toEqual(['#1', '#2', '#3', '#4']);
+		expect(calls[3]).toMatchObject({ query: 'open', cursor: 'c2' });
+		calls[3].answer(page(['#3', '#5'], 'c5'));
+		await reloaded;
+		expect(list.items).toEqual(['#1', '#2', '#3', '#5']);
+		expect(calls).toHaveLength(4);
+		expect(list.hasMore).toBe(true);
+	});
+
+	it('reloads just the first page when it was not quiet', async () => {
+		const { list, calls } = pendingList();
+		const done = list.load('open');
+		calls[0].answer(page(['#1'], 'c1'));
+		await done;
+		const more = list.loadMore();
+		calls[1].answer(page(['#2'], 'c2'));
+		await more;
+		const reloaded = list.reload();
+		expect(list.loading).toBe(true);
+		calls[2].answer(page(['#1'], 'c1'));
+		await reloaded;
+		expect(list.items).toEqual(['#1']);
+		expect(calls).toHaveLength(3);
+	});
+
+	it('forgets the list it showed when cleared, and drops answers still on their way', async () => {
+		const { list, calls } = pendingList();
+		const all = list.loadAll('ticket 7');
+		list.clear();
+		expect(list.items).toEqual([]);
+		calls[0].answer(page(['ticket 7 created']));
+		await all;
+		expect(list.items).toEqual([]);
+		expect(list.hasMore).toBe(false);
+	});
 });
