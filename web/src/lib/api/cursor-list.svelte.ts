@@ -114,8 +114,12 @@ export class CursorList<T, Q = void> {
 	async #replace(query: Q, quiet: boolean, want: number): Promise<void> {
 		const generation = ++this.#generation;
 		this.#query = query;
-		if (quiet) this.refreshing = true;
-		else this.loading = true;
+		if (quiet) {
+			this.refreshing = true;
+		} else {
+			this.loading = true;
+			this.refreshError = null;
+		}
 		this.loadingMore = false;
 		this.moreError = null;
 		const items: T[] = [];
