@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adjacentStatus, keyboardMove, moveCard, nextAllowedStatus, placeCard, type BoardCard, type Columns } from './kanban';
+import { adjacentStatus, keyboardMove, moveCard, nextAllowedStatus, placeCard, undoMove, type BoardCard, type Columns } from './kanban';
 
 const card = (id: string, status: BoardCard['status']): BoardCard => ({ id, status });
 const columns = (): Columns<BoardCard> => ({
@@ -48,6 +48,17 @@ describe('kanban', () => {
 		expect(back.in_progress.map((c) => c.id)).toEqual(['b']);
 		expect(back.resolved).toEqual([]);
 		expect(back.closed.map((c) => c.id)).toEqual(['c']);
+	});
+
+	it('puts a card back after a failed move only while the board still shows it where it was moved', () => {
+		const moved = moveCard(columns(), 'a', 'in_progress');
+		if (!moved) throw new Error('a should move');
+		const back = undoMove(moved.columns, card('a', 'open'), 'in_progress', moved.index);
+		expect(back?.open.map((c) => c.id)).toEqual(['a']);
+		expect(back?.in_progress.map((c) => c.id)).toEqual(['b']);
+		// The board was loaded again meanwhile and shows the card where the server has it.
+		const reloaded: Columns<BoardCard> = { ...columns(), open: [], resolved: [card('a', 'resolved'), card('c', 'resolved')] };
+		expect(undoMove(reloaded, card('a', 'open'), 'in_progress', moved.index)).toBeNull();
 	});
 
 	it('shows a saved move in place, even when a reload meanwhile showed the card in its old column', () => {

@@ -70,6 +70,15 @@ export function placeCard<T extends BoardCard>(columns: Columns<T>, card: T, ind
 	return next;
 }
 
+/**
+ * Put back a card whose move to `movedTo` failed (`card` as it was before the move, at the
+ * `index` it stood in). Only while the board still shows it in `movedTo`: a board loaded
+ * again meanwhile shows where the server has it, which is fresher than where it stood.
+ */
+export function undoMove<T extends BoardCard>(columns: Columns<T>, card: T, movedTo: TicketStatus, index: number): Columns<T> | null {
+	return columns[movedTo].some((c) => c.id === card.id) ? placeCard(columns, card, index) : null;
+}
+
 /** Key → action for a focused card: Shift+Arrow moves it; plain arrows move focus. */
 export function keyboardMove(
 	event: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'altKey' | 'ctrlKey' | 'metaKey'>

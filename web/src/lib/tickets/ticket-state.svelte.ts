@@ -41,7 +41,8 @@ function inWords(phrases: string[]): string {
 	return phrases.length <= 1 ? (phrases[0] ?? '') : `${phrases.slice(0, -1).join(', ')} and ${phrases.at(-1)}`;
 }
 
-function isStale(answer: WriteAnswer): boolean {
+/** The write was refused as stale (HTTP 412 `stale_version`): someone else changed the ticket since it was read. */
+export function isStale(answer: Pick<WriteAnswer, 'error' | 'response'>): boolean {
 	return answer.response.status === 412 || (answer.error as ProblemDoc | undefined)?.code === 'stale_version';
 }
 
