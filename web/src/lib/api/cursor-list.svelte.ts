@@ -2,7 +2,8 @@
  * A keyset-paged list from the API (`{ items, next_cursor }`): the first page, "load more",
  * loading and error state, and a guard so that an answer to an older request never
  * overwrites the answer to a newer one (filters changed while a page was on its way).
- * Following pages stops at the first failure, and at a page that does not move the list on.
+ * Following pages stops at the first failure (where "load more" can try again), and at a page
+ * that does not move the list on (the list then ends there: asking again would not help).
  */
 import { toFormProblem } from './problem';
 
@@ -24,7 +25,7 @@ type Fetched<T> = { ok: true; page: CursorPage<T> } | { ok: false; message: stri
 
 // A page that promises more without bringing anything, or points back to a page already
 // read, would have a "load every page" follow the server forever.
-const NO_PROGRESS = 'The server sent no further items.';
+const NO_PROGRESS = 'The list could not be read to the end.';
 
 function advances<T>(page: CursorPage<T>, followed: ReadonlySet<string>): boolean {
 	return page.next_cursor === null || (page.items.length > 0 && !followed.has(page.next_cursor));
@@ -43,13 +44,16 @@ export class CursorList<T, Q = void> {
 	error = $state<string | null>(null);
 	/** Why the latest quiet reload failed; the items shown are the ones from before it. */
 	refreshError = $state<string | null>(null);
-	/** Why the latest "load more" failed or stopped; the items loaded before it stay. */
+	/** Why the latest "load more" failed, or why the list ended early (then there is no more
+	 * to load); the items loaded before it stay. */
 	moreError = $state<string | null>(null);
 
 	readonly #fetch: PageFetcher<T, Q>;
 	#query: Q | undefined;
 	// Every load starts a new generation; answers that arrive for an older one are dropped.
 	#generation = 0;
+	// The cursors followed to read the items shown: a page pointing back to one goes in circles.
+	#followed = new Set<string>();
 
 	constructor(fetch: PageFetcher<T, Q>) {
 		this.#fetch = fetch;
@@ -86,6 +90,7 @@ export class CursorList<T, Q = void> {
 		this.error = null;
 		this.refreshError = null;
 		this.moreError = null;
+		this.#followed = new Set();
 	}
 
 	/** Append the next page; does nothing while a page is on its way or when there is none. */
@@ -99,13 +104,16 @@ export class CursorList<T, Q = void> {
 		this.moreError = null;
 		const result = await this.#fetchPage(this.#query as Q, cursor);
 		if (generation !== this.#generation) return;
+		const followed = new Set(this.#followed).add(cursor);
 		if (!result.ok) {
 			this.moreError = result.message;
-		} else if (!advances(result.page, new Set([cursor]))) {
+		} else if (!advances(result.page, followed)) {
+			this.nextCursor = null;
 			this.moreError = NO_PROGRESS;
 		} else {
 			this.items = [...this.items, ...result.page.items];
 			this.nextCursor = result.page.next_cursor;
+			this.#followed = followed;
 		}
 		this.loadingMore = false;
 	}
@@ -155,8 +163,9 @@ export class CursorList<T, Q = void> {
 			this.refreshError = null;
 		} else {
 			this.items = items;
-			// Where the pages stopped, "load more" can try again.
-			this.nextCursor = cursor;
+			this.#followed = followed;
+			// Where a page failed, "load more" can try again; a list going in circles ends.
+			this.nextCursor = stopped && !stopped.failed ? null : cursor;
 			this.error = null;
 			this.refreshError = null;
 			this.moreError = stopped?.message ?? null;

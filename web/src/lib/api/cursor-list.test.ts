@@ -24,6 +24,23 @@ const page = (items: string[], next: string | null = null): PageResult<string> =
 const problem = (detail: string): PageResult<string> => ({ error: { status: 400, title: 'Bad Request', detail, code: 'invalid' } });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** A list answered on a later tick, like a real server, from `pages` keyed by cursor ('' for
+ * the first page); it gives up after a while, so a list that never stops cannot keep the
+ * test run busy. */
+function serverList(pages: Record<string, PageResult<string>>) {
+	const asked: (string | null)[] = [];
+	const list = new CursorList<string, string>(
+		(cursor) =>
+			new Promise((resolve) =>
+				setTimeout(() => {
+					asked.push(cursor);
+					resolve(asked.length > 20 ? problem('enough') : pages[cursor ?? '']);
+				}, 0)
+			)
+	);
+	return { list, asked };
+}
+
 describe('CursorList', () => {
 	it('shows loading until the first page arrives, then its items and whether there is more', async () => {
 		const { list, calls } = pendingList();
@@ -179,25 +196,51 @@ describe('CursorList', () => {
 		expect(list.items).toEqual(['ticket 8 created']);
 		expect(calls).toHaveLength(3);
 	});
-	it('stops following the pages when the server repeats a cursor, and says the list is incomplete', async () => {
-		let calls = 0;
-		// Answers on a later tick, like a real server; gives up after a while so a list that
-		// never stops cannot keep the test run busy.
-		const list = new CursorList<string, string>(
-			(cursor) =>
-				new Promise((resolve) =>
-					setTimeout(() => {
-						calls += 1;
-						if (calls > 20) resolve(problem('enough'));
-						else resolve(cursor === null ? page(['created'], 'e1') : page([], 'e1'));
-					}, 0)
-				)
-		);
+
+	it('ends the list at a page that promises more but brings nothing, and says it is incomplete', async () => {
+		const { list, asked } = serverList({ '': page(['created'], 'e1'), e1: page([], 'e1') });
 		await list.loadAll('ticket 7');
-		expect(calls).toBe(2);
+		expect(asked).toEqual([null, 'e1']);
 		expect(list.items).toEqual(['created']);
 		expect(list.loading).toBe(false);
-		expect(list.moreError).toMatch(/no further/i);
+		expect(list.hasMore).toBe(false);
+		expect(list.moreError).toBe('The list could not be read to the end.');
+	});
+
+	it('ends the list when a page points back to one already read, though every page has items', async () => {
+		const { list, asked } = serverList({ '': page(['#1'], 'A'), A: page(['#2'], 'B'), B: page(['#3'], 'A') });
+		await list.loadAll('open');
+		expect(asked).toEqual([null, 'A', 'B']);
+		expect(list.items).toEqual(['#1', '#2']);
+		expect(list.hasMore).toBe(false);
+		expect(list.moreError).toBe('The list could not be read to the end.');
+		await list.loadMore();
+		expect(asked).toHaveLength(3);
+	});
+
+	it('ends the list when "load more" brings a page that does not move it on, instead of asking again', async () => {
+		const { list, asked } = serverList({ '': page(['#1'], 'A'), A: page(['#2'], 'B'), B: page(['#3'], 'A') });
+		await list.load('open');
+		await list.loadMore();
+		expect(list.items).toEqual(['#1', '#2']);
+		expect(list.hasMore).toBe(true);
+		await list.loadMore();
+		expect(asked).toEqual([null, 'A', 'B']);
+		expect(list.items).toEqual(['#1', '#2']);
+		expect(list.hasMore).toBe(false);
+		expect(list.moreError).toBe('The list could not be read to the end.');
+		await list.loadMore();
+		expect(asked).toHaveLength(3);
+	});
+
+	it('ends the list when "load more" brings a page pointing to itself', async () => {
+		const { list, asked } = serverList({ '': page(['#1'], 'A'), A: page(['#2'], 'A') });
+		await list.load('open');
+		await list.loadMore();
+		expect(asked).toEqual([null, 'A']);
+		expect(list.items).toEqual(['#1']);
+		expect(list.hasMore).toBe(false);
+		expect(list.moreError).toBe('The list could not be read to the end.');
 	});
 
 	it('stops following the pages when one fails, and keeps the ones it has', async () => {
