@@ -15,11 +15,18 @@ export class Agents {
 		this.#api = api;
 	}
 
-	/** Read the staff unless they are known; `force` reads them again. */
+	/** Read the staff unless they are known (or on their way); `force` reads them again, after
+	 * a read in flight, which may have started before what made the caller ask. */
 	load(force = false): Promise<void> {
+		if (this.#pending && !force) return this.#pending;
 		if (this.loaded && !force) return Promise.resolve();
-		this.#pending ??= this.#read().finally(() => (this.#pending = null));
-		return this.#pending;
+		const read: Promise<void> = (this.#pending ?? Promise.resolve())
+			.then(() => this.#read())
+			.finally(() => {
+				if (this.#pending === read) this.#pending = null;
+			});
+		this.#pending = read;
+		return read;
 	}
 
 	name(id: string | null | undefined): string | null {

@@ -43,6 +43,31 @@ describe('agents', () => {
 		expect(asked).toHaveLength(3);
 	});
 
+	it('reads the staff again when forced while a read is on its way, and shows the later answer', async () => {
+		let answerFirst: (response: Response) => void = () => undefined;
+		const first = new Promise<Response>((resolve) => (answerFirst = resolve));
+		const asked: string[] = [];
+		const answers: Record<string, (Response | Promise<Response>)[]> = {
+			agent: [first, json(200, { items: [staff('Grace', 'agent'), staff('Linus', 'agent')], next_cursor: null })],
+			admin: [json(200, { items: [staff('Ada', 'admin')], next_cursor: null }), json(200, { items: [staff('Ada', 'admin')], next_cursor: null })]
+		};
+		const fetch = async (request: Request) => {
+			const role = new URL(request.url).searchParams.get('role') ?? '';
+			asked.push(role);
+			return answers[role].shift() as Response | Promise<Response>;
+		};
+		const agents = new Agents({ api: createApiClient({ baseUrl: 'http://td.test', fetch: fetch as unknown as typeof globalThis.fetch }) });
+		const loading = agents.load();
+		// Linus was made an agent after the first read started.
+		const forced = agents.load(true);
+		expect(agents.load()).toBe(forced);
+		answerFirst(json(200, { items: [staff('Grace', 'agent')], next_cursor: null }));
+		await loading;
+		await forced;
+		expect(asked).toHaveLength(4);
+		expect(agents.items.map((u) => u.name)).toEqual(['Ada', 'Grace', 'Linus']);
+	});
+
 	it('reads the staff again on the next load when a page could not be read', async () => {
 		const { api, asked } = server({
 			agent: [json(503, { title: 'Unavailable', status: 503, detail: 'Try again.' }), json(200, { items: [staff('Grace', 'agent')], next_cursor: null })],
