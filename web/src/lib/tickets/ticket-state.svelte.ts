@@ -60,8 +60,8 @@ export class TicketState {
 	#etag: string | null = null;
 	// Every read and write starts a new generation; a read answering an older one is dropped.
 	#generation = 0;
-	// Counts the tickets opened: a write answering for one the user has left must not show it.
-	#opened = 0;
+	// Counts the writes sent: only the latest one's end lets the controls go.
+	#writes = 0;
 
 	/** `onchange` hears of every new version of the ticket (to refresh what depends on it). */
 	constructor({ api = defaultApi, onchange = () => undefined }: { api?: ApiClient; onchange?: (ticket: TicketDetail) => void } = {}) {
@@ -71,7 +71,6 @@ export class TicketState {
 
 	/** Show the ticket `ref` (its UUID or number) instead of the one shown so far. */
 	open(ref: string): Promise<void> {
-		++this.#opened;
 		this.#ref = ref;
 		this.ticket = null;
 		this.#etag = null;
@@ -142,8 +141,11 @@ export class TicketState {
 	): Promise<boolean> {
 		const before = this.ticket;
 		if (!before) return false;
-		const opened = this.#opened;
-		const shown = () => opened === this.#opened;
+		// Whether the page shows the ticket written: the user may have opened another one (and
+		// even come back to this one, 7 → 8 → 7) while the write was on its way.
+		const shown = () => this.ticket?.id === before.id;
+		const write = ++this.#writes;
+		const latest = () => write === this.#writes;
 		// Once the user has opened another ticket, what is said names the one the write was for.
 		const about = (message: string) => (shown() ? message : `#${before.number}: ${message}`);
 		this.busy = true;
@@ -151,7 +153,8 @@ export class TicketState {
 		try {
 			const answer = await send(before.id, this.#etag ?? `"${before.version}"`);
 			if (answer.data) {
-				if (shown()) this.#accept(answer.data, answer.response);
+				// A version read meanwhile (the ticket opened again) may be newer still.
+				if (shown() && answer.data.version >= (this.ticket?.version ?? 0)) this.#accept(answer.data, answer.response);
 				toast.success(about(typeof success === 'string' ? success : success(answer.data)));
 				return true;
 			}
@@ -159,7 +162,7 @@ export class TicketState {
 				toast.error(about(`Could not ${action}`), toFormProblem(answer.error).message);
 				return false;
 			}
-			if (shown()) {
+			if (shown() && latest()) {
 				this.busy = false;
 				await this.load({ quiet: true });
 			}
@@ -178,7 +181,8 @@ export class TicketState {
 			toast.error(about(`Could not ${action}`), toFormProblem(e).message);
 			return false;
 		} finally {
-			if (shown()) this.busy = false;
+			// Opening another ticket let the controls go already; a write sent there since holds them.
+			if (latest()) this.busy = false;
 		}
 	}
 

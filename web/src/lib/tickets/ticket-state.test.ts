@@ -183,6 +183,31 @@ describe('TicketState after the user moved on to another ticket', () => {
 		expect(toast.items.map((t) => t.message)).toEqual(['#7: Saved']);
 	});
 
+	it('shows the answer of a write on a ticket the user left and opened again', async () => {
+		const { api, requests } = pendingServer();
+		const state = new TicketState({ api });
+		const opened = state.open('7');
+		await settle();
+		requests[0].answer(found(ticket()));
+		await opened;
+		const write = state.update({ priority: 'high' });
+		await settle();
+		const eight = state.open('8');
+		await settle();
+		requests[2].answer(found(EIGHT));
+		await eight;
+		// Back on #7, read before the write was saved.
+		const seven = state.open('7');
+		await settle();
+		requests[3].answer(found(ticket()));
+		await seven;
+		requests[1].answer(found(ticket({ version: 2, priority: 'high' })));
+		expect(await write).toBe(true);
+		expect(state.ticket).toMatchObject({ number: 7, version: 2, priority: 'high' });
+		expect(state.busy).toBe(false);
+		expect(toast.items.map((t) => t.message)).toEqual(['Saved']);
+	});
+
 	it('does not show the old ticket while the new one is still on its way', async () => {
 		const { api, requests } = pendingServer();
 		const state = new TicketState({ api });
