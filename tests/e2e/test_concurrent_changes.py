@@ -115,6 +115,10 @@ def test_agent_moves_a_card_someone_else_just_moved(
         page.get_by_role("alert").filter(has_text=f"Someone else changed #{ticket['number']}")
     ).to_contain_text("It was not moved. The board shows the latest version")
     expect(card("In progress")).to_be_visible()
+    # What a screen reader hears matches where the card is shown.
+    expect(page.locator("main [aria-live=assertive]")).to_have_text(
+        f"Someone else changed #{ticket['number']}; it was not moved."
+    )
     expect(card("Closed")).to_have_count(0)
     expect(card("Open")).to_have_count(0)
     assert admin.get(f"/tickets/{ticket['id']}").json()["status"] == "in_progress"
