@@ -323,7 +323,7 @@ class TestUnreachableDatabase:
 
         assert result.returncode == 1
         assert result.stderr.splitlines() == [
-            f"ticketdesk: cannot reach the database at 127.0.0.1:{port}/ticketdesk:"
+            f"ticketdesk: cannot connect to the database at 127.0.0.1:{port}/ticketdesk:"
             " Connection refused"
         ]
         assert "pw-s3cret" not in result.stdout + result.stderr

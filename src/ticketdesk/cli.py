@@ -174,7 +174,7 @@ async def _check(dsn: str, *, migrated: bool) -> None:
         )
     except psycopg.OperationalError as exc:
         raise DatabaseNotReady(
-            f"cannot reach the database at {_where(dsn)}: {_reason(exc)}"
+            f"cannot connect to the database at {_where(dsn)}: {_reason(exc)}"
         ) from None
     async with conn:
         pending = await db.pending_migrations(conn) if migrated else []
