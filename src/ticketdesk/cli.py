@@ -312,8 +312,8 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.should_exit:  # Ctrl-C during start-up: it stops without having served
             return
+        _terminal.serving = True  # before the banner: once told it runs, Ctrl-C stops it
         print(self.banner, flush=True)
-        _terminal.serving = True
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -374,8 +374,8 @@ def _banner(host: str, port: int, *, show_logins: bool) -> str:
 def worker(settings: Settings, args: argparse.Namespace) -> None:
     """Run background jobs (GitHub sync, clean-up) until Ctrl-C."""
     with migrated_database(settings, Story(args.log_file)) as ready:
-        print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
         _terminal.serving = True
+        print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
         asyncio.run(run_worker(ready, concurrency=args.concurrency))
 
 
