@@ -6,6 +6,7 @@ pgserver ships PostgreSQL binaries in a wheel. As root it runs the server as a
 
 import logging
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Protocol
@@ -19,7 +20,7 @@ DATABASE = "ticketdesk"
 
 
 class StartFailed(Exception):
-    """The embedded server did not start; the message says where its log is."""
+    """The embedded server did not start; the message says why, or where its log is."""
 
 
 class EmbeddedServer(Protocol):
@@ -40,19 +41,49 @@ def start(data_dir: Path) -> tuple[EmbeddedServer, str]:
         runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
         runtime.chmod(0o700)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    pgdata = data_dir / "postgres"
+    if not (pgdata / "PG_VERSION").exists():
+        _initialize(pgdata)
+    log.info("starting embedded PostgreSQL in %s", pgdata)
+    server = _server(pgdata)
+    try:
+        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+            exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
+            if exists.fetchone() is None:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+    except psycopg.OperationalError as exc:
+        server.cleanup()
+        reason = str(exc).strip().splitlines()[0]
+        raise StartFailed(f"the embedded PostgreSQL in {pgdata} does not answer: {reason}") from exc
+    return server, server.get_uri(DATABASE)
+
+
+def _initialize(pgdata: Path) -> None:
+    """Create the cluster beside ``pgdata`` and move it there once it is whole.
+
+    Ctrl-C during initdb can leave a cluster that has its PG_VERSION but lacks a
+    database; in place, every later start would take it for a whole one and fail.
+    """
+    partial = pgdata.with_name(f"{pgdata.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)  # what a first start cut short left
+    partial.mkdir(parents=True)
+    log.info("initializing embedded PostgreSQL in %s", partial)
+    _server(partial).cleanup()
+    try:
+        partial.rename(pgdata)  # an empty directory there (initdb cut short) is replaced
+    except OSError as exc:
+        raise StartFailed(
+            f"cannot set up the embedded PostgreSQL in {pgdata}: {exc.strerror}"
+        ) from exc
+
+
+def _server(pgdata: Path) -> EmbeddedServer:
     from pgserver.postgres_server import get_server
 
-    pgdata = data_dir / "postgres"
-    pgdata.mkdir(parents=True, exist_ok=True)
-    log.info("starting embedded PostgreSQL in %s", pgdata)
     try:
         server: EmbeddedServer = get_server(pgdata, cleanup_mode="stop")
     except subprocess.SubprocessError as exc:  # initdb or pg_ctl failed; pgserver logged why
         raise StartFailed(
             f"the embedded PostgreSQL in {pgdata} did not start; its log: {pgdata / 'log'}"
         ) from exc
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
-        if exists.fetchone() is None:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
-    return server, server.get_uri(DATABASE)
+    return server
