@@ -503,3 +503,242 @@ class TestStory:
         assert "PG_VERSION file found, skipping initdb" in logged  # pgserver's INFO: the log's
         assert "skipping initdb" not in result.stdout + result.stderr
         assert "step database failed" in logged
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``ticketdesk`` in a process group of its own, as a shell starts a command."""
+    return subprocess.Popen(
+        [*TICKETDESK, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _press_ctrl_c(process: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
+    """Ctrl-C as a terminal sends it, to the whole process group (the embedded PostgreSQL
+    and its initdb too); what it printed on stdout and stderr. A hang fails the test."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        return process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+
+
+@pytest.fixture
+def silent_database() -> Iterator[tuple[str, socket.socket]]:
+    """A DSN whose server accepts connections and never answers, and its socket."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(30)  # a command that never connects fails the test, not hangs it
+        port = server.getsockname()[1]
+        yield f"postgresql://ops:pw-s3cret@127.0.0.1:{port}/ticketdesk", server
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """A data directory for the embedded PostgreSQL, removed afterwards.
+
+    Not under tmp_path: run as root, the server runs as the ``pgserver`` user, which
+    cannot enter pytest's private temporary directories.
+    """
+    path = Path("/tmp") / f"ticketdesk-cli-test-{uuid.uuid4().hex[:12]}"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _postgres_left_running(data_dir: Path, seconds: float) -> list[psutil.Process]:
+    """PostgreSQL's processes for ``data_dir`` still running after ``seconds``: those
+    that got Ctrl-C too may take a moment to clean up and exit."""
+    processes = [
+        p
+        for p in psutil.process_iter(["name", "cmdline"])
+        if p.info["name"] in ("postgres", "initdb", "pg_ctl")
+        and str(data_dir) in " ".join(p.info["cmdline"] or [])
+    ]
+    _, alive = psutil.wait_procs(processes, timeout=seconds)
+    return list(alive)
+
+
+class TestPortInUse:
+    def test_one_line_naming_the_port(self, database_url: str, tmp_path: Path) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = taken.getsockname()[1]
+            env = {**_operator_env(database_url, tmp_path), "TICKETDESK_PORT": str(port)}
+
+            result = _ticketdesk(["serve"], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: 127.0.0.1:{port} is already in use;"
+            " choose another port with TICKETDESK_PORT or --port"
+        ]
+        assert result.stdout == ""  # before the first step: nothing was started
+
+    def test_embedded_database_is_not_started(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        env = _operator_env("", tmp_path)
+        del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
+        env["TICKETDESK_DATA_DIR"] = str(embedded_data_dir)
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = taken.getsockname()[1]
+
+            result = _ticketdesk(["serve", "--port", str(port)], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: 127.0.0.1:{port} is already in use;"
+            " choose another port with TICKETDESK_PORT or --port"
+        ]
+        assert not (embedded_data_dir / "postgres").exists()
+
+    def test_held_from_the_first_step(
+        self, silent_database: tuple[str, socket.socket], tmp_path: Path
+    ) -> None:
+        dsn, server = silent_database
+        port = _free_port()
+        process = _start(["serve", "--port", str(port)], _operator_env(dsn, tmp_path))
+        try:
+            connection, _ = server.accept()  # it waits at the database step now
+            with connection, socket.socket() as other:
+                other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                with pytest.raises(OSError, match="Address already in use"):
+                    other.bind(("127.0.0.1", port))
+        finally:
+            _press_ctrl_c(process, seconds=30)
+
+
+class TestUnwritableDataDir:
+    @pytest.mark.parametrize(
+        ("command", "own_database"),
+        [(["migrate"], False), (["worker"], False), (["serve"], False), (["serve"], True)],
+        ids=["migrate", "worker", "serve", "serve with DATABASE_URL"],
+    )
+    def test_one_line_naming_it(
+        self, command: list[str], own_database: bool, database_url: str, tmp_path: Path
+    ) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory\n")
+        data_dir = blocker / "data"
+        env = {
+            **_operator_env(database_url, tmp_path),
+            "TICKETDESK_DATA_DIR": str(data_dir),
+            "TICKETDESK_PORT": str(_free_port()),
+        }
+        if not own_database:  # the embedded PostgreSQL, in the data directory
+            del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
+
+        result = _ticketdesk(command, env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot write to the data directory {data_dir}: Not a directory;"
+            " choose another with TICKETDESK_DATA_DIR"
+        ]
+
+    def test_log_file(self, env: dict[str, str], tmp_path: Path) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory\n")
+        log = blocker / "logs" / "start.log"
+
+        result = _ticketdesk(["--log-file", str(log), "migrate"], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot write the log file {log}: Not a directory"
+        ]
+
+    def test_start_script(self, tmp_path: Path) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory\n")
+        env = {**os.environ, "TICKETDESK_DATA_DIR": str(blocker / "data")}
+
+        result = subprocess.run(
+            [ROOT / "scripts" / "start"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot write to the data directory {blocker / 'data'}:"
+            " Not a directory; choose another with TICKETDESK_DATA_DIR"
+        ]
+        assert result.stdout == ""  # it stopped before the set-up
+
+
+class TestCtrlCBeforeItIsUp:
+    @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+    def test_quiet_with_status_130(
+        self, command: list[str], silent_database: tuple[str, socket.socket], tmp_path: Path
+    ) -> None:
+        dsn, server = silent_database
+        env = {**_operator_env(dsn, tmp_path), "TICKETDESK_PORT": str(_free_port())}
+        process = _start(command, env)
+        try:
+            connection, _ = server.accept()  # it waits for the database to answer
+        except BaseException:
+            _press_ctrl_c(process, seconds=30)
+            raise
+        with connection:
+            output, errors = _press_ctrl_c(process, seconds=30)
+
+        assert (process.returncode, output, errors) == (130, "", "")
+
+    def test_embedded_database_starting(self, embedded_data_dir: Path, tmp_path: Path) -> None:
+        env = _operator_env("", tmp_path)
+        del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
+        env["TICKETDESK_DATA_DIR"] = str(embedded_data_dir)
+        log = tmp_path / "start.log"
+        process = _start(["--log-file", str(log), "serve", "--port", str(_free_port())], env)
+        try:
+            deadline = time.monotonic() + 60
+            while "starting embedded PostgreSQL" not in (log.read_text() if log.exists() else ""):
+                assert time.monotonic() < deadline, "the database step never began"
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.05)
+        finally:
+            output, errors = _press_ctrl_c(process, seconds=60)
+
+        assert process.returncode == 130
+        assert "Traceback" not in output + errors
+        assert not output.startswith("  database      failed")  # not a failure: a stop
+        assert _postgres_left_running(embedded_data_dir, seconds=10) == []
+        # Cut short, the data directory still works: the next command starts it.
+        migrated = _ticketdesk(["migrate"], env)
+        assert (migrated.returncode, migrated.stderr) == (0, "")
+        assert _postgres_left_running(embedded_data_dir, seconds=10) == []
+
+
+class TestDatabaseRefuses:
+    @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+    def test_no_such_database(self, command: list[str], server_dsn: str, tmp_path: Path) -> None:
+        dsn = make_conninfo(server_dsn, dbname="ticketdesk_no_such_database")
+
+        result = _ticketdesk(command, _operator_env(dsn, tmp_path))
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot connect to the database at {_where(dsn)}:"
+            ' database "ticketdesk_no_such_database" does not exist'
+        ]
+
+    def test_unknown_host(self, tmp_path: Path) -> None:
+        dsn = "postgresql://ops:pw-s3cret@ticketdesk-db.invalid:5432/ticketdesk"
+
+        result = _ticketdesk(["migrate"], _operator_env(dsn, tmp_path))
+
+        assert result.returncode == 1
+        [line] = result.stderr.splitlines()
+        assert line.startswith(
+            "ticketdesk: cannot connect to the database at ticketdesk-db.invalid:5432/ticketdesk:"
+            " failed to resolve host 'ticketdesk-db.invalid'"
+        )
+        assert "pw-s3cret" not in result.stdout + result.stderr
