@@ -7,7 +7,9 @@ pgserver ships PostgreSQL binaries in a wheel. As root it runs the server as a
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +19,8 @@ from psycopg import sql
 log = logging.getLogger(__name__)
 
 DATABASE = "ticketdesk"
+# How long a server stopped after a start cut short may take to shut down.
+STOP_SECONDS = 10
 
 
 class StartFailed(Exception):
@@ -51,10 +55,14 @@ def start(data_dir: Path) -> tuple[EmbeddedServer, str]:
             exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
             if exists.fetchone() is None:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
-    except psycopg.OperationalError as exc:
+    except BaseException as exc:  # Ctrl-C too: the caller has no server to stop yet
         server.cleanup()
-        reason = str(exc).strip().splitlines()[0]
-        raise StartFailed(f"the embedded PostgreSQL in {pgdata} does not answer: {reason}") from exc
+        if isinstance(exc, psycopg.OperationalError):
+            reason = str(exc).strip().splitlines()[0]
+            raise StartFailed(
+                f"the embedded PostgreSQL in {pgdata} does not answer: {reason}"
+            ) from exc
+        raise
     return server, server.get_uri(DATABASE)
 
 
@@ -65,7 +73,9 @@ def _initialize(pgdata: Path) -> None:
     database; in place, every later start would take it for a whole one and fail.
     """
     partial = pgdata.with_name(f"{pgdata.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)  # what a first start cut short left
+    # What a first start cut short left: a server may even be running there.
+    _stop_started(partial, running_before=None)
+    shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     log.info("initializing embedded PostgreSQL in %s", partial)
     _server(partial).cleanup()
@@ -78,12 +88,45 @@ def _initialize(pgdata: Path) -> None:
 
 
 def _server(pgdata: Path) -> EmbeddedServer:
+    """Start (or attach to) the server in ``pgdata``, initializing it first if it is new."""
     from pgserver.postgres_server import get_server
 
+    running_before = _postmaster_pid(pgdata)
     try:
         server: EmbeddedServer = get_server(pgdata, cleanup_mode="stop")
-    except subprocess.SubprocessError as exc:  # initdb or pg_ctl failed; pgserver logged why
-        raise StartFailed(
-            f"the embedded PostgreSQL in {pgdata} did not start; its log: {pgdata / 'log'}"
-        ) from exc
+    except BaseException as exc:
+        # pg_ctl detaches the server from the terminal: if it failed, or Ctrl-C stopped
+        # it (or us) while it waited, the server may go on starting with nobody to stop it.
+        _stop_started(pgdata, running_before=running_before)
+        if isinstance(exc, subprocess.SubprocessError):  # pgserver logged why
+            raise StartFailed(
+                f"the embedded PostgreSQL in {pgdata} did not start; its log: {pgdata / 'log'}"
+            ) from exc
+        raise
     return server
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    """The process id of the server running in ``pgdata``, from its lock file."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def _stop_started(pgdata: Path, *, running_before: int | None) -> None:
+    """Stop the server running in ``pgdata`` unless it is the one ``running_before``.
+
+    A server that has not written its lock file yet is not seen here; the next start
+    finds it running, uses it, and stops it when done, as any server it attaches to.
+    """
+    pid = _postmaster_pid(pgdata)
+    if pid is None or pid == running_before:
+        return
+    log.info("stopping the embedded PostgreSQL left starting in %s", pgdata)
+    os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
+    deadline = time.monotonic() + STOP_SECONDS
+    while _postmaster_pid(pgdata) == pid and time.monotonic() < deadline:
+        time.sleep(0.1)
