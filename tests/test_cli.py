@@ -743,3 +743,24 @@ class TestDatabaseRefuses:
             " failed to resolve host 'ticketdesk-db.invalid'"
         )
         assert "pw-s3cret" not in result.stdout + result.stderr
+
+
+class TestVerbose:
+    def test_shows_all_the_log_file_gets(self, database_url: str, tmp_path: Path) -> None:
+        env = {**_operator_env(database_url, tmp_path), "TICKETDESK_LOG_LEVEL": "warning"}
+        log = tmp_path / "start.log"
+        process = _start(["-v", "--log-file", str(log), "worker"], env)
+        try:
+            deadline = time.monotonic() + 60
+            while "Starting worker" not in (log.read_text() if log.exists() else ""):
+                assert time.monotonic() < deadline, "the worker never started"
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.05)
+        finally:
+            output, errors = _press_ctrl_c(process, seconds=60)
+
+        assert process.returncode == 0
+        assert "  ticketdesk worker is running jobs. Press Ctrl-C to stop." in output
+        logged = log.read_text().splitlines()
+        assert any(" INFO procrastinate." in line for line in logged)  # below log_level
+        assert [line for line in logged if line not in errors.splitlines()] == []
