@@ -656,9 +656,16 @@ class TestUnwritableDataDir:
         blocker = tmp_path / "a-file"
         blocker.write_text("not a directory\n")
         env = {**os.environ, "TICKETDESK_DATA_DIR": str(blocker / "data")}
+        # A copy of the script, beside a set-up that only says it ran: were the check
+        # to let it through, it must not reinstall this checkout's .venv.
+        scripts = tmp_path / "checkout" / "scripts"
+        scripts.mkdir(parents=True)
+        shutil.copy(ROOT / "scripts" / "start", scripts / "start")
+        (scripts / "bootstrap").write_text("#!/bin/sh\necho 'set-up ran'\nexit 1\n")
+        (scripts / "bootstrap").chmod(0o755)
 
         result = subprocess.run(
-            [ROOT / "scripts" / "start"],
+            [scripts / "start"],
             env=env,
             capture_output=True,
             text=True,
