@@ -4,15 +4,19 @@ pgserver ships PostgreSQL binaries in a wheel. As root it runs the server as a
 ``pgserver`` system user, so the data directory must be reachable by that user.
 """
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -47,7 +51,9 @@ def start(data_dir: Path) -> tuple[EmbeddedServer, str]:
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     pgdata = data_dir / "postgres"
     if not (pgdata / "PG_VERSION").exists():
-        _initialize(pgdata)
+        with _locked(data_dir / "postgres.lock"):
+            if not (pgdata / "PG_VERSION").exists():  # nor did a command that held the lock
+                _initialize(pgdata)
     log.info("starting embedded PostgreSQL in %s", pgdata)
     server = _server(pgdata)
     try:
@@ -58,12 +64,20 @@ def start(data_dir: Path) -> tuple[EmbeddedServer, str]:
     except BaseException as exc:  # Ctrl-C too: the caller has no server to stop yet
         server.cleanup()
         if isinstance(exc, psycopg.OperationalError):
-            reason = str(exc).strip().splitlines()[0]
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise StartFailed(
                 f"the embedded PostgreSQL in {pgdata} does not answer: {reason}"
             ) from exc
         raise
     return server, server.get_uri(DATABASE)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path``, waiting for any other command's."""
+    with path.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 def _initialize(pgdata: Path) -> None:
@@ -72,6 +86,11 @@ def _initialize(pgdata: Path) -> None:
     Ctrl-C during initdb can leave a cluster that has its PG_VERSION but lacks a
     database; in place, every later start would take it for a whole one and fail.
     """
+    if pgdata.is_dir() and any(pgdata.iterdir()):
+        raise StartFailed(
+            f"{pgdata} holds files but no PostgreSQL cluster (it has no PG_VERSION);"
+            " remove that directory, or move it elsewhere, and the next start creates one"
+        )
     partial = pgdata.with_name(f"{pgdata.name}.partial")
     # What a first start cut short left: a server may even be running there.
     _stop_started(partial, running_before=None)
@@ -107,13 +126,18 @@ def _server(pgdata: Path) -> EmbeddedServer:
 
 
 def _postmaster_pid(pgdata: Path) -> int | None:
-    """The process id of the server running in ``pgdata``, from its lock file."""
+    """The process id of the server running in ``pgdata``, from its lock file.
+
+    A lock file left by a server that died with the machine may name a process id that
+    is now another program's: only a postgres serving ``pgdata`` counts.
+    """
     try:
         pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-        os.kill(pid, 0)
-    except (OSError, ValueError):
+        process = psutil.Process(pid)
+        serves_pgdata = process.name() == "postgres" and str(pgdata) in process.cmdline()
+    except (OSError, ValueError, psutil.Error):
         return None
-    return pid
+    return pid if serves_pgdata else None
 
 
 def _stop_started(pgdata: Path, *, running_before: int | None) -> None:
@@ -126,7 +150,8 @@ def _stop_started(pgdata: Path, *, running_before: int | None) -> None:
     if pid is None or pid == running_before:
         return
     log.info("stopping the embedded PostgreSQL left starting in %s", pgdata)
-    os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
+    with contextlib.suppress(ProcessLookupError):  # it may have exited since
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
     deadline = time.monotonic() + STOP_SECONDS
     while _postmaster_pid(pgdata) == pid and time.monotonic() < deadline:
         time.sleep(0.1)
