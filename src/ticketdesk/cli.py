@@ -62,8 +62,10 @@ class DatabaseNotReady(Exception):
 
 
 class CannotRun(Exception):
-    """Something the command needs is not available (the port, the data directory, the
-    log file); the message says what, and how to choose another."""
+    """Something the command needs is unavailable; the message says what, and what to do.
+
+    The port, the data directory or the log file.
+    """
 
 
 class _Terminal(logging.Filter):
@@ -277,26 +279,37 @@ def _writable_data_dir(path: Path) -> None:
         ) from None
 
 
+def _authority(host: str, port: int) -> str:
+    """``host:port`` as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """A socket listening on ``host:port``, or ``CannotRun`` saying why there is none.
 
     Bound before start-up, and handed to uvicorn: a port that is taken fails at once,
-    and nothing can take it between this check and serving.
+    and nothing can take it between this check and serving. A name is resolved as a
+    server resolves it: its first address, IPv4 or IPv6.
     """
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    where = _authority(host, port)
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
+    family, kind, protocol, _, address = addresses[0]
+    sock = socket.socket(family, kind, protocol)
     try:
         # Like uvicorn: a port left in TIME_WAIT by the previous run can be bound again.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        sock.bind(address)
         sock.listen()  # uvicorn sets its own backlog when it starts serving
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise CannotRun(
-                f"{host}:{port} is already in use; choose another port with"
-                " TICKETDESK_PORT or --port"
+                f"{where} is already in use; choose another port with TICKETDESK_PORT or --port"
             ) from None
-        raise CannotRun(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
     return sock
 
 
@@ -337,6 +350,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
                 show_logins, step.result = asyncio.run(_ensure_demo(ready))
         config = uvicorn.Config(
             create_app(ready, worker=not args.no_worker),
+            host=host,  # uvicorn serves the socket given, and names these in its messages
+            port=port,
             log_level=ready.log_level,
             # Our handlers, not uvicorn's own: one format, and its lifecycle kept quiet.
             log_config=None,
@@ -362,7 +377,7 @@ async def _ensure_demo(settings: Settings) -> tuple[bool, str]:
 
 
 def _banner(host: str, port: int, *, show_logins: bool) -> str:
-    url = f"http://{host}:{port}/"
+    url = f"http://{_authority(host, port)}/"
     lines = ["", f"  ticketdesk is running at {url}", f"  API documentation: {url}api/v1/docs"]
     if show_logins:
         lines.append("  Demo logins:")
