@@ -50,25 +50,25 @@ def start(data_dir: Path) -> tuple[EmbeddedServer, str]:
         runtime.chmod(0o700)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     pgdata = data_dir / "postgres"
-    if not (pgdata / "PG_VERSION").exists():
-        with _locked(data_dir / "postgres.lock"):
-            if not (pgdata / "PG_VERSION").exists():  # nor did a command that held the lock
-                _initialize(pgdata)
-    log.info("starting embedded PostgreSQL in %s", pgdata)
-    server = _server(pgdata)
-    try:
-        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-            exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
-            if exists.fetchone() is None:
-                conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
-    except BaseException as exc:  # Ctrl-C too: the caller has no server to stop yet
-        server.cleanup()
-        if isinstance(exc, psycopg.OperationalError):
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise StartFailed(
-                f"the embedded PostgreSQL in {pgdata} does not answer: {reason}"
-            ) from exc
-        raise
+    # One command at a time creates the cluster and its database; the others wait.
+    with _locked(data_dir / "postgres.lock"):
+        if not (pgdata / "PG_VERSION").exists():
+            _initialize(pgdata)
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        server = _server(pgdata)
+        try:
+            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+                exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
+                if exists.fetchone() is None:
+                    conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+        except BaseException as exc:  # Ctrl-C too: the caller has no server to stop yet
+            server.cleanup()
+            if isinstance(exc, psycopg.OperationalError):
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise StartFailed(
+                    f"the embedded PostgreSQL in {pgdata} does not answer: {reason}"
+                ) from exc
+            raise
     return server, server.get_uri(DATABASE)
 
 
