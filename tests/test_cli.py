@@ -65,9 +65,7 @@ def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"ticketdesk exited early: {process.stdout.read() if process.stdout else ''}"
-            )
+            raise AssertionError(f"ticketdesk exited early: {process.communicate()}")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
@@ -77,16 +75,28 @@ def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -
     raise AssertionError("ticketdesk did not become ready")
 
 
-def _interrupt(process: subprocess.Popen[str], seconds: float) -> str:
-    """Press Ctrl-C and return what the process printed; kill it if it does not stop."""
-    process.send_signal(signal.SIGINT)
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``ticketdesk`` in a process group of its own, as a shell starts a command."""
+    return subprocess.Popen(
+        [*TICKETDESK, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _interrupt(process: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
+    """Ctrl-C as a terminal sends it, to the whole process group (the embedded PostgreSQL
+    and its initdb too); what it printed on stdout and stderr. A hang fails the test."""
+    os.killpg(process.pid, signal.SIGINT)
     try:
-        output, _ = process.communicate(timeout=seconds)
+        return process.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise
-    return output or ""
 
 
 class TestOpenapi:
@@ -206,23 +216,27 @@ class TestServe:
 
     def test_serves_until_interrupted(self, env: dict[str, str]) -> None:
         port = _free_port()
-        process = subprocess.Popen(
-            [*TICKETDESK, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["serve", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
             response = httpx.get(f"http://127.0.0.1:{port}/api/v1/me")
             assert response.status_code == 401
             assert response.headers["content-type"] == "application/problem+json"
         finally:
-            output = _interrupt(process, seconds=30)
-        assert process.returncode == 0
+            output, errors = _interrupt(process, seconds=30)
+        assert (process.returncode, errors) == (0, "")
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
+
+    def test_an_ipv6_address(self, env: dict[str, str]) -> None:
+        port = _free_port()
+        process = _start(["serve", "--host", "::1", "--port", str(port)], env)
+        try:
+            _wait_ready(f"http://[::1]:{port}", process)
+        finally:
+            output, errors = _interrupt(process, seconds=30)
+        assert (process.returncode, errors) == (0, "")
+        assert f"ticketdesk is running at http://[::1]:{port}/" in output
 
     def test_embedded_database_with_demo_data(self, tmp_path: Path) -> None:
         port = _free_port()
@@ -230,13 +244,7 @@ class TestServe:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env = {k: v for k, v in env.items() if k != "TICKETDESK_LOG_LEVEL"}
         env.update(TICKETDESK_DATA_DIR=str(data_dir))
-        process = subprocess.Popen(
-            [*TICKETDESK, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["serve", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process, seconds=120)
             login = httpx.post(
@@ -249,7 +257,7 @@ class TestServe:
             )
             assert len(tickets.json()["items"]) == 50
         finally:
-            output = _interrupt(process, seconds=60)
+            output, _ = _interrupt(process, seconds=60)
         assert process.returncode == 0
         assert "admin@example.com" in output
         assert "admin-password" in output
@@ -421,6 +429,7 @@ class TestUnmigratedDatabase:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # as _start does, for _interrupt
         )
         assert process.stdout is not None
         before_running: list[str] = []
@@ -505,30 +514,6 @@ class TestStory:
         assert "step database failed" in logged
 
 
-def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    """Start ``ticketdesk`` in a process group of its own, as a shell starts a command."""
-    return subprocess.Popen(
-        [*TICKETDESK, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def _press_ctrl_c(process: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
-    """Ctrl-C as a terminal sends it, to the whole process group (the embedded PostgreSQL
-    and its initdb too); what it printed on stdout and stderr. A hang fails the test."""
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        return process.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise
-
-
 @pytest.fixture
 def silent_database() -> Iterator[tuple[str, socket.socket]]:
     """A DSN whose server accepts connections and never answers, and its socket."""
@@ -578,6 +563,35 @@ class TestPortInUse:
         ]
         assert result.stdout == ""  # before the first step: nothing was started
 
+    @pytest.mark.parametrize(
+        ("host", "address", "family", "shown"),
+        [
+            ("localhost", "127.0.0.1", socket.AF_INET, "localhost:{port}"),
+            ("::1", "::1", socket.AF_INET6, "[::1]:{port}"),
+        ],
+        ids=["a name", "an IPv6 address"],
+    )
+    def test_any_host(
+        self,
+        host: str,
+        address: str,
+        family: socket.AddressFamily,
+        shown: str,
+        database_url: str,
+        tmp_path: Path,
+    ) -> None:
+        with socket.create_server((address, 0), family=family) as taken:
+            port = taken.getsockname()[1]
+            env = {**_operator_env(database_url, tmp_path), "TICKETDESK_PORT": str(port)}
+
+            result = _ticketdesk(["serve", "--host", host], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: {shown.format(port=port)} is already in use;"
+            " choose another port with TICKETDESK_PORT or --port"
+        ]
+
     def test_embedded_database_is_not_started(
         self, embedded_data_dir: Path, tmp_path: Path
     ) -> None:
@@ -609,7 +623,7 @@ class TestPortInUse:
                 with pytest.raises(OSError, match="Address already in use"):
                     other.bind(("127.0.0.1", port))
         finally:
-            _press_ctrl_c(process, seconds=30)
+            _interrupt(process, seconds=30)
 
 
 class TestUnwritableDataDir:
@@ -692,36 +706,140 @@ class TestCtrlCBeforeItIsUp:
         try:
             connection, _ = server.accept()  # it waits for the database to answer
         except BaseException:
-            _press_ctrl_c(process, seconds=30)
+            _interrupt(process, seconds=30)
             raise
         with connection:
-            output, errors = _press_ctrl_c(process, seconds=30)
+            output, errors = _interrupt(process, seconds=30)
 
         assert (process.returncode, output, errors) == (130, "", "")
 
     def test_embedded_database_starting(self, embedded_data_dir: Path, tmp_path: Path) -> None:
-        env = _operator_env("", tmp_path)
-        del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
-        env["TICKETDESK_DATA_DIR"] = str(embedded_data_dir)
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        set_up = _ticketdesk(["migrate"], env)  # the cluster exists: serve only starts it
+        assert set_up.returncode == 0, set_up.stderr
         log = tmp_path / "start.log"
         process = _start(["--log-file", str(log), "serve", "--port", str(_free_port())], env)
         try:
-            deadline = time.monotonic() + 60
-            while "starting embedded PostgreSQL" not in (log.read_text() if log.exists() else ""):
-                assert time.monotonic() < deadline, "the database step never began"
-                assert process.poll() is None, process.communicate()
-                time.sleep(0.05)
+            _wait_for_line(log, "starting embedded PostgreSQL", process)
         finally:
-            output, errors = _press_ctrl_c(process, seconds=60)
+            output, errors = _interrupt(process, seconds=60)
 
         assert process.returncode == 130
         assert "Traceback" not in output + errors
-        assert not output.startswith("  database      failed")  # not a failure: a stop
+        assert "failed" not in output  # not a failure: a stop
         # Cut short, the data directory still works: the next command starts the server
         # (or uses the one left starting, if Ctrl-C came before its lock file), and stops
         # it when done.
         migrated = _ticketdesk(["migrate"], env)
         assert (migrated.returncode, migrated.stderr) == (0, "")
+        assert _postgres_left_running(embedded_data_dir, seconds=10) == []
+
+    def test_embedded_database_first_set_up(self, embedded_data_dir: Path, tmp_path: Path) -> None:
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        log = tmp_path / "start.log"
+        process = _start(["--log-file", str(log), "serve", "--port", str(_free_port())], env)
+        partial = embedded_data_dir / "postgres.partial"
+        try:
+            _wait_for_line(log, f"initializing embedded PostgreSQL in {partial}", process)
+        finally:
+            output, errors = _interrupt(process, seconds=60)
+
+        assert process.returncode == 130
+        assert "Traceback" not in output + errors
+        assert "failed" not in output
+        # Nothing half-made where a whole cluster is looked for.
+        assert not (embedded_data_dir / "postgres" / "PG_VERSION").exists()
+        migrated = _ticketdesk(["migrate"], env)
+        assert (migrated.returncode, migrated.stderr) == (0, "")
+        assert migrated.stdout.startswith("applied: ")
+        assert (embedded_data_dir / "postgres" / "PG_VERSION").exists()
+        assert _postgres_left_running(embedded_data_dir, seconds=10) == []
+
+
+def _embedded_env(data_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """An operator's environment without a database: the embedded one, in ``data_dir``."""
+    env = _operator_env("", tmp_path)
+    del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
+    env["TICKETDESK_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _wait_for_line(log: Path, text: str, process: subprocess.Popen[str]) -> None:
+    """Wait until ``log`` holds ``text``; fail if the process exits or a minute passes."""
+    deadline = time.monotonic() + 60
+    while text not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, f"never logged: {text}"
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+
+
+class TestEmbeddedDataDir:
+    def test_an_existing_cluster_is_used_as_it_is(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        first = _ticketdesk(["migrate"], env)
+        assert first.returncode == 0, first.stderr
+        pgdata = embedded_data_dir / "postgres"
+        before = (pgdata.stat().st_ino, (pgdata / "PG_VERSION").read_text())
+        log = tmp_path / "again.log"
+
+        again = _ticketdesk(["--log-file", str(log), "migrate"], env)
+
+        assert (again.returncode, again.stdout, again.stderr) == (
+            0,
+            "the schema is up to date\n",
+            "",
+        )
+        assert (pgdata.stat().st_ino, (pgdata / "PG_VERSION").read_text()) == before
+        assert "initializing" not in log.read_text()
+        assert not (embedded_data_dir / "postgres.partial").exists()
+
+    def test_a_directory_holding_something_else(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        pgdata = embedded_data_dir / "postgres"
+        pgdata.mkdir(parents=True)
+        (pgdata / "notes.txt").write_text("not a cluster\n")
+
+        result = _ticketdesk(["migrate"], _embedded_env(embedded_data_dir, tmp_path))
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: {pgdata} holds files but no PostgreSQL cluster (it has no"
+            " PG_VERSION); remove that directory, or move it elsewhere, and the next start"
+            " creates one"
+        ]
+        assert (pgdata / "notes.txt").read_text() == "not a cluster\n"
+        assert not (embedded_data_dir / "postgres.partial").exists()
+
+    def test_a_stale_lock_file_naming_another_process(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        # After a reboot, the process id in a lock file left behind may be another
+        # program's now.
+        partial = embedded_data_dir / "postgres.partial"
+        partial.mkdir(parents=True)
+        with subprocess.Popen(["sleep", "120"]) as other:
+            try:
+                (partial / "postmaster.pid").write_text(f"{other.pid}\n{partial}\n")
+
+                result = _ticketdesk(["migrate"], _embedded_env(embedded_data_dir, tmp_path))
+
+                assert (result.returncode, result.stderr) == (0, "")
+                assert other.poll() is None  # not stopped
+            finally:
+                other.kill()
+
+    def test_two_commands_on_a_new_data_dir(self, embedded_data_dir: Path, tmp_path: Path) -> None:
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        first, second = (_start(["migrate"], env) for _ in range(2))
+        results = [(p, *p.communicate(timeout=120)) for p in (first, second)]
+
+        assert [(p.returncode, errors) for p, _, errors in results] == [(0, ""), (0, "")]
+        outputs = sorted(output for _, output, _ in results)
+        assert outputs[0].startswith("applied: ")
+        assert outputs[1] == "the schema is up to date\n"
         assert _postgres_left_running(embedded_data_dir, seconds=10) == []
 
 
@@ -764,7 +882,7 @@ class TestVerbose:
                 assert process.poll() is None, process.communicate()
                 time.sleep(0.05)
         finally:
-            output, errors = _press_ctrl_c(process, seconds=60)
+            output, errors = _interrupt(process, seconds=60)
 
         assert process.returncode == 0
         assert "  ticketdesk worker is running jobs. Press Ctrl-C to stop." in output
