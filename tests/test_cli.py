@@ -65,9 +65,7 @@ def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"ticketdesk exited early: {process.stdout.read() if process.stdout else ''}"
-            )
+            raise AssertionError(f"ticketdesk exited early: {process.communicate()}")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
@@ -77,16 +75,28 @@ def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -
     raise AssertionError("ticketdesk did not become ready")
 
 
-def _interrupt(process: subprocess.Popen[str], seconds: float) -> str:
-    """Press Ctrl-C and return what the process printed; kill it if it does not stop."""
-    process.send_signal(signal.SIGINT)
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``ticketdesk`` in a process group of its own, as a shell starts a command."""
+    return subprocess.Popen(
+        [*TICKETDESK, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _interrupt(process: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
+    """Ctrl-C as a terminal sends it, to the whole process group (the embedded PostgreSQL
+    and its initdb too); what it printed on stdout and stderr. A hang fails the test."""
+    os.killpg(process.pid, signal.SIGINT)
     try:
-        output, _ = process.communicate(timeout=seconds)
+        return process.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise
-    return output or ""
 
 
 class TestOpenapi:
@@ -206,23 +216,27 @@ class TestServe:
 
     def test_serves_until_interrupted(self, env: dict[str, str]) -> None:
         port = _free_port()
-        process = subprocess.Popen(
-            [*TICKETDESK, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["serve", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
             response = httpx.get(f"http://127.0.0.1:{port}/api/v1/me")
             assert response.status_code == 401
             assert response.headers["content-type"] == "application/problem+json"
         finally:
-            output = _interrupt(process, seconds=30)
-        assert process.returncode == 0
+            output, errors = _interrupt(process, seconds=30)
+        assert (process.returncode, errors) == (0, "")
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
+
+    def test_an_ipv6_address(self, env: dict[str, str]) -> None:
+        port = _free_port()
+        process = _start(["serve", "--host", "::1", "--port", str(port)], env)
+        try:
+            _wait_ready(f"http://[::1]:{port}", process)
+        finally:
+            output, errors = _interrupt(process, seconds=30)
+        assert (process.returncode, errors) == (0, "")
+        assert f"ticketdesk is running at http://[::1]:{port}/" in output
 
     def test_embedded_database_with_demo_data(self, tmp_path: Path) -> None:
         port = _free_port()
@@ -230,13 +244,7 @@ class TestServe:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env = {k: v for k, v in env.items() if k != "TICKETDESK_LOG_LEVEL"}
         env.update(TICKETDESK_DATA_DIR=str(data_dir))
-        process = subprocess.Popen(
-            [*TICKETDESK, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["serve", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process, seconds=120)
             login = httpx.post(
@@ -249,7 +257,7 @@ class TestServe:
             )
             assert len(tickets.json()["items"]) == 50
         finally:
-            output = _interrupt(process, seconds=60)
+            output, _ = _interrupt(process, seconds=60)
         assert process.returncode == 0
         assert "admin@example.com" in output
         assert "admin-password" in output
@@ -323,7 +331,7 @@ class TestUnreachableDatabase:
 
         assert result.returncode == 1
         assert result.stderr.splitlines() == [
-            f"ticketdesk: cannot reach the database at 127.0.0.1:{port}/ticketdesk:"
+            f"ticketdesk: cannot connect to the database at 127.0.0.1:{port}/ticketdesk:"
             " Connection refused"
         ]
         assert "pw-s3cret" not in result.stdout + result.stderr
@@ -421,6 +429,7 @@ class TestUnmigratedDatabase:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # as _start does, for _interrupt
         )
         assert process.stdout is not None
         before_running: list[str] = []
@@ -503,3 +512,380 @@ class TestStory:
         assert "PG_VERSION file found, skipping initdb" in logged  # pgserver's INFO: the log's
         assert "skipping initdb" not in result.stdout + result.stderr
         assert "step database failed" in logged
+
+
+@pytest.fixture
+def silent_database() -> Iterator[tuple[str, socket.socket]]:
+    """A DSN whose server accepts connections and never answers, and its socket."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(30)  # a command that never connects fails the test, not hangs it
+        port = server.getsockname()[1]
+        yield f"postgresql://ops:pw-s3cret@127.0.0.1:{port}/ticketdesk", server
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """A data directory for the embedded PostgreSQL, removed afterwards.
+
+    Not under tmp_path: run as root, the server runs as the ``pgserver`` user, which
+    cannot enter pytest's private temporary directories.
+    """
+    path = Path("/tmp") / f"ticketdesk-cli-test-{uuid.uuid4().hex[:12]}"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _postgres_left_running(data_dir: Path, seconds: float) -> list[psutil.Process]:
+    """PostgreSQL's processes for ``data_dir`` still running after ``seconds``: those
+    that got Ctrl-C too may take a moment to clean up and exit."""
+    processes = [
+        p
+        for p in psutil.process_iter(["name", "cmdline"])
+        if p.info["name"] in ("postgres", "initdb", "pg_ctl")
+        and str(data_dir) in " ".join(p.info["cmdline"] or [])
+    ]
+    _, alive = psutil.wait_procs(processes, timeout=seconds)
+    return list(alive)
+
+
+class TestPortInUse:
+    def test_one_line_naming_the_port(self, database_url: str, tmp_path: Path) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = taken.getsockname()[1]
+            env = {**_operator_env(database_url, tmp_path), "TICKETDESK_PORT": str(port)}
+
+            result = _ticketdesk(["serve"], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: 127.0.0.1:{port} is already in use;"
+            " choose another port with TICKETDESK_PORT or --port"
+        ]
+        assert result.stdout == ""  # before the first step: nothing was started
+
+    @pytest.mark.parametrize(
+        ("host", "address", "family", "shown"),
+        [
+            ("localhost", "127.0.0.1", socket.AF_INET, "localhost:{port}"),
+            ("::1", "::1", socket.AF_INET6, "[::1]:{port}"),
+        ],
+        ids=["a name", "an IPv6 address"],
+    )
+    def test_any_host(
+        self,
+        host: str,
+        address: str,
+        family: socket.AddressFamily,
+        shown: str,
+        database_url: str,
+        tmp_path: Path,
+    ) -> None:
+        with socket.create_server((address, 0), family=family) as taken:
+            port = taken.getsockname()[1]
+            env = {**_operator_env(database_url, tmp_path), "TICKETDESK_PORT": str(port)}
+
+            result = _ticketdesk(["serve", "--host", host], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: {shown.format(port=port)} is already in use;"
+            " choose another port with TICKETDESK_PORT or --port"
+        ]
+
+    def test_embedded_database_is_not_started(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        env = _operator_env("", tmp_path)
+        del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
+        env["TICKETDESK_DATA_DIR"] = str(embedded_data_dir)
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = taken.getsockname()[1]
+
+            result = _ticketdesk(["serve", "--port", str(port)], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: 127.0.0.1:{port} is already in use;"
+            " choose another port with TICKETDESK_PORT or --port"
+        ]
+        assert not (embedded_data_dir / "postgres").exists()
+
+    def test_held_from_the_first_step(
+        self, silent_database: tuple[str, socket.socket], tmp_path: Path
+    ) -> None:
+        dsn, server = silent_database
+        port = _free_port()
+        process = _start(["serve", "--port", str(port)], _operator_env(dsn, tmp_path))
+        try:
+            connection, _ = server.accept()  # it waits at the database step now
+            with connection, socket.socket() as other:
+                other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                with pytest.raises(OSError, match="Address already in use"):
+                    other.bind(("127.0.0.1", port))
+        finally:
+            _interrupt(process, seconds=30)
+
+
+class TestUnwritableDataDir:
+    @pytest.mark.parametrize(
+        ("command", "own_database"),
+        [(["migrate"], False), (["worker"], False), (["serve"], False), (["serve"], True)],
+        ids=["migrate", "worker", "serve", "serve with DATABASE_URL"],
+    )
+    def test_one_line_naming_it(
+        self, command: list[str], own_database: bool, database_url: str, tmp_path: Path
+    ) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory\n")
+        data_dir = blocker / "data"
+        env = {
+            **_operator_env(database_url, tmp_path),
+            "TICKETDESK_DATA_DIR": str(data_dir),
+            "TICKETDESK_PORT": str(_free_port()),
+        }
+        if not own_database:  # the embedded PostgreSQL, in the data directory
+            del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
+
+        result = _ticketdesk(command, env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot write to the data directory {data_dir}: Not a directory;"
+            " choose another with TICKETDESK_DATA_DIR"
+        ]
+
+    def test_log_file(self, env: dict[str, str], tmp_path: Path) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory\n")
+        log = blocker / "logs" / "start.log"
+
+        result = _ticketdesk(["--log-file", str(log), "migrate"], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot write the log file {log}: Not a directory"
+        ]
+
+    def test_start_script(self, tmp_path: Path) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory\n")
+        env = {**os.environ, "TICKETDESK_DATA_DIR": str(blocker / "data")}
+        # A copy of the script, beside a set-up that only says it ran: were the check
+        # to let it through, it must not reinstall this checkout's .venv.
+        scripts = tmp_path / "checkout" / "scripts"
+        scripts.mkdir(parents=True)
+        shutil.copy(ROOT / "scripts" / "start", scripts / "start")
+        (scripts / "bootstrap").write_text("#!/bin/sh\necho 'set-up ran'\nexit 1\n")
+        (scripts / "bootstrap").chmod(0o755)
+
+        result = subprocess.run(
+            [scripts / "start"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot write to the data directory {blocker / 'data'}:"
+            " Not a directory; choose another with TICKETDESK_DATA_DIR"
+        ]
+        assert result.stdout == ""  # it stopped before the set-up
+
+
+class TestCtrlCBeforeItIsUp:
+    @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+    def test_quiet_with_status_130(
+        self, command: list[str], silent_database: tuple[str, socket.socket], tmp_path: Path
+    ) -> None:
+        dsn, server = silent_database
+        env = {**_operator_env(dsn, tmp_path), "TICKETDESK_PORT": str(_free_port())}
+        process = _start(command, env)
+        try:
+            connection, _ = server.accept()  # it waits for the database to answer
+        except BaseException:
+            _interrupt(process, seconds=30)
+            raise
+        with connection:
+            output, errors = _interrupt(process, seconds=30)
+
+        assert (process.returncode, output, errors) == (130, "", "")
+
+    def test_embedded_database_starting(self, embedded_data_dir: Path, tmp_path: Path) -> None:
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        set_up = _ticketdesk(["migrate"], env)  # the cluster exists: serve only starts it
+        assert set_up.returncode == 0, set_up.stderr
+        log = tmp_path / "start.log"
+        process = _start(["--log-file", str(log), "serve", "--port", str(_free_port())], env)
+        try:
+            _wait_for_line(log, "starting embedded PostgreSQL", process)
+        finally:
+            output, errors = _interrupt(process, seconds=60)
+
+        assert process.returncode == 130
+        assert "Traceback" not in output + errors
+        assert "failed" not in output  # not a failure: a stop
+        # Cut short, the data directory still works: the next command starts the server
+        # (or uses the one left starting, if Ctrl-C came before its lock file), and stops
+        # it when done.
+        migrated = _ticketdesk(["migrate"], env)
+        assert (migrated.returncode, migrated.stderr) == (0, "")
+        assert _postgres_left_running(embedded_data_dir, seconds=10) == []
+
+    def test_embedded_database_first_set_up(self, embedded_data_dir: Path, tmp_path: Path) -> None:
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        log = tmp_path / "start.log"
+        process = _start(["--log-file", str(log), "serve", "--port", str(_free_port())], env)
+        partial = embedded_data_dir / "postgres.partial"
+        try:
+            _wait_for_line(log, f"initializing embedded PostgreSQL in {partial}", process)
+        finally:
+            output, errors = _interrupt(process, seconds=60)
+
+        assert process.returncode == 130
+        assert "Traceback" not in output + errors
+        assert "failed" not in output
+        # Nothing half-made where a whole cluster is looked for.
+        assert not (embedded_data_dir / "postgres" / "PG_VERSION").exists()
+        migrated = _ticketdesk(["migrate"], env)
+        assert (migrated.returncode, migrated.stderr) == (0, "")
+        assert migrated.stdout.startswith("applied: ")
+        assert (embedded_data_dir / "postgres" / "PG_VERSION").exists()
+        assert _postgres_left_running(embedded_data_dir, seconds=10) == []
+
+
+def _embedded_env(data_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """An operator's environment without a database: the embedded one, in ``data_dir``."""
+    env = _operator_env("", tmp_path)
+    del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
+    env["TICKETDESK_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _wait_for_line(log: Path, text: str, process: subprocess.Popen[str]) -> None:
+    """Wait until ``log`` holds ``text``; fail if the process exits or a minute passes."""
+    deadline = time.monotonic() + 60
+    while text not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, f"never logged: {text}"
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+
+
+class TestEmbeddedDataDir:
+    def test_an_existing_cluster_is_used_as_it_is(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        first = _ticketdesk(["migrate"], env)
+        assert first.returncode == 0, first.stderr
+        pgdata = embedded_data_dir / "postgres"
+        before = (pgdata.stat().st_ino, (pgdata / "PG_VERSION").read_text())
+        log = tmp_path / "again.log"
+
+        again = _ticketdesk(["--log-file", str(log), "migrate"], env)
+
+        assert (again.returncode, again.stdout, again.stderr) == (
+            0,
+            "the schema is up to date\n",
+            "",
+        )
+        assert (pgdata.stat().st_ino, (pgdata / "PG_VERSION").read_text()) == before
+        assert "initializing" not in log.read_text()
+        assert not (embedded_data_dir / "postgres.partial").exists()
+
+    def test_a_directory_holding_something_else(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        pgdata = embedded_data_dir / "postgres"
+        pgdata.mkdir(parents=True)
+        (pgdata / "notes.txt").write_text("not a cluster\n")
+
+        result = _ticketdesk(["migrate"], _embedded_env(embedded_data_dir, tmp_path))
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: {pgdata} holds files but no PostgreSQL cluster (it has no"
+            " PG_VERSION); remove that directory, or move it elsewhere, and the next start"
+            " creates one"
+        ]
+        assert (pgdata / "notes.txt").read_text() == "not a cluster\n"
+        assert not (embedded_data_dir / "postgres.partial").exists()
+
+    def test_a_stale_lock_file_naming_another_process(
+        self, embedded_data_dir: Path, tmp_path: Path
+    ) -> None:
+        # After a reboot, the process id in a lock file left behind may be another
+        # program's now.
+        partial = embedded_data_dir / "postgres.partial"
+        partial.mkdir(parents=True)
+        with subprocess.Popen(["sleep", "120"]) as other:
+            try:
+                (partial / "postmaster.pid").write_text(f"{other.pid}\n{partial}\n")
+
+                result = _ticketdesk(["migrate"], _embedded_env(embedded_data_dir, tmp_path))
+
+                assert (result.returncode, result.stderr) == (0, "")
+                assert other.poll() is None  # not stopped
+            finally:
+                other.kill()
+
+    def test_two_commands_on_a_new_data_dir(self, embedded_data_dir: Path, tmp_path: Path) -> None:
+        env = _embedded_env(embedded_data_dir, tmp_path)
+        first, second = (_start(["migrate"], env) for _ in range(2))
+        results = [(p, *p.communicate(timeout=120)) for p in (first, second)]
+
+        assert [(p.returncode, errors) for p, _, errors in results] == [(0, ""), (0, "")]
+        outputs = sorted(output for _, output, _ in results)
+        assert outputs[0].startswith("applied: ")
+        assert outputs[1] == "the schema is up to date\n"
+        assert _postgres_left_running(embedded_data_dir, seconds=10) == []
+
+
+class TestDatabaseRefuses:
+    @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+    def test_no_such_database(self, command: list[str], server_dsn: str, tmp_path: Path) -> None:
+        dsn = make_conninfo(server_dsn, dbname="ticketdesk_no_such_database")
+
+        result = _ticketdesk(command, _operator_env(dsn, tmp_path))
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot connect to the database at {_where(dsn)}:"
+            ' database "ticketdesk_no_such_database" does not exist'
+        ]
+
+    def test_unknown_host(self, tmp_path: Path) -> None:
+        dsn = "postgresql://ops:pw-s3cret@ticketdesk-db.invalid:5432/ticketdesk"
+
+        result = _ticketdesk(["migrate"], _operator_env(dsn, tmp_path))
+
+        assert result.returncode == 1
+        [line] = result.stderr.splitlines()
+        assert line.startswith(
+            "ticketdesk: cannot connect to the database at ticketdesk-db.invalid:5432/ticketdesk:"
+            " failed to resolve host 'ticketdesk-db.invalid'"
+        )
+        assert "pw-s3cret" not in result.stdout + result.stderr
+
+
+class TestVerbose:
+    def test_shows_all_the_log_file_gets(self, database_url: str, tmp_path: Path) -> None:
+        env = {**_operator_env(database_url, tmp_path), "TICKETDESK_LOG_LEVEL": "warning"}
+        log = tmp_path / "start.log"
+        process = _start(["-v", "--log-file", str(log), "worker"], env)
+        try:
+            deadline = time.monotonic() + 60
+            while "Starting worker" not in (log.read_text() if log.exists() else ""):
+                assert time.monotonic() < deadline, "the worker never started"
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.05)
+        finally:
+            output, errors = _interrupt(process, seconds=60)
+
+        assert process.returncode == 0
+        assert "  ticketdesk worker is running jobs. Press Ctrl-C to stop." in output
+        logged = log.read_text().splitlines()
+        assert any(" INFO procrastinate." in line for line in logged)  # below log_level
+        assert [line for line in logged if line not in errors.splitlines()] == []

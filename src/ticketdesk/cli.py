@@ -2,21 +2,27 @@
 
 What reaches the terminal: ``serve`` and ``worker`` tell their start-up one line a step
 (what it did, how long it took), the other commands print their result, and a problem
-is one ``ticketdesk: …`` line on stderr with a non-zero exit. Log records below warning
-go only to ``--log-file`` until the server is up; from then on ticketdesk's own lines
-and the requests reach the terminal at ``log_level``, while the libraries' routine
-chatter (pgserver, procrastinate, uvicorn's lifecycle) stays in the file. ``-v`` shows
-everything.
+(a database it cannot connect to, a port in use, a data directory it cannot write) is
+one ``ticketdesk: …`` line on stderr with a non-zero exit. Ctrl-C stops a running
+server or worker (status 0); before it is up, Ctrl-C cuts the command short quietly,
+with status 130 as a shell reports it. Log records below warning go only to
+``--log-file`` until the server is up; from then on ticketdesk's own lines and the
+requests reach the terminal at ``log_level``, while the libraries' routine chatter
+(pgserver, procrastinate, uvicorn's lifecycle) stays in the file. ``-v`` shows
+everything the file gets.
 """
 
 import argparse
 import asyncio
 import contextlib
+import errno
 import getpass
 import json
 import logging
+import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -53,10 +59,19 @@ CONNECT_TIMEOUT_SECONDS = 10
 # Exit codes of sysexits.h, which MTAs read: bad input, keep the mail and retry later.
 EX_DATAERR = 65
 EX_TEMPFAIL = 75
+# The exit status of a command cut short by Ctrl-C (SIGINT), as shells report it: 128 + 2.
+INTERRUPTED = 128 + signal.SIGINT
 
 
 class DatabaseNotReady(Exception):
     """The database cannot be reached, or lacks migrations; the message says which."""
+
+
+class CannotRun(Exception):
+    """Something the command needs is unavailable; the message says what, and what to do.
+
+    The port, the data directory or the log file.
+    """
 
 
 class _Terminal(logging.Filter):
@@ -88,18 +103,23 @@ def _logging(level: str, *, verbose: bool, log_file: Path | None) -> Iterator[No
     root = logging.getLogger()
     formatter = logging.Formatter(LOG_FORMAT)
     terminal = logging.StreamHandler()
-    terminal.setLevel(level.upper())
+    if not verbose:  # with -v it shows all the log file gets
+        terminal.setLevel(level.upper())
     terminal.addFilter(_terminal)
     handlers: list[logging.Handler] = [terminal]
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        except OSError as exc:
+            raise CannotRun(f"cannot write the log file {log_file}: {exc.strerror}") from None
     for handler in handlers:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     previous_level = root.level
     threshold = logging.getLevelNamesMapping()[level.upper()]
-    root.setLevel(min(threshold, logging.INFO) if log_file is not None else threshold)
+    detailed = log_file is not None or verbose
+    root.setLevel(min(threshold, logging.INFO) if detailed else threshold)
     _terminal.verbose = verbose or level == "debug"
     _terminal.serving = False
     try:
@@ -146,7 +166,7 @@ class Story:
         return self.log_file.stat().st_size
 
     def _show_log_since(self, offset: int) -> None:
-        if self.log_file is None:
+        if self.log_file is None or _terminal.verbose:  # with -v they are on the terminal
             return
         with self.log_file.open(encoding="utf-8", errors="replace") as file:
             file.seek(offset)
@@ -180,7 +200,7 @@ async def _check(dsn: str, *, migrated: bool) -> None:
         )
     except psycopg.OperationalError as exc:
         raise DatabaseNotReady(
-            f"cannot reach the database at {_where(dsn)}: {_reason(exc)}"
+            f"cannot connect to the database at {_where(dsn)}: {_reason(exc)}"
         ) from None
     async with conn:
         pending = await db.pending_migrations(conn) if migrated else []
@@ -205,6 +225,7 @@ def database(settings: Settings, *, migrated: bool = True) -> Iterator[Settings]
         asyncio.run(_check(settings.database_url, migrated=migrated))
         yield settings
         return
+    _writable_data_dir(settings.data_dir)
     try:
         server, dsn = embedded.start(settings.data_dir)
     except embedded.StartFailed as exc:
@@ -251,6 +272,53 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(coro)
 
 
+def _writable_data_dir(path: Path) -> None:
+    """Create the data directory, or raise ``CannotRun`` naming it if it cannot be written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CannotRun(
+            f"cannot write to the data directory {path}: {exc.strerror};"
+            " choose another with TICKETDESK_DATA_DIR"
+        ) from None
+
+
+def _authority(host: str, port: int) -> str:
+    """``host:port`` as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``, or ``CannotRun`` saying why there is none.
+
+    Bound before start-up, and handed to uvicorn: a port that is taken fails at once,
+    and nothing can take it between this check and serving. A name is resolved as a
+    server resolves it: its first address, IPv4 or IPv6.
+    """
+    where = _authority(host, port)
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
+    family, kind, protocol, _, address = addresses[0]
+    sock = socket.socket(family, kind, protocol)
+    try:
+        # Like uvicorn: a port left in TIME_WAIT by the previous run can be bound again.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen()  # uvicorn sets its own backlog when it starts serving
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CannotRun(
+                f"{where} is already in use; choose another port with TICKETDESK_PORT or --port"
+            ) from None
+        raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
+    return sock
+
+
 class _Server(uvicorn.Server):
     """A uvicorn server that prints the banner once it listens, not before."""
 
@@ -261,8 +329,10 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """Start as uvicorn does (it exits on failure), then print the banner."""
         await super().startup(sockets)
+        if self.should_exit:  # Ctrl-C during start-up: it stops without having served
+            return
+        _terminal.serving = True  # before the banner: once told it runs, Ctrl-C stops it
         print(self.banner, flush=True)
-        _terminal.serving = True
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -275,16 +345,18 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             "invalid configuration:\n  secret_key (TICKETDESK_SECRET_KEY): "
             "required when database_url (DATABASE_URL) is set"
         )
+    if settings.secret_key is None or settings.s3.bucket is None:
+        _writable_data_dir(settings.data_dir)  # for the generated key, or the attachments
     demo_wanted = settings.database_url is None and not args.no_demo
     story = Story(args.log_file)
-    with migrated_database(settings, story) as ready:
+    with _listen(host, port) as sock, migrated_database(settings, story) as ready:
         show_logins = False
         if demo_wanted:
             with story.step("demo data") as step:
                 show_logins, step.result = asyncio.run(_ensure_demo(ready))
         config = uvicorn.Config(
             create_app(ready, worker=not args.no_worker),
-            host=host,
+            host=host,  # uvicorn serves the socket given, and names these in its messages
             port=port,
             log_level=ready.log_level,
             # Our handlers, not uvicorn's own: one format, and its lifecycle kept quiet.
@@ -292,7 +364,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             proxy_headers=True,
             server_header=False,
         )
-        _Server(config, _banner(host, port, show_logins=show_logins)).run()
+        _Server(config, _banner(host, port, show_logins=show_logins)).run(sockets=[sock])
 
 
 async def _load_demo(settings: Settings) -> bool:
@@ -311,7 +383,7 @@ async def _ensure_demo(settings: Settings) -> tuple[bool, str]:
 
 
 def _banner(host: str, port: int, *, show_logins: bool) -> str:
-    url = f"http://{host}:{port}/"
+    url = f"http://{_authority(host, port)}/"
     lines = ["", f"  ticketdesk is running at {url}", f"  API documentation: {url}api/v1/docs"]
     if show_logins:
         lines.append("  Demo logins:")
@@ -323,8 +395,8 @@ def _banner(host: str, port: int, *, show_logins: bool) -> str:
 def worker(settings: Settings, args: argparse.Namespace) -> None:
     """Run background jobs (GitHub sync, the IMAP mailbox, clean-up) until Ctrl-C."""
     with migrated_database(settings, Story(args.log_file)) as ready:
-        print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
         _terminal.serving = True
+        print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
         asyncio.run(run_worker(ready, concurrency=args.concurrency))
 
 
@@ -510,17 +582,19 @@ def _main(args: argparse.Namespace, failure: int) -> None:
     subscriptions.install()
     try:
         settings = load_settings(args.config)
-    except ConfigError as exc:
-        _fail(str(exc), failure)
-    with _logging(settings.log_level, verbose=args.verbose, log_file=args.log_file):
-        try:
+        with _logging(settings.log_level, verbose=args.verbose, log_file=args.log_file):
             args.handler(settings, args)
-        except TicketdeskError as exc:
-            _fail(exc.detail, failure)
-        except (ConfigError, DatabaseNotReady) as exc:
-            _fail(str(exc), failure)
-        except KeyboardInterrupt:
-            pass
+    except TicketdeskError as exc:
+        _fail(exc.detail, failure)
+    except (ConfigError, DatabaseNotReady, CannotRun) as exc:
+        _fail(str(exc), failure)
+    except KeyboardInterrupt:
+        if failure != 1:
+            _fail("interrupted; try again later", failure)
+        # Ctrl-C is how a running server or worker is stopped; before it was up, the
+        # command was cut short, and says so by its status, as a shell does.
+        if not _terminal.serving:
+            sys.exit(INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.backlog import Backlog
 from tests.e2e.conftest import Cast, Login, refused, sign_in
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 EXPORT = "Export to CSV times out for reports over 10k rows"
 TWO_FACTOR = "Two-factor login loops back to the sign-in page on Safari"
+DARK_MODE = "Dark mode for the customer dashboard"
 STALE = "Someone else changed this ticket"
 
 
@@ -85,3 +86,39 @@ def test_submitter_accepts_a_resolution_that_was_withdrawn(
     expect(ticket_header(page)).to_contain_text("Open")
     expect(accept).to_be_hidden()
     assert agent.get(f"/tickets/{ticket['id']}").json()["status"] == "open"
+
+
+def test_agent_moves_a_card_someone_else_just_moved(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    backlog: Backlog,
+    api: Callable[[Login], httpx.Client],
+    expected_console_errors: list[re.Pattern[str]],
+) -> None:
+    """A move from a stale board is refused; the board shows where the ticket is now, and why."""
+    ticket = backlog.tickets[DARK_MODE]
+    expected_console_errors.append(refused(412, f"/tickets/{ticket['id']}"))
+    page = new_page()
+    sign_in(page, cast.agent)
+    page.goto("/board")
+
+    def card(status: str) -> Locator:
+        column = page.get_by_role("region", name=status, exact=True)
+        return column.get_by_role("article", name=f"#{ticket['number']} {DARK_MODE}")
+
+    expect(card("Open")).to_be_visible()
+    admin = api(cast.admin)
+    admin.put(f"/tickets/{ticket['id']}", json={"status": "in_progress"}).raise_for_status()
+
+    card("Open").drag_to(page.get_by_role("region", name="Closed"))
+    expect(
+        page.get_by_role("alert").filter(has_text=f"Someone else changed #{ticket['number']}")
+    ).to_contain_text("It was not moved. The board shows the latest version")
+    expect(card("In progress")).to_be_visible()
+    # What a screen reader hears matches where the card is shown.
+    expect(page.locator("main [aria-live=assertive]")).to_have_text(
+        f"Someone else changed #{ticket['number']}; it was not moved."
+    )
+    expect(card("Closed")).to_have_count(0)
+    expect(card("Open")).to_have_count(0)
+    assert admin.get(f"/tickets/{ticket['id']}").json()["status"] == "in_progress"

@@ -119,3 +119,47 @@ def test_move_cards_on_the_board(
     expect(card("Waiting", VAT)).to_be_visible()
     expect(card("In progress", DARK_MODE)).to_be_visible()
     screenshot(page, "kanban")
+
+
+def test_bulk_action_keeps_rows_loaded_beyond_the_first_page(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    api: Callable[[Login], httpx.Client],
+) -> None:
+    """Tickets picked after "Load more" stay listed and selected once the bulk action is done."""
+    submitter = api(cast.user)
+    numbers = {}
+    for n in range(1, 53):
+        title = f"Sync stalls on device {n}"
+        created = submitter.post(
+            "/tickets",
+            json={"type": "bug", "title": title, "description": f"Device {n} stops syncing."},
+        )
+        numbers[title] = created.raise_for_status().json()["number"]
+    page = new_page()
+    sign_in(page, cast.agent)
+    page.goto("/triage/open")
+    oldest, newest = "Sync stalls on device 1", "Sync stalls on device 52"
+    expect(
+        page.get_by_role("link", name=f"#{numbers[newest]} {newest}", exact=True)
+    ).to_be_visible()
+    expect(page.get_by_role("link", name=f"#{numbers[oldest]} {oldest}", exact=True)).to_have_count(
+        0
+    )
+    page.get_by_role("button", name="Load more").click()
+    expect(
+        page.get_by_role("link", name=f"#{numbers[oldest]} {oldest}", exact=True)
+    ).to_be_visible()
+
+    for title in (oldest, newest):
+        page.get_by_role("checkbox", name=f"Select #{numbers[title]}", exact=True).check()
+    toolbar = page.get_by_role("toolbar", name="Bulk actions")
+    toolbar.get_by_label("Assign selected").select_option(label="Me")
+
+    expect(page.get_by_role("status").filter(has_text="Updated 2 tickets")).to_be_visible()
+    for title in (oldest, newest):
+        link = page.get_by_role("link", name=f"#{numbers[title]} {title}", exact=True)
+        expect(page.get_by_role("row").filter(has=link)).to_contain_text(cast.agent.name)
+        checkbox = page.get_by_role("checkbox", name=f"Select #{numbers[title]}", exact=True)
+        expect(checkbox).to_be_checked()
+    expect(toolbar).to_contain_text("2 selected")

@@ -35,20 +35,48 @@ export interface MoveResult<T extends BoardCard> {
 	columns: Columns<T>;
 	card: T;
 	from: TicketStatus;
+	/** Where the card stood in its old column. */
+	index: number;
 	to: TicketStatus;
 }
 
 /** Move a card to the top of another column, returning new columns; null when it is already there. */
 export function moveCard<T extends BoardCard>(columns: Columns<T>, cardId: string, to: TicketStatus): MoveResult<T> | null {
 	for (const from of STATUSES) {
-		const card = columns[from].find((c) => c.id === cardId);
-		if (!card) continue;
+		const index = columns[from].findIndex((c) => c.id === cardId);
+		if (index < 0) continue;
 		if (from === to) return null;
-		const moved = { ...card, status: to };
+		const moved = { ...columns[from][index], status: to };
 		const next = { ...columns, [from]: columns[from].filter((c) => c.id !== cardId), [to]: [moved, ...columns[to]] };
-		return { columns: next, card: moved, from, to };
+		return { columns: next, card: moved, from, index, to };
 	}
 	return null;
+}
+
+/**
+ * Show `card` as it is now in the column of its status: in its place when it is there
+ * already, else at `index` (the top by default), and in no other column. Columns that no
+ * longer show the card (the board was loaded again meanwhile) are returned as they are, so
+ * settling one card's move never undoes what happened to the others.
+ */
+export function placeCard<T extends BoardCard>(columns: Columns<T>, card: T, index = 0): Columns<T> {
+	if (!STATUSES.some((s) => columns[s].some((c) => c.id === card.id))) return columns;
+	const next = { ...columns };
+	for (const s of STATUSES) {
+		if (s !== card.status) next[s] = columns[s].filter((c) => c.id !== card.id);
+	}
+	const column = columns[card.status];
+	next[card.status] = column.some((c) => c.id === card.id) ? column.map((c) => (c.id === card.id ? card : c)) : [...column.slice(0, index), card, ...column.slice(index)];
+	return next;
+}
+
+/**
+ * Put back a card whose move to `movedTo` failed (`card` as it was before the move, at the
+ * `index` it stood in). Only while the board still shows it in `movedTo`: a board loaded
+ * again meanwhile shows where the server has it, which is fresher than where it stood.
+ */
+export function undoMove<T extends BoardCard>(columns: Columns<T>, card: T, movedTo: TicketStatus, index: number): Columns<T> | null {
+	return columns[movedTo].some((c) => c.id === card.id) ? placeCard(columns, card, index) : null;
 }
 
 /** Key → action for a focused card: Shift+Arrow moves it; plain arrows move focus. */

@@ -2,7 +2,8 @@
  * The ticket on its page: read with its ETag, written with `If-Match`. Every write (fields,
  * status, labels, assignment, closing) goes through one place, so a stale one — HTTP 412
  * `stale_version`, someone else changed the ticket since it was read — is handled the same
- * way everywhere: the ticket is reloaded and a toast says what changed meanwhile.
+ * way everywhere: the ticket is reloaded and a toast says what changed meanwhile. A write
+ * that answers after the user opened another ticket leaves that one alone.
  */
 import { api as defaultApi, type ApiClient } from '$lib/api/client';
 import { toFormProblem, type ProblemDoc } from '$lib/api/problem';
@@ -40,7 +41,8 @@ function inWords(phrases: string[]): string {
 	return phrases.length <= 1 ? (phrases[0] ?? '') : `${phrases.slice(0, -1).join(', ')} and ${phrases.at(-1)}`;
 }
 
-function isStale(answer: WriteAnswer): boolean {
+/** The write was refused as stale (HTTP 412 `stale_version`): someone else changed the ticket since it was read. */
+export function isStale(answer: Pick<WriteAnswer, 'error' | 'response'>): boolean {
 	return answer.response.status === 412 || (answer.error as ProblemDoc | undefined)?.code === 'stale_version';
 }
 
@@ -58,6 +60,8 @@ export class TicketState {
 	#etag: string | null = null;
 	// Every read and write starts a new generation; a read answering an older one is dropped.
 	#generation = 0;
+	// Counts the writes sent: only the latest one's end lets the controls go.
+	#writes = 0;
 
 	/** `onchange` hears of every new version of the ticket (to refresh what depends on it). */
 	constructor({ api = defaultApi, onchange = () => undefined }: { api?: ApiClient; onchange?: (ticket: TicketDetail) => void } = {}) {
@@ -71,6 +75,7 @@ export class TicketState {
 		this.ticket = null;
 		this.#etag = null;
 		this.error = null;
+		this.busy = false;
 		return this.load();
 	}
 
@@ -136,32 +141,48 @@ export class TicketState {
 	): Promise<boolean> {
 		const before = this.ticket;
 		if (!before) return false;
+		// Whether the page shows the ticket written: the user may have opened another one (and
+		// even come back to this one, 7 → 8 → 7) while the write was on its way.
+		const shown = () => this.ticket?.id === before.id;
+		const write = ++this.#writes;
+		const latest = () => write === this.#writes;
+		// Once the user has opened another ticket, what is said names the one the write was for.
+		const about = (message: string) => (shown() ? message : `#${before.number}: ${message}`);
 		this.busy = true;
 		++this.#generation;
 		try {
 			const answer = await send(before.id, this.#etag ?? `"${before.version}"`);
 			if (answer.data) {
-				this.#accept(answer.data, answer.response);
-				toast.success(typeof success === 'string' ? success : success(answer.data));
+				// A version read meanwhile (the ticket opened again) may be newer still.
+				if (shown() && answer.data.version >= (this.ticket?.version ?? 0)) this.#accept(answer.data, answer.response);
+				toast.success(about(typeof success === 'string' ? success : success(answer.data)));
 				return true;
 			}
-			if (isStale(answer)) {
+			if (!isStale(answer)) {
+				toast.error(about(`Could not ${action}`), toFormProblem(answer.error).message);
+				return false;
+			}
+			if (shown() && latest()) {
 				this.busy = false;
 				await this.load({ quiet: true });
+			}
+			// Checked again: the user may have left while the ticket was read again.
+			if (shown()) {
 				const changes = describeChanges(before, this.ticket ?? before);
 				toast.error(
 					'Someone else changed this ticket',
 					`Meanwhile ${changes.length ? inWords(changes) : 'it was edited'}, so we did not ${action}. The page shows the latest version; check it and try again.`
 				);
 			} else {
-				toast.error(`Could not ${action}`, toFormProblem(answer.error).message);
+				toast.error(about('Someone else changed this ticket'), `We did not ${action}. Open #${before.number} again to see the latest version.`);
 			}
 			return false;
 		} catch (e) {
-			toast.error(`Could not ${action}`, toFormProblem(e).message);
+			toast.error(about(`Could not ${action}`), toFormProblem(e).message);
 			return false;
 		} finally {
-			this.busy = false;
+			// Opening another ticket let the controls go already; a write sent there since holds them.
+			if (latest()) this.busy = false;
 		}
 	}
 

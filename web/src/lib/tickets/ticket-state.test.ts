@@ -149,6 +149,109 @@ describe('TicketState writes', () => {
 	});
 });
 
+describe('TicketState after the user moved on to another ticket', () => {
+	const EIGHT = ticket({ id: '00000000-0000-7000-8000-000000000008', number: 8, title: 'Dark mode for the dashboard' });
+
+	/** A server whose answers wait until the test gives them, in whatever order it likes. */
+	function pendingServer() {
+		const requests: { method: string; path: string; answer: (r: Response) => void }[] = [];
+		const fetch = (request: Request) =>
+			new Promise<Response>((resolve) => requests.push({ method: request.method, path: new URL(request.url).pathname, answer: resolve }));
+		return { api: createApiClient({ baseUrl: 'http://td.test', fetch: fetch as unknown as typeof globalThis.fetch }), requests };
+	}
+	const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+	it('keeps showing the new ticket when the write for the old one answers late', async () => {
+		const { api, requests } = pendingServer();
+		const versions: number[] = [];
+		const state = new TicketState({ api, onchange: (t) => versions.push(t.number) });
+		const opened = state.open('7');
+		await settle();
+		requests[0].answer(found(ticket()));
+		await opened;
+		const write = state.update({ priority: 'high' });
+		await settle();
+		const second = state.open('8');
+		expect(state.busy).toBe(false);
+		await settle();
+		requests[2].answer(found(EIGHT));
+		await second;
+		requests[1].answer(found(ticket({ version: 2, priority: 'high' })));
+		expect(await write).toBe(true);
+		expect(state.ticket).toMatchObject({ number: 8, priority: 'medium' });
+		expect(state.busy).toBe(false);
+		expect(versions).toEqual([7, 8]);
+		expect(toast.items.map((t) => t.message)).toEqual(['#7: Saved']);
+	});
+
+	it('shows the answer of a write on a ticket the user left and opened again', async () => {
+		const { api, requests } = pendingServer();
+		const state = new TicketState({ api });
+		const opened = state.open('7');
+		await settle();
+		requests[0].answer(found(ticket()));
+		await opened;
+		const write = state.update({ priority: 'high' });
+		await settle();
+		const eight = state.open('8');
+		await settle();
+		requests[2].answer(found(EIGHT));
+		await eight;
+		// Back on #7, read before the write was saved.
+		const seven = state.open('7');
+		await settle();
+		requests[3].answer(found(ticket()));
+		await seven;
+		requests[1].answer(found(ticket({ version: 2, priority: 'high' })));
+		expect(await write).toBe(true);
+		expect(state.ticket).toMatchObject({ number: 7, version: 2, priority: 'high' });
+		expect(state.busy).toBe(false);
+		expect(toast.items.map((t) => t.message)).toEqual(['Saved']);
+	});
+
+	it('does not show the old ticket while the new one is still on its way', async () => {
+		const { api, requests } = pendingServer();
+		const state = new TicketState({ api });
+		const opened = state.open('7');
+		await settle();
+		requests[0].answer(found(ticket()));
+		await opened;
+		const write = state.update({ priority: 'high' });
+		await settle();
+		void state.open('8');
+		requests[1].answer(found(ticket({ version: 2, priority: 'high' })));
+		await write;
+		expect(state.ticket).toBeNull();
+		expect(state.loading).toBe(true);
+	});
+
+	it('neither reloads nor describes the new ticket when the old one was changed by someone else', async () => {
+		const { api, requests } = pendingServer();
+		const state = new TicketState({ api });
+		const opened = state.open('7');
+		await settle();
+		requests[0].answer(found(ticket()));
+		await opened;
+		const write = state.update({ status: 'in_progress' });
+		await settle();
+		const second = state.open('8');
+		await settle();
+		requests[2].answer(found(EIGHT));
+		await second;
+		requests[1].answer(stale());
+		expect(await write).toBe(false);
+		await settle();
+		expect(requests.map((r) => r.method)).toEqual(['GET', 'PUT', 'GET']);
+		expect(state.ticket?.number).toBe(8);
+		expect(toast.items).toHaveLength(1);
+		expect(toast.items[0]).toMatchObject({
+			kind: 'error',
+			message: '#7: Someone else changed this ticket',
+			description: 'We did not change the status. Open #7 again to see the latest version.'
+		});
+	});
+});
+
 describe('TicketState reads', () => {
 	it('shows the ticket asked for last, whatever order the answers come in', async () => {
 		let answerFirst: (r: Response) => void = () => undefined;
