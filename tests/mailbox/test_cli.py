@@ -154,7 +154,7 @@ class TestIngest:
 
         assert result.returncode == 75
         assert result.stderr.startswith(
-            f"ticketdesk: cannot reach the database at 127.0.0.1:{unused_tcp_port}/ticketdesk"
+            f"ticketdesk: cannot connect to the database at 127.0.0.1:{unused_tcp_port}/ticketdesk"
         )
         assert len(result.stderr.splitlines()) == 1
 
