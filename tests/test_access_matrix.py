@@ -26,7 +26,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.factories import Accounts, create_ticket, make_user
+from tests.factories import PASSWORD, Accounts, create_ticket, make_user
 from ticketdesk.auth import service as auth
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
@@ -230,8 +230,23 @@ ROUTES: list[Route] = [
         ),
     ),
     Route("PATCH", "/api/v1/users/{user_id}", ADMIN_ONLY, _json({"role": "agent"})),
+    # Without mail (as here), an admin gets past the gate to "mail_disabled".
+    Route(
+        "POST",
+        "/api/v1/users/invitations",
+        statuses(401, 403, 403, 403, 409),
+        _json(lambda _: {"email": f"{_unique('invited')}@example.com", "name": "Invited"}),
+    ),
+    Route("POST", "/api/v1/users/{user_id}/invitation", statuses(401, 403, 403, 403, 409)),
     # the caller's own account
     Route("GET", "/api/v1/me", EVERYONE_SIGNED_IN),
+    Route("PATCH", "/api/v1/me", EVERYONE_SIGNED_IN, _json({"name": "A New Name"})),
+    Route(
+        "PUT",
+        "/api/v1/me/password",
+        statuses(401, 204, 204, 204, 204),
+        _json({"current_password": PASSWORD, "new_password": "another long passphrase"}),
+    ),
     Route("GET", "/api/v1/me/tokens", EVERYONE_SIGNED_IN),
     Route("POST", "/api/v1/me/tokens", statuses(401, 201, 201, 201, 201), _json({"name": "cli"})),
     # The token is Alice's: nobody else can even tell it exists.
@@ -248,6 +263,11 @@ ROUTES: list[Route] = [
 NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/signup"): "open to anonymous callers by design",
     ("POST", "/api/v1/auth/login"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/password-reset"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/verify-email"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "the mailed link proves who is calling",
+    ("POST", "/api/v1/auth/verify-email/confirm"): "the mailed link proves who is calling",
+    ("POST", "/api/v1/auth/invitations/accept"): "the mailed link proves who is calling",
     ("POST", "/api/v1/integrations/github/webhook"): "GitHub proves itself with a signature",
 }
 

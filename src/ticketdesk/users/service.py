@@ -78,16 +78,20 @@ async def create_user(
     role: Role,
     password: str | None,
     internal_domains: Collection[str],
+    email_verified: bool = True,
 ) -> User:
     """Create an account; ``Conflict`` when the e-mail address is taken.
 
     ``internal_domains``: the deployment's ``internal_email_domains`` setting.
+    ``email_verified``: false for an address nobody has proved to be theirs yet (a
+    sign-up that must follow a mailed link, an invitation not yet accepted).
     """
     params: dict[str, Any] = {
         "email": checked_email(email, internal_domains),
         "name": name,
         "role": role,
         "password_hash": await hash_password(password) if password is not None else None,
+        "email_verified": email_verified,
     }
     try:
         async with conn.transaction():
