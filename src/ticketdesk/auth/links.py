@@ -120,8 +120,8 @@ class LinkToSend:
 
 
 async def _issue(conn: Connection, secret: bytes, user_id: UUID, purpose: LinkPurpose) -> None:
-    """Store a new link (replacing unused ones of its purpose) and queue its mail."""
-    await execute(conn, Q.drop_unused_links, {"user_id": user_id, "purpose": purpose})
+    """Store a new link (replacing earlier ones of its purpose) and queue its mail."""
+    await execute(conn, Q.drop_links, {"user_id": user_id, "purpose": purpose})
     link_id = uuid.uuid4()
     await execute(
         conn,
@@ -200,7 +200,7 @@ async def reset_password(conn: Connection, *, token: str, password: str) -> None
     )
     await execute(conn, Q.end_sessions, {"user_id": user_id, "except_session_id": None})
     await execute(conn, Q.revoke_tokens, {"user_id": user_id})
-    await execute(conn, Q.drop_unused_links, {"user_id": user_id, "purpose": None})
+    await execute(conn, Q.drop_links, {"user_id": user_id, "purpose": None})
 
 
 async def invite(
@@ -249,7 +249,7 @@ async def accept_invitation(conn: Connection, *, token: str, password: str) -> A
         Q.set_password,
         {"user_id": user_id, "password_hash": password_hash, "proves_address": True},
     )
-    await execute(conn, Q.drop_unused_links, {"user_id": user_id, "purpose": None})
+    await execute(conn, Q.drop_links, {"user_id": user_id, "purpose": None})
     return actor
 
 

@@ -87,11 +87,13 @@ select id, email, name, password_hash is null as invitation_pending,
 from users
 where id = %(user_id)s and is_active and not is_system;
 
--- name: drop_unused_links
--- A new link of a purpose replaces the ones sent before it.
+-- name: drop_links
+-- A person's links of a purpose (all, without one), and any spent or expired: a new link
+-- replaces the ones sent before it, so each person has at most one of each kind.
 delete from account_links
-where user_id = %(user_id)s and used_at is null
-  and (%(purpose)s::text is null or purpose = %(purpose)s);
+where user_id = %(user_id)s
+  and (%(purpose)s::text is null or purpose = %(purpose)s
+       or used_at is not null or expires_at < now());
 
 -- name: create_link
 insert into account_links (id, user_id, purpose, token_hash, expires_at)

@@ -171,7 +171,7 @@ async def change_password(
             conn, Q.end_sessions, {"user_id": actor.id, "except_session_id": actor.session_id}
         )
         # A reset link asked for before the change would undo it.
-        await execute(conn, Q.drop_unused_links, {"user_id": actor.id, "purpose": "reset"})
+        await execute(conn, Q.drop_links, {"user_id": actor.id, "purpose": "reset"})
 
 
 async def open_session(conn: Connection, secret: bytes, user_id: UUID) -> NewSession:

@@ -29,3 +29,4 @@ create table link_requests (
 );
 create index link_requests_email_idx on link_requests (lower(email), requested_at);
 create index link_requests_ip_idx on link_requests (client_ip, requested_at);
+create index link_requests_time_idx on link_requests (requested_at);
