@@ -237,17 +237,38 @@ class TestPasswordReset:
 class TestResetJob:
     """The job that mails a link, without a worker running until the test starts one."""
 
-    async def test_the_job_carries_the_link_id_only(
+    async def test_jobs_carry_ids_only(
         self, anon: AsyncClient, accounts: Accounts, conn: Connection, settings: Settings
     ) -> None:
         await request_reset(anon, accounts.alice.user.email)
+        await accounts.admin.client.post(
+            "/api/v1/users/invitations", json={"email": "grace@example.com", "name": "Grace"}
+        )
 
-        [job] = await job_rows(conn)
+        [asked, invited] = await job_rows(conn)
         cur = await conn.execute("select id from account_links")
+        # Only the invitation's: the reset link is made by its job, which looks Alice up.
         [link] = await cur.fetchall()
 
-        assert job["args"] == {"link_id": str(link["id"])}
-        assert links.link_secret(settings.secret(), link["id"]) not in repr(job)
+        assert set(asked["args"]) == {"request_id", "purpose"}
+        assert asked["args"]["purpose"] == "reset"
+        assert accounts.alice.user.email not in repr(asked)
+        assert invited["args"] == {"link_id": str(link["id"])}
+        assert links.link_secret(settings.secret(), link["id"]) not in repr(invited)
+        assert "grace@example.com" not in repr(invited)
+
+    async def test_any_address_costs_the_request_the_same_work(
+        self, anon: AsyncClient, accounts: Accounts, conn: Connection
+    ) -> None:
+        await request_reset(anon, "nobody-here@example.com")
+        await request_reset(anon, accounts.alice.user.email)
+
+        jobs = await job_rows(conn)
+        cur = await conn.execute("select count(*) as n from account_links")
+        made = await cur.fetchone()
+
+        assert [job["args"]["purpose"] for job in jobs] == ["reset", "reset"]
+        assert made == {"n": 0}  # the jobs find out which address has an account
 
     async def test_a_refusal_gives_up_and_an_outage_retries(
         self,

@@ -246,13 +246,10 @@ async def request_password_reset(
     request: Request,
     conn: AutocommitConnection,
     settings: AppSettings,
-    secret: SigningSecret,
 ) -> Accepted:
     """Mail a link to set a new password; the answer is the same for any address."""
     _require_mail(settings, "Resetting a password")
-    await links.request_password_reset(
-        conn, secret, email=body.email, client_ip=_client_ip(request)
-    )
+    await links.request_password_reset(conn, email=body.email, client_ip=_client_ip(request))
     return Accepted(
         detail="If an account uses this address, a link to set a new password is on its way."
     )
@@ -280,11 +277,10 @@ async def request_email_confirmation(
     request: Request,
     conn: AutocommitConnection,
     settings: AppSettings,
-    secret: SigningSecret,
 ) -> Accepted:
     """Mail a new link to confirm an address; the answer is the same for any address."""
     _require_mail(settings, "Confirming an address")
-    await links.request_verification(conn, secret, email=body.email, client_ip=_client_ip(request))
+    await links.request_verification(conn, email=body.email, client_ip=_client_ip(request))
     return Accepted(detail="If an unconfirmed account uses this address, a new link is on its way.")
 
 

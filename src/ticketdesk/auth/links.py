@@ -6,9 +6,10 @@ link carries only the id and works the secret out again. A copy of the database 
 the job queue) alone follows no link. A link works once, until it expires; a new link
 of a purpose replaces the unused ones sent before it.
 
-Asking for a link by address (a password reset, a new verification mail) answers the
-same whether or not the address has an account, and is limited per address and per
-client, counting every request, so the limit tells nothing either.
+Asking for a link by address (a password reset, a new confirmation mail) answers the
+same, after the same work, whether or not the address has an account: the request is
+stored and a job looks the address up. It is limited per address and per client,
+counting every request, so the limit tells nothing either.
 """
 
 import base64
@@ -30,7 +31,14 @@ from ticketdesk.errors import Conflict, NotFound, RateLimited
 from ticketdesk.jobs.queue import defer
 from ticketdesk.mail.addresses import domain_of, message_id
 from ticketdesk.mail.templates import render
-from ticketdesk.sql import execute, fetch_one, fetch_optional, fetch_optional_value, load_queries
+from ticketdesk.sql import (
+    execute,
+    fetch_one,
+    fetch_optional,
+    fetch_optional_value,
+    fetch_value,
+    load_queries,
+)
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import Role, User
 
@@ -38,6 +46,7 @@ Q = load_queries(__package__)
 
 LinkPurpose = Literal["reset", "invite", "verify"]
 SEND_LINK_TASK = "auth.send_account_link"
+ANSWER_REQUEST_TASK = "auth.answer_link_request"
 
 # How long each kind of link works, in seconds and in the words its mail uses.
 LINK_TTL_SECONDS: dict[LinkPurpose, int] = {
@@ -119,8 +128,8 @@ class LinkToSend:
     name: str
 
 
-async def _issue(conn: Connection, secret: bytes, user_id: UUID, purpose: LinkPurpose) -> None:
-    """Store a new link (replacing earlier ones of its purpose) and queue its mail."""
+async def _create(conn: Connection, secret: bytes, user_id: UUID, purpose: LinkPurpose) -> UUID:
+    """Store a new link, replacing earlier ones of its purpose; its id."""
     await execute(conn, Q.drop_links, {"user_id": user_id, "purpose": purpose})
     link_id = uuid.uuid4()
     await execute(
@@ -134,16 +143,24 @@ async def _issue(conn: Connection, secret: bytes, user_id: UUID, purpose: LinkPu
             "ttl_seconds": LINK_TTL_SECONDS[purpose],
         },
     )
+    return link_id
+
+
+async def _issue(conn: Connection, secret: bytes, user_id: UUID, purpose: LinkPurpose) -> None:
+    """Store a new link and queue its mail."""
+    link_id = await _create(conn, secret, user_id, purpose)
     await defer(conn, SEND_LINK_TASK, link_id=str(link_id))
 
 
-async def _count_request(conn: Connection, email: str, client_ip: str) -> None:
-    """Count a request for a link by address; ``RateLimited`` past either limit.
+async def _request(conn: Connection, purpose: LinkPurpose, email: str, client_ip: str) -> None:
+    """Take a request for a link by address: counted, limited, answered by a job.
 
-    ``conn`` is in autocommit mode, so a refused request counts too.
+    The request does the same work whether or not the address has an account (the job
+    finds out), so neither its answer nor its timing tells. ``conn`` is in autocommit
+    mode, so a refused request counts too.
     """
     params = {"email": email, "client_ip": client_ip}
-    await execute(conn, Q.record_link_request, params)
+    request_id = await fetch_value(conn, int, Q.record_link_request, params)
     counts = await fetch_one(
         conn,
         _RequestCounts,
@@ -156,6 +173,23 @@ async def _count_request(conn: Connection, email: str, client_ip: str) -> None:
             retry_after=REQUEST_WINDOW_SECONDS,
         )
     await execute(conn, Q.forget_old_link_requests)
+    await defer(conn, ANSWER_REQUEST_TASK, request_id=request_id, purpose=purpose)
+
+
+async def answer_request(
+    conn: Connection, secret: bytes, request_id: int, purpose: LinkPurpose
+) -> UUID | None:
+    """For the job that answers a request: the new link to mail, or ``None`` when the
+    address has no account the link is for (then nobody hears anything)."""
+    recipient = await fetch_optional(
+        conn, _Recipient, Q.link_recipient_for_request, {"request_id": request_id}
+    )
+    if recipient is None:
+        return None
+    # An invited person confirms their address by accepting the invitation.
+    if purpose == "verify" and (recipient.email_verified or recipient.invitation_pending):
+        return None
+    return await _create(conn, secret, recipient.id, purpose)
 
 
 async def _use(conn: Connection, token: str, purpose: LinkPurpose) -> UUID:
@@ -168,20 +202,12 @@ async def _use(conn: Connection, token: str, purpose: LinkPurpose) -> UUID:
     return user_id
 
 
-async def request_password_reset(
-    conn: Connection, secret: bytes, *, email: str, client_ip: str
-) -> None:
+async def request_password_reset(conn: Connection, *, email: str, client_ip: str) -> None:
     """Mail a reset link to ``email`` if an account uses it; say nothing either way.
 
     ``conn`` must be in autocommit mode (the request is counted even when refused).
     """
-    await _count_request(conn, email, client_ip)
-    async with conn.transaction():
-        recipient = await fetch_optional(
-            conn, _Recipient, Q.link_recipient_by_email, {"email": email}
-        )
-        if recipient is not None:
-            await _issue(conn, secret, recipient.id, "reset")
+    await _request(conn, "reset", email, client_ip)
 
 
 async def reset_password(conn: Connection, *, token: str, password: str) -> None:
@@ -258,20 +284,10 @@ async def send_verification(conn: Connection, secret: bytes, user_id: UUID) -> N
     await _issue(conn, secret, user_id, "verify")
 
 
-async def request_verification(
-    conn: Connection, secret: bytes, *, email: str, client_ip: str
-) -> None:
+async def request_verification(conn: Connection, *, email: str, client_ip: str) -> None:
     """Mail a new confirmation link if ``email`` is an unconfirmed account; say nothing
     either way. ``conn`` must be in autocommit mode."""
-    await _count_request(conn, email, client_ip)
-    async with conn.transaction():
-        recipient = await fetch_optional(
-            conn, _Recipient, Q.link_recipient_by_email, {"email": email}
-        )
-        # An invited person confirms their address by accepting the invitation.
-        unconfirmed = recipient is not None and not recipient.email_verified
-        if recipient is not None and unconfirmed and not recipient.invitation_pending:
-            await _issue(conn, secret, recipient.id, "verify")
+    await _request(conn, "verify", email, client_ip)
 
 
 async def verify_email(conn: Connection, *, token: str) -> Actor:

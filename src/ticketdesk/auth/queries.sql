@@ -62,7 +62,8 @@ update api_tokens set revoked_at = now()
 where id = %(token_id)s and user_id = %(user_id)s and revoked_at is null;
 
 -- name: record_link_request
-insert into link_requests (email, client_ip) values (%(email)s, %(client_ip)s);
+insert into link_requests (email, client_ip) values (%(email)s, %(client_ip)s)
+returning id;
 
 -- name: recent_link_requests
 select
@@ -75,11 +76,11 @@ where requested_at > now() - make_interval(secs => %(window_seconds)s)
 -- name: forget_old_link_requests
 delete from link_requests where requested_at < now() - interval '1 day';
 
--- name: link_recipient_by_email
-select id, email, name, password_hash is null as invitation_pending,
-       email_verified_at is not null as email_verified
-from users
-where lower(email) = lower(%(email)s) and is_active and not is_system;
+-- name: link_recipient_for_request
+select u.id, u.email, u.name, u.password_hash is null as invitation_pending,
+       u.email_verified_at is not null as email_verified
+from link_requests r join users u on lower(u.email) = lower(r.email)
+where r.id = %(request_id)s and u.is_active and not u.is_system;
 
 -- name: link_recipient
 select id, email, name, password_hash is null as invitation_pending,
