@@ -4,7 +4,7 @@ The secret in a link is never stored, and never queued: the row keeps its SHA-25
 the secret is an HMAC of the row's id under the server's key, so the job that mails a
 link carries only the id and works the secret out again. A copy of the database (or of
 the job queue) alone follows no link. A link works once, until it expires; a new link
-of a purpose replaces the unused ones sent before it.
+of a purpose replaces the ones sent before it.
 
 Asking for a link by address (a password reset, a new confirmation mail) answers the
 same, after the same work, whether or not the address has an account: the request is
@@ -18,7 +18,6 @@ import hmac
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Literal
@@ -105,8 +104,6 @@ class _Recipient:
     """An account a link may be mailed to."""
 
     id: UUID
-    email: str
-    name: str
     invitation_pending: bool
     email_verified: bool
 
@@ -123,7 +120,6 @@ class LinkToSend:
 
     id: UUID
     purpose: LinkPurpose
-    expires_at: datetime
     email: str
     name: str
 
@@ -218,9 +214,8 @@ async def reset_password(conn: Connection, *, token: str, password: str) -> None
     """
     password_hash = await users.hash_password(password)
     user_id = await _use(conn, token, "reset")
-    await fetch_one(
+    await execute(
         conn,
-        Actor,
         Q.set_password,
         {"user_id": user_id, "password_hash": password_hash, "proves_address": True},
     )

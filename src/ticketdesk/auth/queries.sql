@@ -77,13 +77,13 @@ where requested_at > now() - make_interval(secs => %(window_seconds)s)
 delete from link_requests where requested_at < now() - interval '1 day';
 
 -- name: link_recipient_for_request
-select u.id, u.email, u.name, u.password_hash is null as invitation_pending,
+select u.id, u.password_hash is null as invitation_pending,
        u.email_verified_at is not null as email_verified
 from link_requests r join users u on lower(u.email) = lower(r.email)
 where r.id = %(request_id)s and u.is_active and not u.is_system;
 
 -- name: link_recipient
-select id, email, name, password_hash is null as invitation_pending,
+select id, password_hash is null as invitation_pending,
        email_verified_at is not null as email_verified
 from users
 where id = %(user_id)s and is_active and not is_system;
@@ -111,7 +111,7 @@ where token_hash = %(token_hash)s and purpose = %(purpose)s
 returning user_id;
 
 -- name: link_to_send
-select l.id, l.purpose, l.expires_at, u.email, u.name
+select l.id, l.purpose, u.email, u.name
 from account_links l join users u on u.id = l.user_id
 where l.id = %(link_id)s and l.used_at is null and l.expires_at > now()
   and u.is_active and not u.is_system;
