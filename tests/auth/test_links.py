@@ -326,6 +326,14 @@ class TestMailSwitchedOff:
 
         assert (answer.status_code, answer.json()["code"]) == (409, "mail_disabled")
 
+    def test_confirming_addresses_is_switched_on_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("TICKETDESK_VERIFY_EMAIL", "true")
+        monkeypatch.setenv("TICKETDESK_SMTP_URL", "smtp://mail.example.com")
+
+        assert load_settings().accounts.verify_email is True
+
     def test_confirming_addresses_needs_mail(self) -> None:
         with pytest.raises(ConfigError) as refused:
             load_settings(accounts={"verify_email": True})
