@@ -467,6 +467,7 @@ class TestConfirmingAddresses:
     def settings_overrides(self, smtp_server: SmtpServer) -> dict[str, Any]:
         return {
             "smtp_url": smtp_server.url,
+            "base_url": "http://desk.example.com",
             "accounts": {"verify_email": True},
             "jobs": {"poll_interval_seconds": 0.2},
         }
@@ -488,6 +489,7 @@ class TestConfirmingAddresses:
         page, token = link_in(mail)
         confirmed = await browser.post("/api/v1/auth/verify-email/confirm", json={"token": token})
         me = await browser.get("/api/v1/me")
+        again = await browser.post("/api/v1/auth/verify-email/confirm", json={"token": token})
 
         assert signed_up.status_code == 202
         assert signed_up.json()["email"] == "nina@example.com"
@@ -495,10 +497,33 @@ class TestConfirmingAddresses:
         assert (too_soon.status_code, too_soon.json()["code"]) == (403, "email_unverified")
         assert wrong_password.status_code == 401  # only the password's owner learns more
         assert mail["Subject"] == "Confirm your e-mail address for ticketdesk"
-        assert page.endswith("/verify-email")
-        assert confirmed.status_code == 200
-        assert me.json()["email"] == "nina@example.com"
+        assert page == "http://desk.example.com/verify-email"
+        assert confirmed.status_code == 204
+        # Confirming signs nobody in: the password does.
+        assert "set-cookie" not in confirmed.headers
+        assert me.status_code == 401
+        assert (again.status_code, again.json()["code"]) == (409, "link_expired")
         assert (await login(browser, "nina@example.com", NEW_PASSWORD)).status_code == 200
+
+    @pytest.mark.usefixtures("worker")
+    async def test_a_squatter_loses_the_account_once_its_owner_resets_the_password(
+        self, anon: AsyncClient, browser: AsyncClient, smtp_server: SmtpServer
+    ) -> None:
+        # Someone signs up with Nina's address; her mail's link scanner (or Nina) confirms.
+        await self.signup(anon)
+        _, confirm = link_in((await mails(smtp_server, 1))[0])
+        confirmed = await anon.post("/api/v1/auth/verify-email/confirm", json={"token": confirm})
+        squatter = await login(browser, "nina@example.com", NEW_PASSWORD)
+        assert (confirmed.status_code, squatter.status_code) == (204, 200)
+
+        await request_reset(anon, "nina@example.com")
+        _, reset = link_in((await mails(smtp_server, 2))[1])
+        reset_done = await confirm_reset(anon, reset, "nina's own passphrase")
+
+        assert reset_done.status_code == 204
+        assert (await browser.get("/api/v1/me")).status_code == 401
+        assert (await login(anon, "nina@example.com", NEW_PASSWORD)).status_code == 401
+        assert (await login(anon, "nina@example.com", "nina's own passphrase")).status_code == 200
 
     @pytest.mark.usefixtures("worker")
     async def test_a_new_link_on_request(

@@ -286,22 +286,13 @@ async def request_email_confirmation(
 
 @router.post(
     "/auth/verify-email/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
     operation_id="confirmEmail",
     responses=problem_responses(Conflict),
 )
-async def confirm_email(
-    body: EmailConfirmation,
-    request: Request,
-    response: Response,
-    conn: Transaction,
-    settings: AppSettings,
-    secret: SigningSecret,
-) -> Me:
-    """Confirm your address with its link, and sign in."""
-    actor = await links.verify_email(conn, token=body.token)
-    session = await service.open_session(conn, secret, actor.id)
-    _set_session_cookies(request, response, settings, session)
-    return _me(actor, session.csrf_token)
+async def confirm_email(body: EmailConfirmation, conn: Transaction) -> None:
+    """Confirm your address with its link; then sign in with your password."""
+    await links.verify_email(conn, token=body.token)
 
 
 @router.post(

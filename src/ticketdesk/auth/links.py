@@ -285,10 +285,15 @@ async def request_verification(conn: Connection, *, email: str, client_ip: str) 
     await _request(conn, "verify", email, client_ip)
 
 
-async def verify_email(conn: Connection, *, token: str) -> Actor:
-    """Confirm an address with its link: the account, ready to sign in."""
+async def verify_email(conn: Connection, *, token: str) -> None:
+    """Confirm an address with its link.
+
+    It opens no session: whoever follows the link signs in with the account's password
+    afterwards. Someone who signed up with another person's address gains nothing when
+    that person confirms it, and loses the account once its owner resets the password.
+    """
     user_id = await _use(conn, token, "verify")
-    return await fetch_one(conn, Actor, Q.mark_verified, {"user_id": user_id})
+    await execute(conn, Q.mark_verified, {"user_id": user_id})
 
 
 async def link_to_send(conn: Connection, link_id: UUID) -> LinkToSend | None:

@@ -129,8 +129,7 @@ returning id, email, name, role;
 
 -- name: mark_verified
 update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
-where id = %(user_id)s
-returning id, email, name, role;
+where id = %(user_id)s;
 
 -- name: password_hash
 select password_hash from users where id = %(user_id)s;

@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm Email
-         * @description Confirm your address with its link, and sign in.
+         * @description Confirm your address with its link; then sign in with your password.
          */
         post: operations["confirmEmail"];
         delete?: never;
@@ -2126,13 +2126,11 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Me"];
-                };
+                content?: never;
             };
             /** @description Conflict */
             409: {
