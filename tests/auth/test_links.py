@@ -20,6 +20,7 @@ from tests.mailservers import SmtpServer
 from ticketdesk.auth import links
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.db import Connection
+from ticketdesk.users.service import hash_password
 from ticketdesk.worker import run_worker
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -455,6 +456,27 @@ class TestInvitations:
         assert old.status_code == 409
         assert new.status_code == 200
         assert (after.status_code, after.json()["code"]) == (409, "invitation_accepted")
+
+    async def test_an_invitation_never_replaces_a_chosen_password(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer, conn: Connection
+    ) -> None:
+        await self.invite(accounts)
+        _, token = link_in((await mails(smtp_server, 1))[0])
+        # Grace has chosen a password another way while the link was still live (a
+        # resent invitation accepted meanwhile, say).
+        await conn.execute(
+            "update users set password_hash = %s where email = 'grace@example.com'",
+            [await hash_password("grace's own passphrase")],
+        )
+
+        refused = await anon.post(
+            "/api/v1/auth/invitations/accept", json={"token": token, "password": NEW_PASSWORD}
+        )
+
+        assert (refused.status_code, refused.json()["code"]) == (409, "link_expired")
+        assert "set-cookie" not in refused.headers
+        assert (await login(anon, "grace@example.com", NEW_PASSWORD)).status_code == 401
+        assert (await login(anon, "grace@example.com", "grace's own passphrase")).status_code == 200
 
     async def test_a_taken_address_is_refused(self, accounts: Accounts) -> None:
         taken = await self.invite(accounts, email=accounts.bob.user.email)

@@ -212,8 +212,9 @@ async def reset_password(conn: Connection, *, token: str, password: str) -> None
     Its sessions end, its access tokens are revoked and its other links stop working:
     a reset is how someone takes back an account another person may hold.
     """
-    password_hash = await users.hash_password(password)
+    # The link first: a made-up one costs no password hash.
     user_id = await _use(conn, token, "reset")
+    password_hash = await users.hash_password(password)
     await execute(
         conn,
         Q.set_password,
@@ -249,6 +250,7 @@ async def invite(
 
 async def resend_invitation(conn: Connection, secret: bytes, user_id: UUID) -> None:
     """Mail an invited person a new link (the earlier one stops working)."""
+    # Locked: an invitation accepted meanwhile waits for this, or this sees it accepted.
     recipient = await fetch_optional(conn, _Recipient, Q.link_recipient, {"user_id": user_id})
     if recipient is None:
         raise NotFound("No such user.", code="user_not_found")
@@ -261,15 +263,19 @@ async def resend_invitation(conn: Connection, secret: bytes, user_id: UUID) -> N
 
 
 async def accept_invitation(conn: Connection, *, token: str, password: str) -> Actor:
-    """Choose a password with an invitation link: the account, ready to sign in."""
-    password_hash = await users.hash_password(password)
+    """Choose a password with an invitation link: the account, ready to sign in.
+
+    Only an account without a password accepts one: an invitation link never replaces a
+    password chosen since (that takes a reset link, or the current password).
+    """
+    # The link first: a made-up one costs no password hash.
     user_id = await _use(conn, token, "invite")
-    actor = await fetch_one(
-        conn,
-        Actor,
-        Q.set_password,
-        {"user_id": user_id, "password_hash": password_hash, "proves_address": True},
+    password_hash = await users.hash_password(password)
+    actor = await fetch_optional(
+        conn, Actor, Q.set_first_password, {"user_id": user_id, "password_hash": password_hash}
     )
+    if actor is None:
+        raise Conflict(LINK_EXPIRED, code="link_expired", field="token")
     await execute(conn, Q.drop_links, {"user_id": user_id, "purpose": None})
     return actor
 

@@ -86,7 +86,8 @@ where r.id = %(request_id)s and u.is_active and not u.is_system;
 select id, password_hash is null as invitation_pending,
        email_verified_at is not null as email_verified
 from users
-where id = %(user_id)s and is_active and not is_system;
+where id = %(user_id)s and is_active and not is_system
+for update;
 
 -- name: drop_links
 -- A person's links of a purpose (all, without one), and any spent or expired: a new link
@@ -124,7 +125,16 @@ update users set
                              then coalesce(email_verified_at, now())
                              else email_verified_at end,
     updated_at = now()
-where id = %(user_id)s
+where id = %(user_id)s;
+
+-- name: set_first_password
+-- Accepting an invitation: only an account without a password takes one, and following
+-- the mailed link proves the address.
+update users set
+    password_hash = %(password_hash)s,
+    email_verified_at = coalesce(email_verified_at, now()),
+    updated_at = now()
+where id = %(user_id)s and password_hash is null
 returning id, email, name, role;
 
 -- name: mark_verified
