@@ -578,10 +578,10 @@ class TestWithoutConfirmation:
     def settings_overrides(self, smtp_server: SmtpServer) -> dict[str, Any]:
         return {"smtp_url": smtp_server.url}
 
-    @pytest.mark.usefixtures("worker")
     async def test_sign_up_signs_in_and_mails_nothing(
         self, browser: AsyncClient, smtp_server: SmtpServer, conn: Connection
     ) -> None:
+        # No worker: it would queue its periodic jobs. Mail only ever leaves through a job.
         signed_up = await browser.post(
             "/api/v1/auth/signup",
             json={"email": "nina@example.com", "password": NEW_PASSWORD, "name": "Nina"},
