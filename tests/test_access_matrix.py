@@ -26,7 +26,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.factories import PASSWORD, Accounts, create_ticket, make_user
+from tests.factories import PASSWORD, Accounts, create_ticket, make_user, signed_in
 from ticketdesk.auth import service as auth
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
@@ -64,13 +64,15 @@ def settings_overrides() -> dict[str, Any]:
     return {"tickets": {"github": github}}
 
 
-async def make_world(accounts: Accounts, conn: Connection) -> World:
+async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> World:
     """Alice's ticket with a public reply, an internal note and a file; one of everything else."""
     ticket = await create_ticket(conn, accounts.alice)
-    upload = await accounts.alice.client.post(
-        f"/api/v1/tickets/{ticket.id}/attachments",
-        files={"files": ("steps.txt", b"1. open reports\n2. click export\n", "text/plain")},
-    )
+    # A token of its own: a route called before (a password change) may revoke Alice's.
+    async with signed_in(app, conn, accounts.alice.user) as alice:
+        upload = await alice.post(
+            f"/api/v1/tickets/{ticket.id}/attachments",
+            files={"files": ("steps.txt", b"1. open reports\n2. click export\n", "text/plain")},
+        )
     assert upload.status_code == 201, upload.text
     async with conn.transaction():
         await comments.add_comment(
@@ -285,12 +287,12 @@ def _client(world: World, anon: AsyncClient, role: str) -> AsyncClient:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 async def test_access(
-    route: Route, accounts: Accounts, conn: Connection, anon: AsyncClient
+    route: Route, app: FastAPI, accounts: Accounts, conn: Connection, anon: AsyncClient
 ) -> None:
     found: dict[str, int] = {}
     leaks: list[str] = []
     for role in ROLES:
-        world = await make_world(accounts, conn)
+        world = await make_world(app, accounts, conn)
         kwargs = route.request(world) if route.request else {}
         response = await _client(world, anon, role).request(
             route.method, world.url(route.path), **kwargs
@@ -303,11 +305,9 @@ async def test_access(
     assert leaks == []
 
 
-async def test_staff_do_see_the_note(
-    accounts: Accounts, conn: Connection, anon: AsyncClient
-) -> None:
+async def test_staff_do_see_the_note(app: FastAPI, accounts: Accounts, conn: Connection) -> None:
     """The scan above can find the note: staff responses carry it."""
-    world = await make_world(accounts, conn)
+    world = await make_world(app, accounts, conn)
 
     for path in ("/api/v1/tickets/{id}", "/api/v1/tickets/{id}/comments"):
         response = await accounts.agent.client.get(world.url(path))
@@ -317,8 +317,10 @@ async def test_staff_do_see_the_note(
     assert all(event_id in events.text for event_id in world.internal_event_ids)
 
 
-async def test_submitter_search_never_finds_the_note(accounts: Accounts, conn: Connection) -> None:
-    await make_world(accounts, conn)
+async def test_submitter_search_never_finds_the_note(
+    app: FastAPI, accounts: Accounts, conn: Connection
+) -> None:
+    await make_world(app, accounts, conn)
 
     response = await accounts.alice.client.get("/api/v1/tickets", params={"q": "FRD-55821"})
 

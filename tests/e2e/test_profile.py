@@ -16,7 +16,7 @@ NEW_PASSWORD = "a fresher e2e passphrase"
 def test_changing_name_and_password(
     new_page: Callable[..., Page], cast: Cast, expected_console_errors: list[re.Pattern[str]]
 ) -> None:
-    expected_console_errors.append(refused(422, "/me/password"))
+    expected_console_errors.append(refused(403, "/me/password"))
     page = new_page()
     sign_in(page, cast.user)
     page.get_by_role("button", name=re.compile("account menu")).click()
@@ -40,7 +40,9 @@ def test_changing_name_and_password(
 
     current.fill(PASSWORD)
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_text("Your other sessions were signed out.")).to_be_visible()
+    expect(
+        page.get_by_text("Your other sessions were signed out and your access tokens revoked.")
+    ).to_be_visible()
     expect(current).to_have_value("")
 
     page.get_by_role("button", name=re.compile("account menu")).click()

@@ -225,7 +225,8 @@ async def update_me(body: MeUpdate, actor: CurrentUser, conn: Transaction) -> Me
 async def change_password(
     body: PasswordChange, request: Request, actor: CurrentUser, conn: AutocommitConnection
 ) -> None:
-    """Change your password, giving the current one; your other sessions end."""
+    """Change your password, giving the current one; your other sessions end and your
+    access tokens are revoked."""
     await service.change_password(
         conn,
         actor,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from ticketdesk.auth.schemas import NewToken, Token
 from ticketdesk.db import Connection
-from ticketdesk.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from ticketdesk.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import STAFF_ROLES, Role
@@ -149,7 +149,8 @@ async def authenticate(
 async def change_password(
     conn: Connection, actor: Actor, *, current_password: str, new_password: str, client_ip: str
 ) -> None:
-    """Change a password, given the current one; the caller's other sessions end.
+    """Change a password, given the current one; the caller's other sessions end and
+    their personal access tokens are revoked.
 
     ``conn`` must be in autocommit mode: a wrong current password counts as a failed
     sign-in, under the same limits.
@@ -157,7 +158,7 @@ async def change_password(
     try:
         await authenticate(conn, email=actor.email, password=current_password, client_ip=client_ip)
     except Unauthorized:
-        raise InvalidInput(
+        raise Forbidden(
             "The current password is wrong.", code="wrong_password", field="current_password"
         ) from None
     password_hash = await users.hash_password(new_password)
@@ -170,6 +171,8 @@ async def change_password(
         await execute(
             conn, Q.end_sessions, {"user_id": actor.id, "except_session_id": actor.session_id}
         )
+        # A token copied by whoever knew the old password would outlive the change.
+        await execute(conn, Q.revoke_tokens, {"user_id": actor.id})
         # A reset link asked for before the change would undo it.
         await execute(conn, Q.drop_links, {"user_id": actor.id, "purpose": "reset"})
 

@@ -324,7 +324,8 @@ export interface paths {
         get?: never;
         /**
          * Change Password
-         * @description Change your password, giving the current one; your other sessions end.
+         * @description Change your password, giving the current one; your other sessions end and your
+         *     access tokens are revoked.
          */
         put: operations["changePassword"];
         post?: never;
