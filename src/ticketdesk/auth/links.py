@@ -220,7 +220,7 @@ async def reset_password(conn: Connection, *, token: str, password: str) -> None
         Q.set_password,
         {"user_id": user_id, "password_hash": password_hash, "proves_address": True},
     )
-    await execute(conn, Q.end_sessions, {"user_id": user_id, "except_session_id": None})
+    await users.end_sessions(conn, user_id)
     await execute(conn, Q.revoke_tokens, {"user_id": user_id})
     await execute(conn, Q.drop_links, {"user_id": user_id, "purpose": None})
 

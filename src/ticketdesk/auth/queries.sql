@@ -141,14 +141,6 @@ returning id, email, name, role;
 update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
 where id = %(user_id)s;
 
--- name: password_hash
-select password_hash from users where id = %(user_id)s;
-
--- name: end_sessions
-delete from sessions
-where user_id = %(user_id)s
-  and (%(except_session_id)s::uuid is null or id <> %(except_session_id)s);
-
 -- name: revoke_tokens
 update api_tokens set revoked_at = now()
 where user_id = %(user_id)s and revoked_at is null;

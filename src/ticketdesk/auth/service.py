@@ -168,9 +168,7 @@ async def change_password(
             Q.set_password,
             {"user_id": actor.id, "password_hash": password_hash, "proves_address": False},
         )
-        await execute(
-            conn, Q.end_sessions, {"user_id": actor.id, "except_session_id": actor.session_id}
-        )
+        await users.end_sessions(conn, actor.id, except_session_id=actor.session_id)
         # A token copied by whoever knew the old password would outlive the change.
         await execute(conn, Q.revoke_tokens, {"user_id": actor.id})
         # A reset link asked for before the change would undo it.

@@ -33,7 +33,9 @@ returning id, email, name, role, is_active, created_at,
     password_hash is null and not is_system as invitation_pending;
 
 -- name: end_sessions
-delete from sessions where user_id = %(user_id)s;
+delete from sessions
+where user_id = %(user_id)s
+  and (%(except_session_id)s::uuid is null or id <> %(except_session_id)s);
 
 -- name: ensure_system_user
 insert into users (email, name, role, is_system)

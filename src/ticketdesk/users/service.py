@@ -141,8 +141,17 @@ async def update_user(
     if user is None:
         raise NotFound("No such user.", code="user_not_found")
     if is_active is False:
-        await execute(conn, Q.end_sessions, {"user_id": user_id})
+        await end_sessions(conn, user_id)
     return user
+
+
+async def end_sessions(
+    conn: Connection, user_id: UUID, *, except_session_id: UUID | None = None
+) -> None:
+    """Sign a user out everywhere (but in ``except_session_id``, when given)."""
+    await execute(
+        conn, Q.end_sessions, {"user_id": user_id, "except_session_id": except_session_id}
+    )
 
 
 async def github_system_user(conn: Connection) -> UUID:
