@@ -73,7 +73,7 @@ def test_a_new_account_confirms_its_address(
     expect(page.get_by_role("heading", name="Confirm your e-mail address")).to_be_visible()
     page.get_by_role("button", name="Confirm my address").click()
     expect(page).to_have_url(re.compile("/login[?]confirmed=done$"))
-    expect(page.get_by_role("alert")).to_contain_text("Your address is confirmed")
+    expect(page.get_by_role("status")).to_contain_text("Your address is confirmed")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
