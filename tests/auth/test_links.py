@@ -37,16 +37,25 @@ def settings_overrides(smtp_server: SmtpServer) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-async def worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    """A job worker on the app's pool, stopped after the test."""
+@contextlib.asynccontextmanager
+async def running_worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """A job worker on the app's pool, while the block runs."""
     task = asyncio.create_task(
         run_worker(settings, pool=app.state.pool, install_signal_handlers=False)
     )
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture
+async def worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """A job worker on the app's pool, stopped after the test."""
+    async with running_worker(app, settings):
+        yield
 
 
 @pytest.fixture
@@ -98,7 +107,8 @@ async def confirm_reset(client: AsyncClient, token: str, password: str = NEW_PAS
 
 async def job_rows(conn: Connection) -> list[dict[str, Any]]:
     cur = await conn.execute(
-        "select id, status::text as status, attempts, args from procrastinate_jobs order by id"
+        "select id, task_name, status::text as status, attempts, args"
+        " from procrastinate_jobs order by id"
     )
     return await cur.fetchall()
 
@@ -171,8 +181,48 @@ class TestPasswordReset:
         then = await confirm_reset(anon, token)
 
         assert short.status_code == 422
-        assert short.json()["errors"][0]["field"].endswith("password")
+        assert [e["field"] for e in short.json()["errors"]] == ["password"]
         assert then.status_code == 204  # the refused attempt did not spend the link
+
+    async def test_two_uses_of_one_link_at_once_set_one_password(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer
+    ) -> None:
+        email = accounts.alice.user.email
+        await request_reset(anon, email)
+        _, token = link_in((await mails(smtp_server, 1))[0])
+
+        first, second = await asyncio.gather(
+            confirm_reset(anon, token, "the first passphrase"),
+            confirm_reset(anon, token, "the second passphrase"),
+        )
+        signed_in = [
+            (await login(anon, email, p)).status_code
+            for p in ("the first passphrase", "the second passphrase")
+        ]
+
+        assert sorted([first.status_code, second.status_code]) == [204, 409]
+        loser = first if first.status_code == 409 else second
+        assert loser.json()["code"] == "link_expired"
+        assert sorted(signed_in) == [200, 401]
+        winner = 0 if first.status_code == 204 else 1
+        assert signed_in[winner] == 200
+
+    async def test_a_password_change_stops_a_reset_link_sent_before(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer
+    ) -> None:
+        alice = accounts.alice
+        await request_reset(anon, alice.user.email)
+        _, token = link_in((await mails(smtp_server, 1))[0])
+        changed = await alice.client.put(
+            "/api/v1/me/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        )
+
+        refused = await confirm_reset(anon, token, "the old link's passphrase")
+
+        assert changed.status_code == 204
+        assert (refused.status_code, refused.json()["code"]) == (409, "link_expired")
+        assert (await login(anon, alice.user.email, NEW_PASSWORD)).status_code == 200
 
     async def test_a_reset_signs_out_everywhere(
         self,
@@ -206,6 +256,16 @@ class TestPasswordReset:
             assert int(limited.headers["Retry-After"]) > 0
         assert (await request_reset(anon, accounts.bob.user.email)).status_code == 202
 
+    async def test_an_address_is_one_address_in_any_case(
+        self, anon: AsyncClient, accounts: Accounts
+    ) -> None:
+        email = accounts.bob.user.email
+        variants = [email, email.upper(), email.capitalize(), email.swapcase()]
+
+        answers = [(await request_reset(anon, address)).status_code for address in variants]
+
+        assert answers == [202, 202, 202, 429]
+
     async def test_requests_are_limited_per_client(self, anon: AsyncClient) -> None:
         answers = [
             (await request_reset(anon, f"someone-{n}@example.com")).status_code
@@ -213,26 +273,6 @@ class TestPasswordReset:
         ]
 
         assert answers == [202] * links.MAX_REQUESTS_PER_IP + [429]
-
-    async def test_no_secret_reaches_the_logs_or_the_queue(
-        self,
-        anon: AsyncClient,
-        accounts: Accounts,
-        smtp_server: SmtpServer,
-        conn: Connection,
-        caplog: pytest.LogCaptureFixture,
-    ) -> None:
-        caplog.set_level(logging.DEBUG)
-        await request_reset(anon, accounts.alice.user.email)
-        [mail] = await mails(smtp_server, 1)
-        _, token = link_in(mail)
-        await confirm_reset(anon, token)
-        cur = await conn.execute("select * from account_links")
-        stored = repr(await cur.fetchall())
-
-        assert token not in caplog.text
-        assert token not in stored
-        assert NEW_PASSWORD not in caplog.text
 
 
 class TestResetJob:
@@ -257,6 +297,56 @@ class TestResetJob:
         assert invited["args"] == {"link_id": str(link["id"])}
         assert links.link_secret(settings.secret(), link["id"]) not in repr(invited)
         assert "grace@example.com" not in repr(invited)
+
+    async def test_no_secret_reaches_the_logs_or_the_queue(
+        self,
+        app: FastAPI,
+        settings: Settings,
+        anon: AsyncClient,
+        accounts: Accounts,
+        smtp_server: SmtpServer,
+        conn: Connection,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        alice = accounts.alice.user
+        await request_reset(anon, alice.email)
+        invited = await accounts.admin.client.post(
+            "/api/v1/users/invitations", json={"email": "grace@example.com", "name": "Grace"}
+        )
+        # Read while queued: the worker deletes a job once it succeeds.
+        queued = repr(await job_rows(conn))
+        async with running_worker(app, settings):
+            sent = await mails(smtp_server, 2)
+            tokens = [link_in(mail)[1] for mail in sent]
+            reset, invitation = tokens if alice.email in sent[0]["To"] else tokens[::-1]
+            used = [
+                (await confirm_reset(anon, reset)).status_code,
+                (
+                    await anon.post(
+                        "/api/v1/auth/invitations/accept",
+                        json={"token": invitation, "password": "grace's passphrase"},
+                    )
+                ).status_code,
+            ]
+        cur = await conn.execute("select * from account_links")
+        stored = repr(await cur.fetchall())
+        # All but the test's SMTP server, which is the mail's recipient: it must see it.
+        logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")
+
+        assert invited.status_code == 201
+        assert used == [204, 200]
+        assert "auth.answer_link_request" in queued
+        assert "auth.send_account_link" in queued
+        # The worker's own log of the jobs is among those searched.
+        assert "auth.answer_link_request" in logged
+        assert "auth.send_account_link" in logged
+        for secret in (reset, invitation, NEW_PASSWORD, "grace's passphrase"):
+            assert secret not in queued
+            assert secret not in logged
+            assert secret not in stored
+        for address in (alice.email, "grace@example.com"):
+            assert address not in queued
 
     async def test_any_address_costs_the_request_the_same_work(
         self, anon: AsyncClient, accounts: Accounts, conn: Connection
@@ -366,6 +456,23 @@ class TestChangePassword:
         assert (await accounts.alice.client.get("/api/v1/me")).status_code == 401  # her token
         assert (await accounts.bob.client.get("/api/v1/me")).status_code == 200
         assert (await login(browser, email, NEW_PASSWORD)).status_code == 200
+
+    async def test_a_cookie_alone_changes_nothing(
+        self, browser: AsyncClient, accounts: Accounts
+    ) -> None:
+        email = accounts.alice.user.email
+        await login(browser, email, PASSWORD)
+
+        password = await browser.put(
+            "/api/v1/me/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        )
+        name = await browser.patch("/api/v1/me", json={"name": "Someone Else"})
+
+        assert (password.status_code, password.json()["code"]) == (403, "csrf_failed")
+        assert (name.status_code, name.json()["code"]) == (403, "csrf_failed")
+        assert (await browser.get("/api/v1/me")).json()["name"] == accounts.alice.user.name
+        assert (await login(browser, email, PASSWORD)).status_code == 200
 
     async def test_a_wrong_current_password_is_refused(self, accounts: Accounts) -> None:
         refused = await accounts.alice.client.put(
