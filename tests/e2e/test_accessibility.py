@@ -32,12 +32,14 @@ def visit(page: Page, path: str, heading: str) -> None:
 
 
 def test_signed_out_screens(new_page: Callable[..., Page], missing_page: str) -> None:
-    """Sign-in, sign-up, a forgotten password, a broken link and a missing page."""
+    """Sign-in, sign-up, a forgotten password, a broken link, an address to confirm and a
+    missing page."""
     page = new_page()
     visit(page, "/login", "Sign in")
     visit(page, "/signup", "Create your account")
     visit(page, "/forgot-password", "Reset your password")
     visit(page, "/reset-password", "This link is incomplete")
+    visit(page, f"/verify-email#token={'x' * 43}", "Confirm your e-mail address")
     visit(page, missing_page, "Page not found")
 
 
