@@ -26,7 +26,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.factories import Accounts, create_ticket, make_user
+from tests.factories import PASSWORD, Accounts, create_ticket, make_user, signed_in
 from ticketdesk.auth import service as auth
 from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
@@ -67,13 +67,15 @@ def settings_overrides() -> dict[str, Any]:
     return {"tickets": {"github": github}}
 
 
-async def make_world(accounts: Accounts, conn: Connection) -> World:
+async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> World:
     """Alice's ticket with a public reply, an internal note and a file; one of everything else."""
     ticket = await create_ticket(conn, accounts.alice)
-    upload = await accounts.alice.client.post(
-        f"/api/v1/tickets/{ticket.id}/attachments",
-        files={"files": ("steps.txt", b"1. open reports\n2. click export\n", "text/plain")},
-    )
+    # A token of its own: a route called before (a password change) may revoke Alice's.
+    async with signed_in(app, conn, accounts.alice.user) as alice:
+        upload = await alice.post(
+            f"/api/v1/tickets/{ticket.id}/attachments",
+            files={"files": ("steps.txt", b"1. open reports\n2. click export\n", "text/plain")},
+        )
     assert upload.status_code == 201, upload.text
     async with conn.transaction():
         await comments.add_comment(
@@ -239,8 +241,23 @@ ROUTES: list[Route] = [
         ),
     ),
     Route("PATCH", "/api/v1/users/{user_id}", ADMIN_ONLY, _json({"role": "agent"})),
+    # Without mail (as here), an admin gets past the gate to "mail_disabled".
+    Route(
+        "POST",
+        "/api/v1/users/invitations",
+        statuses(401, 403, 403, 403, 409),
+        _json(lambda _: {"email": f"{_unique('invited')}@example.com", "name": "Invited"}),
+    ),
+    Route("POST", "/api/v1/users/{user_id}/invitation", statuses(401, 403, 403, 403, 409)),
     # the caller's own account
     Route("GET", "/api/v1/me", EVERYONE_SIGNED_IN),
+    Route("PATCH", "/api/v1/me", EVERYONE_SIGNED_IN, _json({"name": "A New Name"})),
+    Route(
+        "PUT",
+        "/api/v1/me/password",
+        statuses(401, 204, 204, 204, 204),
+        _json({"current_password": PASSWORD, "new_password": "another long passphrase"}),
+    ),
     Route("GET", "/api/v1/me/tokens", EVERYONE_SIGNED_IN),
     Route("POST", "/api/v1/me/tokens", statuses(401, 201, 201, 201, 201), _json({"name": "cli"})),
     # The token is Alice's: nobody else can even tell it exists.
@@ -262,6 +279,11 @@ ROUTES: list[Route] = [
 NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/signup"): "open to anonymous callers by design",
     ("POST", "/api/v1/auth/login"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/password-reset"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/verify-email"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "the mailed link proves who is calling",
+    ("POST", "/api/v1/auth/verify-email/confirm"): "the mailed link proves who is calling",
+    ("POST", "/api/v1/auth/invitations/accept"): "the mailed link proves who is calling",
     ("POST", "/api/v1/integrations/github/webhook"): "GitHub proves itself with a signature",
 }
 
@@ -279,12 +301,12 @@ def _client(world: World, anon: AsyncClient, role: str) -> AsyncClient:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 async def test_access(
-    route: Route, accounts: Accounts, conn: Connection, anon: AsyncClient
+    route: Route, app: FastAPI, accounts: Accounts, conn: Connection, anon: AsyncClient
 ) -> None:
     found: dict[str, int] = {}
     leaks: list[str] = []
     for role in ROLES:
-        world = await make_world(accounts, conn)
+        world = await make_world(app, accounts, conn)
         kwargs = route.request(world) if route.request else {}
         response = await _client(world, anon, role).request(
             route.method, world.url(route.path), **kwargs
@@ -297,11 +319,9 @@ async def test_access(
     assert leaks == []
 
 
-async def test_staff_do_see_the_note(
-    accounts: Accounts, conn: Connection, anon: AsyncClient
-) -> None:
+async def test_staff_do_see_the_note(app: FastAPI, accounts: Accounts, conn: Connection) -> None:
     """The scan above can find the note: staff responses carry it."""
-    world = await make_world(accounts, conn)
+    world = await make_world(app, accounts, conn)
 
     for path in ("/api/v1/tickets/{id}", "/api/v1/tickets/{id}/comments"):
         response = await accounts.agent.client.get(world.url(path))
@@ -311,8 +331,10 @@ async def test_staff_do_see_the_note(
     assert all(event_id in events.text for event_id in world.internal_event_ids)
 
 
-async def test_submitter_search_never_finds_the_note(accounts: Accounts, conn: Connection) -> None:
-    await make_world(accounts, conn)
+async def test_submitter_search_never_finds_the_note(
+    app: FastAPI, accounts: Accounts, conn: Connection
+) -> None:
+    await make_world(app, accounts, conn)
 
     response = await accounts.alice.client.get("/api/v1/tickets", params={"q": "FRD-55821"})
 

@@ -48,6 +48,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_MAIL_FROM": "mail_from",
     "TICKETDESK_IMAP_URL": "imap_url",
     "TICKETDESK_MAIL_OPEN_TICKETS": "mail.open_tickets_by_mail",
+    "TICKETDESK_VERIFY_EMAIL": "accounts.verify_email",
     "TICKETDESK_S3_BUCKET": "s3.bucket",
     "TICKETDESK_S3_ENDPOINT": "s3.endpoint",
     "TICKETDESK_S3_REGION": "s3.region",
@@ -138,6 +139,13 @@ class JobsSettings(_Section):
     poll_interval_seconds: Annotated[float, Field(gt=0)] = 5.0
     # A worker whose heartbeat is older than this is presumed dead; its jobs are rerun.
     stalled_after_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
+class AccountsSettings(_Section):
+    """``accounts``: how people get and keep their accounts."""
+
+    # Sign-up mails a link, and the new account cannot sign in until it is followed.
+    verify_email: bool = False
 
 
 class TicketsSettings(_Section):
@@ -356,6 +364,7 @@ class Settings(BaseModel):
     # Unset: no mailbox is read; replies can still be piped in (ticketdesk mail ingest).
     imap_url: SecretStr | None = None
     mail: MailSettings = MailSettings()
+    accounts: AccountsSettings = AccountsSettings()
     s3: S3Settings = S3Settings()
     tickets: TicketsSettings = TicketsSettings()
     jobs: JobsSettings = JobsSettings()
@@ -488,6 +497,11 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(
             f"invalid configuration:\n  {_describe(tuple(missing.split('.')))}: "
             "required when tickets.github.enabled is true"
+        )
+    if settings.accounts.verify_email and settings.smtp_url is None:
+        raise ConfigError(
+            f"invalid configuration:\n  {_describe(('accounts', 'verify_email'))}: "
+            f"needs {_describe(('smtp_url',))} to mail the link"
         )
     return settings
 

@@ -31,6 +31,7 @@ from psycopg_pool import AsyncConnectionPool
 from ticketdesk import db, subscriptions
 from ticketdesk.attachments import tasks as attachments_tasks
 from ticketdesk.attachments.storage import open_storage
+from ticketdesk.auth import tasks as auth_tasks
 from ticketdesk.config import Settings
 from ticketdesk.github import service as github
 from ticketdesk.github import tasks as github_tasks
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **github_tasks.TASKS,
     **attachments_tasks.TASKS,
+    **auth_tasks.TASKS,
 }
 PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC}
 # A stopping worker lets running jobs finish for this long, then aborts (and retries) them.

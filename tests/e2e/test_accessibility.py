@@ -32,22 +32,27 @@ def visit(page: Page, path: str, heading: str) -> None:
 
 
 def test_signed_out_screens(new_page: Callable[..., Page], missing_page: str) -> None:
-    """Sign-in, sign-up and a missing page."""
+    """Sign-in, sign-up, a forgotten password, a broken link, an address to confirm and a
+    missing page."""
     page = new_page()
     visit(page, "/login", "Sign in")
     visit(page, "/signup", "Create your account")
+    visit(page, "/forgot-password", "Reset your password")
+    visit(page, "/reset-password", "This link is incomplete")
+    visit(page, f"/verify-email#token={'x' * 43}", "Confirm your e-mail address")
     visit(page, missing_page, "Page not found")
 
 
 def test_submitter_screens(
     new_page: Callable[..., Page], cast: Cast, backlog: Backlog, missing_page: str
 ) -> None:
-    """My tickets, a new ticket, a ticket, access tokens and a missing page."""
+    """My tickets, a new ticket, a ticket, the profile, access tokens and a missing page."""
     page = new_page()
     sign_in(page, cast.user)
     visit(page, "/tickets", "My tickets")
     visit(page, "/tickets/new", "New ticket")
     visit(page, f"/tickets/{backlog.tickets[EXPORT]['number']}", EXPORT)
+    visit(page, "/profile", "Profile")
     visit(page, "/settings/tokens", "Personal access tokens")
     visit(page, missing_page, "Page not found")
 

@@ -14,3 +14,5 @@ class InstanceConfig(BaseModel):
     max_files_per_upload: int
     allowed_media_types: list[str]
     github_enabled: bool
+    # Whether this instance sends mail: without it, nothing promises any (no reset link).
+    mail_enabled: bool

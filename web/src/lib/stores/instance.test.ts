@@ -10,7 +10,8 @@ const CONFIG: InstanceConfig = {
 	max_attachment_size_mb: 25,
 	max_files_per_upload: 3,
 	allowed_media_types: ['image/png'],
-	github_enabled: true
+	github_enabled: true,
+	mail_enabled: true
 };
 
 afterEach(() => {
@@ -37,5 +38,13 @@ describe('instance switches', () => {
 		expect(instance.githubEnabled).toBe(false);
 		expect(instance.ticketsEnabled).toBe(true);
 		expect(instance.signupEnabled).toBe(true);
+	});
+
+	it('promises mail only when the server says it sends some', () => {
+		expect(instance.mailEnabled).toBe(false);
+		instance.config = CONFIG;
+		expect(instance.mailEnabled).toBe(true);
+		instance.config = { ...CONFIG, mail_enabled: false };
+		expect(instance.mailEnabled).toBe(false);
 	});
 });
