@@ -40,13 +40,19 @@ class GiveUp(Exception):
 
 
 async def defer(
-    conn: Connection, task_name: str, *, lock: str | None = None, **args: JSONValue
+    conn: Connection,
+    task_name: str,
+    *,
+    lock: str | None = None,
+    run_at: datetime | None = None,
+    **args: JSONValue,
 ) -> int:
     """Queue a job on ``conn``, inside its transaction; return the job's id.
 
     ``lock``: jobs sharing it run one at a time, in the order they were queued.
+    ``run_at``: not before then (default: as soon as a worker is free).
     """
-    deferrer = _deferrer.configure_task(task_name, lock=lock, connection=conn)
+    deferrer = _deferrer.configure_task(task_name, lock=lock, schedule_at=run_at, connection=conn)
     job_id: int = await deferrer.defer_async(**args)
     return job_id
 
@@ -93,7 +99,11 @@ class JobEnv:
     def secrets(self) -> list[str]:
         """Values that must never be written to logs, job records or errors."""
         token = self.settings.tickets.github.token
-        return [token.get_secret_value()] if token is not None else []
+        smtp = self.settings.smtp
+        return [
+            *([token.get_secret_value()] if token is not None else []),
+            *([smtp.password] if smtp is not None and smtp.password else []),
+        ]
 
 
 ENV_KEY = "ticketdesk"

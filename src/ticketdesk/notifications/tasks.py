@@ -1,0 +1,78 @@
+"""Sending ticket mail, and the periodic look for critical tickets left open.
+
+How a burst of changes becomes one mail, retried without loss or duplicates, is in
+``notifications.service``'s docstring.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+from procrastinate import JobContext
+
+from ticketdesk import db
+from ticketdesk.jobs.queue import GiveUp, job_env, redact
+from ticketdesk.mail import smtp
+from ticketdesk.notifications import service
+
+log = logging.getLogger(__name__)
+
+# Every five minutes: a critical ticket is escalated at most five minutes late.
+ESCALATE_CRON = "*/5 * * * *"
+
+
+async def send_notifications(context: JobContext, ticket_id: str, recipient_id: str) -> None:
+    """Gather one person's due notifications about a ticket into a mail, and send every
+    mail still owed to them about it."""
+    env = job_env(context.additional_context)
+    settings = env.settings
+    target = settings.smtp
+    if target is None:
+        raise GiveUp("Mail is switched off (smtp_url is unset).")
+    ticket, recipient = UUID(ticket_id), UUID(recipient_id)
+    async with db.connection(env.pool) as conn:
+        async with conn.transaction():
+            await service.gather_due(conn, settings, ticket, recipient)
+        mails = await service.unsent_mails(conn, ticket, recipient)
+    refused = []
+    for mail in mails:
+        async with db.connection(env.pool) as conn:
+            message = await service.compose(conn, settings, mail)
+            if message is None:
+                await service.cancel(conn, mail)
+                continue
+        try:
+            await smtp.send(target, message)
+        except smtp.MailRefused as exc:
+            error = redact(str(exc), env.secrets())
+            async with db.connection(env.pool) as conn:
+                await service.mark_failed(conn, mail, error)
+            refused.append(error)
+            continue
+        except smtp.MailUnavailable as exc:
+            async with db.connection(env.pool) as conn:
+                await service.note_attempt_error(conn, mail, redact(str(exc), env.secrets()))
+            raise
+        async with db.connection(env.pool) as conn:
+            await service.mark_sent(conn, mail)
+    if refused:
+        raise GiveUp(f"The mail server refused the mail: {refused[0]}")
+
+
+async def escalate(context: JobContext, timestamp: int) -> None:
+    """Alert admins of critical tickets still open after ``service.ESCALATE_AFTER``
+    (``timestamp``: the schedule's)."""
+    env = job_env(context.additional_context)
+    if not env.settings.mail_enabled:
+        return
+    async with db.connection(env.pool) as conn, conn.transaction():
+        escalated = await service.escalate_overdue(conn, env.settings)
+    if escalated:
+        log.info("escalated %d critical tickets to admins", escalated)
+
+
+TASKS: dict[str, Callable[..., Awaitable[None]]] = {
+    service.SEND_TASK: send_notifications,
+    service.ESCALATE_TASK: escalate,
+}
+PERIODIC = {service.ESCALATE_TASK: ESCALATE_CRON}
