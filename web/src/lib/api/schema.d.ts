@@ -41,6 +41,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Failed Mail
+         * @description Mail the server refused for good (a 5xx answer), newest first, with its answer.
+         */
+        get: operations["listFailedMail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -209,6 +229,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Notification Settings
+         * @description The kinds of mail you may get, each on or off.
+         */
+        get: operations["getNotificationSettings"];
+        /**
+         * Update Notification Settings
+         * @description Turn kinds of mail on or off; kinds not named keep their setting.
+         */
+        put: operations["updateNotificationSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/tokens": {
         parameters: {
             query?: never;
@@ -248,6 +292,32 @@ export interface paths {
          * @description Revoke one of your personal access tokens.
          */
         delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confirm Unsubscribe
+         * @description Opened in a browser: the page that asks before unsubscribing (a GET changes nothing,
+         *     so link checkers that open every link in a mail do no harm).
+         */
+        get: operations["confirmUnsubscribe"];
+        put?: never;
+        /**
+         * Unsubscribe
+         * @description Turn off the kinds of mail an unsubscribe link names, without signing in
+         *     (RFC 8058 one-click: mail clients POST here).
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -707,6 +777,61 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * FailedMail
+         * @description A mail the SMTP server refused for good, as admins see it.
+         */
+        FailedMail: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description The server's answer.
+             */
+            error: string | null;
+            /** Failed At */
+            failed_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kinds */
+            kinds: string[];
+            /** Recipient Email */
+            recipient_email: string;
+            /**
+             * Recipient Id
+             * Format: uuid
+             */
+            recipient_id: string;
+            /** Recipient Name */
+            recipient_name: string;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+            /** Ticket Number */
+            ticket_number: number;
+            /** Ticket Title */
+            ticket_title: string;
+        };
+        /**
+         * FailedMailPage
+         * @description One page of refused mail, newest first; pass ``next_cursor`` back as ``cursor``.
+         */
+        FailedMailPage: {
+            /** Items */
+            items: components["schemas"]["FailedMail"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * FieldError
          * @description One failing field of a request.
          */
@@ -773,6 +898,11 @@ export interface components {
             allowed_media_types: string[];
             /** Github Enabled */
             github_enabled: boolean;
+            /**
+             * Mail Enabled
+             * @description Whether this server sends mail (notifications).
+             */
+            mail_enabled: boolean;
             /** Max Attachment Size Mb */
             max_attachment_size_mb: number;
             /** Max Files Per Upload */
@@ -828,6 +958,37 @@ export interface components {
             next_cursor: string | null;
         };
         JsonValue: unknown;
+        /**
+         * KindChoice
+         * @description One kind of mail and whether its user gets it.
+         */
+        KindChoice: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation";
+            /**
+             * Label
+             * @description What the kind is about, as the settings screen says it.
+             */
+            label: string;
+        };
+        /**
+         * KindUpdate
+         * @description Turn one kind of mail on or off.
+         */
+        KindUpdate: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation";
+        };
         /**
          * Label
          * @description A label that tickets can carry in their ``tags``.
@@ -938,6 +1099,27 @@ export interface components {
             prefix: string;
             /** Token */
             token: string;
+        };
+        /**
+         * NotificationSettings
+         * @description The kinds of mail the caller may get, each on or off.
+         */
+        NotificationSettings: {
+            /** Kinds */
+            kinds: components["schemas"]["KindChoice"][];
+            /**
+             * Mail Enabled
+             * @description Whether this server sends mail at all; off, the choices are kept but unused.
+             */
+            mail_enabled: boolean;
+        };
+        /**
+         * NotificationSettingsUpdate
+         * @description Kinds to turn on or off; kinds not named keep their setting.
+         */
+        NotificationSettingsUpdate: {
+            /** Kinds */
+            kinds: components["schemas"]["KindUpdate"][];
         };
         /**
          * Problem
@@ -1281,6 +1463,14 @@ export interface components {
             name: string;
         };
         /**
+         * Unsubscribed
+         * @description What a one-click unsubscribe turned off.
+         */
+        Unsubscribed: {
+            /** Kinds */
+            kinds: components["schemas"]["KindChoice"][];
+        };
+        /**
          * User
          * @description A person with an account.
          */
@@ -1491,6 +1681,58 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFailedMail: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description Only mail refused for good is listed. */
+                status?: "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedMailPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1977,6 +2219,77 @@ export interface operations {
             };
         };
     };
+    getNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listTokens: {
         parameters: {
             query?: never;
@@ -2091,6 +2404,77 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmUnsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unsubscribed"];
                 };
             };
             /** @description Not found */
