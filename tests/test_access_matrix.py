@@ -237,9 +237,17 @@ ROUTES: list[Route] = [
     # The token is Alice's: nobody else can even tell it exists.
     Route("DELETE", "/api/v1/me/tokens/{token_id}", statuses(401, 204, 404, 404, 404)),
     Route("POST", "/api/v1/auth/logout", statuses(401, 204, 204, 204, 204)),
+    Route("GET", "/api/v1/me/notifications", EVERYONE_SIGNED_IN),
+    Route(
+        "PUT",
+        "/api/v1/me/notifications",
+        EVERYONE_SIGNED_IN,
+        _json({"kinds": [{"kind": "reply", "enabled": False}]}),
+    ),
     # administration
     Route("GET", "/api/v1/admin/jobs", ADMIN_ONLY),
     Route("POST", "/api/v1/admin/jobs/{job_id}/retry", statuses(401, 403, 403, 403, 404)),
+    Route("GET", "/api/v1/admin/mail", ADMIN_ONLY),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]
@@ -249,6 +257,8 @@ NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/signup"): "open to anonymous callers by design",
     ("POST", "/api/v1/auth/login"): "open to anonymous callers by design",
     ("POST", "/api/v1/integrations/github/webhook"): "GitHub proves itself with a signature",
+    ("GET", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
+    ("POST", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
 }
 
 

@@ -30,6 +30,7 @@ class TestDefaults:
                 "text/plain",
             ],
             "github_enabled": False,
+            "mail_enabled": False,
         }
 
 

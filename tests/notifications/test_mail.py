@@ -254,7 +254,9 @@ class TestChoices:
         path = _unsubscribe_path(reply)
 
         opened = await anon.get(path)
-        tampered = await anon.post(path[:-1] + ("0" if path[-1] != "0" else "1"))
+        tampered_path = path[:-1] + ("0" if path[-1] != "0" else "1")
+        tampered = await anon.post(tampered_path)
+        tampered_opened = await anon.get(tampered_path)
         # What mail clients send (RFC 8058), with no cookie and no CSRF token.
         clicked = await anon.post(
             path,
@@ -269,6 +271,7 @@ class TestChoices:
         assert opened.status_code == 303
         assert opened.headers["location"] == "/unsubscribe/" + path.rsplit("/", 1)[1]
         assert tampered.status_code == 404
+        assert tampered_opened.status_code == 404
         assert clicked.status_code == 200
         assert clicked.json()["kinds"] == [
             {"kind": "reply", "label": "A public reply on my ticket", "enabled": False}

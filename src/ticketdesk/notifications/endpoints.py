@@ -37,7 +37,7 @@ async def get_notification_settings(
 @router.put(
     "/me/notifications",
     operation_id="updateNotificationSettings",
-    responses=problem_responses(Unauthorized, InvalidInput),
+    responses=problem_responses(Unauthorized, Forbidden, InvalidInput),
 )
 async def update_notification_settings(
     body: NotificationSettingsUpdate, actor: CurrentUser, conn: Transaction, settings: AppSettings
@@ -57,10 +57,20 @@ async def unsubscribe(token: Token, conn: Transaction, secret: SigningSecret) ->
     return await service.unsubscribe(conn, secret, token)
 
 
-@router.get("/notifications/unsubscribe/{token}", operation_id="confirmUnsubscribe")
-async def confirm_unsubscribe(token: Token) -> RedirectResponse:
+@router.get(
+    "/notifications/unsubscribe/{token}",
+    operation_id="confirmUnsubscribe",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "To the page that asks before unsubscribing."},
+        **problem_responses(NotFound),
+    },
+)
+async def confirm_unsubscribe(token: Token, secret: SigningSecret) -> RedirectResponse:
     """Opened in a browser: the page that asks before unsubscribing (a GET changes nothing,
     so link checkers that open every link in a mail do no harm)."""
+    service.check_unsubscribe_token(secret, token)
     return RedirectResponse(f"/unsubscribe/{token}", status_code=303)
 
 

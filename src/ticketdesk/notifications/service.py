@@ -507,6 +507,11 @@ def unsubscribe_token(secret: bytes, user_id: UUID, kinds: Sequence[Kind]) -> st
     return f"{payload}.{_signature(secret, payload)}"
 
 
+def check_unsubscribe_token(secret: bytes, token: str) -> None:
+    """Refuse a token this server did not sign."""
+    _read_token(secret, token)
+
+
 def _read_token(secret: bytes, token: str) -> tuple[UUID, list[Kind]]:
     invalid = NotFound("This unsubscribe link is not valid.", code="bad_unsubscribe_token")
     payload, _, signature = token.rpartition(".")
