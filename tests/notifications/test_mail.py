@@ -1,6 +1,7 @@
 """Mail about tickets, end to end: the API makes changes, the real worker sends to a real
 SMTP server, and the tests read what each person received."""
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -190,6 +191,35 @@ class TestBurst:
         text = plain(mail)
         assert text.index("Looking into it now.") < text.index("changed the status to in progress")
         assert text.index("in progress") < text.index("Found it: a rounding error")
+
+
+class TestConcurrentChanges:
+    @pytest.fixture
+    def settings_overrides(self, smtp_server: SmtpServer) -> dict[str, Any]:
+        # Bursts end while further changes are still arriving.
+        return mail_settings(smtp_server, burst_seconds=0.05)
+
+    async def test_every_reply_is_mailed_exactly_once(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        await settled(conn)
+        before = len(mail_to(smtp_server, accounts.alice))
+        replies = [f"Update number {n:02d} from the team." for n in range(12)]
+
+        # Three at a time: the test app's connection pool is small.
+        for wave in (replies[0:3], replies[3:6], replies[6:9], replies[9:12]):
+            await asyncio.gather(*(comment(accounts.agent, ticket, text) for text in wave))
+            await asyncio.sleep(0.05)
+        await settled(conn)
+
+        mails = mail_to(smtp_server, accounts.alice)[before:]
+        texts = [plain(m) for m in mails]
+        assert 1 <= len(mails) <= len(replies)
+        assert {text: sum(t.count(text) for t in texts) for text in replies} == dict.fromkeys(
+            replies, 1
+        )
+        assert len({m["Message-ID"] for m in mails}) == len(mails)
 
 
 class TestChoices:

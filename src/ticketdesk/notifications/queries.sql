@@ -40,6 +40,11 @@ order by r
 on conflict (ticket_id, recipient_id) do update set due_at = notification_batches.due_at
 returning recipient_id, due_at, (xmax = 0) as opened;
 
+-- Changes lock the ticket's row before its batches; the job does the same (the mail row's
+-- foreign key needs this lock anyway), so the two never wait for each other in a circle.
+-- name: lock_ticket_key
+select true from tickets where id = %(ticket_id)s for key share;
+
 -- Waits for any transaction that joined the burst, then closes it.
 -- name: close_due_batch
 delete from notification_batches

@@ -18,8 +18,9 @@ How a burst becomes one mail, and why nothing is lost or sent twice:
    when the burst ends (``burst_seconds`` after the first change). Joining an open batch
    updates its row, which keeps it locked until the change commits. Rows and job commit
    or vanish with the change, so a committed change always has a batch and a job.
-2. The job (``tasks.send_notifications``) first, in one transaction, deletes the batch if
-   it is due and moves every pending notification of the pair into a new
+2. The job (``tasks.send_notifications``) first, in one transaction, takes a share lock
+   on the ticket's row (changes lock it before the batch, so the job must too, or the two
+   can deadlock), deletes the batch if it is due and moves every pending notification of the pair into a new
    ``notification_mails`` row with a fixed Message-ID. The delete waits for any
    transaction holding the batch's lock, and the claim that follows is a new statement,
    so it sees what those transactions committed. A change that commits after the delete
@@ -314,6 +315,8 @@ async def gather_due(
     Call inside a transaction (see the module's docstring, step 2).
     """
     params = {"ticket_id": ticket_id, "recipient_id": recipient_id}
+    if await fetch_optional_value(conn, bool, Q.lock_ticket_key, params) is None:
+        return  # the ticket is gone, and its notifications with it
     closed = await fetch_optional_value(conn, datetime, Q.close_due_batch, params)
     if closed is None:
         return
