@@ -173,7 +173,7 @@ class TestStatus:
 class TestBurst:
     @pytest.fixture
     def settings_overrides(self, smtp_server: SmtpServer) -> dict[str, Any]:
-        return mail_settings(smtp_server, burst_seconds=2.0)
+        return mail_settings(smtp_server, burst_seconds=3.0)
 
     async def test_three_changes_in_a_row_are_one_mail(
         self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer

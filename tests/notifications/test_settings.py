@@ -67,7 +67,7 @@ class TestNewTicketsNone:
 class TestNewTicketsUnassigned:
     @pytest.fixture
     def settings_overrides(self, smtp_server: SmtpServer) -> dict[str, Any]:
-        return mail_settings(smtp_server, new_tickets="unassigned", burst_seconds=1.5)
+        return mail_settings(smtp_server, new_tickets="unassigned", burst_seconds=3.0)
 
     async def test_a_ticket_taken_within_the_burst_is_news_to_no_one(
         self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
