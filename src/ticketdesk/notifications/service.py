@@ -19,18 +19,20 @@ How a burst becomes one mail, and why nothing is lost or sent twice:
    updates its row, which keeps it locked until the change commits. Rows and job commit
    or vanish with the change, so a committed change always has a batch and a job.
 2. The job (``tasks.send_notifications``) first, in one transaction, takes a share lock
-   on the ticket's row (changes lock it before the batch, so the job must too, or the two
-   can deadlock), deletes the batch if it is due and moves every pending notification of the pair into a new
-   ``notification_mails`` row with a fixed Message-ID. The delete waits for any
-   transaction holding the batch's lock, and the claim that follows is a new statement,
-   so it sees what those transactions committed. A change that commits after the delete
-   finds no batch, opens a new one and queues a new job: its notification is never left
-   without a job, and never claimed by two mails.
+   on the ticket's row (changes lock it before the batch, so the job must too, or the
+   two can deadlock), deletes the batch if it is due, and moves every pending
+   notification of the pair into a new ``notification_mails`` row with a fixed
+   Message-ID. The delete waits for any transaction holding the batch's lock, and the
+   claim that follows is a new statement, so it sees what those transactions committed.
+   A change that commits after the delete finds no batch, opens a new one and queues a
+   new job: no notification is left without a job, or claimed by two mails. A retry
+   that finds a batch not yet due leaves it, and its notifications, to that batch's job.
 3. The job then sends the pair's pending mails one by one, outside any transaction,
    marking each sent as soon as the server has taken it. Jobs for one pair share a
    procrastinate lock, so two never send at once. An unreachable server raises
    ``MailUnavailable``: the job is retried with backoff and sends the same mail (same
-   Message-ID) again; what was already marked sent is not sent again. A 5xx refusal marks
+   Message-ID) again; what was marked sent is not sent again, and a mail left pending by
+   a job that ran out of attempts goes out with the pair's next job. A 5xx refusal marks
    the mail failed, for admins to see, and the job gives up.
 
 The one duplicate left possible is SMTP's own: the server took the mail and the worker
@@ -113,6 +115,8 @@ _KINDS_BY_ROLE: dict[str, tuple[Kind, ...]] = {
     "agent": _SUBMITTER_KINDS + _STAFF_KINDS,
     "admin": _SUBMITTER_KINDS + _STAFF_KINDS + ("escalation",),
 }
+# The changes anyone is mailed about (see ``_audiences``).
+_NOTIFIED_CHANGES = frozenset({"created", "commented", "status_changed", "assigned"})
 _STATUS_WORDS = {
     "open": "open",
     "in_progress": "in progress",
@@ -195,7 +199,7 @@ async def on_change(conn: Connection, change: Change) -> None:
 
     Nothing is queued while mail is off, and nothing about an internal note, ever.
     """
-    if change.is_internal:
+    if change.is_internal or change.kind not in _NOTIFIED_CHANGES:
         return
     context = await fetch_optional(
         conn, _ChangeContext, Q.change_context, {"ticket_id": change.ticket_id}
