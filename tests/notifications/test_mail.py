@@ -192,6 +192,31 @@ class TestBurst:
         assert text.index("Looking into it now.") < text.index("changed the status to in progress")
         assert text.index("in progress") < text.index("Found it: a rounding error")
 
+    async def test_what_changed_during_the_burst_counts(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        other = await open_ticket(accounts.bob)
+        await settled(conn)
+        before = len(smtp_server.messages)
+
+        await comment(accounts.agent, ticket, "A reply Alice no longer wants by mail.")
+        await comment(accounts.agent, other, "A reply to someone who has left.")
+        turned_off = await accounts.alice.client.put(
+            "/api/v1/me/notifications", json={"kinds": [{"kind": "reply", "enabled": False}]}
+        )
+        left = await accounts.admin.client.patch(
+            f"/api/v1/users/{accounts.bob.user.id}", json={"is_active": False}
+        )
+        await settled(conn)
+        cur = await conn.execute("select status from notification_mails order by created_at")
+        statuses = [row["status"] for row in await cur.fetchall()]
+
+        assert turned_off.status_code == 200
+        assert left.status_code == 200
+        assert smtp_server.messages[before:] == []
+        assert statuses[-2:] == ["cancelled", "cancelled"]
+
 
 class TestConcurrentChanges:
     @pytest.fixture
