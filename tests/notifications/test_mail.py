@@ -89,6 +89,52 @@ class TestNewTicket:
         assert "opened a new" not in plain(receipt)
 
 
+class TestLineBreaks:
+    async def test_a_title_and_a_name_with_line_breaks_still_mail(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        renamed = await accounts.admin.client.patch(
+            f"/api/v1/users/{accounts.alice.user.id}", json={"name": "Alice\r\nBcc: x@evil.test"}
+        )
+        ticket = await open_ticket(accounts.alice, title="Printer on floor 2\nprints blank pages")
+        await settled(conn)
+        failed = await accounts.admin.client.get("/api/v1/admin/mail")
+
+        assert renamed.status_code == 200
+        [receipt] = mail_to(smtp_server, accounts.alice)
+        assert receipt["Subject"] == f"[#{ticket['number']}] Printer on floor 2 prints blank pages"
+        assert "Bcc" not in receipt
+        assert receipt["To"] == f'"Alice  Bcc: x@evil.test" <{accounts.alice.user.email}>'
+        assert len(mail_to(smtp_server, accounts.agent)) == 1
+        assert failed.json()["items"] == []
+
+    async def test_a_mail_that_cannot_be_put_together_fails_alone(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        await settled(conn)
+        # A reply notification that lost the comment it is about, left pending.
+        async with conn.transaction():
+            await conn.execute(
+                "with m as (insert into notification_mails (ticket_id, recipient_id, message_id)"
+                " values (%(t)s, %(r)s, '<broken@example.com>') returning id)"
+                " insert into notifications (ticket_id, recipient_id, kind, data, mail_id)"
+                " select %(t)s, %(r)s, 'reply', '{}', id from m",
+                {"t": ticket["id"], "r": accounts.alice.user.id},
+            )
+
+        await comment(accounts.agent, ticket, "A reply after the broken mail.")
+        await settled(conn)
+        failed = await accounts.admin.client.get("/api/v1/admin/mail")
+
+        [broken] = failed.json()["items"]
+        assert broken["recipient_email"] == accounts.alice.user.email
+        assert broken["kinds"] == ["reply"]
+        assert "KeyError" in broken["error"]
+        [_, reply] = mail_to(smtp_server, accounts.alice)
+        assert "A reply after the broken mail." in plain(reply)
+
+
 class TestConversation:
     async def test_replies_reach_the_submitter_notes_reach_no_one(
         self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer

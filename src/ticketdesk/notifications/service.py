@@ -32,8 +32,10 @@ How a burst becomes one mail, and why nothing is lost or sent twice:
    procrastinate lock, so two never send at once. An unreachable server raises
    ``MailUnavailable``: the job is retried with backoff and sends the same mail (same
    Message-ID) again; what was marked sent is not sent again, and a mail left pending by
-   a job that ran out of attempts goes out with the pair's next job. A 5xx refusal marks
-   the mail failed, for admins to see, and the job gives up.
+   a job that ran out of attempts goes out with the pair's next job. A 5xx refusal, or a
+   mail that cannot be put together (``compose`` raised), marks that mail failed with the
+   reason, for admins to see; the pair's other mails still go, and the job then gives up.
+   Header text taken from titles and names is flattened to one line first.
 
 The one duplicate left possible is SMTP's own: the server took the mail and the worker
 died before marking it sent. The retry sends it again with the same Message-ID, which
@@ -42,6 +44,7 @@ mail clients use to show it once.
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -347,7 +350,7 @@ async def mark_sent(conn: Connection, mail: Mail) -> None:
 
 
 async def mark_failed(conn: Connection, mail: Mail, error: str) -> None:
-    """The server refused the mail for good: keep its answer for admins."""
+    """The mail cannot be sent, ever: keep the reason for admins."""
     await execute(conn, Q.mark_failed, {"mail_id": mail.id, "error": error})
 
 
@@ -442,8 +445,8 @@ def _message(
     thread = addresses.thread_id(ticket.id, domain)
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = formataddr((recipient.name, recipient.email))
-    message["Subject"] = f"[#{ticket.number}] {ticket.title}"
+    message["To"] = formataddr((_one_line(recipient.name), recipient.email))
+    message["Subject"] = _one_line(f"[#{ticket.number}] {ticket.title}")
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = mail.message_id
     message["In-Reply-To"] = thread
@@ -458,6 +461,15 @@ def _message(
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     return message
+
+
+# Line breaks and other control characters: a header must not hold them (Python refuses
+# to write one that does), whatever a title or a name was saved with.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(" ", text)
 
 
 # --- each person's choices ------------------------------------------------------------

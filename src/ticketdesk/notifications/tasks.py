@@ -8,10 +8,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
+import psycopg
 from procrastinate import JobContext
 
 from ticketdesk import db
-from ticketdesk.jobs.queue import GiveUp, job_env, redact
+from ticketdesk.jobs.queue import GiveUp, describe_error, job_env, redact
 from ticketdesk.mail import smtp
 from ticketdesk.notifications import service
 
@@ -37,7 +38,17 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
     refused = []
     for mail in mails:
         async with db.connection(env.pool) as conn:
-            message = await service.compose(conn, settings, mail)
+            try:
+                message = await service.compose(conn, settings, mail)
+            except psycopg.OperationalError:
+                raise  # the database, not the mail: the job is retried
+            except Exception as exc:
+                # A mail that cannot be put together now never will be: it must not
+                # hold back the pair's later mails.
+                error = describe_error(exc, env.secrets())
+                await service.mark_failed(conn, mail, error)
+                refused.append(error)
+                continue
             if message is None:
                 await service.cancel(conn, mail)
                 continue
@@ -56,7 +67,7 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
         async with db.connection(env.pool) as conn:
             await service.mark_sent(conn, mail)
     if refused:
-        raise GiveUp(f"The mail server refused the mail: {refused[0]}")
+        raise GiveUp(f"A mail failed: {refused[0]}")
 
 
 async def escalate(context: JobContext, timestamp: int) -> None:
