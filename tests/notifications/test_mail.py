@@ -263,6 +263,26 @@ class TestBurst:
         assert smtp_server.messages[before:] == []
         assert statuses[-2:] == ["cancelled", "cancelled"]
 
+    async def test_a_ticket_taken_away_within_the_burst_is_not_news(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        await settled(conn)
+        before = len(mail_to(smtp_server, accounts.agent))
+
+        await assign(accounts.admin, ticket, accounts.agent)
+        await comment(accounts.alice, ticket, "Any news on this one?")
+        await assign(accounts.admin, ticket, accounts.admin)
+        await settled(conn)
+
+        assert mail_to(smtp_server, accounts.agent)[before:] == []
+        cur = await conn.execute(
+            "select status from notification_mails where recipient_id = %s"
+            " order by created_at desc limit 1",
+            (accounts.agent.user.id,),
+        )
+        assert await cur.fetchone() == {"status": "cancelled"}
+
 
 class TestConcurrentChanges:
     @pytest.fixture
@@ -333,9 +353,10 @@ class TestChoices:
         agent_kinds = await accounts.agent.client.get("/api/v1/me/notifications")
         admin_kinds = await accounts.admin.client.get("/api/v1/me/notifications")
 
-        assert as_user.status_code == 422
+        assert as_user.status_code == 403
         assert as_user.json()["field"] == "kinds.0.kind"
-        assert as_agent.status_code == 422
+        assert as_agent.status_code == 403
+        assert as_agent.json()["field"] == "kinds.0.kind"
         assert agent_kinds.json()["mail_enabled"] is True
         assert "assigned" in [k["kind"] for k in agent_kinds.json()["kinds"]]
         assert "escalation" not in [k["kind"] for k in agent_kinds.json()["kinds"]]

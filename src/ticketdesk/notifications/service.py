@@ -4,7 +4,8 @@ Who gets what. A ticket's submitter hears that the ticket was received (the one 
 about one's own action: it carries the ticket's number), of public replies, status
 changes, the resolution (with links to accept or reopen) and closing. Staff hear of new
 tickets (``notifications.new_tickets``: all, only while still unassigned when the mail
-goes out, or none), of tickets assigned to them and of the submitter's replies on them;
+goes out, or none), of tickets assigned to them and of the submitter's replies on them
+(while the ticket is still theirs when the mail goes out);
 admins of critical tickets still open after ``ESCALATE_AFTER``. Nobody is mailed about
 their own action, each person turns kinds off for themselves, and changes about internal
 notes are never queued, so no note reaches any mailbox; replies are read back at send
@@ -61,7 +62,7 @@ from ticketdesk.changes import Change
 from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.errors import InvalidInput, NotFound
+from ticketdesk.errors import Forbidden, InvalidInput, NotFound
 from ticketdesk.jobs.queue import defer
 from ticketdesk.mail import addresses, templates
 from ticketdesk.notifications.schemas import (
@@ -374,7 +375,8 @@ class _Section:
 
 async def compose(conn: Connection, settings: Settings, mail: Mail) -> EmailMessage | None:
     """The message for ``mail`` as things stand now, or ``None`` when nothing is left to
-    say to its recipient (deactivated, turned these kinds off, or the replies are gone)."""
+    say to its recipient (deactivated, turned these kinds off, no longer the ticket's
+    assignee for assignment news, or the replies are gone)."""
     found = await users.users_by_id(conn, [mail.recipient_id])
     if not found or not found[0].is_active:
         return None
@@ -387,6 +389,9 @@ async def compose(conn: Connection, settings: Settings, mail: Mail) -> EmailMess
     allowed = set(kinds_for(recipient.role)) - set(await _opted_out(conn, recipient.id))
     if settings.notifications.new_tickets == "unassigned" and ticket.assigned_to_user_id:
         allowed.discard("new_ticket")
+    if ticket.assigned_to_user_id != recipient.id:
+        # Reassigned (or unassigned) since: the ticket is no longer theirs to hear of.
+        allowed -= {"assigned", "submitter_replied"}
     notifications = [
         n
         for n in await fetch_all(conn, _Notification, Q.mail_notifications, {"mail_id": mail.id})
@@ -500,8 +505,8 @@ async def update_settings(
     mine = kinds_for(actor.role)
     for index, choice in enumerate(body.kinds):
         if choice.kind not in mine:
-            raise InvalidInput(
-                f"{choice.kind} mail is for staff only.",
+            raise Forbidden(
+                f"{choice.kind} mail is not for your role.",
                 code="kind_not_available",
                 field=f"kinds.{index}.kind",
             )
