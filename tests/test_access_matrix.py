@@ -95,6 +95,7 @@ async def make_world(accounts: Accounts, conn: Connection) -> World:
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
             "job_id": "1",  # no such job: an admin gets past the gate to a 404
+            "mail_id": "00000000-0000-0000-0000-000000000001",  # no such mail, likewise
         },
         note_id=str(note.id),
         internal_event_ids=internal_events,
@@ -248,6 +249,7 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/admin/jobs", ADMIN_ONLY),
     Route("POST", "/api/v1/admin/jobs/{job_id}/retry", statuses(401, 403, 403, 403, 404)),
     Route("GET", "/api/v1/admin/mail", ADMIN_ONLY),
+    Route("POST", "/api/v1/admin/mail/{mail_id}/retry", statuses(401, 403, 403, 403, 404)),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]

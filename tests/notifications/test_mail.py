@@ -436,7 +436,7 @@ class TestDelivery:
         ticket = await open_ticket(accounts.alice)
         await settled(conn)
 
-        listed = await accounts.admin.client.get("/api/v1/admin/mail", params={"status": "failed"})
+        listed = await accounts.admin.client.get("/api/v1/admin/mail")
         as_agent = await accounts.agent.client.get("/api/v1/admin/mail")
         jobs = await accounts.admin.client.get("/api/v1/admin/jobs")
 
@@ -460,6 +460,49 @@ class TestDelivery:
         # A refusal is final: the refused receipt is not sent again with the next mail.
         [reply] = mail_to(smtp_server, accounts.alice)
         assert "We are on it." in plain(reply)
+
+
+class TestOutage:
+    @pytest.fixture
+    def settings_overrides(self, smtp_server: SmtpServer) -> dict[str, Any]:
+        overrides = mail_settings(smtp_server)
+        overrides["jobs"]["max_attempts"] = 2
+        return overrides
+
+    async def test_mail_given_up_on_is_listed_and_can_be_sent_again(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        smtp_server.stop()
+        ticket = await open_ticket(accounts.alice, title="Nothing reaches the printer")
+        await settled(conn)
+        listed = await accounts.admin.client.get("/api/v1/admin/mail")
+        smtp_server.start()
+
+        items = listed.json()["items"]
+        assert {i["recipient_email"] for i in items} == {
+            accounts.alice.user.email,
+            accounts.agent.user.email,
+            accounts.admin.user.email,
+        }
+        receipt = next(i for i in items if i["recipient_email"] == accounts.alice.user.email)
+        assert receipt["attempts"] == 2
+        assert receipt["error"]
+        retried = await accounts.admin.client.post(f"/api/v1/admin/mail/{receipt['id']}/retry")
+        again = await accounts.admin.client.post(f"/api/v1/admin/mail/{receipt['id']}/retry")
+        by_agent = await accounts.agent.client.post(f"/api/v1/admin/mail/{receipt['id']}/retry")
+        unknown = await accounts.admin.client.post(f"/api/v1/admin/mail/{UUID(int=1)}/retry")
+        await settled(conn)
+        after = await accounts.admin.client.get("/api/v1/admin/mail")
+
+        assert retried.status_code == 200
+        assert retried.json() == {"id": receipt["id"], "status": "pending"}
+        assert again.status_code == 409
+        assert by_agent.status_code == 403
+        assert unknown.status_code == 404
+        [mail] = mail_to(smtp_server, accounts.alice)
+        assert mail["Subject"] == f"[#{ticket['number']}] Nothing reaches the printer"
+        assert mail_to(smtp_server, accounts.agent) == []
+        assert len(after.json()["items"]) == 2
 
 
 class TestEscalation:

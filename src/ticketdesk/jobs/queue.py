@@ -57,6 +57,11 @@ async def defer(
     return job_id
 
 
+def is_last_attempt(job: Job, max_attempts: int) -> bool:
+    """Whether ``job`` gives up for good if its running attempt fails."""
+    return job.attempts + 1 >= max_attempts
+
+
 @dataclass(frozen=True)
 class Backoff(procrastinate.BaseRetryStrategy):
     """Exponential backoff with jitter and a cap; ``RetryAt`` waits are always granted."""
@@ -82,9 +87,9 @@ class Backoff(procrastinate.BaseRetryStrategy):
         """When to run ``job`` again after it raised ``exception``, or ``None`` to give up."""
         if isinstance(exception, RetryAt):
             return procrastinate.RetryDecision(retry_at=max(exception.at, datetime.now(UTC)))
-        failures = job.attempts + 1  # procrastinate counts attempts before this one
-        if isinstance(exception, GiveUp) or failures >= self.max_attempts:
+        if isinstance(exception, GiveUp) or is_last_attempt(job, self.max_attempts):
             return None
+        failures = job.attempts + 1  # procrastinate counts attempts before this one
         retry_at = datetime.now(UTC) + timedelta(seconds=self.delay(failures))
         return procrastinate.RetryDecision(retry_at=retry_at)
 

@@ -1,6 +1,7 @@
-"""Mail choices (``/me/notifications``), one-click unsubscribe, and refused mail for admins."""
+"""Mail choices (``/me/notifications``), one-click unsubscribe, and failed mail for admins."""
 
-from typing import Annotated, Literal
+from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse
@@ -8,12 +9,20 @@ from fastapi.responses import RedirectResponse
 from ticketdesk.auth.dependencies import CurrentAdmin, CurrentUser, SigningSecret
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
-from ticketdesk.errors import Forbidden, InvalidInput, NotFound, Unauthorized, problem_responses
+from ticketdesk.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    problem_responses,
+)
 from ticketdesk.notifications import service
 from ticketdesk.notifications.schemas import (
     FailedMailPage,
     NotificationSettings,
     NotificationSettingsUpdate,
+    QueuedMail,
     Unsubscribed,
 )
 
@@ -83,11 +92,22 @@ async def confirm_unsubscribe(token: Token, secret: SigningSecret) -> RedirectRe
 async def list_failed_mail(
     actor: CurrentAdmin,
     conn: Transaction,
-    status: Annotated[
-        Literal["failed"], Query(description="Only mail refused for good is listed.")
-    ] = "failed",
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> FailedMailPage:
-    """Mail the server refused for good (a 5xx answer), newest first, with its answer."""
+    """Mail that failed for good, newest first, with why."""
     return await service.list_failed_mails(conn, cursor=cursor, limit=limit)
+
+
+@router.post(
+    "/admin/mail/{mail_id}/retry",
+    operation_id="retryMail",
+    tags=["admin"],
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def retry_mail(
+    mail_id: UUID, actor: CurrentAdmin, conn: Transaction, settings: AppSettings
+) -> QueuedMail:
+    """Send a failed mail again, now, as things stand (it may turn out to have nothing left
+    to say)."""
+    return await service.retry_mail(conn, settings, mail_id)

@@ -79,6 +79,18 @@ update notification_mails
 set status = 'failed', failed_at = now(), attempts = attempts + 1, last_error = %(error)s
 where id = %(mail_id)s;
 
+-- name: fail_unsent
+update notification_mails
+set status = 'failed', failed_at = now(), last_error = %(error)s
+where ticket_id = %(ticket_id)s and recipient_id = %(recipient_id)s and status = 'pending';
+
+-- name: lock_mail
+select status, ticket_id, recipient_id from notification_mails where id = %(mail_id)s
+for update;
+
+-- name: retry_mail
+update notification_mails set status = 'pending', failed_at = null where id = %(mail_id)s;
+
 -- name: note_attempt_error
 update notification_mails set attempts = attempts + 1, last_error = %(error)s
 where id = %(mail_id)s;

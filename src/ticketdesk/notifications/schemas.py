@@ -58,7 +58,8 @@ class Unsubscribed(BaseModel):
 
 
 class FailedMail(BaseModel):
-    """A mail the SMTP server refused for good, as admins see it."""
+    """A mail that failed for good, as admins see it: the SMTP server refused it, it could
+    not be put together, or the server stayed unreachable for all of its job's attempts."""
 
     id: UUID
     ticket_id: UUID
@@ -69,13 +70,20 @@ class FailedMail(BaseModel):
     recipient_email: str
     kinds: list[str]
     attempts: int
-    error: str | None = Field(description="The server's answer.")
+    error: str | None = Field(description="Why it failed: the server's answer, or the error.")
     created_at: datetime
     failed_at: datetime | None
 
 
 class FailedMailPage(BaseModel):
-    """One page of refused mail, newest first; pass ``next_cursor`` back as ``cursor``."""
+    """One page of failed mail, newest first; pass ``next_cursor`` back as ``cursor``."""
 
     items: list[FailedMail]
     next_cursor: str | None
+
+
+class QueuedMail(BaseModel):
+    """A failed mail queued to be sent again."""
+
+    id: UUID
+    status: Literal["pending"]

@@ -32,8 +32,10 @@ How a burst becomes one mail, and why nothing is lost or sent twice:
    marking each sent as soon as the server has taken it. Jobs for one pair share a
    procrastinate lock, so two never send at once. An unreachable server raises
    ``MailUnavailable``: the job is retried with backoff and sends the same mail (same
-   Message-ID) again; what was marked sent is not sent again, and a mail left pending by
-   a job that ran out of attempts goes out with the pair's next job. A 5xx refusal, or a
+   Message-ID) again; what was marked sent is not sent again. When its last attempt
+   fails too, the pair's mails still pending are marked failed with that error. A
+   failed mail shows on the admins' Failed mail screen, where an admin can queue it
+   again (``retry_mail``: pending, and a new job for the pair). A 5xx refusal, or a
    mail that cannot be put together (``compose`` raised), marks that mail failed with the
    reason, for admins to see; the pair's other mails still go, and the job then gives up.
    Header text taken from titles and names is flattened to one line first.
@@ -62,7 +64,7 @@ from ticketdesk.changes import Change
 from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.errors import Forbidden, InvalidInput, NotFound
+from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ticketdesk.jobs.queue import defer
 from ticketdesk.mail import addresses, templates
 from ticketdesk.notifications.schemas import (
@@ -72,6 +74,7 @@ from ticketdesk.notifications.schemas import (
     KindChoice,
     NotificationSettings,
     NotificationSettingsUpdate,
+    QueuedMail,
     Unsubscribed,
 )
 from ticketdesk.sql import (
@@ -266,14 +269,21 @@ async def _queue(
     )
     for batch in batches:
         if batch.opened:
-            await defer(
-                conn,
-                SEND_TASK,
-                lock=f"mail:{ticket_id}:{batch.recipient_id}",
-                run_at=batch.due_at,
-                ticket_id=str(ticket_id),
-                recipient_id=str(batch.recipient_id),
-            )
+            await _defer_send(conn, ticket_id, batch.recipient_id, run_at=batch.due_at)
+
+
+async def _defer_send(
+    conn: Connection, ticket_id: UUID, recipient_id: UUID, *, run_at: datetime | None = None
+) -> None:
+    # One lock per pair: two jobs never send the same pair's mails at once.
+    await defer(
+        conn,
+        SEND_TASK,
+        lock=f"mail:{ticket_id}:{recipient_id}",
+        run_at=run_at,
+        ticket_id=str(ticket_id),
+        recipient_id=str(recipient_id),
+    )
 
 
 async def escalate_overdue(conn: Connection, settings: Settings) -> int:
@@ -353,6 +363,15 @@ async def mark_sent(conn: Connection, mail: Mail) -> None:
 async def mark_failed(conn: Connection, mail: Mail, error: str) -> None:
     """The mail cannot be sent, ever: keep the reason for admins."""
     await execute(conn, Q.mark_failed, {"mail_id": mail.id, "error": error})
+
+
+async def fail_unsent(conn: Connection, ticket_id: UUID, recipient_id: UUID, error: str) -> None:
+    """The pair's job gave up on its mails still pending: they fail, for admins to see."""
+    await execute(
+        conn,
+        Q.fail_unsent,
+        {"ticket_id": ticket_id, "recipient_id": recipient_id, "error": error},
+    )
 
 
 async def note_attempt_error(conn: Connection, mail: Mail, error: str) -> None:
@@ -561,11 +580,11 @@ async def unsubscribe(conn: Connection, secret: bytes, token: str) -> Unsubscrib
     )
 
 
-# --- refused mail, for admins ---------------------------------------------------------
+# --- failed mail, for admins ---------------------------------------------------------
 
 
 async def list_failed_mails(conn: Connection, *, cursor: str | None, limit: int) -> FailedMailPage:
-    """Mail the server refused for good, newest first, a page at a time."""
+    """Mail that failed for good, newest first, a page at a time."""
     before_id = None
     if cursor is not None:
         try:
@@ -579,3 +598,26 @@ async def list_failed_mails(conn: Connection, *, cursor: str | None, limit: int)
     )
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     return FailedMailPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+class _MailState(BaseModel):
+    status: str
+    ticket_id: UUID
+    recipient_id: UUID
+
+
+async def retry_mail(conn: Connection, settings: Settings, mail_id: UUID) -> QueuedMail:
+    """Queue a failed mail to be sent again now, as things stand then (see ``compose``)."""
+    mail = await fetch_optional(conn, _MailState, Q.lock_mail, {"mail_id": mail_id})
+    if mail is None:
+        raise NotFound(f"Mail {mail_id} does not exist.", code="mail_not_found")
+    if not settings.mail_enabled:
+        raise Conflict("This server does not send mail (smtp_url is unset).", code="mail_disabled")
+    if mail.status != "failed":
+        raise Conflict(
+            f"Only failed mail can be sent again; mail {mail_id} is {mail.status}.",
+            code="mail_not_failed",
+        )
+    await execute(conn, Q.retry_mail, {"mail_id": mail_id})
+    await _defer_send(conn, mail.ticket_id, mail.recipient_id)
+    return QueuedMail(id=mail_id, status="pending")

@@ -12,7 +12,7 @@ import psycopg
 from procrastinate import JobContext
 
 from ticketdesk import db
-from ticketdesk.jobs.queue import GiveUp, describe_error, job_env, redact
+from ticketdesk.jobs.queue import GiveUp, describe_error, is_last_attempt, job_env, redact
 from ticketdesk.mail import smtp
 from ticketdesk.notifications import service
 
@@ -61,8 +61,12 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
             refused.append(error)
             continue
         except smtp.MailUnavailable as exc:
+            error = redact(str(exc), env.secrets())
             async with db.connection(env.pool) as conn:
-                await service.note_attempt_error(conn, mail, redact(str(exc), env.secrets()))
+                await service.note_attempt_error(conn, mail, error)
+                if is_last_attempt(context.job, settings.jobs.max_attempts):
+                    # No job will send them now: admins see them, and can send them again.
+                    await service.fail_unsent(conn, ticket, recipient, error)
             raise
         async with db.connection(env.pool) as conn:
             await service.mark_sent(conn, mail)

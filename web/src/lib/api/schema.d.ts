@@ -50,11 +50,32 @@ export interface paths {
         };
         /**
          * List Failed Mail
-         * @description Mail the server refused for good (a 5xx answer), newest first, with its answer.
+         * @description Mail that failed for good, newest first, with why.
          */
         get: operations["listFailedMail"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/mail/{mail_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Mail
+         * @description Send a failed mail again, now, as things stand (it may turn out to have nothing left
+         *     to say).
+         */
+        post: operations["retryMail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -778,7 +799,8 @@ export interface components {
         };
         /**
          * FailedMail
-         * @description A mail the SMTP server refused for good, as admins see it.
+         * @description A mail that failed for good, as admins see it: the SMTP server refused it, it could
+         *     not be put together, or the server stayed unreachable for all of its job's attempts.
          */
         FailedMail: {
             /** Attempts */
@@ -790,7 +812,7 @@ export interface components {
             created_at: string;
             /**
              * Error
-             * @description The server's answer.
+             * @description Why it failed: the server's answer, or the error.
              */
             error: string | null;
             /** Failed At */
@@ -823,7 +845,7 @@ export interface components {
         };
         /**
          * FailedMailPage
-         * @description One page of refused mail, newest first; pass ``next_cursor`` back as ``cursor``.
+         * @description One page of failed mail, newest first; pass ``next_cursor`` back as ``cursor``.
          */
         FailedMailPage: {
             /** Items */
@@ -1142,6 +1164,22 @@ export interface components {
             title: string;
             /** Type */
             type: string;
+        };
+        /**
+         * QueuedMail
+         * @description A failed mail queued to be sent again.
+         */
+        QueuedMail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending";
         };
         /**
          * Signup
@@ -1704,8 +1742,6 @@ export interface operations {
             query?: {
                 cursor?: string | null;
                 limit?: number;
-                /** @description Only mail refused for good is listed. */
-                status?: "failed";
             };
             header?: never;
             path?: never;
@@ -1733,6 +1769,73 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryMail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mail_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuedMail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
