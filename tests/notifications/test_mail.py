@@ -391,7 +391,7 @@ class TestChoices:
         kinds = await accounts.alice.client.get("/api/v1/me/notifications")
 
         assert opened.status_code == 303
-        assert opened.headers["location"] == "/unsubscribe/" + path.rsplit("/", 1)[1]
+        assert opened.headers["location"] == f"{BASE_URL}/unsubscribe/" + path.rsplit("/", 1)[1]
         assert tampered.status_code == 404
         assert tampered_opened.status_code == 404
         assert clicked.status_code == 200

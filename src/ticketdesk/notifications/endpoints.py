@@ -76,11 +76,13 @@ async def unsubscribe(token: Token, conn: Transaction, secret: SigningSecret) ->
         **problem_responses(NotFound),
     },
 )
-async def confirm_unsubscribe(token: Token, secret: SigningSecret) -> RedirectResponse:
+async def confirm_unsubscribe(
+    token: Token, secret: SigningSecret, settings: AppSettings
+) -> RedirectResponse:
     """Opened in a browser: the page that asks before unsubscribing (a GET changes nothing,
     so link checkers that open every link in a mail do no harm)."""
     service.check_unsubscribe_token(secret, token)
-    return RedirectResponse(f"/unsubscribe/{token}", status_code=303)
+    return RedirectResponse(f"{settings.public_url}/unsubscribe/{token}", status_code=303)
 
 
 @router.get(

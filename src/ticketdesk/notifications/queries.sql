@@ -110,8 +110,8 @@ on conflict do nothing;
 -- name: opt_in
 delete from notification_opt_outs where user_id = %(user_id)s and kind = any(%(kinds)s::text[]);
 
--- name: user_role
-select role from users where id = %(user_id)s and is_active and not is_system;
+-- name: is_active_person
+select exists (select 1 from users where id = %(user_id)s and is_active and not is_system);
 
 -- Critical tickets nobody has started on for too long, marked as escalated once each.
 -- name: claim_escalations

@@ -97,6 +97,7 @@ SEND_TASK = "notifications.send"
 ESCALATE_TASK = "notifications.escalate"
 # A critical ticket nobody has started on this long after it was opened alerts admins.
 ESCALATE_AFTER = timedelta(hours=4)
+_ESCALATE_HOURS = int(ESCALATE_AFTER.total_seconds() // 3600)
 
 LABELS: dict[Kind, str] = {
     "ticket_created": "My new ticket was received",
@@ -107,7 +108,7 @@ LABELS: dict[Kind, str] = {
     "new_ticket": "A new ticket was opened",
     "assigned": "A ticket was assigned to me",
     "submitter_replied": "The submitter replied on a ticket assigned to me",
-    "escalation": "A critical ticket is still open after 4 hours",
+    "escalation": f"A critical ticket is still open after {_ESCALATE_HOURS} hours",
 }
 _SUBMITTER_KINDS: tuple[Kind, ...] = (
     "ticket_created",
@@ -174,6 +175,8 @@ class _Audience:
     roles: list[str] = field(default_factory=list)
     # Only the receipt of a new ticket goes to the person whose action it is.
     include_actor: bool = False
+    # What the mail reads back at send time; the rest is read from the ticket then.
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
@@ -187,15 +190,16 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
         case "commented" if change.actor_id == context.submitter_id:
             if context.assignee_id is None:
                 return []
-            return [_Audience("submitter_replied", [context.assignee_id])]
+            reply = {"comment_id": change.data["comment_id"]}
+            return [_Audience("submitter_replied", [context.assignee_id], data=reply)]
         case "commented":
-            return [_Audience("reply", submitter)]
+            return [_Audience("reply", submitter, data={"comment_id": change.data["comment_id"]})]
         case "status_changed":
             to = change.data.get("to")
             kind: Kind = "status_changed"
             if to == "resolved" or to == "closed":
                 kind = to
-            return [_Audience(kind, submitter)]
+            return [_Audience(kind, submitter, data={"to": to})]
         case "assigned" if change.data.get("to"):
             return [_Audience("assigned", [UUID(change.data["to"]["id"])])]
     return []
@@ -214,12 +218,7 @@ async def on_change(conn: Connection, change: Change) -> None:
     if context is None or not context.mail_enabled:
         return
     await _queue(
-        conn,
-        change.ticket_id,
-        change.actor_id,
-        _audiences(change, context),
-        change.data,
-        context.burst_seconds,
+        conn, change.ticket_id, change.actor_id, _audiences(change, context), context.burst_seconds
     )
 
 
@@ -234,7 +233,6 @@ async def _queue(
     ticket_id: UUID,
     actor_id: UUID | None,
     audiences: Sequence[_Audience],
-    data: dict[str, Any],
     burst_seconds: float,
 ) -> None:
     recipients: set[UUID] = set()
@@ -248,7 +246,7 @@ async def _queue(
                     "ticket_id": ticket_id,
                     "kind": audience.kind,
                     "actor_id": actor_id,
-                    "data": Jsonb(data),
+                    "data": Jsonb(audience.data),
                     "user_ids": audience.user_ids,
                     "roles": audience.roles,
                     "include_actor": audience.include_actor,
@@ -300,8 +298,7 @@ async def escalate_overdue(conn: Connection, settings: Settings) -> int:
             conn,
             ticket_id,
             None,
-            [_Audience("escalation", roles=["admin"])],
-            {"hours": int(ESCALATE_AFTER.total_seconds() // 3600)},
+            [_Audience("escalation", roles=["admin"], data={"hours": _ESCALATE_HOURS})],
             settings.notifications.burst_seconds,
         )
     return len(overdue)
@@ -572,7 +569,7 @@ def _read_token(secret: bytes, token: str) -> tuple[UUID, list[Kind]]:
 async def unsubscribe(conn: Connection, secret: bytes, token: str) -> Unsubscribed:
     """Turn off the kinds of mail a signed unsubscribe token names, for its user."""
     user_id, kinds = _read_token(secret, token)
-    if await fetch_optional_value(conn, str, Q.user_role, {"user_id": user_id}) is None:
+    if not await fetch_value(conn, bool, Q.is_active_person, {"user_id": user_id}):
         raise NotFound("This unsubscribe link is not valid.", code="bad_unsubscribe_token")
     await execute(conn, Q.opt_out, {"user_id": user_id, "kinds": kinds})
     return Unsubscribed(
