@@ -28,6 +28,7 @@ from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.jobs.queue import defer
 from ticketdesk.mail import addresses
+from ticketdesk.notifications.service import unsubscribe_token
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -168,6 +169,43 @@ class TestConversation:
             assert "card was declined" not in plain(message)
             assert "card was declined" not in html(message)
 
+    async def test_markup_is_escaped_in_html_and_kept_in_text(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        title = "Totals <script>alert(1)</script> & VAT wrong"
+        ticket = await open_ticket(accounts.alice, title=title)
+        await settled(conn)
+        await comment(accounts.agent, ticket, "Try <b>this</b> & <script>steal()</script> now.")
+        await settled(conn)
+
+        receipt, reply = mail_to(smtp_server, accounts.alice)
+        assert receipt["Subject"] == f"[#{ticket['number']}] {title}"
+        assert title in plain(receipt)
+        assert "Try <b>this</b> & <script>steal()</script> now." in plain(reply)
+        assert "Totals &lt;script&gt;alert(1)&lt;/script&gt; &amp; VAT wrong" in html(receipt)
+        assert "Try &lt;b&gt;this&lt;/b&gt; &amp; &lt;script&gt;steal()&lt;/script&gt; now." in (
+            html(reply)
+        )
+        for message in (receipt, reply):
+            assert "<script>" not in html(message)
+            assert "<b>" not in html(message)
+
+    async def test_a_submitter_reply_on_an_unassigned_ticket_is_mailed_to_no_one(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        await settled(conn)
+        before = len(smtp_server.messages)
+
+        await comment(accounts.alice, ticket, "Adding a screenshot description: it is blank.")
+        await settled(conn)
+
+        assert smtp_server.messages[before:] == []
+        cur = await conn.execute(
+            "select count(*) as n from notifications where kind = 'submitter_replied'"
+        )
+        assert await cur.fetchone() == {"n": 0}
+
     async def test_assigned_to_you(
         self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
     ) -> None:
@@ -262,6 +300,35 @@ class TestBurst:
         assert left.status_code == 200
         assert smtp_server.messages[before:] == []
         assert statuses[-2:] == ["cancelled", "cancelled"]
+
+    async def test_an_agent_demoted_during_the_burst_hears_nothing_of_new_tickets(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        await open_ticket(accounts.alice)
+        demoted = await accounts.admin.client.patch(
+            f"/api/v1/users/{accounts.agent.user.id}", json={"role": "user"}
+        )
+        await settled(conn)
+
+        assert demoted.status_code == 200
+        assert mail_to(smtp_server, accounts.agent) == []
+        assert len(mail_to(smtp_server, accounts.admin)) == 1
+
+    async def test_an_agent_deactivated_during_the_burst_hears_nothing_of_assignments(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.bob)
+        await settled(conn)
+        before = len(mail_to(smtp_server, accounts.agent))
+
+        await assign(accounts.admin, ticket, accounts.agent)
+        left = await accounts.admin.client.patch(
+            f"/api/v1/users/{accounts.agent.user.id}", json={"is_active": False}
+        )
+        await settled(conn)
+
+        assert left.status_code == 200
+        assert mail_to(smtp_server, accounts.agent)[before:] == []
 
     async def test_a_ticket_taken_away_within_the_burst_is_not_news(
         self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
@@ -403,6 +470,26 @@ class TestChoices:
         assert "Second answer." not in plain(last)
         assert "changed the status to in progress" in plain(last)
 
+    async def test_an_unsubscribe_token_is_bound_to_its_user_and_kinds(
+        self, accounts: Accounts, anon: AsyncClient, settings: Settings
+    ) -> None:
+        token = unsubscribe_token(settings.secret(), accounts.alice.user.id, ["reply"])
+        payload, signature = token.rsplit(".", 1)
+        _, kinds = payload.split(".", 1)
+        other_user = f"{accounts.bob.user.id.hex}.{kinds}.{signature}"
+        other_kinds = f"{accounts.alice.user.id.hex}.reply-status_changed.{signature}"
+
+        refused = [
+            (await anon.post(f"/api/v1/notifications/unsubscribe/{t}")).status_code
+            for t in (other_user, other_kinds)
+        ]
+        alice = await accounts.alice.client.get("/api/v1/me/notifications")
+        bob = await accounts.bob.client.get("/api/v1/me/notifications")
+
+        assert refused == [404, 404]
+        assert all(k["enabled"] for k in alice.json()["kinds"])
+        assert all(k["enabled"] for k in bob.json()["kinds"])
+
 
 class TestDelivery:
     async def test_smtp_down_and_back_delivers_once(
@@ -528,6 +615,30 @@ class TestEscalation:
         assert alert in mail_to(smtp_server, accounts.admin)
         assert alert["Subject"].startswith(f"[#{late['number']}]")
         assert "open for more than 4 hours" in plain(alert)
+
+    async def test_an_admin_who_turned_escalation_off_gets_none(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        turned = await accounts.admin.client.put(
+            "/api/v1/me/notifications", json={"kinds": [{"kind": "escalation", "enabled": False}]}
+        )
+        late = await open_ticket(accounts.alice, priority="critical")
+        await settled(conn)
+        await conn.execute(
+            "update tickets set created_at = now() - interval '5 hours' where id = %s",
+            (late["id"],),
+        )
+        before = len(smtp_server.messages)
+
+        async with conn.transaction():
+            await defer(conn, "notifications.escalate", timestamp=0)
+        await eventually(lambda: _no_escalation_job(conn), what="the escalation job")
+        await settled(conn)
+
+        assert turned.status_code == 200
+        assert smtp_server.messages[before:] == []
+        cur = await conn.execute("select count(*) as n from ticket_escalations")
+        assert await cur.fetchone() == {"n": 1}
 
 
 async def _no_escalation_job(conn: Connection) -> bool:
