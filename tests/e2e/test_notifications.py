@@ -5,10 +5,11 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Cast, Login, sign_in
+from tests.e2e.conftest import Cast, Login, run_async, sign_in
 from tests.mailservers import SmtpServer
 from ticketdesk.config import Settings
 from ticketdesk.notifications.service import unsubscribe_token
@@ -85,6 +86,41 @@ class TestMailOn:
         sign_in(page, cast.user)
         page.goto(f"/tickets/{ticket['number']}")
         expect(page.get_by_text("you'll also get an email")).to_be_visible()
+
+    def test_sending_failed_mail_again(
+        self,
+        new_page: Callable[..., Page],
+        cast: Cast,
+        settings: Settings,
+        api: Callable[[Login], httpx.Client],
+    ) -> None:
+        ticket = api(cast.user).post("/tickets", json=TICKET).json()
+        assert settings.database_url is not None
+        run_async(_refused_receipt(settings.database_url, ticket["id"], cast.user.id))
+        page = new_page()
+        sign_in(page, cast.admin)
+        page.goto("/admin/mail")
+
+        row = page.get_by_role("row").filter(has_text=cast.user.email)
+        expect(row).to_contain_text("550 5.1.1 No such user")
+        row.get_by_role("button", name=f"Send the mail to {cast.user.name} about").click()
+
+        expect(page.get_by_text(f"The mail to {cast.user.name} is queued")).to_be_visible()
+        expect(page.get_by_text("No failed mail")).to_be_visible()
+        assert api(cast.admin).get("/admin/mail").json()["items"] == []
+
+
+async def _refused_receipt(database_url: str, ticket_id: str, recipient_id: str) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(
+            "with m as (insert into notification_mails"
+            " (ticket_id, recipient_id, message_id, status, attempts, last_error, failed_at)"
+            " values (%(t)s, %(r)s, '<refused@example.com>', 'failed', 1,"
+            " '550 5.1.1 No such user', now()) returning id)"
+            " insert into notifications (ticket_id, recipient_id, kind, mail_id)"
+            " select %(t)s, %(r)s, 'ticket_created', id from m",
+            {"t": ticket_id, "r": recipient_id},
+        )
 
 
 class TestMailOff:
