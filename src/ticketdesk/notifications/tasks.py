@@ -35,7 +35,7 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
         async with conn.transaction():
             await service.gather_due(conn, settings, ticket, recipient)
         mails = await service.unsent_mails(conn, ticket, recipient)
-    refused = []
+    failed = []
     for mail in mails:
         async with db.connection(env.pool) as conn:
             try:
@@ -47,7 +47,7 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
                 # hold back the pair's later mails.
                 error = describe_error(exc, env.secrets())
                 await service.mark_failed(conn, mail, error)
-                refused.append(error)
+                failed.append(error)
                 continue
             if message is None:
                 await service.cancel(conn, mail)
@@ -58,7 +58,7 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
             error = redact(str(exc), env.secrets())
             async with db.connection(env.pool) as conn:
                 await service.mark_failed(conn, mail, error)
-            refused.append(error)
+            failed.append(error)
             continue
         except smtp.MailUnavailable as exc:
             error = redact(str(exc), env.secrets())
@@ -70,8 +70,8 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
             raise
         async with db.connection(env.pool) as conn:
             await service.mark_sent(conn, mail)
-    if refused:
-        raise GiveUp(f"A mail failed: {refused[0]}")
+    if failed:
+        raise GiveUp(f"A mail failed: {failed[0]}")
 
 
 async def escalate(context: JobContext, timestamp: int) -> None:
