@@ -105,7 +105,8 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
             "job_id": "1",  # no such job: an admin gets past the gate to a 404
-            "mail_id": "1",  # no such inbound mail either
+            "inbound_id": "1",  # no such inbound mail either
+            "mail_id": "00000000-0000-0000-0000-000000000001",  # no such mail, likewise
         },
         note_id=str(note.id),
         internal_event_ids=internal_events,
@@ -263,14 +264,25 @@ ROUTES: list[Route] = [
     # The token is Alice's: nobody else can even tell it exists.
     Route("DELETE", "/api/v1/me/tokens/{token_id}", statuses(401, 204, 404, 404, 404)),
     Route("POST", "/api/v1/auth/logout", statuses(401, 204, 204, 204, 204)),
+    Route("GET", "/api/v1/me/notifications", EVERYONE_SIGNED_IN),
+    Route(
+        "PUT",
+        "/api/v1/me/notifications",
+        EVERYONE_SIGNED_IN,
+        _json({"kinds": [{"kind": "reply", "enabled": False}]}),
+    ),
     # administration
     Route("GET", "/api/v1/admin/jobs", ADMIN_ONLY),
     Route("POST", "/api/v1/admin/jobs/{job_id}/retry", statuses(401, 403, 403, 403, 404)),
     Route("GET", "/api/v1/admin/inbound-mail", ADMIN_ONLY),
-    Route("POST", "/api/v1/admin/inbound-mail/{mail_id}/retry", statuses(401, 403, 403, 403, 404)),
     Route(
-        "POST", "/api/v1/admin/inbound-mail/{mail_id}/dismiss", statuses(401, 403, 403, 403, 404)
+        "POST", "/api/v1/admin/inbound-mail/{inbound_id}/retry", statuses(401, 403, 403, 403, 404)
     ),
+    Route(
+        "POST", "/api/v1/admin/inbound-mail/{inbound_id}/dismiss", statuses(401, 403, 403, 403, 404)
+    ),
+    Route("GET", "/api/v1/admin/mail", ADMIN_ONLY),
+    Route("POST", "/api/v1/admin/mail/{mail_id}/retry", statuses(401, 403, 403, 403, 404)),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]
@@ -285,6 +297,8 @@ NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/verify-email/confirm"): "the mailed link proves who is calling",
     ("POST", "/api/v1/auth/invitations/accept"): "the mailed link proves who is calling",
     ("POST", "/api/v1/integrations/github/webhook"): "GitHub proves itself with a signature",
+    ("GET", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
+    ("POST", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
 }
 
 

@@ -68,6 +68,8 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_GITHUB_WEBHOOK_SECRET": "tickets.github.webhook_secret",
     "TICKETS_GITHUB_API_URL": "tickets.github.api_url",
     "TICKETDESK_JOBS_CONCURRENCY": "jobs.concurrency",
+    "TICKETDESK_NOTIFY_NEW_TICKETS": "notifications.new_tickets",
+    "TICKETDESK_NOTIFY_BURST_SECONDS": "notifications.burst_seconds",
 }
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
@@ -146,6 +148,17 @@ class AccountsSettings(_Section):
 
     # Sign-up mails a link, and the new account cannot sign in until it is followed.
     verify_email: bool = False
+
+
+class NotificationsSettings(_Section):
+    """``notifications``: the mail ticketdesk sends about tickets."""
+
+    # Which staff hear of a new ticket: every agent and admin, only while nobody has
+    # taken it (checked when the mail goes out), or nobody.
+    new_tickets: Literal["all", "unassigned", "none"] = "all"
+    # Changes to one ticket within this many seconds of the first reach each person as
+    # one mail.
+    burst_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
 
 
 class TicketsSettings(_Section):
@@ -368,6 +381,7 @@ class Settings(BaseModel):
     s3: S3Settings = S3Settings()
     tickets: TicketsSettings = TicketsSettings()
     jobs: JobsSettings = JobsSettings()
+    notifications: NotificationsSettings = NotificationsSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -38,6 +38,8 @@ from ticketdesk.github import tasks as github_tasks
 from ticketdesk.jobs import service
 from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv, describe_error, job_env
 from ticketdesk.mailbox.poller import run_poller
+from ticketdesk.notifications import service as notifications
+from ticketdesk.notifications import tasks as notifications_tasks
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,9 @@ TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **github_tasks.TASKS,
     **attachments_tasks.TASKS,
     **auth_tasks.TASKS,
+    **notifications_tasks.TASKS,
 }
-PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC}
+PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **notifications_tasks.PERIODIC}
 # A stopping worker lets running jobs finish for this long, then aborts (and retries) them.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -129,6 +132,7 @@ async def run_worker(
     try:
         async with db.connection(pool) as conn:
             await github.publish_settings(conn, settings.tickets.github)
+            await notifications.publish_settings(conn, settings)
         queue = create_queue(settings, max_connections=jobs + 2)
         async with queue.open_async():
             stalled = asyncio.create_task(_rerun_stalled_jobs(queue, settings))
@@ -165,10 +169,11 @@ async def run_worker(
 async def alongside_app(
     settings: Settings, pool: AsyncConnectionPool, *, run_jobs: bool
 ) -> AsyncIterator[None]:
-    """For the app's lifespan: publish the GitHub settings for the change hooks and, with
+    """For the app's lifespan: publish the GitHub and mail settings for the change hooks and, with
     ``run_jobs``, run a worker in-process on the app's pool until the app stops."""
     async with db.connection(pool) as conn:
         await github.publish_settings(conn, settings.tickets.github)
+        await notifications.publish_settings(conn, settings)
     if not run_jobs:
         yield
         return

@@ -92,6 +92,12 @@ async def get_comment(conn: Connection, actor: Actor, comment_id: UUID) -> Comme
     )
 
 
+async def get_public_comment(conn: Connection, comment_id: UUID) -> Comment | None:
+    """A public reply, as anyone outside the app may read it; ``None`` for a note or a
+    comment that is gone."""
+    return await fetch_optional(conn, Comment, Q.get_public_comment, {"comment_id": comment_id})
+
+
 async def list_comments(conn: Connection, actor: Actor, ticket: Ticket) -> list[Comment]:
     """A ticket's conversation as ``actor`` may read it: internal notes for staff only."""
     return await fetch_all(

@@ -21,7 +21,7 @@ from ticketdesk.mailbox.schemas import InboundMail, InboundMailPage, InboundStat
 
 router = APIRouter(tags=["admin"])
 
-MailId = Annotated[int, Path(ge=1)]
+InboundId = Annotated[int, Path(ge=1)]
 
 
 @router.get(
@@ -41,28 +41,28 @@ async def list_inbound_mail(
 
 
 @router.post(
-    "/admin/inbound-mail/{mail_id}/retry",
+    "/admin/inbound-mail/{inbound_id}/retry",
     operation_id="retryInboundMail",
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def retry_inbound_mail(
-    mail_id: MailId,
+    inbound_id: InboundId,
     actor: CurrentAdmin,
     conn: Transaction,
     storage: Storage,
     settings: AppSettings,
 ) -> InboundMail:
     """Act on a failed message once more, now; it is posted, refused or failed again."""
-    return await service.retry_message(conn, storage, settings, mail_id)
+    return await service.retry_message(conn, storage, settings, inbound_id)
 
 
 @router.post(
-    "/admin/inbound-mail/{mail_id}/dismiss",
+    "/admin/inbound-mail/{inbound_id}/dismiss",
     operation_id="dismissInboundMail",
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def dismiss_inbound_mail(
-    mail_id: MailId, actor: CurrentAdmin, conn: Transaction
+    inbound_id: InboundId, actor: CurrentAdmin, conn: Transaction
 ) -> InboundMail:
     """Let a failed message go without posting it."""
-    return await service.dismiss_message(conn, mail_id)
+    return await service.dismiss_message(conn, inbound_id)

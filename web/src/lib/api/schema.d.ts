@@ -21,7 +21,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/admin/inbound-mail/{mail_id}/dismiss": {
+    "/api/v1/admin/inbound-mail/{inbound_id}/dismiss": {
         parameters: {
             query?: never;
             header?: never;
@@ -41,7 +41,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/admin/inbound-mail/{mail_id}/retry": {
+    "/api/v1/admin/inbound-mail/{inbound_id}/retry": {
         parameters: {
             query?: never;
             header?: never;
@@ -95,6 +95,47 @@ export interface paths {
          * @description Run a failed job once more, now.
          */
         post: operations["retryJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Failed Mail
+         * @description Mail that failed for good, newest first, with why.
+         */
+        get: operations["listFailedMail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/mail/{mail_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Mail
+         * @description Send a failed mail again, now, as things stand (it may turn out to have nothing left
+         *     to say).
+         */
+        post: operations["retryMail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -374,6 +415,30 @@ export interface paths {
         patch: operations["updateMe"];
         trace?: never;
     };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Notification Settings
+         * @description The kinds of mail you may get, each on or off.
+         */
+        get: operations["getNotificationSettings"];
+        /**
+         * Update Notification Settings
+         * @description Turn kinds of mail on or off; kinds not named keep their setting.
+         */
+        put: operations["updateNotificationSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/password": {
         parameters: {
             query?: never;
@@ -434,6 +499,32 @@ export interface paths {
          * @description Revoke one of your personal access tokens.
          */
         delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confirm Unsubscribe
+         * @description Opened in a browser: the page that asks before unsubscribing (a GET changes nothing,
+         *     so link checkers that open every link in a mail do no harm).
+         */
+        get: operations["confirmUnsubscribe"];
+        put?: never;
+        /**
+         * Unsubscribe
+         * @description Turn off the kinds of mail an unsubscribe link names, without signing in
+         *     (RFC 8058 one-click: mail clients POST here).
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -959,6 +1050,62 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * FailedMail
+         * @description A mail that failed for good, as admins see it: the SMTP server refused it, it could
+         *     not be put together, or the server stayed unreachable for all of its job's attempts.
+         */
+        FailedMail: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description Why it failed: the server's answer, or the error.
+             */
+            error: string | null;
+            /** Failed At */
+            failed_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kinds */
+            kinds: string[];
+            /** Recipient Email */
+            recipient_email: string;
+            /**
+             * Recipient Id
+             * Format: uuid
+             */
+            recipient_id: string;
+            /** Recipient Name */
+            recipient_name: string;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+            /** Ticket Number */
+            ticket_number: number;
+            /** Ticket Title */
+            ticket_title: string;
+        };
+        /**
+         * FailedMailPage
+         * @description One page of failed mail, newest first; pass ``next_cursor`` back as ``cursor``.
+         */
+        FailedMailPage: {
+            /** Items */
+            items: components["schemas"]["FailedMail"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * FieldError
          * @description One failing field of a request.
          */
@@ -1086,7 +1233,10 @@ export interface components {
             allowed_media_types: string[];
             /** Github Enabled */
             github_enabled: boolean;
-            /** Mail Enabled */
+            /**
+             * Mail Enabled
+             * @description Whether this server sends mail (notifications, reset links, invitations).
+             */
             mail_enabled: boolean;
             /** Max Attachment Size Mb */
             max_attachment_size_mb: number;
@@ -1172,6 +1322,37 @@ export interface components {
             next_cursor: string | null;
         };
         JsonValue: unknown;
+        /**
+         * KindChoice
+         * @description One kind of mail and whether its user gets it.
+         */
+        KindChoice: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation";
+            /**
+             * Label
+             * @description What the kind is about, as the settings screen says it.
+             */
+            label: string;
+        };
+        /**
+         * KindUpdate
+         * @description Turn one kind of mail on or off.
+         */
+        KindUpdate: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation";
+        };
         /**
          * Label
          * @description A label that tickets can carry in their ``tags``.
@@ -1300,6 +1481,27 @@ export interface components {
             token: string;
         };
         /**
+         * NotificationSettings
+         * @description The kinds of mail the caller may get, each on or off.
+         */
+        NotificationSettings: {
+            /** Kinds */
+            kinds: components["schemas"]["KindChoice"][];
+            /**
+             * Mail Enabled
+             * @description Whether this server sends mail at all; off, the choices are kept but unused.
+             */
+            mail_enabled: boolean;
+        };
+        /**
+         * NotificationSettingsUpdate
+         * @description Kinds to turn on or off; kinds not named keep their setting.
+         */
+        NotificationSettingsUpdate: {
+            /** Kinds */
+            kinds: components["schemas"]["KindUpdate"][];
+        };
+        /**
          * PasswordChange
          * @description A new password for the signed-in person, who proves it is them with the current one.
          */
@@ -1340,6 +1542,22 @@ export interface components {
             title: string;
             /** Type */
             type: string;
+        };
+        /**
+         * QueuedMail
+         * @description A failed mail queued to be sent again.
+         */
+        QueuedMail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending";
         };
         /**
          * ReplyRefusal
@@ -1694,6 +1912,14 @@ export interface components {
             name: string;
         };
         /**
+         * Unsubscribed
+         * @description What a one-click unsubscribe turned off.
+         */
+        Unsubscribed: {
+            /** Kinds */
+            kinds: components["schemas"]["KindChoice"][];
+        };
+        /**
          * User
          * @description A person with an account.
          */
@@ -1865,7 +2091,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                mail_id: number;
+                inbound_id: number;
             };
             cookie?: never;
         };
@@ -1932,7 +2158,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                mail_id: number;
+                inbound_id: number;
             };
             cookie?: never;
         };
@@ -2064,6 +2290,123 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFailedMail: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedMailPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryMail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mail_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuedMail"];
                 };
             };
             /** @description Unauthorized */
@@ -2874,6 +3217,86 @@ export interface operations {
             };
         };
     };
+    getNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     changePassword: {
         parameters: {
             query?: never;
@@ -3046,6 +3469,84 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmUnsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the page that asks before unsubscribing. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unsubscribed"];
                 };
             };
             /** @description Not found */

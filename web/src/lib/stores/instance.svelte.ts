@@ -36,7 +36,7 @@ class Instance {
 		return this.config?.signup_enabled ?? true;
 	}
 
-	/** Unknown counts as off: nothing promises mail the server may not send. */
+	/** Unknown counts as off: nothing may promise mail the server does not send. */
 	get mailEnabled(): boolean {
 		return this.config?.mail_enabled ?? false;
 	}

@@ -26,16 +26,20 @@ describe('instance switches', () => {
 		expect(instance.attachments).toBeNull();
 	});
 
-	it('follows the tickets, sign-up and GitHub switches', () => {
-		instance.config = { ...CONFIG, tickets_enabled: false, signup_enabled: false, github_enabled: false };
+	it('follows the tickets, sign-up, GitHub and mail switches', () => {
+		instance.config = CONFIG;
+		expect(instance.mailEnabled).toBe(true);
+		instance.config = { ...CONFIG, tickets_enabled: false, signup_enabled: false, github_enabled: false, mail_enabled: false };
 		expect(instance.ticketsEnabled).toBe(false);
 		expect(instance.signupEnabled).toBe(false);
 		expect(instance.githubEnabled).toBe(false);
+		expect(instance.mailEnabled).toBe(false);
 	});
 
-	it('before the config is known, hides attachments and GitHub but keeps tickets and sign-up reachable', () => {
+	it('before the config is known, hides attachments, GitHub and mail but keeps tickets and sign-up reachable', () => {
 		expect(instance.attachments).toBeNull();
 		expect(instance.githubEnabled).toBe(false);
+		expect(instance.mailEnabled).toBe(false);
 		expect(instance.ticketsEnabled).toBe(true);
 		expect(instance.signupEnabled).toBe(true);
 	});
