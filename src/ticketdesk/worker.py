@@ -183,6 +183,18 @@ async def alongside_app(
     try:
         yield
     finally:
+        await stop(task)
+
+
+async def stop(task: "asyncio.Task[None]") -> None:
+    """Cancel a ``run_worker`` task and wait until it has stopped.
+
+    A cancellation that lands while a library is between two awaits of its own (opening
+    the queue's connections, say) can be lost, and the worker would then run on; so it is
+    asked again each time the graceful shutdown's time has passed without an end.
+    """
+    while not task.done():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS + 5)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -2,7 +2,6 @@
 password resets, invitations, address confirmation, and changing a password."""
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -17,11 +16,11 @@ from httpx import ASGITransport, AsyncClient, Response
 from tests.factories import PASSWORD, Accounts
 from tests.jobs.waiting import eventually
 from tests.mailservers import SmtpServer
+from tests.workers import running_worker
 from ticketdesk.auth import links
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.db import Connection
 from ticketdesk.users.service import hash_password
-from ticketdesk.worker import run_worker
 
 NEW_PASSWORD = "a brand new passphrase"
 LINK = re.compile(r"(http://\S+)#token=([A-Za-z0-9_-]+)")
@@ -35,20 +34,6 @@ def settings_overrides(smtp_server: SmtpServer) -> dict[str, Any]:
         "base_url": "http://desk.example.com",
         "jobs": {"poll_interval_seconds": 0.2, "retry_base_seconds": 0.2, "max_attempts": 5},
     }
-
-
-@contextlib.asynccontextmanager
-async def running_worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    """A job worker on the app's pool, while the block runs."""
-    task = asyncio.create_task(
-        run_worker(settings, pool=app.state.pool, install_signal_handlers=False)
-    )
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ from tests.mailbox.mailroom import (
     reply_values,
 )
 from tests.mailservers import ImapServer
+from tests.workers import running_worker
 from ticketdesk.config import ImapTarget, Settings
 from ticketdesk.db import Connection
 from ticketdesk.mailbox.poller import poll_once, run_poller
 from ticketdesk.mailbox.service import max_mail_bytes
-from ticketdesk.worker import run_worker
 
 
 class TestOnce:
@@ -207,10 +207,7 @@ class TestWorker:
         self, mailbox: Mailbox, accounts: Accounts, conn: Connection
     ) -> None:
         ticket = await create_ticket(conn, accounts.alice)
-        worker = asyncio.create_task(
-            run_worker(mailbox.settings, pool=mailbox.app.state.pool, install_signal_handlers=False)
-        )
-        try:
+        async with running_worker(mailbox.app, mailbox.settings):
             await asyncio.sleep(1)  # the poller is connected and waiting in IDLE
             mailbox.server.deliver(
                 mail("gmail-reply.eml", **reply_values(mailbox.settings, ticket, accounts.alice))
@@ -219,10 +216,6 @@ class TestWorker:
                 if await conversation(accounts.agent, ticket):
                     break
                 await asyncio.sleep(0.1)
-        finally:
-            worker.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await worker
 
         assert len(await conversation(accounts.agent, ticket)) == 1
 

@@ -1,7 +1,5 @@
 """Mail tests: a real SMTP server, a real worker, bursts and retries in fractions of a second."""
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,8 +7,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.mailservers import SmtpServer
+from tests.workers import running_worker
 from ticketdesk.config import Settings
-from ticketdesk.worker import run_worker
 
 BASE_URL = "https://desk.example.com"
 MAIL_FROM = "Help Desk <support@example.com>"
@@ -41,10 +39,5 @@ def settings_overrides(smtp_server: SmtpServer) -> dict[str, Any]:
 @pytest.fixture
 async def worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """A job worker on the app's pool, stopped after the test."""
-    task = asyncio.create_task(
-        run_worker(settings, pool=app.state.pool, install_signal_handlers=False)
-    )
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with running_worker(app, settings):
+        yield
