@@ -24,11 +24,13 @@ from psycopg.rows import dict_row
 
 from ticketdesk import db
 from ticketdesk.auth.service import Actor
+from ticketdesk.config import Settings
 from ticketdesk.tickets import listing
 from ticketdesk.tickets.schemas import SortKey, TicketFilters
 
 SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 NAME = "ticketdesk_bench"
+WINDOW = Settings().reopen_window
 
 FILL = """
 insert into users (id, email, name, role, password_hash)
@@ -105,7 +107,7 @@ async def run_case(
         for _ in range(20):
             started = time.perf_counter()
             page = await listing.list_tickets(
-                conn, actor, filters, sort=sort, cursor=None, limit=25
+                conn, actor, filters, sort=sort, cursor=None, limit=25, reopen_window=WINDOW
             )
             first.append((time.perf_counter() - started) * 1000)
         cursor = page.next_cursor
@@ -113,7 +115,7 @@ async def run_case(
         started = time.perf_counter()
         while cursor is not None and followed < pages:
             page = await listing.list_tickets(
-                conn, actor, filters, sort=sort, cursor=cursor, limit=25
+                conn, actor, filters, sort=sort, cursor=cursor, limit=25, reopen_window=WINDOW
             )
             cursor = page.next_cursor
             followed += 1

@@ -21,6 +21,7 @@ from httpx import ASGITransport, AsyncClient
 from psycopg import sql
 
 from tests.factories import Accounts, make_accounts
+from tests.mailservers import SmtpServer
 from ticketdesk import db
 from ticketdesk.app import create_app
 from ticketdesk.config import Settings, load_settings
@@ -177,6 +178,19 @@ def database_url(server_dsn: str, session_db: str, emptying_sql: sql.Composed) -
         with conn.transaction():
             conn.execute(emptying_sql)
     return dsn
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives.
+
+    To have ticketdesk send to it, a module overrides ``settings_overrides`` with
+    ``{"smtp_url": smtp_server.url}``.
+    """
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

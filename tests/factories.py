@@ -11,6 +11,7 @@ from httpx import ASGITransport, AsyncClient
 from ticketdesk import ticket_detail
 from ticketdesk.auth import service as auth
 from ticketdesk.auth.service import Actor
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.ticket_detail import TicketDetail
 from ticketdesk.tickets import service as tickets
@@ -105,4 +106,6 @@ async def create_ticket(conn: Connection, submitter: Person, **overrides: Any) -
         ticket, _ = await tickets.create_ticket(
             conn, submitter.actor, TicketCreate(**ticket_body(**overrides)), idempotency_key=None
         )
-    return await ticket_detail.assemble(conn, submitter.actor, ticket)
+    return await ticket_detail.assemble(
+        conn, submitter.actor, ticket, reopen_window=Settings().reopen_window
+    )

@@ -26,12 +26,15 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.factories import Accounts, create_ticket, make_user
+from tests.factories import PASSWORD, Accounts, create_ticket, make_user, signed_in
 from ticketdesk.auth import service as auth
 from ticketdesk.comments import service as comments
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
+
+WINDOW = Settings().reopen_window
 
 ROLES = ("anonymous", "owner", "other", "agent", "admin")
 SUBMITTER_ROLES = ("anonymous", "owner", "other")
@@ -64,20 +67,27 @@ def settings_overrides() -> dict[str, Any]:
     return {"tickets": {"github": github}}
 
 
-async def make_world(accounts: Accounts, conn: Connection) -> World:
+async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> World:
     """Alice's ticket with a public reply, an internal note and a file; one of everything else."""
     ticket = await create_ticket(conn, accounts.alice)
-    upload = await accounts.alice.client.post(
-        f"/api/v1/tickets/{ticket.id}/attachments",
-        files={"files": ("steps.txt", b"1. open reports\n2. click export\n", "text/plain")},
-    )
+    # A token of its own: a route called before (a password change) may revoke Alice's.
+    async with signed_in(app, conn, accounts.alice.user) as alice:
+        upload = await alice.post(
+            f"/api/v1/tickets/{ticket.id}/attachments",
+            files={"files": ("steps.txt", b"1. open reports\n2. click export\n", "text/plain")},
+        )
     assert upload.status_code == 201, upload.text
     async with conn.transaction():
         await comments.add_comment(
-            conn, accounts.alice.actor, ticket, "Still broken for me.", is_internal=False
+            conn,
+            accounts.alice.actor,
+            ticket,
+            "Still broken for me.",
+            is_internal=False,
+            reopen_window=WINDOW,
         )
         note = await comments.add_comment(
-            conn, accounts.agent.actor, ticket, NOTE, is_internal=True
+            conn, accounts.agent.actor, ticket, NOTE, is_internal=True, reopen_window=WINDOW
         )
         label = await labels.create_label(conn, LabelCreate(name=f"label-{uuid.uuid4().hex[:8]}"))
         token = await auth.create_token(conn, accounts.alice.user.id, "matrix")
@@ -95,6 +105,8 @@ async def make_world(accounts: Accounts, conn: Connection) -> World:
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
             "job_id": "1",  # no such job: an admin gets past the gate to a 404
+            "inbound_id": "1",  # no such inbound mail either
+            "mail_id": "00000000-0000-0000-0000-000000000001",  # no such mail, likewise
         },
         note_id=str(note.id),
         internal_event_ids=internal_events,
@@ -230,16 +242,47 @@ ROUTES: list[Route] = [
         ),
     ),
     Route("PATCH", "/api/v1/users/{user_id}", ADMIN_ONLY, _json({"role": "agent"})),
+    # Without mail (as here), an admin gets past the gate to "mail_disabled".
+    Route(
+        "POST",
+        "/api/v1/users/invitations",
+        statuses(401, 403, 403, 403, 409),
+        _json(lambda _: {"email": f"{_unique('invited')}@example.com", "name": "Invited"}),
+    ),
+    Route("POST", "/api/v1/users/{user_id}/invitation", statuses(401, 403, 403, 403, 409)),
     # the caller's own account
     Route("GET", "/api/v1/me", EVERYONE_SIGNED_IN),
+    Route("PATCH", "/api/v1/me", EVERYONE_SIGNED_IN, _json({"name": "A New Name"})),
+    Route(
+        "PUT",
+        "/api/v1/me/password",
+        statuses(401, 204, 204, 204, 204),
+        _json({"current_password": PASSWORD, "new_password": "another long passphrase"}),
+    ),
     Route("GET", "/api/v1/me/tokens", EVERYONE_SIGNED_IN),
     Route("POST", "/api/v1/me/tokens", statuses(401, 201, 201, 201, 201), _json({"name": "cli"})),
     # The token is Alice's: nobody else can even tell it exists.
     Route("DELETE", "/api/v1/me/tokens/{token_id}", statuses(401, 204, 404, 404, 404)),
     Route("POST", "/api/v1/auth/logout", statuses(401, 204, 204, 204, 204)),
+    Route("GET", "/api/v1/me/notifications", EVERYONE_SIGNED_IN),
+    Route(
+        "PUT",
+        "/api/v1/me/notifications",
+        EVERYONE_SIGNED_IN,
+        _json({"kinds": [{"kind": "reply", "enabled": False}]}),
+    ),
     # administration
     Route("GET", "/api/v1/admin/jobs", ADMIN_ONLY),
     Route("POST", "/api/v1/admin/jobs/{job_id}/retry", statuses(401, 403, 403, 403, 404)),
+    Route("GET", "/api/v1/admin/inbound-mail", ADMIN_ONLY),
+    Route(
+        "POST", "/api/v1/admin/inbound-mail/{inbound_id}/retry", statuses(401, 403, 403, 403, 404)
+    ),
+    Route(
+        "POST", "/api/v1/admin/inbound-mail/{inbound_id}/dismiss", statuses(401, 403, 403, 403, 404)
+    ),
+    Route("GET", "/api/v1/admin/mail", ADMIN_ONLY),
+    Route("POST", "/api/v1/admin/mail/{mail_id}/retry", statuses(401, 403, 403, 403, 404)),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]
@@ -248,7 +291,14 @@ ROUTES: list[Route] = [
 NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/signup"): "open to anonymous callers by design",
     ("POST", "/api/v1/auth/login"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/password-reset"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/verify-email"): "open to anonymous callers by design",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "the mailed link proves who is calling",
+    ("POST", "/api/v1/auth/verify-email/confirm"): "the mailed link proves who is calling",
+    ("POST", "/api/v1/auth/invitations/accept"): "the mailed link proves who is calling",
     ("POST", "/api/v1/integrations/github/webhook"): "GitHub proves itself with a signature",
+    ("GET", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
+    ("POST", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
 }
 
 
@@ -265,12 +315,12 @@ def _client(world: World, anon: AsyncClient, role: str) -> AsyncClient:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.id)
 async def test_access(
-    route: Route, accounts: Accounts, conn: Connection, anon: AsyncClient
+    route: Route, app: FastAPI, accounts: Accounts, conn: Connection, anon: AsyncClient
 ) -> None:
     found: dict[str, int] = {}
     leaks: list[str] = []
     for role in ROLES:
-        world = await make_world(accounts, conn)
+        world = await make_world(app, accounts, conn)
         kwargs = route.request(world) if route.request else {}
         response = await _client(world, anon, role).request(
             route.method, world.url(route.path), **kwargs
@@ -283,11 +333,9 @@ async def test_access(
     assert leaks == []
 
 
-async def test_staff_do_see_the_note(
-    accounts: Accounts, conn: Connection, anon: AsyncClient
-) -> None:
+async def test_staff_do_see_the_note(app: FastAPI, accounts: Accounts, conn: Connection) -> None:
     """The scan above can find the note: staff responses carry it."""
-    world = await make_world(accounts, conn)
+    world = await make_world(app, accounts, conn)
 
     for path in ("/api/v1/tickets/{id}", "/api/v1/tickets/{id}/comments"):
         response = await accounts.agent.client.get(world.url(path))
@@ -297,8 +345,10 @@ async def test_staff_do_see_the_note(
     assert all(event_id in events.text for event_id in world.internal_event_ids)
 
 
-async def test_submitter_search_never_finds_the_note(accounts: Accounts, conn: Connection) -> None:
-    await make_world(accounts, conn)
+async def test_submitter_search_never_finds_the_note(
+    app: FastAPI, accounts: Accounts, conn: Connection
+) -> None:
+    await make_world(app, accounts, conn)
 
     response = await accounts.alice.client.get("/api/v1/tickets", params={"q": "FRD-55821"})
 

@@ -478,13 +478,13 @@ class TestConfigFile:
         assert capsys.readouterr().out == "the schema is up to date\n"
 
     def test_a_key_not_used_yet(self, config: Path, env: dict[str, str]) -> None:
-        config.write_text(config.read_text() + "smtp_url: smtp://mail.example.com\n")
+        config.write_text(config.read_text() + "redis_url: redis://cache:6379/0\n")
 
         with pytest.raises(SystemExit) as exited:
             main(["--config", str(config), "migrate"])
 
         assert str(exited.value) == (
-            f"ticketdesk: invalid configuration:\n  smtp_url: unknown setting in {config}"
+            f"ticketdesk: invalid configuration:\n  redis_url: unknown setting in {config}"
         )
 
 

@@ -24,6 +24,8 @@ from ticketdesk.github.endpoints import router as github_router
 from ticketdesk.instance.endpoints import router as instance_router
 from ticketdesk.jobs.endpoints import router as jobs_router
 from ticketdesk.labels.endpoints import router as labels_router
+from ticketdesk.mailbox.endpoints import router as mailbox_router
+from ticketdesk.notifications.endpoints import router as notifications_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
@@ -79,6 +81,8 @@ def _api_router() -> APIRouter:
         labels_router,
         github_router,
         jobs_router,
+        mailbox_router,
+        notifications_router,
         instance_router,
     ):
         if router in _TICKET_ROUTERS:

@@ -1,4 +1,4 @@
-"""The ``ticketdesk`` command: serve | worker | migrate | createuser | token | demo | openapi.
+"""The ``ticketdesk`` command: serve, worker, migrate, createuser, token, mail, demo, openapi.
 
 What reaches the terminal: ``serve`` and ``worker`` tell their start-up one line a step
 (what it did, how long it took), the other commands print their result, and a problem
@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 import uvicorn
@@ -36,10 +36,13 @@ from psycopg.rows import dict_row
 
 from ticketdesk import db, embedded, subscriptions
 from ticketdesk.app import create_app
+from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth import service as auth
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
+from ticketdesk.mailbox import service as mailbox
+from ticketdesk.mailbox.message import head_of
 from ticketdesk.users import service as users
 from ticketdesk.worker import run_worker
 
@@ -53,6 +56,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FAILED_STEP_LINES = 20
 # A database host that drops packets would otherwise keep a command waiting for minutes.
 CONNECT_TIMEOUT_SECONDS = 10
+# Exit codes of sysexits.h, which MTAs read: bad input, keep the mail and retry later.
+EX_DATAERR = 65
+EX_TEMPFAIL = 75
 # The exit status of a command cut short by Ctrl-C (SIGINT), as shells report it: 128 + 2.
 INTERRUPTED = 128 + signal.SIGINT
 
@@ -363,13 +369,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _load_demo(settings: Settings) -> bool:
     async with connect(settings) as conn:
-        return await load_demo(conn)
+        return await load_demo(conn, reopen_window=settings.reopen_window)
 
 
 async def _ensure_demo(settings: Settings) -> tuple[bool, str]:
     """Load demo data into a new database; whether the demo logins work, and what happened."""
     async with connect(settings) as conn:
-        if await load_demo(conn):
+        if await load_demo(conn, reopen_window=settings.reopen_window):
             return True, f"loaded: {len(LOGINS)} accounts and their tickets"
         if await demo_accounts_exist(conn):
             return True, "already loaded"
@@ -387,7 +393,7 @@ def _banner(host: str, port: int, *, show_logins: bool) -> str:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> None:
-    """Run background jobs (GitHub sync, clean-up) until Ctrl-C."""
+    """Run background jobs (GitHub sync, the IMAP mailbox, clean-up) until Ctrl-C."""
     with migrated_database(settings, Story(args.log_file)) as ready:
         _terminal.serving = True
         print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
@@ -433,6 +439,71 @@ def token_create(settings: Settings, args: argparse.Namespace) -> None:
 
     with database(settings) as ready:
         _run(create(ready))
+
+
+async def _take_in(settings: Settings, raw: bytes, size: int) -> mailbox.Delivery:
+    async with connect(settings) as conn:
+        if size > mailbox.max_mail_bytes(settings):
+            return await mailbox.receive_too_large(
+                conn, settings, head_of(raw), size, source="pipe"
+            )
+        return await mailbox.receive(conn, open_storage(settings), settings, raw, source="pipe")
+
+
+def _read_mail(limit: int) -> tuple[bytes, int]:
+    """Standard input up to ``limit`` bytes and one more, and its whole size: the rest
+    of a larger mail is read and dropped, so the MTA is not left writing to no one."""
+    raw = sys.stdin.buffer.read(limit + 1)
+    size = len(raw)
+    while chunk := sys.stdin.buffer.read(1024 * 1024):
+        size += len(chunk)
+    return raw, size
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.strip().splitlines()) or "(no detail)"
+
+
+def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
+    """Take in one mail from standard input (an MTA's pipe).
+
+    The exit code is what the MTA acts on. 0: the mail is ticketdesk's now, whatever
+    became of it (posted, ignored, refused or kept for admins; each is recorded). A
+    refusal does not bounce: the sender of a refused mail is often forged, and the
+    reason would tell who has an account. 75 (EX_TEMPFAIL): the MTA keeps the mail and
+    delivers it again later; that is the answer to anything unexpected, a configuration
+    error included, so a mistake never loses mail. 65: nothing on standard input.
+    """
+    if settings.database_url is None:
+        # Starting the embedded PostgreSQL for each mail would race with serve's own.
+        print("ticketdesk: mail ingest needs DATABASE_URL; try again later", file=sys.stderr)
+        raise SystemExit(EX_TEMPFAIL)
+    raw, size = _read_mail(mailbox.max_mail_bytes(settings))
+    if not raw.strip():
+        print("ticketdesk: no message on standard input", file=sys.stderr)
+        raise SystemExit(EX_DATAERR)
+    try:
+        with database(settings) as ready:
+            delivery = asyncio.run(_take_in(ready, raw, size))
+    except DatabaseNotReady as exc:
+        print(f"ticketdesk: {exc}", file=sys.stderr)
+        raise SystemExit(EX_TEMPFAIL) from None
+    except psycopg.OperationalError as exc:
+        print(f"ticketdesk: the database failed: {_reason(exc)}", file=sys.stderr)
+        raise SystemExit(EX_TEMPFAIL) from None
+    except KeyboardInterrupt:
+        # Stopped halfway: nothing was committed, the MTA delivers it again.
+        raise SystemExit(EX_TEMPFAIL) from None
+    mail = delivery.mail
+    if delivery.duplicate:
+        print(f"already taken in: message {mail.id} ({mail.status})")
+    elif mail.status == "failed":
+        # Kept for admins (GET /api/v1/admin/inbound-mail); the MTA need not retry.
+        reason = (mail.reason or "").partition("\n")[0]
+        print(f"ticketdesk: kept as message {mail.id} for admins: {reason}", file=sys.stderr)
+    else:
+        reason = f" ({mail.reason})" if mail.reason else ""
+        print(f"{mail.status}{reason}: message {mail.id}")
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -486,25 +557,56 @@ def _parser() -> argparse.ArgumentParser:
     sub.set_defaults(handler=token_create)
     sub.add_argument("--email", required=True)
     sub.add_argument("--name", required=True)
+    mail = commands.add_parser("mail", help="Mail that arrives.")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    sub = mail_commands.add_parser(
+        "ingest",
+        help="Take in one mail from standard input (an MTA's pipe). Exit 0: taken in "
+        "(posted, ignored, refused or kept for admins); 75: try again later.",
+    )
+    sub.set_defaults(handler=mail_ingest)
     command("demo", demo)
     command("openapi", openapi)
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``ticketdesk`` command."""
-    args = _parser().parse_args(argv)
+def _fail(message: str, code: int) -> NoReturn:
+    if code == 1:
+        sys.exit(f"ticketdesk: {message}")
+    # An MTA logs one line of what its pipe said.
+    print(f"ticketdesk: {_one_line(message)}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _main(args: argparse.Namespace, failure: int) -> None:
     subscriptions.install()
     try:
         settings = load_settings(args.config)
         with _logging(settings.log_level, verbose=args.verbose, log_file=args.log_file):
             args.handler(settings, args)
     except TicketdeskError as exc:
-        sys.exit(f"ticketdesk: {exc.detail}")
+        _fail(exc.detail, failure)
     except (ConfigError, DatabaseNotReady, CannotRun) as exc:
-        sys.exit(f"ticketdesk: {exc}")
+        _fail(str(exc), failure)
     except KeyboardInterrupt:
+        if failure != 1:
+            _fail("interrupted; try again later", failure)
         # Ctrl-C is how a running server or worker is stopped; before it was up, the
         # command was cut short, and says so by its status, as a shell does.
         if not _terminal.serving:
             sys.exit(INTERRUPTED)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``ticketdesk`` command."""
+    args = _parser().parse_args(argv)
+    if args.handler is not mail_ingest:
+        _main(args, failure=1)
+        return
+    # For an MTA: whatever goes wrong, one line and "try again later", never a traceback
+    # or a bounce; the mail waits in the MTA's queue until the cause is fixed.
+    try:
+        _main(args, failure=EX_TEMPFAIL)
+    except Exception as exc:
+        log.debug("mail ingest failed", exc_info=True)
+        _fail(f"{type(exc).__name__}: {_one_line(str(exc))}; try again later", EX_TEMPFAIL)

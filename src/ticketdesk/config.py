@@ -9,8 +9,11 @@ import os
 import re
 import secrets
 import tempfile
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import psycopg
 import yaml
@@ -28,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from ticketdesk.validation import hostname
+from ticketdesk.validation import hostname, mail_address
 
 # Environment variable → dotted key. Environment wins over the YAML file.
 ENV_KEYS: dict[str, str] = {
@@ -41,6 +44,11 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_SIGNUP_ENABLED": "signup_enabled",
     "TICKETDESK_INTERNAL_EMAIL_DOMAINS": "internal_email_domains",
     "TICKETDESK_LOG_LEVEL": "log_level",
+    "TICKETDESK_SMTP_URL": "smtp_url",
+    "TICKETDESK_MAIL_FROM": "mail_from",
+    "TICKETDESK_IMAP_URL": "imap_url",
+    "TICKETDESK_MAIL_OPEN_TICKETS": "mail.open_tickets_by_mail",
+    "TICKETDESK_VERIFY_EMAIL": "accounts.verify_email",
     "TICKETDESK_S3_BUCKET": "s3.bucket",
     "TICKETDESK_S3_ENDPOINT": "s3.endpoint",
     "TICKETDESK_S3_REGION": "s3.region",
@@ -52,6 +60,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_ALLOW_ATTACHMENTS": "tickets.allow_attachments",
     "TICKETS_ALLOWED_ATTACHMENT_TYPES": "tickets.allowed_attachment_types",
     "TICKETS_ATTACHMENT_DELETE_WINDOW_MINUTES": "tickets.attachment_delete_window_minutes",
+    "TICKETS_REOPEN_WINDOW_DAYS": "tickets.reopen_window_days",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
     "TICKETS_GITHUB_REPO": "tickets.github.repo",
     "TICKETS_GITHUB_TOKEN": "tickets.github.token",
@@ -59,6 +68,8 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_GITHUB_WEBHOOK_SECRET": "tickets.github.webhook_secret",
     "TICKETS_GITHUB_API_URL": "tickets.github.api_url",
     "TICKETDESK_JOBS_CONCURRENCY": "jobs.concurrency",
+    "TICKETDESK_NOTIFY_NEW_TICKETS": "notifications.new_tickets",
+    "TICKETDESK_NOTIFY_BURST_SECONDS": "notifications.burst_seconds",
 }
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
@@ -66,6 +77,7 @@ _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 DomainName = Annotated[str, AfterValidator(hostname)]
+MailAddress = Annotated[str, AfterValidator(mail_address)]
 
 
 def _comma_separated(value: Any) -> Any:
@@ -131,6 +143,24 @@ class JobsSettings(_Section):
     stalled_after_seconds: Annotated[float, Field(gt=0)] = 30.0
 
 
+class AccountsSettings(_Section):
+    """``accounts``: how people get and keep their accounts."""
+
+    # Sign-up mails a link, and the new account cannot sign in until it is followed.
+    verify_email: bool = False
+
+
+class NotificationsSettings(_Section):
+    """``notifications``: the mail ticketdesk sends about tickets."""
+
+    # Which staff hear of a new ticket: every agent and admin, only while nobody has
+    # taken it (checked when the mail goes out), or nobody.
+    new_tickets: Literal["all", "unassigned", "none"] = "all"
+    # Changes to one ticket within this many seconds of the first reach each person as
+    # one mail.
+    burst_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
+
+
 class TicketsSettings(_Section):
     """``tickets``: the seed's keys, and the attachment rules next to them."""
 
@@ -142,6 +172,9 @@ class TicketsSettings(_Section):
     )
     # How long an uploader may delete their own attachment; staff always may.
     attachment_delete_window_minutes: Annotated[int, Field(ge=0, le=10_080)] = 15
+    # A submitter reopens a ticket (by a reply or its status) closed at most this many
+    # days ago; after that (or always, with 0) they are asked to open a new ticket.
+    reopen_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
     github: GitHubSettings = GitHubSettings()
 
     @field_validator("allowed_attachment_types", mode="before")
@@ -149,6 +182,103 @@ class TicketsSettings(_Section):
     def _type_list(cls, value: Any) -> Any:
         """Accept ``image/png,application/pdf`` from the environment."""
         return _comma_separated(value)
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Where outgoing mail is handed over, as ``smtp_url`` describes it."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    # smtps://: TLS from the first byte; start_tls: upgrade a plain connection first.
+    use_tls: bool
+    start_tls: bool
+
+
+def _smtp_target(url: str) -> SmtpTarget:
+    """Read ``smtp://user:pass@host:port?starttls=true`` (or ``smtps://``); ``ValueError``
+    names what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. smtp://mail.example.com:587")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    options = dict(parse_qsl(parts.query))
+    unknown = sorted(set(options) - {"starttls"})
+    if unknown:
+        raise ValueError(f"has an unknown option {unknown[0]!r} (only starttls)")
+    starttls = options.get("starttls", "false").lower()
+    if starttls not in ("true", "false"):
+        raise ValueError("starttls must be true or false")
+    use_tls = parts.scheme == "smtps"
+    if use_tls and starttls == "true":
+        raise ValueError("smtps:// is TLS already: starttls=true only goes with smtp://")
+    return SmtpTarget(
+        host=parts.hostname,
+        port=port or (465 if use_tls else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        start_tls=starttls == "true",
+    )
+
+
+@dataclass(frozen=True)
+class ImapTarget:
+    """The mailbox replies are read from, as ``imap_url`` describes it."""
+
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    # imaps://: TLS from the first byte.
+    use_tls: bool
+    folder: str
+
+    @property
+    def where(self) -> str:
+        """``user@host:port/folder``: names the mailbox without its password."""
+        return f"{self.username}@{self.host}:{self.port}/{self.folder}"
+
+
+def _imap_target(url: str) -> ImapTarget:
+    """Read ``imaps://user:pass@host:993/INBOX`` (or ``imap://``); ``ValueError`` names
+    what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps"):
+        raise ValueError("must start with imap:// or imaps://")
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. imaps://user:pass@mail.example.com/INBOX")
+    if not parts.username or parts.password is None:
+        raise ValueError("must name a user and a password, e.g. imaps://user:pass@host/INBOX")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    if parts.query:
+        raise ValueError("takes no options after ?")
+    use_tls = parts.scheme == "imaps"
+    return ImapTarget(
+        host=parts.hostname,
+        port=port or (993 if use_tls else 143),
+        username=unquote(parts.username),
+        password=unquote(parts.password),
+        use_tls=use_tls,
+        folder=unquote(parts.path.strip("/")) or "INBOX",
+    )
+
+
+class MailSettings(_Section):
+    """``mail``: what ticketdesk does with mail it receives."""
+
+    # A mail to the support address that replies to no ticket opens one for a known user.
+    open_tickets_by_mail: bool = False
 
 
 class S3Settings(_Section):
@@ -241,9 +371,17 @@ class Settings(BaseModel):
     # (corp.local): addresses there are accepted for accounts, with their subdomains.
     internal_email_domains: list[DomainName] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    # Unset: no mail is sent or queued, and nothing promises it.
+    smtp_url: SecretStr | None = None
+    mail_from: MailAddress = "ticketdesk@localhost"
+    # Unset: no mailbox is read; replies can still be piped in (ticketdesk mail ingest).
+    imap_url: SecretStr | None = None
+    mail: MailSettings = MailSettings()
+    accounts: AccountsSettings = AccountsSettings()
     s3: S3Settings = S3Settings()
     tickets: TicketsSettings = TicketsSettings()
     jobs: JobsSettings = JobsSettings()
+    notifications: NotificationsSettings = NotificationsSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -264,6 +402,20 @@ class Settings(BaseModel):
         """Accept ``corp.local,lab.internal`` from the environment."""
         return _comma_separated(value)
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _smtp_target(value.get_secret_value())
+        return value
+
+    @field_validator("imap_url")
+    @classmethod
+    def _imap_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _imap_target(value.get_secret_value())
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -277,9 +429,33 @@ class Settings(BaseModel):
         return str(self.base_url).rstrip("/")
 
     @property
+    def smtp(self) -> SmtpTarget | None:
+        """Where mail goes, or ``None`` when mail is switched off."""
+        if self.smtp_url is None:
+            return None
+        return _smtp_target(self.smtp_url.get_secret_value())
+
+    @property
+    def imap(self) -> ImapTarget | None:
+        """The mailbox replies arrive in, or ``None`` when none is read."""
+        if self.imap_url is None:
+            return None
+        return _imap_target(self.imap_url.get_secret_value())
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether ticketdesk sends mail at all."""
+        return self.smtp_url is not None
+
+    @property
     def max_attachment_bytes(self) -> int:
         """The per-file upload limit in bytes."""
         return self.tickets.max_attachment_size_mb * 1024 * 1024
+
+    @property
+    def reopen_window(self) -> timedelta:
+        """How long after closing a submitter may still reopen a ticket."""
+        return timedelta(days=self.tickets.reopen_window_days)
 
     def secret(self) -> bytes:
         """The key that signs sessions, read or generated into the data directory."""
@@ -335,6 +511,11 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(
             f"invalid configuration:\n  {_describe(tuple(missing.split('.')))}: "
             "required when tickets.github.enabled is true"
+        )
+    if settings.accounts.verify_email and settings.smtp_url is None:
+        raise ConfigError(
+            f"invalid configuration:\n  {_describe(('accounts', 'verify_email'))}: "
+            f"needs {_describe(('smtp_url',))} to mail the link"
         )
     return settings
 

@@ -2,6 +2,7 @@
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.comments import service as comments
@@ -71,6 +72,7 @@ REPLIES = (
     "A fix is on its way and should be out with the next release.",
     "This works as intended, but we agree the wording is confusing.",
 )
+CUSTOMER_REPLY = "Firefox 132 on Linux. It happens every time, with or without add-ons."
 NOTES = (
     "Looks like the regression from last week's deploy; checking the logs.",
     "Customer is on the enterprise plan, keep them posted daily.",
@@ -78,8 +80,11 @@ NOTES = (
 )
 
 
-async def load_demo(conn: Connection, *, tickets_wanted: int = 50, seed: int = 7) -> bool:
-    """Fill an empty database with demo data; return False if it already had users."""
+async def load_demo(
+    conn: Connection, *, reopen_window: timedelta, tickets_wanted: int = 50, seed: int = 7
+) -> bool:
+    """Fill an empty database with demo data; return False if it already had users.
+    ``reopen_window`` is the setting the demo's submitters reply under."""
     if await users.any_people(conn):
         return False
     rng = random.Random(seed)
@@ -126,15 +131,47 @@ async def load_demo(conn: Connection, *, tickets_wanted: int = 50, seed: int = 7
         stage = rng.random()
         if stage < 0.25:
             continue  # left in the unassigned queue
-        await tickets.update_ticket(conn, agent, ref, TicketUpdate(tags=[label]), if_match=None)
+        await tickets.update_ticket(
+            conn, agent, ref, TicketUpdate(tags=[label]), if_match=None, reopen_window=reopen_window
+        )
         await tickets.assign_ticket(conn, agent, ref, rng.choice(agents).id, if_match=None)
         ticket = await get_visible_ticket(conn, agent, ref)
-        await comments.add_comment(conn, agent, ticket, rng.choice(REPLIES), is_internal=False)
+        await comments.add_comment(
+            conn,
+            agent,
+            ticket,
+            rng.choice(REPLIES),
+            is_internal=False,
+            reopen_window=reopen_window,
+        )
         if rng.random() < 0.5:
-            await comments.add_comment(conn, agent, ticket, rng.choice(NOTES), is_internal=True)
+            await comments.add_comment(
+                conn,
+                agent,
+                ticket,
+                rng.choice(NOTES),
+                is_internal=True,
+                reopen_window=reopen_window,
+            )
         for status in _path(stage):
             await tickets.update_ticket(
-                conn, agent, ref, TicketUpdate(status=status), if_match=None
+                conn,
+                agent,
+                ref,
+                TicketUpdate(status=status),
+                if_match=None,
+                reopen_window=reopen_window,
+            )
+        if _path(stage)[-1] == "waiting" and n % 2 == 0:
+            # Some customers have answered: their tickets are back with the team, marked.
+            ticket = await get_visible_ticket(conn, submitter, ref, for_update=True)
+            await comments.add_comment(
+                conn,
+                submitter,
+                ticket,
+                CUSTOMER_REPLY,
+                is_internal=False,
+                reopen_window=reopen_window,
             )
         if stage > 0.9:
             await tickets.close_ticket(conn, submitter, ref, if_match=None)

@@ -1,4 +1,4 @@
-"""Who acts on a ticket change, in order: the timeline first, then what mirrors it.
+"""Who acts on a ticket change, in order: the timeline first, then what mirrors it and who is told.
 
 Every entry point (the app, the worker, the CLI) calls ``install`` before it changes
 anything. A new kind of reaction to changes (mail, webhooks, live updates) is one more
@@ -8,12 +8,15 @@ entry in ``SUBSCRIBERS``; the services that make changes do not change.
 from ticketdesk import changes
 from ticketdesk.events import service as events
 from ticketdesk.github import service as github
+from ticketdesk.notifications import service as notifications
 
 SUBSCRIBERS: tuple[changes.Subscriber, ...] = (
     # The event row: the ticket's timeline and audit trail.
     events.record,
     # Issues and comments mirrored to GitHub, as jobs.
     github.on_change,
+    # Mail to the people on the ticket, as jobs.
+    notifications.on_change,
 )
 
 

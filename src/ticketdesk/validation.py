@@ -1,6 +1,7 @@
 """Checks shared by request schemas and settings of several domains."""
 
 import re
+from email.utils import formataddr, getaddresses
 
 # A DNS host name: dot-separated labels of letters, digits and inner hyphens.
 _HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
@@ -24,3 +25,22 @@ def hostname(value: str) -> str:
     if not is_hostname(value):
         raise ValueError("must be a host name such as corp.local")
     return value
+
+
+# The characters RFC 5322 allows unquoted in a local part, less "+": ticketdesk adds
+# "+t<number>-<signature>" to the sender's local part for the reply address.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9.!#$%&'*/=?^_`{|}~-]{1,64}")
+
+
+def mail_address(value: str) -> str:
+    """A sender such as ``support@example.com`` or ``Support <support@example.com>``,
+    written back in the canonical form; refuse anything else."""
+    found = getaddresses([value.strip()])
+    name, address = found[0] if len(found) == 1 else ("", "")
+    local, at, domain = address.rpartition("@")
+    if not at or not _LOCAL_PART.fullmatch(local) or not is_hostname(domain.lower()):
+        raise ValueError(
+            "must be a mail address such as support@example.com or "
+            "Support <support@example.com>, without + in the part before the @"
+        )
+    return formataddr((name, f"{local}@{domain.lower()}"))

@@ -1,5 +1,8 @@
 """Running jobs: ``ticketdesk worker`` and the worker ``ticketdesk serve`` runs in-process.
 
+With ``imap_url`` set, the worker also reads replies from that mailbox
+(``ticketdesk.mailbox.poller``).
+
 This is where every domain's tasks are gathered (``TASKS``, ``PERIODIC``); queueing a
 job, from inside a change's transaction, is ``ticketdesk.jobs.queue``.
 
@@ -27,11 +30,16 @@ from psycopg_pool import AsyncConnectionPool
 
 from ticketdesk import db, subscriptions
 from ticketdesk.attachments import tasks as attachments_tasks
+from ticketdesk.attachments.storage import open_storage
+from ticketdesk.auth import tasks as auth_tasks
 from ticketdesk.config import Settings
 from ticketdesk.github import service as github
 from ticketdesk.github import tasks as github_tasks
 from ticketdesk.jobs import service
 from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv, describe_error, job_env
+from ticketdesk.mailbox.poller import run_poller
+from ticketdesk.notifications import service as notifications
+from ticketdesk.notifications import tasks as notifications_tasks
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +48,10 @@ log = logging.getLogger(__name__)
 TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **github_tasks.TASKS,
     **attachments_tasks.TASKS,
+    **auth_tasks.TASKS,
+    **notifications_tasks.TASKS,
 }
-PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC}
+PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **notifications_tasks.PERIODIC}
 # A stopping worker lets running jobs finish for this long, then aborts (and retries) them.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -122,9 +132,14 @@ async def run_worker(
     try:
         async with db.connection(pool) as conn:
             await github.publish_settings(conn, settings.tickets.github)
+            await notifications.publish_settings(conn, settings)
         queue = create_queue(settings, max_connections=jobs + 2)
         async with queue.open_async():
             stalled = asyncio.create_task(_rerun_stalled_jobs(queue, settings))
+            background = [stalled]
+            if settings.imap is not None:
+                poller = run_poller(settings.imap, pool, open_storage(settings), settings)
+                background.append(asyncio.create_task(poller, name="IMAP poller"))
             try:
                 await queue.run_worker_async(
                     name=f"{socket.gethostname()}-{os.getpid()}",
@@ -141,9 +156,10 @@ async def run_worker(
                     worker_middleware=[_record_failures],
                 )
             finally:
-                stalled.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await stalled
+                for task in background:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
     finally:
         if own_pool:
             await pool.close()
@@ -153,10 +169,11 @@ async def run_worker(
 async def alongside_app(
     settings: Settings, pool: AsyncConnectionPool, *, run_jobs: bool
 ) -> AsyncIterator[None]:
-    """For the app's lifespan: publish the GitHub settings for the change hooks and, with
+    """For the app's lifespan: publish the GitHub and mail settings for the change hooks and, with
     ``run_jobs``, run a worker in-process on the app's pool until the app stops."""
     async with db.connection(pool) as conn:
         await github.publish_settings(conn, settings.tickets.github)
+        await notifications.publish_settings(conn, settings)
     if not run_jobs:
         yield
         return
@@ -166,6 +183,18 @@ async def alongside_app(
     try:
         yield
     finally:
+        await stop(task)
+
+
+async def stop(task: "asyncio.Task[None]") -> None:
+    """Cancel a ``run_worker`` task and wait until it has stopped.
+
+    A cancellation that lands while a library is between two awaits of its own (opening
+    the queue's connections, say) can be lost, and the worker would then run on; so it is
+    asked again each time the graceful shutdown's time has passed without an end.
+    """
+    while not task.done():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS + 5)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -122,11 +122,28 @@ def browser(session_db: str) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
+def live_port() -> int:
+    """The port the live server listens on, known before the settings are made (so a
+    module can point ``base_url``, and with it the links in mails, at the server)."""
+    return _free_port()
+
+
+@pytest.fixture
+def serve_jobs() -> bool:
+    """Whether the live server runs background jobs; a module that needs them says so."""
+    return False
+
+
+@pytest.fixture
+def live_server(settings: Settings, live_port: int, serve_jobs: bool) -> Iterator[str]:
     """ticketdesk serving API and web app on a free port, until the test ends."""
-    port = _free_port()
+    port = live_port
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings, worker=serve_jobs),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -32,23 +32,32 @@ def visit(page: Page, path: str, heading: str) -> None:
 
 
 def test_signed_out_screens(new_page: Callable[..., Page], missing_page: str) -> None:
-    """Sign-in, sign-up and a missing page."""
+    """Sign-in, sign-up, a forgotten password, a broken link, an address to confirm,
+    unsubscribing from mail and a missing page."""
     page = new_page()
     visit(page, "/login", "Sign in")
     visit(page, "/signup", "Create your account")
+    visit(page, "/forgot-password", "Reset your password")
+    visit(page, "/reset-password", "This link is incomplete")
+    visit(page, f"/verify-email#token={'x' * 43}", "Confirm your e-mail address")
+    # Nothing is sent until the button is pressed, so any token shows the page.
+    visit(page, "/unsubscribe/a-token-from-a-mail", "Unsubscribe")
     visit(page, missing_page, "Page not found")
 
 
 def test_submitter_screens(
     new_page: Callable[..., Page], cast: Cast, backlog: Backlog, missing_page: str
 ) -> None:
-    """My tickets, a new ticket, a ticket, access tokens and a missing page."""
+    """My tickets, a new ticket, a ticket, the profile, access tokens, mail choices and a
+    missing page."""
     page = new_page()
     sign_in(page, cast.user)
     visit(page, "/tickets", "My tickets")
     visit(page, "/tickets/new", "New ticket")
     visit(page, f"/tickets/{backlog.tickets[EXPORT]['number']}", EXPORT)
+    visit(page, "/profile", "Profile")
     visit(page, "/settings/tokens", "Personal access tokens")
+    visit(page, "/profile/notifications", "Notifications")
     visit(page, missing_page, "Page not found")
 
 
@@ -73,3 +82,5 @@ def test_staff_screens(
     visit(page, "/admin/users", "Administration")
     visit(page, "/admin/labels", "Administration")
     visit(page, "/admin/jobs", "Administration")
+    visit(page, "/admin/inbound-mail", "Administration")
+    visit(page, "/admin/mail", "Administration")

@@ -14,6 +14,7 @@ from tests.factories import Accounts, create_ticket
 from tests.fakes.github import FakeGitHub
 from tests.github.support import PAYLOAD_REPO
 from ticketdesk.comments import service as comments
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.github import service
 from ticketdesk.github.client import GitHubRateLimited, GitHubUnavailable
@@ -23,6 +24,8 @@ from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketUpdate
 from ticketdesk.worker import create_queue
+
+WINDOW = Settings().reopen_window
 
 OWNER, REPO = PAYLOAD_REPO.split("/")
 
@@ -85,8 +88,12 @@ class TestMirroring:
 
         async with conn.transaction():
             locked = await get_visible_ticket(conn, agent, str(ticket.id), for_update=True)
-            await comments.add_comment(conn, agent, locked, "Reproduced on 2.4.", is_internal=False)
-            await comments.add_comment(conn, agent, locked, "Customer is big.", is_internal=True)
+            await comments.add_comment(
+                conn, agent, locked, "Reproduced on 2.4.", is_internal=False, reopen_window=WINDOW
+            )
+            await comments.add_comment(
+                conn, agent, locked, "Customer is big.", is_internal=True, reopen_window=WINDOW
+            )
         await run_sync(app, ticket.id)
         await run_sync(app, ticket.id)  # nothing new: nothing sent again
         mirrored = gh.comments(OWNER, REPO, 1)
@@ -104,6 +111,7 @@ class TestMirroring:
                 str(ticket.id),
                 TicketUpdate(title="Exports fail above 10 MB"),
                 if_match=None,
+                reopen_window=WINDOW,
             )
             await tickets.close_ticket(conn, agent, str(ticket.id), if_match=None)
         await run_sync(app, ticket.id)
@@ -114,7 +122,12 @@ class TestMirroring:
 
         async with conn.transaction():
             await tickets.update_ticket(
-                conn, agent, str(ticket.id), TicketUpdate(status="open"), if_match=None
+                conn,
+                agent,
+                str(ticket.id),
+                TicketUpdate(status="open"),
+                if_match=None,
+                reopen_window=WINDOW,
             )
         await run_sync(app, ticket.id)
 
@@ -131,12 +144,34 @@ class TestMirroring:
         for status in ("in_progress", "resolved"):
             async with conn.transaction():
                 await tickets.update_ticket(
-                    conn, agent, str(ticket.id), TicketUpdate(status=status), if_match=None
+                    conn,
+                    agent,
+                    str(ticket.id),
+                    TicketUpdate(status=status),
+                    if_match=None,
+                    reopen_window=WINDOW,
                 )
         await run_sync(app, ticket.id)
 
         issue = gh.issue(OWNER, REPO, 1)
         assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
+
+    async def test_submitters_reply_reopens_the_issue(
+        self, app: FastAPI, accounts: Accounts, conn: Connection, gh: FakeGitHub
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        await accounts.agent.client.delete(f"/api/v1/tickets/{ticket.id}/close")
+        await run_sync(app, ticket.id)
+        assert gh.issue(OWNER, REPO, 1)["state"] == "closed"
+
+        response = await accounts.alice.client.post(
+            f"/api/v1/tickets/{ticket.id}/comments", json={"comment": "It broke again today."}
+        )
+        await run_sync(app, ticket.id)
+
+        assert response.status_code == 201
+        assert gh.issue(OWNER, REPO, 1)["state"] == "open"
+        assert "It broke again today." in gh.comments(OWNER, REPO, 1)[0]["body"]
 
 
 class TestNoDuplicateIssue:
@@ -245,7 +280,12 @@ class TestGitHubTrouble:
                 conn, accounts.alice.actor, str(ticket.id), for_update=True
             )
             comment = await comments.add_comment(
-                conn, accounts.alice.actor, locked, "Still broken today.", is_internal=False
+                conn,
+                accounts.alice.actor,
+                locked,
+                "Still broken today.",
+                is_internal=False,
+                reopen_window=WINDOW,
             )
         await service.start_comment_mirror(conn, comment.id)
         gh.add_comment(

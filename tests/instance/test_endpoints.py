@@ -30,6 +30,7 @@ class TestDefaults:
                 "text/plain",
             ],
             "github_enabled": False,
+            "mail_enabled": False,
         }
 
 
@@ -46,6 +47,7 @@ class TestConfigured:
                 "allowed_attachment_types": ["image/png", "text/plain"],
                 "github": {"enabled": True, "repo": "acme/widgets", "token": "ghp_x"},
             },
+            "smtp_url": "smtp://127.0.0.1:2525",
         }
 
     async def test_the_switches_are_reported(self, anon: AsyncClient) -> None:
@@ -57,3 +59,4 @@ class TestConfigured:
         assert config["max_attachment_size_mb"] == 3
         assert config["allowed_media_types"] == ["image/png", "text/plain"]
         assert config["github_enabled"] is True
+        assert config["mail_enabled"] is True

@@ -7,8 +7,9 @@ from fastapi import FastAPI
 from procrastinate.jobs import Job
 
 from tests.factories import Accounts, create_ticket, ticket_body
+from ticketdesk.config import load_settings
 from ticketdesk.db import Connection
-from ticketdesk.jobs.queue import Backoff, GiveUp, RetryAt, defer, describe_error
+from ticketdesk.jobs.queue import Backoff, GiveUp, JobEnv, RetryAt, defer, describe_error
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import TicketCreate
 
@@ -140,3 +141,14 @@ def test_errors_are_stored_without_secrets() -> None:
 
     assert token not in text
     assert text == "ValueError: bad header Authorization: Bearer [redacted]"
+
+
+def test_the_secrets_a_job_must_not_store() -> None:
+    settings = load_settings(
+        smtp_url="smtp://desk:mail-password@mail.example.com:587",
+        tickets={"github": {"enabled": True, "repo": "o/r", "token": "ghp_token"}},
+    )
+
+    env = JobEnv(settings=settings, pool=None)  # type: ignore[arg-type]
+
+    assert sorted(env.secrets()) == ["ghp_token", "mail-password"]

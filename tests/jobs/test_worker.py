@@ -1,7 +1,5 @@
 """A real worker: retries, jobs that give up, admins retrying them, dead workers' jobs."""
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -13,9 +11,9 @@ from tests.factories import Accounts, create_ticket
 from tests.fakes.github import FakeGitHub
 from tests.github.support import PAYLOAD_REPO, github_settings
 from tests.jobs.waiting import eventually
+from tests.workers import running_worker
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.worker import run_worker
 
 OWNER, REPO = PAYLOAD_REPO.split("/")
 WRONG_TOKEN = "ghp_thisTokenIsNotTheOneGitHubKnows0000"
@@ -100,15 +98,8 @@ class TestDeadWorker:
         ticket = await create_ticket(conn, accounts.alice)
         await conn.execute("update procrastinate_jobs set status = 'doing', worker_id = null")
 
-        task = asyncio.create_task(
-            run_worker(settings, pool=app.state.pool, install_signal_handlers=False)
-        )
-        try:
+        async with running_worker(app, settings):
             await eventually(lambda: _is_empty(conn), what="the stalled job to run again")
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
         assert gh.issue(OWNER, REPO, 1)["title"] == ticket.title
 

@@ -82,11 +82,11 @@ async def catalogue(accounts: Accounts, conn: Connection) -> Catalogue:
     await agent.put(f"{LIST}/{a3.id}", json={"status": "waiting"})
     await agent.put(f"{LIST}/{a3.id}/assign", json={"assignee_id": str(accounts.admin.user.id)})
     await agent.put(f"{LIST}/{b1.id}", json={"status": "in_progress", "tags": ["billing", "ui"]})
-    await agent.put(f"{LIST}/{b1.id}", json={"status": "resolved"})
-    await agent.delete(f"{LIST}/{b2.id}/close")
     await accounts.bob.client.post(
         f"{LIST}/{b1.id}/comments", json={"comment": "The invoice PDF renders blank too."}
     )
+    await agent.put(f"{LIST}/{b1.id}", json={"status": "resolved"})
+    await agent.delete(f"{LIST}/{b2.id}/close")
     await agent.post(
         f"{LIST}/{a3.id}/comments",
         json={"comment": "Customer is on the legacy zebracorn plan.", "is_internal": True},

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import anyio
 
-from ticketdesk.attachments.multipart import FormReader, Part
+from ticketdesk.attachments.multipart import FormReader
 from ticketdesk.attachments.schemas import Attachment, StoredAttachment
 from ticketdesk.attachments.sniffing import SNIFF_BYTES, TextCheck, media_type_of
 from ticketdesk.attachments.storage import AttachmentStorage, new_key
@@ -109,9 +109,9 @@ def display_name(raw: str | None) -> str:
 class _IncomingFile:
     """One file of a form, checked while it streams past: size, hash and type."""
 
-    def __init__(self, part: Part, rules: UploadRules) -> None:
-        self.filename = display_name(part.filename)
-        self._declared = part.content_type
+    def __init__(self, filename: str | None, declared: str | None, rules: UploadRules) -> None:
+        self.filename = display_name(filename)
+        self._declared = declared
         self._rules = rules
         self._size = 0
         self._sha256 = hashlib.sha256()
@@ -204,7 +204,7 @@ async def _store_files(
                     code="too_many_files",
                     field=FORM_FIELD,
                 )
-            incoming = _IncomingFile(part, rules)
+            incoming = _IncomingFile(part.filename, part.content_type, rules)
             key = new_key(ticket_id)
             started.append(key)
             await storage.write(key, incoming.checked(form.part_data()))
@@ -215,6 +215,36 @@ async def _store_files(
         await _remove(storage, started)
         raise
     return stored
+
+
+async def store_file(
+    storage: AttachmentStorage,
+    ticket_id: UUID,
+    rules: UploadRules,
+    *,
+    filename: str | None,
+    declared_type: str | None,
+    content: bytes,
+) -> StoredUpload:
+    """Store one file that arrived whole (attached to a mail), checked by the same rules
+    as an upload; nothing is left in storage when it is refused."""
+    incoming = _IncomingFile(filename, declared_type, rules)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield content
+
+    key = new_key(ticket_id)
+    try:
+        await storage.write(key, incoming.checked(chunks()))
+    except BaseException:
+        await _remove(storage, [key])
+        raise
+    return incoming.stored_as(key)
+
+
+async def remove_stored(storage: AttachmentStorage, uploads: list[StoredUpload]) -> None:
+    """Remove files stored for rows that will not be written after all."""
+    await _remove(storage, [upload.storage_key for upload in uploads])
 
 
 @asynccontextmanager

@@ -1,24 +1,50 @@
-"""Sign-up, sign-in, sign-out, the current user and personal access tokens."""
+"""Sign-up, sign-in, sign-out, the current user, personal access tokens, and the links
+mailed to people: password resets, invitations and address confirmations."""
 
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 
-from ticketdesk.auth import service
-from ticketdesk.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, SigningSecret
-from ticketdesk.auth.schemas import Login, Me, NewToken, Signup, Token, TokenCreate
+from ticketdesk.auth import links, service
+from ticketdesk.auth.dependencies import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentAdmin,
+    CurrentUser,
+    SigningSecret,
+)
+from ticketdesk.auth.schemas import (
+    Accepted,
+    ConfirmationSent,
+    EmailConfirmation,
+    Invitation,
+    InvitationAcceptance,
+    LinkRequest,
+    Login,
+    Me,
+    MeUpdate,
+    NewToken,
+    PasswordChange,
+    PasswordReset,
+    Signup,
+    Token,
+    TokenCreate,
+)
 from ticketdesk.auth.service import Actor, NewSession
 from ticketdesk.config import AppSettings, Settings
 from ticketdesk.db import AutocommitConnection, Transaction
 from ticketdesk.errors import (
     Conflict,
     Forbidden,
+    InvalidInput,
     NotFound,
     RateLimited,
     Unauthorized,
     problem_responses,
 )
 from ticketdesk.users import service as users
+from ticketdesk.users.schemas import User
 
 router = APIRouter(tags=["auth"])
 
@@ -33,6 +59,18 @@ def _set_session_cookies(
     response.set_cookie(CSRF_COOKIE, session.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
 
 
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _require_mail(settings: Settings, what: str) -> None:
+    if not settings.mail_enabled:
+        raise Conflict(
+            f"{what} needs mail, and this ticketdesk sends none. Ask an administrator.",
+            code="mail_disabled",
+        )
+
+
 def _me(actor: Actor, csrf_token: str | None) -> Me:
     return Me(
         id=actor.id, email=actor.email, name=actor.name, role=actor.role, csrf_token=csrf_token
@@ -43,7 +81,15 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
     operation_id="signup",
-    responses=problem_responses(Forbidden, Conflict),
+    response_model=Me,
+    responses={
+        status.HTTP_202_ACCEPTED: {
+            "model": ConfirmationSent,
+            "description": "With accounts.verify_email: the account must follow a mailed "
+            "link before it can sign in.",
+        },
+        **problem_responses(Forbidden, Conflict),
+    },
 )
 async def signup(
     body: Signup,
@@ -52,12 +98,14 @@ async def signup(
     conn: Transaction,
     settings: AppSettings,
     secret: SigningSecret,
-) -> Me:
-    """Create a submitter account and sign in."""
+) -> Me | JSONResponse:
+    """Create a submitter account and sign in (or, when addresses are confirmed first,
+    mail the link that does)."""
     if not settings.signup_enabled:
         raise Forbidden(
             "Sign-up is switched off; ask an admin for an account.", code="signup_disabled"
         )
+    confirm_first = settings.accounts.verify_email
     user = await users.create_user(
         conn,
         email=body.email,
@@ -65,7 +113,15 @@ async def signup(
         role="user",
         password=body.password,
         internal_domains=settings.internal_email_domains,
+        email_verified=not confirm_first,
     )
+    if confirm_first:
+        await links.send_verification(conn, secret, user.id)
+        sent = ConfirmationSent(
+            email=user.email,
+            detail=f"We sent a link to {user.email}. Follow it to start using your account.",
+        )
+        return JSONResponse(sent.model_dump(), status_code=status.HTTP_202_ACCEPTED)
     session = await service.open_session(conn, secret, user.id)
     _set_session_cookies(request, response, settings, session)
     actor = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
@@ -75,7 +131,7 @@ async def signup(
 @router.post(
     "/auth/login",
     operation_id="login",
-    responses=problem_responses(Unauthorized, RateLimited),
+    responses=problem_responses(Unauthorized, Forbidden, RateLimited),
 )
 async def login(
     body: Login,
@@ -87,9 +143,12 @@ async def login(
 ) -> Me:
     """Sign in with e-mail and password; sets the session cookie."""
     # Autocommit: a failed attempt must be counted even though the request fails.
-    client_ip = request.client.host if request.client else "unknown"
     actor = await service.authenticate(
-        conn, email=body.email, password=body.password, client_ip=client_ip
+        conn,
+        email=body.email,
+        password=body.password,
+        client_ip=_client_ip(request),
+        verified_only=settings.accounts.verify_email,
     )
     session = await service.open_session(conn, secret, actor.id)
     _set_session_cookies(request, response, settings, session)
@@ -142,3 +201,162 @@ async def create_token(body: TokenCreate, actor: CurrentUser, conn: Transaction)
 async def revoke_token(token_id: UUID, actor: CurrentUser, conn: Transaction) -> None:
     """Revoke one of your personal access tokens."""
     await service.revoke_token(conn, actor.id, token_id)
+
+
+@router.patch(
+    "/me",
+    operation_id="updateMe",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def update_me(body: MeUpdate, actor: CurrentUser, conn: Transaction) -> Me:
+    """Change your name."""
+    user = await users.update_user(conn, actor.id, name=body.name, role=None, is_active=None)
+    return _me(
+        Actor(id=user.id, email=user.email, name=user.name, role=user.role), actor.csrf_token
+    )
+
+
+@router.put(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="changePassword",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidInput, RateLimited),
+)
+async def change_password(
+    body: PasswordChange, request: Request, actor: CurrentUser, conn: AutocommitConnection
+) -> None:
+    """Change your password, giving the current one; your other sessions end and your
+    access tokens are revoked."""
+    await service.change_password(
+        conn,
+        actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client_ip=_client_ip(request),
+    )
+
+
+@router.post(
+    "/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="requestPasswordReset",
+    responses=problem_responses(Conflict, RateLimited),
+)
+async def request_password_reset(
+    body: LinkRequest,
+    request: Request,
+    conn: AutocommitConnection,
+    settings: AppSettings,
+) -> Accepted:
+    """Mail a link to set a new password; the answer is the same for any address."""
+    _require_mail(settings, "Resetting a password")
+    await links.request_password_reset(conn, email=body.email, client_ip=_client_ip(request))
+    return Accepted(
+        detail="If an account uses this address, a link to set a new password is on its way."
+    )
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="resetPassword",
+    responses=problem_responses(Conflict),
+)
+async def reset_password(body: PasswordReset, conn: Transaction) -> None:
+    """Set a new password with a reset link; every session and access token ends."""
+    await links.reset_password(conn, token=body.token, password=body.password)
+
+
+@router.post(
+    "/auth/verify-email",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="requestEmailConfirmation",
+    responses=problem_responses(Conflict, RateLimited),
+)
+async def request_email_confirmation(
+    body: LinkRequest,
+    request: Request,
+    conn: AutocommitConnection,
+    settings: AppSettings,
+) -> Accepted:
+    """Mail a new link to confirm an address; the answer is the same for any address."""
+    _require_mail(settings, "Confirming an address")
+    await links.request_verification(conn, email=body.email, client_ip=_client_ip(request))
+    return Accepted(detail="If an unconfirmed account uses this address, a new link is on its way.")
+
+
+@router.post(
+    "/auth/verify-email/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="confirmEmail",
+    responses=problem_responses(Conflict),
+)
+async def confirm_email(body: EmailConfirmation, conn: Transaction) -> None:
+    """Confirm your address with its link; then sign in with your password."""
+    await links.verify_email(conn, token=body.token)
+
+
+@router.post(
+    "/auth/invitations/accept",
+    operation_id="acceptInvitation",
+    responses=problem_responses(Conflict),
+)
+async def accept_invitation(
+    body: InvitationAcceptance,
+    request: Request,
+    response: Response,
+    conn: Transaction,
+    settings: AppSettings,
+    secret: SigningSecret,
+) -> Me:
+    """Choose your password with an invitation link, and sign in."""
+    actor = await links.accept_invitation(conn, token=body.token, password=body.password)
+    session = await service.open_session(conn, secret, actor.id)
+    _set_session_cookies(request, response, settings, session)
+    return _me(actor, session.csrf_token)
+
+
+@router.post(
+    "/users/invitations",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="inviteUser",
+    tags=["users"],
+    responses=problem_responses(Unauthorized, Forbidden, Conflict),
+)
+async def invite_user(
+    body: Invitation,
+    actor: CurrentAdmin,
+    conn: Transaction,
+    settings: AppSettings,
+    secret: SigningSecret,
+) -> User:
+    """Create an account and mail its owner a link to choose a password (admins)."""
+    _require_mail(settings, "Inviting by mail")
+    return await links.invite(
+        conn,
+        secret,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        internal_domains=settings.internal_email_domains,
+    )
+
+
+@router.post(
+    "/users/{user_id}/invitation",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="resendInvitation",
+    tags=["users"],
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def resend_invitation(
+    user_id: UUID,
+    actor: CurrentAdmin,
+    conn: Transaction,
+    settings: AppSettings,
+    secret: SigningSecret,
+) -> Accepted:
+    """Mail an invited person a new link; the one before stops working (admins)."""
+    _require_mail(settings, "Inviting by mail")
+    await links.resend_invitation(conn, secret, user_id)
+    return Accepted(detail="A new invitation is on its way.")

@@ -1,5 +1,6 @@
 -- name: user_by_email
-select id, email, name, role, password_hash, is_active, is_system
+select id, email, name, role, password_hash, is_active, is_system,
+       email_verified_at is not null as email_verified
 from users where lower(email) = lower(%(email)s);
 
 -- name: record_attempt
@@ -59,3 +60,87 @@ order by created_at desc, id desc;
 -- name: revoke_token
 update api_tokens set revoked_at = now()
 where id = %(token_id)s and user_id = %(user_id)s and revoked_at is null;
+
+-- name: record_link_request
+insert into link_requests (email, client_ip) values (%(email)s, %(client_ip)s)
+returning id;
+
+-- name: recent_link_requests
+select
+    count(*) filter (where lower(email) = lower(%(email)s)) as by_email,
+    count(*) filter (where client_ip = %(client_ip)s) as by_ip
+from link_requests
+where requested_at > now() - make_interval(secs => %(window_seconds)s)
+  and (lower(email) = lower(%(email)s) or client_ip = %(client_ip)s);
+
+-- name: forget_old_link_requests
+delete from link_requests where requested_at < now() - interval '1 day';
+
+-- name: link_recipient_for_request
+select u.id, u.password_hash is null as invitation_pending,
+       u.email_verified_at is not null as email_verified
+from link_requests r join users u on lower(u.email) = lower(r.email)
+where r.id = %(request_id)s and u.is_active and not u.is_system;
+
+-- name: link_recipient
+select id, password_hash is null as invitation_pending,
+       email_verified_at is not null as email_verified
+from users
+where id = %(user_id)s and is_active and not is_system
+for update;
+
+-- name: drop_links
+-- A person's links of a purpose (all, without one), and any spent or expired: a new link
+-- replaces the ones sent before it, so each person has at most one of each kind.
+delete from account_links
+where user_id = %(user_id)s
+  and (%(purpose)s::text is null or purpose = %(purpose)s
+       or used_at is not null or expires_at < now());
+
+-- name: create_link
+insert into account_links (id, user_id, purpose, token_hash, expires_at)
+values (
+    %(id)s, %(user_id)s, %(purpose)s, %(token_hash)s,
+    now() + make_interval(secs => %(ttl_seconds)s)
+);
+
+-- name: use_link
+update account_links set used_at = now()
+where token_hash = %(token_hash)s and purpose = %(purpose)s
+  and used_at is null and expires_at > now()
+  and user_id in (select id from users where is_active and not is_system)
+returning user_id;
+
+-- name: link_to_send
+select l.id, l.purpose, u.email, u.name
+from account_links l join users u on u.id = l.user_id
+where l.id = %(link_id)s and l.used_at is null and l.expires_at > now()
+  and u.is_active and not u.is_system;
+
+-- name: set_password
+-- Following a mailed link proves the address too.
+update users set
+    password_hash = %(password_hash)s,
+    email_verified_at = case when %(proves_address)s
+                             then coalesce(email_verified_at, now())
+                             else email_verified_at end,
+    updated_at = now()
+where id = %(user_id)s;
+
+-- name: set_first_password
+-- Accepting an invitation: only an account without a password takes one, and following
+-- the mailed link proves the address.
+update users set
+    password_hash = %(password_hash)s,
+    email_verified_at = coalesce(email_verified_at, now()),
+    updated_at = now()
+where id = %(user_id)s and password_hash is null
+returning id, email, name, role;
+
+-- name: mark_verified
+update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+where id = %(user_id)s;
+
+-- name: revoke_tokens
+update api_tokens set revoked_at = now()
+where user_id = %(user_id)s and revoked_at is null;

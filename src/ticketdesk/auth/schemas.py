@@ -57,3 +57,70 @@ class NewToken(Token):
     """A token just created: the secret is shown this once."""
 
     token: str
+
+
+# The secret of a mailed link: 43 URL-safe characters; a little slack for future lengths.
+LinkToken = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_nul)]
+# An address to mail a link to, if it has an account: checked only for length, since the
+# answer is the same for any address.
+AnyAddress = Annotated[str, Field(min_length=1, max_length=320), AfterValidator(no_nul)]
+
+
+class LinkRequest(BaseModel):
+    """Someone asking for a link at an address (a password reset, a new confirmation)."""
+
+    email: AnyAddress
+
+
+class PasswordReset(BaseModel):
+    """A new password, with the secret of a reset link."""
+
+    token: LinkToken
+    password: Password
+
+
+class InvitationAcceptance(BaseModel):
+    """The invited person's chosen password, with the secret of their invitation link."""
+
+    token: LinkToken
+    password: Password
+
+
+class EmailConfirmation(BaseModel):
+    """The secret of a link that confirms an address."""
+
+    token: LinkToken
+
+
+class PasswordChange(BaseModel):
+    """A new password for the signed-in person, who proves it is them with the current one."""
+
+    current_password: str = Field(max_length=200)
+    new_password: Password
+
+
+class MeUpdate(BaseModel):
+    """What people change about themselves."""
+
+    name: Name
+
+
+class Invitation(BaseModel):
+    """An admin inviting someone: they get a mail with a link to choose their password."""
+
+    email: EmailAddress
+    name: Name
+    role: Role = "user"
+
+
+class Accepted(BaseModel):
+    """A request taken in; what happens next happens by mail."""
+
+    detail: str
+
+
+class ConfirmationSent(BaseModel):
+    """A sign-up that must follow a mailed link before the account can sign in."""
+
+    email: str
+    detail: str

@@ -8,8 +8,9 @@ from uuid import UUID
 
 from ticketdesk.auth.schemas import NewToken, Token
 from ticketdesk.db import Connection
-from ticketdesk.errors import NotFound, RateLimited, Unauthorized
+from ticketdesk.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
+from ticketdesk.users import service as users
 from ticketdesk.users.schemas import STAFF_ROLES, Role
 from ticketdesk.users.service import password_hasher, verify_password
 
@@ -91,6 +92,7 @@ class Account:
     password_hash: str | None
     is_active: bool
     is_system: bool
+    email_verified: bool
 
     @property
     def may_sign_in(self) -> bool:
@@ -103,11 +105,15 @@ class Account:
         return Actor(id=self.id, email=self.email, name=self.name, role=self.role)
 
 
-async def authenticate(conn: Connection, *, email: str, password: str, client_ip: str) -> Actor:
+async def authenticate(
+    conn: Connection, *, email: str, password: str, client_ip: str, verified_only: bool = False
+) -> Actor:
     """Check a password, limiting failed attempts per address and client.
 
     ``conn`` must be in autocommit mode: the attempt is stored before the password is
     checked, so parallel guesses count, and a failed request keeps its count.
+    ``verified_only``: refuse an account whose address is not confirmed yet (told only
+    to someone who knows its password, so it reveals nothing about who has an account).
     """
     attempt_id = await fetch_value(
         conn, int, Q.record_attempt, {"email": email, "client_ip": client_ip}
@@ -132,7 +138,41 @@ async def authenticate(conn: Connection, *, email: str, password: str, client_ip
     await execute(
         conn, Q.forget_failures, {"email": email, "client_ip": client_ip, "attempt_id": attempt_id}
     )
+    if verified_only and not account.email_verified:
+        raise Forbidden(
+            "Confirm your e-mail address first: follow the link we mailed you.",
+            code="email_unverified",
+        )
     return account.actor
+
+
+async def change_password(
+    conn: Connection, actor: Actor, *, current_password: str, new_password: str, client_ip: str
+) -> None:
+    """Change a password, given the current one; the caller's other sessions end and
+    their personal access tokens are revoked.
+
+    ``conn`` must be in autocommit mode: a wrong current password counts as a failed
+    sign-in, under the same limits.
+    """
+    try:
+        await authenticate(conn, email=actor.email, password=current_password, client_ip=client_ip)
+    except Unauthorized:
+        raise Forbidden(
+            "The current password is wrong.", code="wrong_password", field="current_password"
+        ) from None
+    password_hash = await users.hash_password(new_password)
+    async with conn.transaction():
+        await execute(
+            conn,
+            Q.set_password,
+            {"user_id": actor.id, "password_hash": password_hash, "proves_address": False},
+        )
+        await users.end_sessions(conn, actor.id, except_session_id=actor.session_id)
+        # A token copied by whoever knew the old password would outlive the change.
+        await execute(conn, Q.revoke_tokens, {"user_id": actor.id})
+        # A reset link asked for before the change would undo it.
+        await execute(conn, Q.drop_links, {"user_id": actor.id, "purpose": "reset"})
 
 
 async def open_session(conn: Connection, secret: bytes, user_id: UUID) -> NewSession:

@@ -5,8 +5,9 @@ from fastapi import APIRouter, status
 from ticketdesk.auth.dependencies import CurrentUser
 from ticketdesk.comments import service
 from ticketdesk.comments.schemas import Comment, CommentCreate
+from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
-from ticketdesk.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketRef
 
@@ -17,15 +18,24 @@ router = APIRouter(tags=["comments"])
     "/tickets/{id}/comments",
     status_code=status.HTTP_201_CREATED,
     operation_id="addComment",
-    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def add_comment(
-    id: TicketRef, body: CommentCreate, actor: CurrentUser, conn: Transaction
+    id: TicketRef,
+    body: CommentCreate,
+    actor: CurrentUser,
+    conn: Transaction,
+    settings: AppSettings,
 ) -> Comment:
-    """Reply on a ticket, or write an internal note (staff)."""
+    """Reply on a ticket (the submitter's moves it back to agents), or write a note (staff)."""
     ticket = await get_visible_ticket(conn, actor, id, for_update=True)
     return await service.add_comment(
-        conn, actor, ticket, body.comment, is_internal=body.is_internal
+        conn,
+        actor,
+        ticket,
+        body.comment,
+        is_internal=body.is_internal,
+        reopen_window=settings.reopen_window,
     )
 
 

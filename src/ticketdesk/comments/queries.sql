@@ -33,3 +33,11 @@ returning id, ticket_id;
 delete from comments
 where github_comment_id = %(github_comment_id)s and source = 'github'
 returning id, ticket_id;
+
+-- A public reply by id, for channels outside the app (mail): internal notes never match.
+-- name: get_public_comment
+select c.id, c.ticket_id, c.body, c.is_internal, c.source, c.github_login, c.created_at,
+       c.updated_at,
+       jsonb_build_object('id', u.id, 'name', u.name, 'role', u.role, 'email', null) as author
+from comments c join users u on u.id = c.author_id
+where c.id = %(comment_id)s and not c.is_internal;

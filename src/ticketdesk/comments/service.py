@@ -1,6 +1,7 @@
 """A ticket's conversation: public replies and staff-only internal notes."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -33,15 +34,27 @@ async def add_comment(
     body: str,
     *,
     is_internal: bool,
+    reopen_window: timedelta,
     github: GitHubOrigin | None = None,
 ) -> Comment:
-    """Add a reply or internal note to a ticket the caller may see, and record it."""
+    """Add a reply or internal note to a ticket the caller may see, and record it.
+
+    Every channel a reply arrives by comes here. A public reply moves the ticket
+    (``tickets.take_public_reply``): the submitter's sends it back to the agents and
+    marks it as awaiting an answer, reopening it if resolved, or closed at most
+    ``reopen_window`` ago (later it is refused); every channel passes
+    ``settings.reopen_window``. Staff's reply answers it. ``ticket`` must be locked by the
+    caller.
+    """
     if is_internal and not actor.is_staff:
         raise Forbidden(
             "Only agents and admins may write internal notes.",
             code="internal_note_forbidden",
             field="is_internal",
         )
+    if not is_internal:
+        # A note must not move the ticket or its updated_at: submitters would see it.
+        await tickets.take_public_reply(conn, actor, ticket, reopen_window=reopen_window)
     comment_id = await fetch_value(
         conn,
         UUID,
@@ -56,9 +69,6 @@ async def add_comment(
             "github_comment_id": github.comment_id if github else None,
         },
     )
-    if not is_internal:
-        # A note must not move the ticket's updated_at: submitters would see it change.
-        await tickets.touch(conn, ticket.id)
     await record_change(
         conn,
         Change(
@@ -80,6 +90,12 @@ async def get_comment(conn: Connection, actor: Actor, comment_id: UUID) -> Comme
         Q.get_comment,
         {"comment_id": comment_id, "staff": access.sees_internal(actor), "viewer_id": actor.id},
     )
+
+
+async def get_public_comment(conn: Connection, comment_id: UUID) -> Comment | None:
+    """A public reply, as anyone outside the app may read it; ``None`` for a note or a
+    comment that is gone."""
+    return await fetch_optional(conn, Comment, Q.get_public_comment, {"comment_id": comment_id})
 
 
 async def list_comments(conn: Connection, actor: Actor, ticket: Ticket) -> list[Comment]:

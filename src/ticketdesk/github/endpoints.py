@@ -86,7 +86,11 @@ async def receive_github_webhook(
     if not github.enabled:
         return WebhookResult(outcome="ignored")
     outcome = await webhook.receive(
-        conn, event=x_github_event, delivery_id=x_github_delivery, payload=payload
+        conn,
+        event=x_github_event,
+        delivery_id=x_github_delivery,
+        payload=payload,
+        reopen_window=settings.reopen_window,
     )
     return WebhookResult(outcome=outcome)
 

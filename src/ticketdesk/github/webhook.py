@@ -20,6 +20,7 @@ repositories, unlinked issues or other events are acknowledged and ignored.
 
 import hashlib
 import hmac
+from datetime import timedelta
 from typing import Any
 
 from ticketdesk.auth.service import Actor
@@ -51,21 +52,30 @@ def _bad_payload(what: str) -> InvalidInput:
 
 
 async def receive(
-    conn: Connection, *, event: str, delivery_id: str, payload: dict[str, Any]
+    conn: Connection,
+    *,
+    event: str,
+    delivery_id: str,
+    payload: dict[str, Any],
+    reopen_window: timedelta,
 ) -> WebhookOutcome:
-    """Apply one verified delivery, once."""
+    """Apply one verified delivery, once; ``reopen_window`` is the setting replies follow."""
     action = payload.get("action")
     if not await service.claim_delivery(
         conn, delivery_id, event, action if isinstance(action, str) else None
     ):
         return "duplicate"
-    outcome = await _apply(conn, event, action, payload)
+    outcome = await _apply(conn, event, action, payload, reopen_window)
     await service.set_delivery_outcome(conn, delivery_id, outcome)
     return outcome
 
 
 async def _apply(
-    conn: Connection, event: str, action: object, payload: dict[str, Any]
+    conn: Connection,
+    event: str,
+    action: object,
+    payload: dict[str, Any],
+    reopen_window: timedelta,
 ) -> WebhookOutcome:
     if event == "ping":
         return "pong"
@@ -91,9 +101,9 @@ async def _apply(
         case "issues", "edited":
             return await _issue_edited(conn, actor, link, issue, payload)
         case "issue_comment", "created":
-            return await _comment_created(conn, actor, link, payload)
+            return await _comment_created(conn, actor, link, payload, reopen_window)
         case "issue_comment", "edited":
-            return await _comment_edited(conn, actor, link, payload)
+            return await _comment_edited(conn, actor, link, payload, reopen_window)
         case "issue_comment", "deleted":
             return await _comment_deleted(conn, actor, payload)
     return "ignored"
@@ -189,7 +199,11 @@ async def _is_ours(conn: Connection, github_id: int, body: str) -> bool:
 
 
 async def _comment_created(
-    conn: Connection, actor: Actor, link: Link, payload: dict[str, Any]
+    conn: Connection,
+    actor: Actor,
+    link: Link,
+    payload: dict[str, Any],
+    reopen_window: timedelta,
 ) -> WebhookOutcome:
     github_id, body, login = _comment(payload)
     if not body.strip() or await comments.find_github_comment(conn, github_id) is not None:
@@ -203,18 +217,23 @@ async def _comment_created(
         ticket,
         body,
         is_internal=False,
+        reopen_window=reopen_window,
         github=comments.GitHubOrigin(login=login, comment_id=github_id),
     )
     return "applied"
 
 
 async def _comment_edited(
-    conn: Connection, actor: Actor, link: Link, payload: dict[str, Any]
+    conn: Connection,
+    actor: Actor,
+    link: Link,
+    payload: dict[str, Any],
+    reopen_window: timedelta,
 ) -> WebhookOutcome:
     github_id, body, _ = _comment(payload)
     if await comments.find_github_comment(conn, github_id) is None:
         # Never seen (its "created" delivery was missed): take it as new.
-        return await _comment_created(conn, actor, link, payload)
+        return await _comment_created(conn, actor, link, payload, reopen_window)
     if not body.strip():
         return "ignored"
     await comments.edit_github_comment(conn, actor, github_id, body)

@@ -24,4 +24,5 @@ async def get_config(settings: AppSettings) -> InstanceConfig:
         max_files_per_upload=MAX_FILES,
         allowed_media_types=list(tickets.allowed_attachment_types),
         github_enabled=tickets.github.enabled,
+        mail_enabled=settings.mail_enabled,
     )

@@ -1,6 +1,6 @@
 """What a client needs to know about this ticketdesk before anyone signs in."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class InstanceConfig(BaseModel):
@@ -14,3 +14,6 @@ class InstanceConfig(BaseModel):
     max_files_per_upload: int
     allowed_media_types: list[str]
     github_enabled: bool
+    mail_enabled: bool = Field(
+        description="Whether this server sends mail (notifications, reset links, invitations)."
+    )

@@ -40,15 +40,26 @@ class GiveUp(Exception):
 
 
 async def defer(
-    conn: Connection, task_name: str, *, lock: str | None = None, **args: JSONValue
+    conn: Connection,
+    task_name: str,
+    *,
+    lock: str | None = None,
+    run_at: datetime | None = None,
+    **args: JSONValue,
 ) -> int:
     """Queue a job on ``conn``, inside its transaction; return the job's id.
 
     ``lock``: jobs sharing it run one at a time, in the order they were queued.
+    ``run_at``: not before then (default: as soon as a worker is free).
     """
-    deferrer = _deferrer.configure_task(task_name, lock=lock, connection=conn)
+    deferrer = _deferrer.configure_task(task_name, lock=lock, schedule_at=run_at, connection=conn)
     job_id: int = await deferrer.defer_async(**args)
     return job_id
+
+
+def is_last_attempt(job: Job, max_attempts: int) -> bool:
+    """Whether ``job`` gives up for good if its running attempt fails."""
+    return job.attempts + 1 >= max_attempts
 
 
 @dataclass(frozen=True)
@@ -76,9 +87,9 @@ class Backoff(procrastinate.BaseRetryStrategy):
         """When to run ``job`` again after it raised ``exception``, or ``None`` to give up."""
         if isinstance(exception, RetryAt):
             return procrastinate.RetryDecision(retry_at=max(exception.at, datetime.now(UTC)))
-        failures = job.attempts + 1  # procrastinate counts attempts before this one
-        if isinstance(exception, GiveUp) or failures >= self.max_attempts:
+        if isinstance(exception, GiveUp) or is_last_attempt(job, self.max_attempts):
             return None
+        failures = job.attempts + 1  # procrastinate counts attempts before this one
         retry_at = datetime.now(UTC) + timedelta(seconds=self.delay(failures))
         return procrastinate.RetryDecision(retry_at=retry_at)
 
@@ -93,7 +104,11 @@ class JobEnv:
     def secrets(self) -> list[str]:
         """Values that must never be written to logs, job records or errors."""
         token = self.settings.tickets.github.token
-        return [token.get_secret_value()] if token is not None else []
+        smtp = self.settings.smtp
+        return [
+            *([token.get_secret_value()] if token is not None else []),
+            *([smtp.password] if smtp is not None and smtp.password else []),
+        ]
 
 
 ENV_KEY = "ticketdesk"

@@ -40,6 +40,11 @@ def sees_internal(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def sees_triage(actor: Actor) -> bool:
+    """Whether ``actor`` may see and filter by triage marks (a customer awaiting an answer)."""
+    return actor.is_staff
+
+
 def shows_email(actor: Actor, user_id: UUID) -> bool:
     """Whether ``actor`` may see the e-mail address of ``user_id``: staff, or their own."""
     return actor.is_staff or user_id == actor.id

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, TypeAdapter, ValidationError
 from ticketdesk import ticket_detail
 from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser
 from ticketdesk.auth.service import Actor
+from ticketdesk.config import AppSettings, Settings
 from ticketdesk.db import Connection, Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -51,10 +52,12 @@ _metadata = TypeAdapter(Metadata)
 SearchText = Annotated[str, AfterValidator(no_nul)]
 
 
-async def _page(conn: Connection, actor: Actor, response: Response, ticket: Ticket) -> TicketDetail:
+async def _page(
+    conn: Connection, actor: Actor, settings: Settings, response: Response, ticket: Ticket
+) -> TicketDetail:
     """The ticket as its reader sees it, tagged with its version."""
     response.headers["ETag"] = service.etag(ticket)
-    return await ticket_detail.assemble(conn, actor, ticket)
+    return await ticket_detail.assemble(conn, actor, ticket, reopen_window=settings.reopen_window)
 
 
 @router.post(
@@ -68,6 +71,7 @@ async def create_ticket(
     actor: CurrentUser,
     conn: Transaction,
     response: Response,
+    settings: AppSettings,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -83,17 +87,18 @@ async def create_ticket(
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return await _page(conn, actor, response, ticket)
+    return await _page(conn, actor, settings, response, ticket)
 
 
 @router.get(
     "/tickets",
     operation_id="listTickets",
-    responses=problem_responses(Unauthorized, InvalidInput),
+    responses=problem_responses(Unauthorized, Forbidden, InvalidInput),
 )
 async def list_tickets(
     actor: CurrentUser,
     conn: Transaction,
+    settings: AppSettings,
     status: Annotated[list[Status] | None, Query(description="One or more statuses.")] = None,
     type: Annotated[list[TicketType] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
@@ -115,6 +120,10 @@ async def list_tickets(
     updated_after: datetime | None = None,
     updated_before: datetime | None = None,
     q: Annotated[SearchText | None, Query(max_length=200, description="Full-text search.")] = None,
+    customer_replied: Annotated[
+        bool | None,
+        Query(description="Staff only: tickets whose submitter awaits an answer (true) or not."),
+    ] = None,
     sort: SortKey = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -143,8 +152,17 @@ async def list_tickets(
         updated_after=updated_after,
         updated_before=updated_before,
         q=q.strip() if q and q.strip() else None,
+        customer_replied=customer_replied,
     )
-    return await listing.list_tickets(conn, actor, filters, sort=sort, cursor=cursor, limit=limit)
+    return await listing.list_tickets(
+        conn,
+        actor,
+        filters,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        reopen_window=settings.reopen_window,
+    )
 
 
 @router.get(
@@ -153,10 +171,10 @@ async def list_tickets(
     responses=problem_responses(Unauthorized, NotFound),
 )
 async def get_ticket(
-    id: TicketRef, actor: CurrentUser, conn: Transaction, response: Response
+    id: TicketRef, actor: CurrentUser, conn: Transaction, response: Response, settings: AppSettings
 ) -> TicketDetail:
     """One ticket with its conversation and files."""
-    return await _page(conn, actor, response, await get_visible_ticket(conn, actor, id))
+    return await _page(conn, actor, settings, response, await get_visible_ticket(conn, actor, id))
 
 
 @router.put(
@@ -172,11 +190,14 @@ async def update_ticket(
     actor: CurrentUser,
     conn: Transaction,
     response: Response,
+    settings: AppSettings,
     if_match: IfMatch = None,
 ) -> TicketDetail:
     """Change a ticket's fields or status."""
-    ticket = await service.update_ticket(conn, actor, id, body, if_match=if_match)
-    return await _page(conn, actor, response, ticket)
+    ticket = await service.update_ticket(
+        conn, actor, id, body, if_match=if_match, reopen_window=settings.reopen_window
+    )
+    return await _page(conn, actor, settings, response, ticket)
 
 
 @router.delete(
@@ -189,11 +210,12 @@ async def close_ticket(
     actor: CurrentUser,
     conn: Transaction,
     response: Response,
+    settings: AppSettings,
     if_match: IfMatch = None,
 ) -> TicketDetail:
     """Close a ticket (staff), or accept its resolution (the submitter)."""
     ticket = await service.close_ticket(conn, actor, id, if_match=if_match)
-    return await _page(conn, actor, response, ticket)
+    return await _page(conn, actor, settings, response, ticket)
 
 
 @router.put(
@@ -209,11 +231,12 @@ async def assign_ticket(
     actor: CurrentUser,
     conn: Transaction,
     response: Response,
+    settings: AppSettings,
     if_match: IfMatch = None,
 ) -> TicketDetail:
     """Assign a ticket to an agent, or unassign it with null (staff)."""
     ticket = await service.assign_ticket(conn, actor, id, body.assignee_id, if_match=if_match)
-    return await _page(conn, actor, response, ticket)
+    return await _page(conn, actor, settings, response, ticket)
 
 
 @router.post(

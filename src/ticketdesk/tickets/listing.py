@@ -7,7 +7,7 @@ keyset is total and the next page starts strictly after the last row of this one
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
-from ticketdesk.errors import InvalidInput
+from ticketdesk.errors import Forbidden, InvalidInput
 from ticketdesk.sql import columns, fetch_all
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import SortKey, Ticket, TicketFilters, TicketPage
@@ -109,6 +109,18 @@ def _filter_clauses(
         add("updated_at >= %(updated_after)s", updated_after=filters.updated_after)
     if filters.updated_before is not None:
         add("updated_at < %(updated_before)s", updated_before=filters.updated_before)
+    if filters.customer_replied is not None:
+        if not access.sees_triage(actor):
+            raise Forbidden(
+                "Only agents and admins may filter by customer replies.",
+                code="staff_only",
+                field="customer_replied",
+            )
+        # The partial index tickets_customer_replied_idx serves the true case.
+        if filters.customer_replied:
+            add("customer_replied_at is not null")
+        else:
+            add("customer_replied_at is null")
     if filters.q:
         # Title, description and *public* comments only: internal notes are never searched.
         add(
@@ -120,16 +132,16 @@ def _filter_clauses(
     return where, params
 
 
-async def list_tickets(
-    conn: Connection,
+def listing_query(
     actor: Actor,
     filters: TicketFilters,
     *,
     sort: SortKey,
     cursor: str | None,
     limit: int,
-) -> TicketPage:
-    """A page of the tickets ``actor`` may see, in keyset order (no OFFSET)."""
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """The SELECT of a page of the tickets ``actor`` may see, and its parameters: one row
+    more than ``limit``, to tell whether another page follows."""
     where, params = _filter_clauses(actor, filters)
     descending = sort.startswith("-")
     keys = SORT_COLUMNS[sort.lstrip("-")]
@@ -151,10 +163,29 @@ async def list_tickets(
         order=order,
         limit=sql.Literal(limit + 1),
     )
+    return query, params
+
+
+async def list_tickets(
+    conn: Connection,
+    actor: Actor,
+    filters: TicketFilters,
+    *,
+    sort: SortKey,
+    cursor: str | None,
+    limit: int,
+    reopen_window: timedelta,
+) -> TicketPage:
+    """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
+    statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
+    query, params = listing_query(actor, filters, sort=sort, cursor=cursor, limit=limit)
     rows = await fetch_all(conn, _Listed, query, params)
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1].model_dump()
-        next_cursor = _encode_cursor(sort, [last[c] for c in keys])
-    return TicketPage(items=await summaries(conn, actor, page), next_cursor=next_cursor)
+        next_cursor = _encode_cursor(sort, [last[c] for c in SORT_COLUMNS[sort.lstrip("-")]])
+    return TicketPage(
+        items=await summaries(conn, actor, page, reopen_window=reopen_window),
+        next_cursor=next_cursor,
+    )

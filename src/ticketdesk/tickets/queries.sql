@@ -31,6 +31,14 @@ where user_id = %(user_id)s and key = %(key)s and created_at < now() - interval 
 -- name: touch_ticket
 update tickets set updated_at = now() where id = %(ticket_id)s;
 
+-- name: note_public_reply
+-- The submitter's reply marks the ticket as awaiting an answer, keeping the time of their
+-- oldest unanswered reply; a reply from staff is that answer.
+update tickets
+set updated_at = now(),
+    customer_replied_at = case when %(from_submitter)s then coalesce(customer_replied_at, now()) end
+where id = %(ticket_id)s;
+
 -- name: tickets_tagged_for_update
 -- In id order, like bulk actions, so the two cannot deadlock.
 select {ticket_columns} from tickets where tags @> array[%(tag)s]::text[]

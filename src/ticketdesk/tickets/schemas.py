@@ -106,6 +106,10 @@ class Ticket(BaseModel):
     updated_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
+    customer_replied_at: datetime | None = Field(
+        description="When the submitter's oldest reply that staff have not answered arrived; "
+        "null once staff reply publicly (staff only: always null for submitters)."
+    )
 
 
 class TicketSummary(Ticket):
@@ -140,6 +144,7 @@ class TicketFilters(BaseModel):
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     q: str | None = None
+    customer_replied: bool | None = None
 
 
 BulkAction = Literal["assign", "status", "priority", "add_label", "close"]

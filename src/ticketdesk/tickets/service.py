@@ -8,7 +8,8 @@ itself; the page a reader sees (its conversation, files, GitHub state) is assemb
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, cast, get_args
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast, get_args
 from uuid import UUID
 
 import psycopg
@@ -55,6 +56,13 @@ SUBMITTER_TRANSITIONS: dict[str, frozenset[str]] = {
     "resolved": frozenset({"open", "closed"}),
     "closed": frozenset({"open"}),
 }
+# Where the submitter's public reply sends their ticket: back to the agents. A closed
+# ticket reopens only within the reopen window (``reopen_refusal``).
+REPLY_MOVES: dict[str, Status] = {
+    "waiting": "in_progress",
+    "resolved": "open",
+    "closed": "open",
+}
 STAFF_ONLY_FIELDS = ("type", "priority", "tags")
 MAX_TAGS = 20
 
@@ -77,20 +85,21 @@ async def _people(conn: Connection, actor: Actor, ids: set[UUID]) -> dict[UUID, 
 
 
 async def summaries(
-    conn: Connection, actor: Actor, tickets: Sequence[Ticket]
+    conn: Connection, actor: Actor, tickets: Sequence[Ticket], *, reopen_window: timedelta
 ) -> list[TicketSummary]:
     """``tickets`` with their submitter and assignee named, as ``actor`` may see them, and
-    the statuses ``actor`` may move each to."""
+    the statuses ``actor`` may move each to (``reopen_window``: the setting)."""
     ids = {t.user_id for t in tickets} | {
         t.assigned_to_user_id for t in tickets if t.assigned_to_user_id
     }
     named = await _people(conn, actor, ids)
     return [
         TicketSummary(
-            **t.model_dump(),
+            **t.model_dump(exclude={"customer_replied_at"}),
+            customer_replied_at=t.customer_replied_at if access.sees_triage(actor) else None,
             submitter=named[t.user_id],
             assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
-            transitions=allowed_transitions(actor, t),
+            transitions=allowed_transitions(actor, t, reopen_window=reopen_window),
         )
         for t in tickets
     ]
@@ -200,16 +209,24 @@ def etag(ticket: Ticket) -> str:
     return f'"{ticket.version}"'
 
 
-def allowed_transitions(actor: Actor, ticket: Ticket) -> list[Status]:
-    """The statuses ``actor`` may move ``ticket`` to now, in the order of the flow."""
-    allowed = (STAFF_TRANSITIONS if actor.is_staff else SUBMITTER_TRANSITIONS).get(
+def _flow(actor: Actor, ticket: Ticket) -> frozenset[str]:
+    """The statuses the status flow lets ``actor`` move ``ticket`` to, window aside."""
+    return (STAFF_TRANSITIONS if actor.is_staff else SUBMITTER_TRANSITIONS).get(
         ticket.status, frozenset()
     )
+
+
+def allowed_transitions(actor: Actor, ticket: Ticket, *, reopen_window: timedelta) -> list[Status]:
+    """The statuses ``actor`` may move ``ticket`` to now, in the order of the flow: a
+    submitter reopens a closed ticket only within ``reopen_window`` of its closing."""
+    allowed = _flow(actor, ticket)
+    if reopen_refusal(actor, ticket, reopen_window, field="status") is not None:
+        allowed -= {"open"}
     return [status for status in get_args(Status) if status in allowed]
 
 
 def _check_transition(actor: Actor, ticket: Ticket, new: Status) -> None:
-    if new not in allowed_transitions(actor, ticket):
+    if new not in _flow(actor, ticket):
         who = "" if actor.is_staff else " as the submitter"
         raise Conflict(
             f"A ticket cannot go from {ticket.status} to {new}{who}.",
@@ -313,11 +330,22 @@ async def _apply_update(
 
 
 async def update_ticket(
-    conn: Connection, actor: Actor, ref: str, body: TicketUpdate, *, if_match: str | None
+    conn: Connection,
+    actor: Actor,
+    ref: str,
+    body: TicketUpdate,
+    *,
+    if_match: str | None,
+    reopen_window: timedelta,
 ) -> Ticket:
-    """Change some of a ticket's fields, following the status rules."""
+    """Change some of a ticket's fields, following the status rules; ``reopen_window`` is
+    how long after closing its submitter may still reopen it."""
     ticket = await get_visible_ticket(conn, actor, ref, for_update=True)
     check_version(ticket, if_match)
+    if body.status == "open" and (
+        refusal := reopen_refusal(actor, ticket, reopen_window, field="status")
+    ):
+        raise refusal
     return await _apply_update(conn, actor, ticket, body)
 
 
@@ -334,6 +362,58 @@ async def apply_outside_change(
 async def touch(conn: Connection, ticket_id: UUID) -> None:
     """Mark a ticket updated after a change to its conversation or files."""
     await execute(conn, Q.touch_ticket, {"ticket_id": ticket_id})
+
+
+def _is_submitter(actor: Actor, ticket: Ticket) -> bool:
+    # Staff who opened a ticket themselves answer and reopen it like any agent.
+    return not actor.is_staff and actor.id == ticket.user_id
+
+
+def reopen_refusal(
+    actor: Actor, ticket: Ticket, reopen_window: timedelta, *, field: Literal["comment", "status"]
+) -> Conflict | None:
+    """Why ``actor`` may not reopen ``ticket`` now, by a reply (``field="comment"``) or a
+    status change (``"status"``), or None: the submitter reopens a closed ticket only if it
+    was closed at most ``reopen_window`` ago (never, with a window of zero)."""
+    if not _is_submitter(actor, ticket) or ticket.status != "closed":
+        return None
+    closed_at = ticket.closed_at
+    if (
+        reopen_window > timedelta(0)
+        and closed_at is not None
+        and datetime.now(UTC) - closed_at <= reopen_window
+    ):
+        return None
+    if days := reopen_window.days:
+        why = f"This ticket was closed more than {days} day{'s' if days != 1 else ''} ago"
+    else:
+        why = "This ticket is closed"
+    what = "a reply no longer reopens it" if field == "comment" else "it can no longer be reopened"
+    return Conflict(
+        f"{why} and {what}. Please open a new ticket instead.",
+        code="reopen_window_passed",
+        field=field,
+    )
+
+
+async def take_public_reply(
+    conn: Connection, actor: Actor, ticket: Ticket, *, reopen_window: timedelta
+) -> None:
+    """Move ``ticket`` for a public reply about to be added to it.
+
+    The submitter's reply sends it back to the agents (``REPLY_MOVES``, recorded as a
+    status change by the submitter) and marks it as awaiting an answer; a closed ticket
+    reopens only within ``reopen_window``, after that the reply is refused. A staff reply
+    is that answer and clears the mark. ``ticket`` must be locked by the caller.
+    """
+    if (refusal := reopen_refusal(actor, ticket, reopen_window, field="comment")) is not None:
+        raise refusal
+    from_submitter = _is_submitter(actor, ticket)
+    if from_submitter and (status := REPLY_MOVES.get(ticket.status)) is not None:
+        await _save(conn, actor, ticket, {"status": status})
+    await execute(
+        conn, Q.note_public_reply, {"ticket_id": ticket.id, "from_submitter": from_submitter}
+    )
 
 
 async def _close(conn: Connection, actor: Actor, ticket: Ticket) -> Ticket:

@@ -1,13 +1,20 @@
 -- name: insert_user
-insert into users (email, name, role, password_hash)
-values (%(email)s, %(name)s, %(role)s, %(password_hash)s)
-returning id, email, name, role, is_active, created_at;
+insert into users (email, name, role, password_hash, email_verified_at)
+values (
+    %(email)s, %(name)s, %(role)s, %(password_hash)s,
+    case when %(email_verified)s then now() end
+)
+returning id, email, name, role, is_active, created_at,
+    password_hash is null and not is_system as invitation_pending;
 
 -- name: get_user
-select id, email, name, role, is_active, created_at from users where id = %(user_id)s;
+select id, email, name, role, is_active, created_at,
+    password_hash is null and not is_system as invitation_pending
+from users where id = %(user_id)s;
 
 -- name: list_users
-select id, email, name, role, is_active, created_at
+select id, email, name, role, is_active, created_at,
+    password_hash is null and not is_system as invitation_pending
 from users
 where not is_system
   and (%(role)s::text is null or role = %(role)s)
@@ -22,10 +29,13 @@ update users set
     is_active = coalesce(%(is_active)s, is_active),
     updated_at = now()
 where id = %(user_id)s and not is_system
-returning id, email, name, role, is_active, created_at;
+returning id, email, name, role, is_active, created_at,
+    password_hash is null and not is_system as invitation_pending;
 
 -- name: end_sessions
-delete from sessions where user_id = %(user_id)s;
+delete from sessions
+where user_id = %(user_id)s
+  and (%(except_session_id)s::uuid is null or id <> %(except_session_id)s);
 
 -- name: ensure_system_user
 insert into users (email, name, role, is_system)
@@ -37,10 +47,14 @@ returning id;
 select exists (select 1 from users where not is_system) as any;
 
 -- name: user_by_email
-select id, email, name, role, is_active, created_at from users where lower(email) = lower(%(email)s);
+select id, email, name, role, is_active, created_at,
+    password_hash is null and not is_system as invitation_pending
+from users where lower(email) = lower(%(email)s);
 
 -- name: users_by_id
-select id, email, name, role, is_active, created_at from users where id = any(%(ids)s::uuid[]);
+select id, email, name, role, is_active, created_at,
+    password_hash is null and not is_system as invitation_pending
+from users where id = any(%(ids)s::uuid[]);
 
 -- name: is_assignable
 select exists (

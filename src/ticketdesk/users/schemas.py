@@ -35,6 +35,9 @@ class User(BaseModel):
     role: Role
     is_active: bool
     created_at: datetime
+    invitation_pending: bool = Field(
+        description="Invited by mail and has not yet chosen a password (cannot sign in yet)."
+    )
 
 
 class UserRef(BaseModel):

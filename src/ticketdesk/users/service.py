@@ -78,16 +78,20 @@ async def create_user(
     role: Role,
     password: str | None,
     internal_domains: Collection[str],
+    email_verified: bool = True,
 ) -> User:
     """Create an account; ``Conflict`` when the e-mail address is taken.
 
     ``internal_domains``: the deployment's ``internal_email_domains`` setting.
+    ``email_verified``: false for an address nobody has proved to be theirs yet (a
+    sign-up that must follow a mailed link, an invitation not yet accepted).
     """
     params: dict[str, Any] = {
         "email": checked_email(email, internal_domains),
         "name": name,
         "role": role,
         "password_hash": await hash_password(password) if password is not None else None,
+        "email_verified": email_verified,
     }
     try:
         async with conn.transaction():
@@ -137,8 +141,17 @@ async def update_user(
     if user is None:
         raise NotFound("No such user.", code="user_not_found")
     if is_active is False:
-        await execute(conn, Q.end_sessions, {"user_id": user_id})
+        await end_sessions(conn, user_id)
     return user
+
+
+async def end_sessions(
+    conn: Connection, user_id: UUID, *, except_session_id: UUID | None = None
+) -> None:
+    """Sign a user out everywhere (but in ``except_session_id``, when given)."""
+    await execute(
+        conn, Q.end_sessions, {"user_id": user_id, "except_session_id": except_session_id}
+    )
 
 
 async def github_system_user(conn: Connection) -> UUID:

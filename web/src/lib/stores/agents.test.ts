@@ -9,7 +9,8 @@ const staff = (name: string, role: 'agent' | 'admin', is_active = true): User =>
 	email: `${name.toLowerCase()}@example.com`,
 	role,
 	is_active,
-	created_at: '2025-01-01T10:00:00Z'
+	created_at: '2025-01-01T10:00:00Z',
+	invitation_pending: false
 });
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });

@@ -36,6 +36,11 @@ class Instance {
 		return this.config?.signup_enabled ?? true;
 	}
 
+	/** Unknown counts as off: nothing may promise mail the server does not send. */
+	get mailEnabled(): boolean {
+		return this.config?.mail_enabled ?? false;
+	}
+
 	get githubEnabled(): boolean {
 		return this.config?.github_enabled ?? false;
 	}

@@ -44,6 +44,19 @@ describe('filters ⇄ query string', () => {
 		});
 	});
 
+	it('asks for tickets awaiting an answer only when set', () => {
+		const view = triageView('replied')!;
+		const f = filtersFromSearchParams(new URLSearchParams(''), view.defaults);
+		expect(f.customerReplied).toBe(true);
+		expect(filtersToApiQuery(f)).toEqual({ sort: '-created', status: ['open', 'in_progress', 'waiting'], customer_replied: true });
+		expect(filtersToSearchParams(f, view.defaults).toString()).toBe('');
+		expect(filtersFromSearchParams(new URLSearchParams('customer_replied=true')).customerReplied).toBe(true);
+		expect(filtersToApiQuery(emptyFilters())).not.toHaveProperty('customer_replied');
+		const all = emptyFilters({ ...view.defaults, customerReplied: false });
+		expect(filtersToSearchParams(all, view.defaults).toString()).toBe('customer_replied=false');
+		expect(activeFilterCount(all, view.defaults)).toBe(1);
+	});
+
 	it('counts active filters', () => {
 		expect(activeFilterCount(emptyFilters({ q: 'x', type: ['bug'] }))).toBe(2);
 	});

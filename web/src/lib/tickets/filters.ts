@@ -10,6 +10,8 @@ export interface TicketFilters {
 	/** `me`, `none`, a user id, or '' for anyone. */
 	assignee: string;
 	q: string;
+	/** Only tickets whose submitter awaits an answer (staff only). */
+	customerReplied: boolean;
 	sort: TicketSort;
 }
 
@@ -25,7 +27,7 @@ const SORT_VALUES = new Set<string>(SORTS.map((s) => s.value));
 export const DEFAULT_SORT: TicketSort = '-created';
 
 export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
-	return { status: [], type: [], priority: [], tag: [], assignee: '', q: '', sort: DEFAULT_SORT, ...overrides };
+	return { status: [], type: [], priority: [], tag: [], assignee: '', q: '', customerReplied: false, sort: DEFAULT_SORT, ...overrides };
 }
 
 function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
@@ -44,6 +46,7 @@ export function filtersFromSearchParams(params: URLSearchParams, defaults: Parti
 		tag: [...new Set(params.getAll('tag').filter(Boolean))],
 		assignee: params.has('assignee') ? (params.get('assignee') ?? '') : base.assignee,
 		q: params.get('q') ?? '',
+		customerReplied: params.has('customer_replied') ? params.get('customer_replied') === 'true' : base.customerReplied,
 		sort: sort && SORT_VALUES.has(sort) ? (sort as TicketSort) : base.sort
 	};
 }
@@ -62,6 +65,7 @@ export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<
 	filters.tag.forEach((t) => params.append('tag', t));
 	if (filters.assignee !== base.assignee) params.set('assignee', filters.assignee);
 	if (filters.q.trim()) params.set('q', filters.q.trim());
+	if (filters.customerReplied !== base.customerReplied) params.set('customer_replied', String(filters.customerReplied));
 	if (filters.sort !== base.sort) params.set('sort', filters.sort);
 	return params;
 }
@@ -75,16 +79,18 @@ export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: numbe
 	if (filters.tag.length) query.tag = filters.tag;
 	if (filters.assignee) query.assignee = filters.assignee;
 	if (filters.q.trim()) query.q = filters.q.trim();
+	if (filters.customerReplied) query.customer_replied = true;
 	if (extra.limit) query.limit = extra.limit;
 	if (extra.cursor) query.cursor = extra.cursor;
 	return query;
 }
 
-export type TriageView = 'unassigned' | 'mine' | 'open' | 'resolved' | 'closed';
+export type TriageView = 'unassigned' | 'mine' | 'replied' | 'open' | 'resolved' | 'closed';
 
 export const TRIAGE_VIEWS: { id: TriageView; label: string; defaults: Partial<TicketFilters> }[] = [
 	{ id: 'unassigned', label: 'Unassigned', defaults: { status: OPEN_STATUSES, assignee: 'none' } },
 	{ id: 'mine', label: 'Mine', defaults: { status: OPEN_STATUSES, assignee: 'me' } },
+	{ id: 'replied', label: 'Customer replied', defaults: { status: OPEN_STATUSES, customerReplied: true } },
 	{ id: 'open', label: 'All open', defaults: { status: OPEN_STATUSES } },
 	{ id: 'resolved', label: 'Resolved', defaults: { status: ['resolved'], sort: '-updated' } },
 	{ id: 'closed', label: 'Closed', defaults: { status: ['closed'], sort: '-updated' } }
@@ -104,5 +110,6 @@ export function activeFilterCount(filters: TicketFilters, defaults: Partial<Tick
 	if (filters.tag.length) n++;
 	if (filters.assignee !== base.assignee) n++;
 	if (filters.q.trim()) n++;
+	if (filters.customerReplied !== base.customerReplied) n++;
 	return n;
 }

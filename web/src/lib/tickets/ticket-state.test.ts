@@ -26,6 +26,7 @@ function ticket(overrides: Partial<TicketDetail> = {}): TicketDetail {
 		updated_at: '2025-01-01T10:00:00Z',
 		resolved_at: null,
 		closed_at: null,
+		customer_replied_at: null,
 		submitter: { id: '00000000-0000-7000-8000-000000000002', name: 'Alan Turing', role: 'user', email: null },
 		assigned_to: null,
 		comments: [],

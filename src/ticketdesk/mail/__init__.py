@@ -1,0 +1,1 @@
+"""Mail plumbing: handing messages to SMTP, ticketdesk's addresses, and templates."""

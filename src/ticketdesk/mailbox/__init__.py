@@ -1,0 +1,1 @@
+"""Replies by mail: taking in mail from an IMAP mailbox or an MTA's pipe, once each."""

@@ -1,0 +1,68 @@
+"""Admin view of inbound mail: the messages that failed (or were refused), retry, dismiss."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from ticketdesk.attachments.storage import Storage
+from ticketdesk.auth.dependencies import CurrentAdmin
+from ticketdesk.config import AppSettings
+from ticketdesk.db import Transaction
+from ticketdesk.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    problem_responses,
+)
+from ticketdesk.mailbox import service
+from ticketdesk.mailbox.schemas import InboundMail, InboundMailPage, InboundStatus
+
+router = APIRouter(tags=["admin"])
+
+InboundId = Annotated[int, Path(ge=1)]
+
+
+@router.get(
+    "/admin/inbound-mail",
+    operation_id="listInboundMail",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidInput),
+)
+async def list_inbound_mail(
+    actor: CurrentAdmin,
+    conn: Transaction,
+    status: Annotated[InboundStatus, Query(description="Which messages to list.")] = "failed",
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> InboundMailPage:
+    """Mail that arrived, by what became of it (failed by default), newest first."""
+    return await service.list_messages(conn, status=status, cursor=cursor, limit=limit)
+
+
+@router.post(
+    "/admin/inbound-mail/{inbound_id}/retry",
+    operation_id="retryInboundMail",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def retry_inbound_mail(
+    inbound_id: InboundId,
+    actor: CurrentAdmin,
+    conn: Transaction,
+    storage: Storage,
+    settings: AppSettings,
+) -> InboundMail:
+    """Act on a failed message once more, now; it is posted, refused or failed again."""
+    return await service.retry_message(conn, storage, settings, inbound_id)
+
+
+@router.post(
+    "/admin/inbound-mail/{inbound_id}/dismiss",
+    operation_id="dismissInboundMail",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def dismiss_inbound_mail(
+    inbound_id: InboundId, actor: CurrentAdmin, conn: Transaction
+) -> InboundMail:
+    """Let a failed message go without posting it."""
+    return await service.dismiss_message(conn, inbound_id)

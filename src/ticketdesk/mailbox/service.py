@@ -1,0 +1,413 @@
+"""Replies by mail: a mail that arrived becomes a public comment by its sender, once.
+
+Always public, also from staff: an internal note cannot be written by mail, so a staff
+member who answers a notification about an internal note posts for the submitter to read.
+
+A reply finds its ticket by the signed reply address it was sent to, or by the thread
+ids it refers to (``ticketdesk.mail.addresses``). Only the ticket's submitter and staff
+may post to a ticket this way; anyone else is refused. The sender is the one address in
+From: that, with the reply address or thread, is all that identifies them here, and
+checking that From is genuine (SPF, DKIM, DMARC) is the receiving MTA's job
+(``ticketdesk.mailbox.message``). Auto-replies and bounces are
+ignored, and nothing is ever sent back to them. With ``mail.open_tickets_by_mail`` a
+mail that replies to no ticket opens one for a known user.
+
+Each message is claimed by the hash of its Message-ID (or of its bytes) in
+``inbound_messages`` inside the caller's transaction: a second worker holding the same
+message waits for the first to commit, then finds it taken. A message that fails for
+an unexpected reason is kept, bytes and reason, for admins to retry or dismiss.
+"""
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import getaddresses
+from typing import Literal
+
+import psycopg
+import psycopg.errors
+from pydantic import ValidationError
+
+from ticketdesk.attachments import service as attachments
+from ticketdesk.attachments.service import MAX_FILES, StoredUpload, UploadRules
+from ticketdesk.attachments.storage import AttachmentStorage
+from ticketdesk.auth.service import Actor
+from ticketdesk.comments import service as comments
+from ticketdesk.comments.schemas import CommentCreate
+from ticketdesk.config import Settings
+from ticketdesk.db import Connection
+from ticketdesk.errors import Conflict, InvalidInput, NotFound, TicketdeskError
+from ticketdesk.jobs.queue import describe_error
+from ticketdesk.mail.addresses import (
+    domain_of,
+    is_own_address,
+    looks_like_reply_address,
+    ticket_in_thread,
+    tickets_in_recipients,
+)
+from ticketdesk.mailbox.message import (
+    Envelope,
+    IncomingMail,
+    envelope,
+    raw_envelope,
+    read_mail,
+)
+from ticketdesk.mailbox.schemas import InboundMail, InboundMailPage, InboundStatus
+from ticketdesk.sql import (
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional_value,
+    load_queries,
+)
+from ticketdesk.tickets import access
+from ticketdesk.tickets import service as tickets
+from ticketdesk.tickets.schemas import Ticket, TicketCreate
+from ticketdesk.users import service as users
+
+log = logging.getLogger(__name__)
+
+Q = load_queries(__package__)
+
+Source = Literal["imap", "pipe"]
+# What a ticket opened by mail is called when its subject is too short for a title.
+_TITLE_SUFFIX = " (by e-mail)"
+_MIN_TITLE, _MAX_TITLE = 10, 200
+# What Markdown would read as formatting in a file name.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+!|~-]")
+
+
+class Refused(Exception):
+    """A mail that the rules do not let through; the message says why."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message."""
+
+    status: InboundStatus
+    reason: str | None = None
+    ticket: Ticket | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message taken in: its row, and whether it had been taken in before."""
+
+    mail: InboundMail
+    duplicate: bool
+
+
+async def _sender(conn: Connection, mail: IncomingMail) -> Actor:
+    """The account the mail is from; ``Refused`` for a stranger."""
+    if not mail.sender:
+        raise Refused("the mail does not name exactly one sender in From")
+    try:
+        user = await users.get_user_by_email(conn, mail.sender)
+    except NotFound:
+        raise Refused(f"{mail.sender} has no account here") from None
+    if not user.is_active:
+        raise Refused(f"the account of {mail.sender} is deactivated")
+    return Actor(id=user.id, email=user.email, name=user.name, role=user.role)
+
+
+def _addressed_ticket(mail: IncomingMail, settings: Settings) -> str | None:
+    """The ticket the mail replies to, by reply address or thread, as a reference."""
+    numbers = tickets_in_recipients(mail.recipients, settings.mail_from, settings.secret())
+    if numbers:
+        return str(numbers[0])
+    for value in mail.recipients:
+        for address in _addresses(value):
+            if looks_like_reply_address(address, settings.mail_from):
+                raise Refused(f"the reply address {address} is not one ticketdesk gave out")
+    ticket_id = ticket_in_thread(mail.thread_refs, domain_of(settings.mail_from))
+    return str(ticket_id) if ticket_id else None
+
+
+def _addresses(header_value: str) -> list[str]:
+    return [address.lower() for _, address in getaddresses([header_value]) if address]
+
+
+def _literal(text: str) -> str:
+    """``text`` as Markdown that shows it as it is: a file name in it stays a name, never
+    a link, an image or emphasis."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
+async def _store_files(
+    storage: AttachmentStorage, settings: Settings, ticket: Ticket, mail: IncomingMail
+) -> tuple[list[StoredUpload], list[str]]:
+    """The mail's files that pass the upload rules, stored; and a line for each refused."""
+    if not mail.files:
+        return [], []
+    try:
+        rules = UploadRules.from_settings(settings)
+    except TicketdeskError as exc:
+        return [], [f"{file.filename or 'file'}: {exc.detail}" for file in mail.files]
+    stored: list[StoredUpload] = []
+    refused: list[str] = []
+    try:
+        for file in mail.files:
+            name = attachments.display_name(file.filename)
+            if len(stored) == rules.max_files:
+                refused.append(f"{name}: at most {rules.max_files} files are attached a mail.")
+                continue
+            try:
+                stored.append(
+                    await attachments.store_file(
+                        storage,
+                        ticket.id,
+                        rules,
+                        filename=file.filename,
+                        declared_type=file.declared_type,
+                        content=file.content,
+                    )
+                )
+            except TicketdeskError as exc:
+                refused.append(f"{name}: {exc.detail}")
+    except BaseException:
+        await attachments.remove_stored(storage, stored)
+        raise
+    return stored, refused
+
+
+def _comment_body(text: str, refused: list[str], *, has_files: bool) -> str:
+    body = text or ("(The mail had no text; see the attached files.)" if has_files else "")
+    if refused:
+        lines = "\n".join(f"- {_literal(line)}" for line in refused)
+        body = f"{body}\n\n_Files of this mail that were not attached:_\n{lines}".strip()
+    if not body:
+        raise Refused("the mail has no new text and no files")
+    try:
+        return CommentCreate(comment=body).comment
+    except ValidationError as exc:
+        raise Refused(f"the text cannot be a comment: {exc.errors()[0]['msg']}") from None
+
+
+def _title(subject: str) -> str:
+    title = " ".join(subject.split())[:_MAX_TITLE]
+    if len(title) < _MIN_TITLE:
+        title = f"{title or 'A request'}{_TITLE_SUFFIX}"
+    return title
+
+
+async def _open_ticket(conn: Connection, actor: Actor, mail: IncomingMail) -> Ticket:
+    try:
+        body = TicketCreate(type="support", title=_title(mail.subject), description=mail.text)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise Refused(f"the mail cannot open a ticket: {error['loc'][0]} {error['msg']}") from None
+    ticket, _ = await tickets.create_ticket(conn, actor, body, idempotency_key=None)
+    return ticket
+
+
+async def _act_on(
+    conn: Connection, storage: AttachmentStorage, settings: Settings, mail: IncomingMail
+) -> Outcome:
+    """Post the mail to its ticket, or open one; raise ``Refused`` when the rules say no."""
+    if mail.automatic is not None:
+        return Outcome("ignored", mail.automatic)
+    if is_own_address(mail.sender, settings.mail_from):
+        return Outcome("ignored", "sent by ticketdesk itself")
+    ref = _addressed_ticket(mail, settings)
+    actor = await _sender(conn, mail)
+    if ref is None:
+        if not settings.mail.open_tickets_by_mail:
+            raise Refused("it replies to no ticket, and opening tickets by mail is off")
+        ticket = await _open_ticket(conn, actor, mail)
+    else:
+        try:
+            ticket = await access.get_visible_ticket(conn, actor, ref, for_update=True)
+        except NotFound:
+            raise Refused(
+                f"{mail.sender} is neither the submitter of ticket {ref} nor staff"
+            ) from None
+    stored, refused = await _store_files(storage, settings, ticket, mail)
+    try:
+        note = None
+        if ref is not None:
+            note = _comment_body(mail.text, refused, has_files=bool(stored))
+        elif refused:
+            # A new ticket's description is the mail's text; refused files are noted below.
+            note = _comment_body("", refused, has_files=False)
+        if note is not None:
+            await comments.add_comment(
+                conn, actor, ticket, note, is_internal=False, reopen_window=settings.reopen_window
+            )
+        if stored:
+            await attachments.record_uploads(conn, actor, ticket, stored)
+    except BaseException:
+        await attachments.remove_stored(storage, stored)
+        raise
+    return Outcome("posted", None if ref is not None else "opened a ticket", ticket)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be used now, so the message should wait
+    and come again, rather than something about the message itself. A value beyond one
+    of PostgreSQL's limits is an OperationalError too, but it is the message's."""
+    return isinstance(exc, psycopg.OperationalError) and not isinstance(
+        exc, psycopg.errors.ProgramLimitExceeded
+    )
+
+
+async def _process(
+    conn: Connection, storage: AttachmentStorage, settings: Settings, raw: bytes
+) -> Outcome:
+    """Act on ``raw`` in a savepoint: a refusal or a failure leaves nothing behind but the
+    reason. A database that went away is not a failure of the message: it propagates
+    (``database_unavailable``)."""
+    try:
+        async with conn.transaction():
+            return await _act_on(conn, storage, settings, read_mail(raw))
+    except Refused as exc:
+        return Outcome("refused", str(exc))
+    except TicketdeskError as exc:
+        return Outcome("refused", exc.detail)
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise
+        log.warning("an inbound message failed; kept for admins", exc_info=True)
+        return Outcome("failed", describe_error(exc, [settings.secret().decode()]))
+
+
+async def _settle(conn: Connection, mail_id: int, outcome: Outcome, raw: bytes) -> InboundMail:
+    await execute(
+        conn,
+        Q.settle_message,
+        {
+            "id": mail_id,
+            "status": outcome.status,
+            # A reason may quote the mail (a sender, a file name): NUL cannot be stored.
+            "reason": outcome.reason.replace("\x00", "") if outcome.reason else None,
+            "ticket_id": outcome.ticket.id if outcome.ticket else None,
+            "raw": raw,
+        },
+    )
+    return await fetch_one(conn, InboundMail, Q.get_message, {"id": mail_id})
+
+
+async def _claim(conn: Connection, head: Envelope, source: Source) -> int | None:
+    return await fetch_optional_value(
+        conn,
+        int,
+        Q.claim_message,
+        {
+            "message_key": head.key,
+            "message_id": head.message_id,
+            "source": source,
+            "sender": head.sender,
+            "subject": head.subject,
+        },
+    )
+
+
+def max_mail_bytes(settings: Settings) -> int:
+    """The largest mail taken in: the most files a mail may attach, base64-encoded as mail
+    carries them, and a megabyte for its text. A larger one is refused unread."""
+    return MAX_FILES * settings.max_attachment_bytes * 4 // 3 + 1024 * 1024
+
+
+async def _take(
+    conn: Connection,
+    head: Envelope,
+    raw: bytes,
+    source: Source,
+    act: Callable[[], Awaitable[Outcome]],
+) -> Delivery:
+    """Claim the message ``head`` describes and settle it with what ``act`` makes of it."""
+    outcome: Outcome | None = None
+    try:
+        async with conn.transaction():
+            claimed = await _claim(conn, head, source)
+    except psycopg.Error as exc:
+        if database_unavailable(exc):
+            raise
+        # Headers the database will not take: the message is kept by the hash of its bytes.
+        log.warning("an inbound message's headers cannot be recorded; kept for admins")
+        head = raw_envelope(raw)
+        claimed = await _claim(conn, head, source)
+        outcome = Outcome("failed", f"its headers cannot be recorded: {describe_error(exc, [])}")
+    if claimed is None:
+        taken = await fetch_one(conn, InboundMail, Q.message_by_key, {"message_key": head.key})
+        return Delivery(mail=taken, duplicate=True)
+    if outcome is None:
+        outcome = await act()
+    return Delivery(mail=await _settle(conn, claimed, outcome, raw), duplicate=False)
+
+
+async def receive(
+    conn: Connection, storage: AttachmentStorage, settings: Settings, raw: bytes, source: Source
+) -> Delivery:
+    """Take in one message, once: post it, ignore it, refuse it, or keep it as failed.
+
+    Only a database that went away raises: whatever a message holds, it gets its row.
+    """
+
+    async def act() -> Outcome:
+        return await _process(conn, storage, settings, raw)
+
+    return await _take(conn, envelope(raw), raw, source, act)
+
+
+async def receive_too_large(
+    conn: Connection, settings: Settings, headers: bytes, size: int, source: Source
+) -> Delivery:
+    """Record, once, a message over ``max_mail_bytes`` by its ``headers``: refused, and
+    its bytes never read or kept."""
+    reason = f"too large: {size} bytes, at most {max_mail_bytes(settings)} are taken in"
+
+    async def act() -> Outcome:
+        return Outcome("refused", reason)
+
+    return await _take(conn, envelope(headers), headers, source, act)
+
+
+async def list_messages(
+    conn: Connection, *, status: InboundStatus, cursor: str | None, limit: int
+) -> InboundMailPage:
+    """Messages in one status, newest first, a page at a time."""
+    before_id = None
+    if cursor is not None:
+        if not cursor.isdecimal():
+            raise InvalidInput("The cursor is not valid.", code="bad_cursor", field="cursor")
+        before_id = int(cursor)
+    rows = await fetch_all(
+        conn,
+        InboundMail,
+        Q.list_messages,
+        {"status": status, "before_id": before_id, "limit": limit + 1},
+    )
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return InboundMailPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+async def _failed_raw(conn: Connection, mail_id: int) -> bytes:
+    """The bytes of a failed message, locked; ``NotFound`` or ``Conflict`` otherwise."""
+    raw = await fetch_optional_value(conn, bytes, Q.lock_failed_message, {"id": mail_id})
+    if raw is not None:
+        return raw
+    status = await fetch_optional_value(conn, str, Q.message_status, {"id": mail_id})
+    if status is None:
+        raise NotFound(f"Inbound message {mail_id} does not exist.", code="inbound_mail_not_found")
+    raise Conflict(
+        f"Only failed messages can be retried or dismissed; message {mail_id} is {status}.",
+        code="inbound_mail_not_failed",
+    )
+
+
+async def retry_message(
+    conn: Connection, storage: AttachmentStorage, settings: Settings, mail_id: int
+) -> InboundMail:
+    """Act on a failed message once more, now."""
+    raw = await _failed_raw(conn, mail_id)
+    await execute(conn, Q.count_attempt, {"id": mail_id})
+    return await _settle(conn, mail_id, await _process(conn, storage, settings, raw), raw)
+
+
+async def dismiss_message(conn: Connection, mail_id: int) -> InboundMail:
+    """Let a failed message go: it stays listed as dismissed, its bytes are dropped."""
+    await _failed_raw(conn, mail_id)
+    await execute(conn, Q.dismiss_message, {"id": mail_id})
+    return await fetch_one(conn, InboundMail, Q.get_message, {"id": mail_id})

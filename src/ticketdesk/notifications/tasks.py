@@ -1,0 +1,93 @@
+"""Sending ticket mail, and the periodic look for critical tickets left open.
+
+How a burst of changes becomes one mail, retried without loss or duplicates, is in
+``notifications.service``'s docstring.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+import psycopg
+from procrastinate import JobContext
+
+from ticketdesk import db
+from ticketdesk.jobs.queue import GiveUp, describe_error, is_last_attempt, job_env, redact
+from ticketdesk.mail import smtp
+from ticketdesk.notifications import service
+
+log = logging.getLogger(__name__)
+
+# Every five minutes: a critical ticket is escalated at most five minutes late.
+ESCALATE_CRON = "*/5 * * * *"
+
+
+async def send_notifications(context: JobContext, ticket_id: str, recipient_id: str) -> None:
+    """Gather one person's due notifications about a ticket into a mail, and send every
+    mail still owed to them about it."""
+    env = job_env(context.additional_context)
+    settings = env.settings
+    target = settings.smtp
+    if target is None:
+        raise GiveUp("Mail is switched off (smtp_url is unset).")
+    ticket, recipient = UUID(ticket_id), UUID(recipient_id)
+    async with db.connection(env.pool) as conn:
+        async with conn.transaction():
+            await service.gather_due(conn, settings, ticket, recipient)
+        mails = await service.unsent_mails(conn, ticket, recipient)
+    failed = []
+    for mail in mails:
+        async with db.connection(env.pool) as conn:
+            try:
+                message = await service.compose(conn, settings, mail)
+            except psycopg.OperationalError:
+                raise  # the database, not the mail: the job is retried
+            except Exception as exc:
+                # A mail that cannot be put together now never will be: it must not
+                # hold back the pair's later mails.
+                error = describe_error(exc, env.secrets())
+                await service.mark_failed(conn, mail, error)
+                failed.append(error)
+                continue
+            if message is None:
+                await service.cancel(conn, mail)
+                continue
+        try:
+            await smtp.send(target, message)
+        except smtp.MailRefused as exc:
+            error = redact(str(exc), env.secrets())
+            async with db.connection(env.pool) as conn:
+                await service.mark_failed(conn, mail, error)
+            failed.append(error)
+            continue
+        except smtp.MailUnavailable as exc:
+            error = redact(str(exc), env.secrets())
+            async with db.connection(env.pool) as conn:
+                await service.note_attempt_error(conn, mail, error)
+                if is_last_attempt(context.job, settings.jobs.max_attempts):
+                    # No job will send them now: admins see them, and can send them again.
+                    await service.fail_unsent(conn, ticket, recipient, error)
+            raise
+        async with db.connection(env.pool) as conn:
+            await service.mark_sent(conn, mail)
+    if failed:
+        raise GiveUp(f"A mail failed: {failed[0]}")
+
+
+async def escalate(context: JobContext, timestamp: int) -> None:
+    """Alert admins of critical tickets still open after ``service.ESCALATE_AFTER``
+    (``timestamp``: the schedule's)."""
+    env = job_env(context.additional_context)
+    if not env.settings.mail_enabled:
+        return
+    async with db.connection(env.pool) as conn, conn.transaction():
+        escalated = await service.escalate_overdue(conn, env.settings)
+    if escalated:
+        log.info("escalated %d critical tickets to admins", escalated)
+
+
+TASKS: dict[str, Callable[..., Awaitable[None]]] = {
+    service.SEND_TASK: send_notifications,
+    service.ESCALATE_TASK: escalate,
+}
+PERIODIC = {service.ESCALATE_TASK: ESCALATE_CRON}
