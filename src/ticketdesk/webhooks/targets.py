@@ -1,0 +1,133 @@
+"""Where a webhook may point, and the one HTTP call that delivers to it.
+
+An endpoint's URL is checked when it is saved and again at every delivery: its host,
+or every address its name resolves to, must be on the public internet (not loopback,
+private, link-local, CGNAT, multicast, unspecified, or a cloud metadata address), unless
+``webhooks.allow_private_targets`` is on. A delivery resolves the name once, checks the
+addresses, and connects to the checked one, sending the original Host header and TLS
+server name: a DNS answer that changes between the check and the call (rebinding)
+cannot move the call elsewhere. Redirects are not followed.
+"""
+
+import asyncio
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+CONNECT_TIMEOUT_SECONDS = 5.0
+TOTAL_TIMEOUT_SECONDS = 10.0
+EXCERPT_BYTES = 1024
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+class TargetRefused(Exception):
+    """The URL is malformed, or points somewhere webhooks may not go."""
+
+
+def forbidden(address: IPAddress) -> bool:
+    """Whether ``address`` is off the public internet, or a metadata service."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return forbidden(address.ipv4_mapped)
+    return (
+        address in _METADATA
+        or address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+        or (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT)
+        or not address.is_global
+    )
+
+
+def parse(url: str) -> SplitResult:
+    """``url`` split, if it is an absolute http(s) URL without credentials."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetRefused("must be an absolute http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise TargetRefused("must not carry a user name or password")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise TargetRefused("has an invalid port") from None
+    return parts
+
+
+async def resolve(url: str, *, allow_private: bool) -> IPAddress:
+    """The address to call for ``url``: its host's, each checked (see the module)."""
+    parts = parse(url)
+    host = parts.hostname
+    assert host is not None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except OSError:
+            raise TargetRefused(f"names a host that does not resolve ({host})") from None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses:
+        raise TargetRefused(f"names a host that does not resolve ({host})")
+    if not allow_private:
+        for address in addresses:
+            if forbidden(address):
+                raise TargetRefused(f"points to {address}, which is not on the public internet")
+    return addresses[0]
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the endpoint answered."""
+
+    status_code: int
+    duration_ms: int
+    excerpt: str
+
+
+async def post(url: str, address: IPAddress, body: bytes, headers: dict[str, str]) -> Response:
+    """POST ``body`` to ``url``, connecting to ``address`` (from ``resolve``).
+
+    Raises ``httpx.HTTPError`` or ``TimeoutError`` when no answer came in time.
+    """
+    parts = parse(url)
+    host = f"[{address}]" if address.version == 6 else str(address)
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    direct = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    timeout = httpx.Timeout(TOTAL_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+    started = time.monotonic()
+    async with (
+        asyncio.timeout(TOTAL_TIMEOUT_SECONDS),
+        httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+        client.stream(
+            "POST",
+            direct,
+            content=body,
+            headers={**headers, "Host": parts.netloc},
+            extensions=extensions,
+        ) as response,
+    ):
+        excerpt = b""
+        async for chunk in response.aiter_bytes():
+            excerpt += chunk
+            if len(excerpt) >= EXCERPT_BYTES:
+                break
+    return Response(
+        status_code=response.status_code,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        excerpt=excerpt[:EXCERPT_BYTES].decode("utf-8", "ignore"),
+    )
