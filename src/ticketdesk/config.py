@@ -174,6 +174,8 @@ class WebhooksSettings(_Section):
     retry_base_seconds: Annotated[float, Field(gt=0)] = 30.0
     retry_cap_seconds: Annotated[float, Field(gt=0)] = 3 * 3600.0
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 18
+    # A delivery gets this long in all to be answered (and at most 5 s to connect).
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
 class TicketsSettings(_Section):

@@ -21,7 +21,6 @@ import httpx
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 CONNECT_TIMEOUT_SECONDS = 5.0
-TOTAL_TIMEOUT_SECONDS = 10.0
 EXCERPT_BYTES = 1024
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -97,8 +96,11 @@ class Response:
     excerpt: str
 
 
-async def post(url: str, address: IPAddress, body: bytes, headers: dict[str, str]) -> Response:
-    """POST ``body`` to ``url``, connecting to ``address`` (from ``resolve``).
+async def post(
+    url: str, address: IPAddress, body: bytes, headers: dict[str, str], *, within_seconds: float
+) -> Response:
+    """POST ``body`` to ``url``, connecting to ``address`` (from ``resolve``); the answer
+    must come within ``within_seconds`` in all.
 
     Raises ``httpx.HTTPError`` or ``TimeoutError`` when no answer came in time.
     """
@@ -108,11 +110,11 @@ async def post(url: str, address: IPAddress, body: bytes, headers: dict[str, str
         host = f"{host}:{parts.port}"
     direct = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
-    timeout = httpx.Timeout(TOTAL_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+    limits = httpx.Timeout(within_seconds, connect=min(within_seconds, CONNECT_TIMEOUT_SECONDS))
     started = time.monotonic()
     async with (
-        asyncio.timeout(TOTAL_TIMEOUT_SECONDS),
-        httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+        asyncio.timeout(within_seconds),
+        httpx.AsyncClient(timeout=limits, follow_redirects=False, trust_env=False) as client,
         client.stream(
             "POST",
             direct,

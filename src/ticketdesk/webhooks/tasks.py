@@ -53,7 +53,9 @@ async def deliver(context: JobContext, delivery_id: str) -> None:
         raise GiveUp(error) from None
     body, headers = service.request(target, settings, now=datetime.now(UTC))
     try:
-        response = await targets.post(target.url, address, body, headers)
+        response = await targets.post(
+            target.url, address, body, headers, within_seconds=settings.webhooks.timeout_seconds
+        )
     except (httpx.HTTPError, TimeoutError) as exc:
         error = describe_error(exc, []) if str(exc) else f"{type(exc).__name__}: no answer in time"
     else:
