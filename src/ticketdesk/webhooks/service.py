@@ -28,7 +28,14 @@ from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.jobs.queue import defer
-from ticketdesk.sql import execute, fetch_all, fetch_optional, fetch_optional_value, load_queries
+from ticketdesk.sql import (
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_optional_value,
+    load_queries,
+)
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.users import service as users
 from ticketdesk.webhooks import messages, targets
@@ -94,7 +101,7 @@ async def create_webhook(
     """A new endpoint, with its secret (shown this once)."""
     _check_internal(body.staff_only, body.include_internal)
     await _check_url(body.url, settings)
-    created = await fetch_optional(
+    return await fetch_one(
         conn,
         WebhookWithSecret,
         Q.insert_webhook,
@@ -105,8 +112,6 @@ async def create_webhook(
             "secret": messages.new_secret(),
         },
     )
-    assert created is not None
-    return created
 
 
 async def update_webhook(
@@ -119,11 +124,7 @@ async def update_webhook(
     if body.url is not None:
         await _check_url(body.url, settings)
     merged["events"] = sorted(set(merged["events"]))
-    saved = await fetch_optional(
-        conn, Webhook, Q.update_webhook, {**merged, "webhook_id": webhook_id}
-    )
-    assert saved is not None
-    return saved
+    return await fetch_one(conn, Webhook, Q.update_webhook, {**merged, "webhook_id": webhook_id})
 
 
 async def rotate_secret(conn: Connection, webhook_id: UUID) -> WebhookWithSecret:
