@@ -37,6 +37,8 @@ class Receiver:
                 answer = b"ok" if status < 300 else b"x" * 5000
                 try:
                     self.send_response(status)
+                    if 300 <= status < 400:
+                        self.send_header("Location", "/elsewhere")
                     self.send_header("Content-Length", str(len(answer)))
                     self.end_headers()
                     self.wfile.write(answer)

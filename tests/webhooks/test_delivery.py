@@ -223,6 +223,27 @@ class TestRetries:
         listed = (await accounts.admin.client.get(f"/api/v1/webhooks/{webhook['id']}")).json()
         assert listed["failing_since"] is None
 
+    async def test_redirects_are_not_followed(self, accounts: Accounts, receiver: Receiver) -> None:
+        receiver.plan.append((302, 0.0))
+        webhook = await create_webhook(accounts.admin, receiver.url, events=["ticket.created"])
+        await open_ticket(accounts.alice)
+        [delivery] = await settled(accounts.admin, webhook, 1)
+
+        assert delivery["attempts"] == 2
+        assert [r.path for r in receiver.received] == ["/hook", "/hook"]
+
+    async def test_the_name_is_sent_as_host_while_calling_the_checked_address(
+        self, accounts: Accounts, receiver: Receiver
+    ) -> None:
+        by_name = receiver.url.replace("127.0.0.1", "localhost")
+        webhook = await create_webhook(accounts.admin, by_name, events=["ticket.created"])
+        await open_ticket(accounts.alice)
+        [delivery] = await settled(accounts.admin, webhook, 1)
+
+        assert delivery["status"] == "succeeded"
+        [received] = receiver.received
+        assert received.headers["host"] == by_name.split("/")[2]
+
     async def test_redeliver_unknown_delivery(self, accounts: Accounts, receiver: Receiver) -> None:
         webhook = await create_webhook(accounts.admin, receiver.url)
         response = await accounts.admin.client.post(

@@ -4,7 +4,7 @@ An endpoint's URL is checked when it is saved and again at every delivery: its h
 or every address its name resolves to, must be on the public internet (not loopback,
 private, link-local, CGNAT, multicast, unspecified, or a cloud metadata address), unless
 ``webhooks.allow_private_targets`` is on. A delivery resolves the name once, checks the
-addresses, and connects to the checked one, sending the original Host header and TLS
+addresses, and connects to a checked one, sending the original Host header and TLS
 server name: a DNS answer that changes between the check and the call (rebinding)
 cannot move the call elsewhere. Redirects are not followed.
 """
@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -62,8 +63,8 @@ def parse(url: str) -> SplitResult:
     return parts
 
 
-async def resolve(url: str, *, allow_private: bool) -> IPAddress:
-    """The address to call for ``url``: its host's, each checked (see the module)."""
+async def resolve(url: str, *, allow_private: bool) -> list[IPAddress]:
+    """The addresses to call for ``url``: its host's, each checked (see the module)."""
     parts = parse(url)
     host = parts.hostname
     assert host is not None
@@ -77,14 +78,15 @@ async def resolve(url: str, *, allow_private: bool) -> IPAddress:
             )
         except OSError:
             raise TargetRefused(f"names a host that does not resolve ({host})") from None
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        found = (ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos)
+        addresses = list(dict.fromkeys(found))
     if not addresses:
         raise TargetRefused(f"names a host that does not resolve ({host})")
     if not allow_private:
         for address in addresses:
             if forbidden(address):
                 raise TargetRefused(f"points to {address}, which is not on the public internet")
-    return addresses[0]
+    return addresses
 
 
 @dataclass(frozen=True)
@@ -97,32 +99,54 @@ class Response:
 
 
 async def post(
-    url: str, address: IPAddress, body: bytes, headers: dict[str, str], *, within_seconds: float
+    url: str,
+    addresses: Sequence[IPAddress],
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    within_seconds: float,
 ) -> Response:
-    """POST ``body`` to ``url``, connecting to ``address`` (from ``resolve``); the answer
-    must come within ``within_seconds`` in all.
+    """POST ``body`` to ``url``, connecting to the first of ``addresses`` (from ``resolve``)
+    that takes the connection; the answer must come within ``within_seconds`` in all.
 
     Raises ``httpx.HTTPError`` or ``TimeoutError`` when no answer came in time.
     """
     parts = parse(url)
-    host = f"[{address}]" if address.version == 6 else str(address)
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    direct = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
-    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
     limits = httpx.Timeout(within_seconds, connect=min(within_seconds, CONNECT_TIMEOUT_SECONDS))
     started = time.monotonic()
     async with (
         asyncio.timeout(within_seconds),
         httpx.AsyncClient(timeout=limits, follow_redirects=False, trust_env=False) as client,
-        client.stream(
-            "POST",
-            direct,
-            content=body,
-            headers={**headers, "Host": parts.netloc},
-            extensions=extensions,
-        ) as response,
     ):
+        for address in addresses[:-1]:
+            try:
+                return await _post_to(client, parts, address, body, headers, started)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                continue  # the next checked address of the same name
+        return await _post_to(client, parts, addresses[-1], body, headers, started)
+
+
+async def _post_to(
+    client: httpx.AsyncClient,
+    parts: SplitResult,
+    address: IPAddress,
+    body: bytes,
+    headers: dict[str, str],
+    started: float,
+) -> Response:
+    host = f"[{address}]" if address.version == 6 else str(address)
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    direct = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
+    # The name, not the address, is what the endpoint and its certificate answer to.
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    async with client.stream(
+        "POST",
+        direct,
+        content=body,
+        headers={**headers, "Host": parts.netloc},
+        extensions=extensions,
+    ) as response:
         excerpt = b""
         async for chunk in response.aiter_bytes():
             excerpt += chunk

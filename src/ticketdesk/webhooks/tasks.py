@@ -43,7 +43,7 @@ async def deliver(context: JobContext, delivery_id: str) -> None:
     last = is_last_attempt(context.job, settings.webhooks.max_attempts)
     response: targets.Response | None = None
     try:
-        address = await targets.resolve(
+        addresses = await targets.resolve(
             target.url, allow_private=settings.webhooks.allow_private_targets
         )
     except targets.TargetRefused as exc:
@@ -54,7 +54,7 @@ async def deliver(context: JobContext, delivery_id: str) -> None:
     body, headers = service.request(target, settings, now=datetime.now(UTC))
     try:
         response = await targets.post(
-            target.url, address, body, headers, within_seconds=settings.webhooks.timeout_seconds
+            target.url, addresses, body, headers, within_seconds=settings.webhooks.timeout_seconds
         )
     except (httpx.HTTPError, TimeoutError) as exc:
         error = describe_error(exc, []) if str(exc) else f"{type(exc).__name__}: no answer in time"
