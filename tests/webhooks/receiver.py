@@ -23,6 +23,8 @@ class Receiver:
         self.received: list[Received] = []
         # (status, seconds to wait before answering), used up in order.
         self.plan: deque[tuple[int, float]] = deque()
+        # The body of each 2xx answer.
+        self.reply = b"ok"
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +36,7 @@ class Receiver:
                 )
                 status, delay = receiver.plan.popleft() if receiver.plan else (200, 0.0)
                 time.sleep(delay)
-                answer = b"ok" if status < 300 else b"x" * 5000
+                answer = receiver.reply if status < 300 else b"x" * 5000
                 try:
                     self.send_response(status)
                     if 300 <= status < 400:

@@ -244,6 +244,19 @@ class TestRetries:
         [received] = receiver.received
         assert received.headers["host"] == by_name.split("/")[2]
 
+    async def test_a_binary_answer_is_taken_once_and_its_excerpt_kept(
+        self, accounts: Accounts, receiver: Receiver
+    ) -> None:
+        receiver.reply = b"\x00\x01PNG\r\n\x1a\n\xff\xfe done\tok\x7f"
+        webhook = await create_webhook(accounts.admin, receiver.url, events=["ticket.created"])
+        await open_ticket(accounts.alice)
+        [delivery] = await settled(accounts.admin, webhook, 1)
+
+        assert delivery["status"] == "succeeded"
+        assert delivery["attempts"] == 1
+        assert delivery["response_excerpt"] == "PNG\n\n done\tok"
+        assert len(receiver.received) == 1
+
     async def test_redeliver_unknown_delivery(self, accounts: Accounts, receiver: Receiver) -> None:
         webhook = await create_webhook(accounts.admin, receiver.url)
         response = await accounts.admin.client.post(

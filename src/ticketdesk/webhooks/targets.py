@@ -11,6 +11,7 @@ cannot move the call elsewhere. Redirects are not followed.
 
 import asyncio
 import ipaddress
+import re
 import socket
 import time
 from collections.abc import Sequence
@@ -23,6 +24,10 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 CONNECT_TIMEOUT_SECONDS = 5.0
 EXCERPT_BYTES = 1024
+
+# Control characters other than tab and newline: PostgreSQL text cannot hold NUL, and
+# none of them helps an admin reading the excerpt.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -155,5 +160,5 @@ async def _post_to(
     return Response(
         status_code=response.status_code,
         duration_ms=int((time.monotonic() - started) * 1000),
-        excerpt=excerpt[:EXCERPT_BYTES].decode("utf-8", "ignore"),
+        excerpt=_CONTROL.sub("", excerpt[:EXCERPT_BYTES].decode("utf-8", "ignore")),
     )

@@ -28,7 +28,8 @@ def retry_policy(settings: Settings) -> Backoff:
 
 
 async def deliver(context: JobContext, delivery_id: str) -> None:
-    """POST one delivery to its endpoint; a non-2xx answer or no answer is retried."""
+    """POST one delivery to its endpoint; a non-2xx answer or no answer is retried, a
+    refused URL or any unexpected error fails the delivery at once."""
     env = job_env(context.additional_context)
     settings = env.settings
     async with db.connection(env.pool) as conn:
@@ -46,18 +47,22 @@ async def deliver(context: JobContext, delivery_id: str) -> None:
         addresses = await targets.resolve(
             target.url, allow_private=settings.webhooks.allow_private_targets
         )
-    except targets.TargetRefused as exc:
-        error = f"The URL {exc}."
-        async with db.connection(env.pool) as conn:
-            await service.record_attempt(conn, target, status="failed", error=error)
-        raise GiveUp(error) from None
-    body, headers = service.request(target, settings, now=datetime.now(UTC))
-    try:
+        body, headers = service.request(target, settings, now=datetime.now(UTC))
         response = await targets.post(
             target.url, addresses, body, headers, within_seconds=settings.webhooks.timeout_seconds
         )
     except (httpx.HTTPError, TimeoutError) as exc:
-        error = describe_error(exc, []) if str(exc) else f"{type(exc).__name__}: no answer in time"
+        error = describe_error(exc, [])
+    except Exception as exc:
+        # A refused URL cannot change by retrying; anything unexpected is settled as failed
+        # too, so a delivery is never left pending while the same POST is sent again.
+        if isinstance(exc, targets.TargetRefused):
+            error = f"The URL {exc}."
+        else:
+            error = describe_error(exc, [])
+        async with db.connection(env.pool) as conn:
+            await service.record_attempt(conn, target, status="failed", error=error)
+        raise GiveUp(error) from exc
     else:
         if 200 <= response.status_code < 300:
             async with db.connection(env.pool) as conn:
