@@ -15,6 +15,7 @@ from tests.webhooks.receiver import Receiver
 from tests.webhooks.support import create_webhook, settled
 from tests.workers import running_worker
 from ticketdesk.config import Settings
+from ticketdesk.db import Connection
 
 NOTE = "Internal: refund approved by finance, ref FIN-4471."
 
@@ -256,6 +257,24 @@ class TestRetries:
         assert delivery["attempts"] == 1
         assert delivery["response_excerpt"] == "PNG\n\n done\tok"
         assert len(receiver.received) == 1
+
+    async def test_a_name_that_does_not_resolve_is_retried(
+        self, accounts: Accounts, receiver: Receiver, conn: Connection
+    ) -> None:
+        webhook = await create_webhook(accounts.admin, receiver.url, events=["ticket.created"])
+        # Saved while it resolved; DNS fails by the time of delivery.
+        await conn.execute(
+            "update webhooks set url = 'http://nonexistent.invalid/hook' where id = %s",
+            [webhook["id"]],
+        )
+        await open_ticket(accounts.alice)
+        [delivery] = await settled(accounts.admin, webhook, 1)
+
+        assert delivery["status"] == "failed"
+        assert delivery["attempts"] == 3
+        assert delivery["error"] == (
+            "The URL names a host that does not resolve (nonexistent.invalid)."
+        )
 
     async def test_redeliver_unknown_delivery(self, accounts: Accounts, receiver: Receiver) -> None:
         webhook = await create_webhook(accounts.admin, receiver.url)

@@ -69,7 +69,7 @@ def _new_id() -> UUID:
 async def _check_url(url: str, settings: Settings) -> None:
     try:
         await targets.resolve(url, allow_private=settings.webhooks.allow_private_targets)
-    except targets.TargetRefused as exc:
+    except (targets.TargetRefused, targets.Unresolved) as exc:
         raise InvalidInput(f"The URL {exc}.", code="webhook_url_refused", field="url") from None
 
 

@@ -37,6 +37,10 @@ class TargetRefused(Exception):
     """The URL is malformed, or points somewhere webhooks may not go."""
 
 
+class Unresolved(Exception):
+    """The URL's host name does not resolve now: DNS may answer later."""
+
+
 def forbidden(address: IPAddress) -> bool:
     """Whether ``address`` is off the public internet, or a metadata service."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -69,7 +73,11 @@ def parse(url: str) -> SplitResult:
 
 
 async def resolve(url: str, *, allow_private: bool) -> list[IPAddress]:
-    """The addresses to call for ``url``: its host's, each checked (see the module)."""
+    """The addresses to call for ``url``: its host's, each checked (see the module).
+
+    Raises ``TargetRefused`` for a malformed URL or a forbidden address, ``Unresolved``
+    when the name does not resolve (which may pass).
+    """
     parts = parse(url)
     host = parts.hostname
     assert host is not None
@@ -82,11 +90,11 @@ async def resolve(url: str, *, allow_private: bool) -> list[IPAddress]:
                 host, port, type=socket.SOCK_STREAM
             )
         except OSError:
-            raise TargetRefused(f"names a host that does not resolve ({host})") from None
+            raise Unresolved(f"names a host that does not resolve ({host})") from None
         found = (ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos)
         addresses = list(dict.fromkeys(found))
     if not addresses:
-        raise TargetRefused(f"names a host that does not resolve ({host})")
+        raise Unresolved(f"names a host that does not resolve ({host})")
     if not allow_private:
         for address in addresses:
             if forbidden(address):

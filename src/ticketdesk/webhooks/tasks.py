@@ -28,8 +28,9 @@ def retry_policy(settings: Settings) -> Backoff:
 
 
 async def deliver(context: JobContext, delivery_id: str) -> None:
-    """POST one delivery to its endpoint; a non-2xx answer or no answer is retried, a
-    refused URL or any unexpected error fails the delivery at once."""
+    """POST one delivery to its endpoint; a non-2xx answer, no answer or a name that does
+    not resolve is retried, a refused URL or any unexpected error fails the delivery at
+    once."""
     env = job_env(context.additional_context)
     settings = env.settings
     async with db.connection(env.pool) as conn:
@@ -51,6 +52,8 @@ async def deliver(context: JobContext, delivery_id: str) -> None:
         response = await targets.post(
             target.url, addresses, body, headers, within_seconds=settings.webhooks.timeout_seconds
         )
+    except targets.Unresolved as exc:
+        error = f"The URL {exc}."  # DNS may answer next time
     except (httpx.HTTPError, TimeoutError) as exc:
         error = describe_error(exc, [])
     except Exception as exc:
