@@ -106,11 +106,36 @@ class TestChatFormats:
         assert f"#{ticket['number']} VPN drops hourly" in to_slack["text"]
         assert "Try the new client, please." in json.dumps(to_slack["blocks"])
         assert f"{BASE_URL}/tickets/{ticket['number']}" in json.dumps(to_slack["blocks"])
-        assert set(to_discord) == {"content", "embeds"}
+        assert set(to_discord) == {"content", "embeds", "allowed_mentions"}
         assert f"#{ticket['number']} VPN drops hourly" in to_discord["content"]
         [embed] = to_discord["embeds"]
         assert embed["url"] == f"{BASE_URL}/tickets/{ticket['number']}"
         assert "Try the new client, please." in embed["description"]
+
+    async def test_a_hostile_title_neither_pings_nor_links(
+        self, accounts: Accounts, receiver: Receiver
+    ) -> None:
+        events = ["ticket.created"]
+        slack = await create_webhook(
+            accounts.admin, f"{receiver.url}/slack", format="slack", events=events
+        )
+        discord = await create_webhook(
+            accounts.admin, f"{receiver.url}/discord", format="discord", events=events
+        )
+        title = "<!channel> @everyone see <https://evil.example|your invoice> & pay"
+        ticket = await open_ticket(accounts.alice, title=title)
+        await settled(accounts.admin, slack, 1)
+        await settled(accounts.admin, discord, 1)
+
+        by_path = {r.path: json.loads(r.body) for r in receiver.received}
+        to_slack, to_discord = by_path["/hook/slack"], by_path["/hook/discord"]
+        shown = "&lt;!channel&gt; @everyone see &lt;https://evil.example|your invoice&gt; &amp; pay"
+        assert to_slack["text"].endswith(f"#{ticket['number']} {shown}")
+        mrkdwn = to_slack["blocks"][0]["text"]["text"]
+        assert f"#{ticket['number']} {shown} <{BASE_URL}/tickets/" in mrkdwn
+        assert "<!channel>" not in json.dumps(to_slack)
+        assert title in to_discord["content"]
+        assert to_discord["allowed_mentions"] == {"parse": []}
 
 
 @pytest.mark.usefixtures("worker")

@@ -3,7 +3,8 @@
 The JSON body is the event itself (``type``, ``timestamp``, ``data``), signed per the
 Standard Webhooks spec: ``webhook-signature`` is ``v1,`` and the base64 HMAC-SHA256 of
 ``{webhook-id}.{webhook-timestamp}.{body}`` keyed by the secret's base64 part (after
-``whsec_``). Slack and Discord get their incoming-webhook message shapes.
+``whsec_``). Slack and Discord get their incoming-webhook message shapes; what the public
+wrote (titles, names) is escaped for Slack and cannot mention anyone on Discord.
 """
 
 import base64
@@ -59,6 +60,12 @@ def _summary(payload: dict[str, Any]) -> tuple[str, str | None]:
     return headline, detail
 
 
+def _slack_escaped(text: str) -> str:
+    """``text`` as Slack shows it literally: no ``<!channel>`` mentions or ``<url|label>``
+    links from a ticket's title or a person's name."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def body(format: str, payload: dict[str, Any]) -> bytes:
     """The bytes to send for ``payload`` in ``format``."""
     if format == "json":
@@ -67,6 +74,7 @@ def body(format: str, payload: dict[str, Any]) -> bytes:
     url = payload["data"]["ticket"]["url"]
     message: dict[str, Any]
     if format == "slack":
+        headline = _slack_escaped(headline)
         text = f"{headline} <{url}|Open>"
         blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": text}}
@@ -80,5 +88,10 @@ def body(format: str, payload: dict[str, Any]) -> bytes:
         embed: dict[str, Any] = {"title": headline[:256], "url": url}
         if detail:
             embed["description"] = detail[:4000]
-        message = {"content": headline[:2000], "embeds": [embed]}
+        # Titles and names come from the public: nothing in them may ping anyone.
+        message = {
+            "content": headline[:2000],
+            "embeds": [embed],
+            "allowed_mentions": {"parse": []},
+        }
     return json.dumps(message, ensure_ascii=False).encode()
