@@ -91,6 +91,18 @@ class TestTargetsRefused:
         assert response.status_code == 422, response.text
         assert response.json()["field"] == "url"
 
+    async def test_a_unicode_host_is_checked_in_its_idna_form(self, accounts: Accounts) -> None:
+        for host, detail in [
+            ("bücher.invalid", "names a host that does not resolve (xn--bcher-kva.invalid)"),
+            ("ü" * 64 + ".example", "has an invalid host name"),
+        ]:
+            response = await accounts.admin.client.post(
+                "/api/v1/webhooks",
+                json={"name": "X", "url": f"http://{host}/hook", "events": ["ticket.created"]},
+            )
+            assert response.status_code == 422, response.text
+            assert response.json()["detail"] == f"The URL {detail}."
+
     async def test_refused_on_update(self, accounts: Accounts) -> None:
         created = await accounts.admin.client.post(
             "/api/v1/webhooks",

@@ -66,9 +66,11 @@ def _new_id() -> UUID:
 # --- endpoints, for admins ------------------------------------------------------------
 
 
-async def _check_url(url: str, settings: Settings) -> None:
+async def _checked_url(url: str, settings: Settings) -> str:
+    """``url`` as it is stored, if webhooks may go there."""
     try:
         await targets.resolve(url, allow_private=settings.webhooks.allow_private_targets)
+        return targets.normalised(url)
     except (targets.TargetRefused, targets.Unresolved) as exc:
         raise InvalidInput(f"The URL {exc}.", code="webhook_url_refused", field="url") from None
 
@@ -100,13 +102,14 @@ async def create_webhook(
 ) -> WebhookWithSecret:
     """A new endpoint, with its secret (shown this once)."""
     _check_internal(body.staff_only, body.include_internal)
-    await _check_url(body.url, settings)
+    url = await _checked_url(body.url, settings)
     return await fetch_one(
         conn,
         WebhookWithSecret,
         Q.insert_webhook,
         {
             **body.model_dump(),
+            "url": url,
             "events": sorted(set(body.events)),
             "id": _new_id(),
             "secret": messages.new_secret(),
@@ -122,7 +125,7 @@ async def update_webhook(
     merged = {**current.model_dump(), **body.model_dump(exclude_unset=True, exclude_none=True)}
     _check_internal(merged["staff_only"], merged["include_internal"])
     if body.url is not None:
-        await _check_url(body.url, settings)
+        merged["url"] = await _checked_url(body.url, settings)
     merged["events"] = sorted(set(merged["events"]))
     return await fetch_one(conn, Webhook, Q.update_webhook, {**merged, "webhook_id": webhook_id})
 

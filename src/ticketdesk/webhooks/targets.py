@@ -59,17 +59,29 @@ def forbidden(address: IPAddress) -> bool:
 
 
 def parse(url: str) -> SplitResult:
-    """``url`` split, if it is an absolute http(s) URL without credentials."""
+    """``url`` split, if it is an absolute http(s) URL without credentials; a host name
+    that is not ASCII is given in its IDNA form (``xn--``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetRefused("must be an absolute http:// or https:// URL")
     if parts.username is not None or parts.password is not None:
         raise TargetRefused("must not carry a user name or password")
     try:
-        parts.port  # noqa: B018 - raises on a bad port
+        port = parts.port
     except ValueError:
         raise TargetRefused("has an invalid port") from None
-    return parts
+    if parts.hostname.isascii():
+        return parts
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise TargetRefused("has an invalid host name") from None
+    return parts._replace(netloc=host if port is None else f"{host}:{port}")
+
+
+def normalised(url: str) -> str:
+    """``url`` as it is stored: checked by ``parse``, its host name in IDNA form."""
+    return urlunsplit(parse(url))
 
 
 async def resolve(url: str, *, allow_private: bool) -> list[IPAddress]:
@@ -122,7 +134,8 @@ async def post(
     """POST ``body`` to ``url``, connecting to the first of ``addresses`` (from ``resolve``)
     that takes the connection; the answer must come within ``within_seconds`` in all.
 
-    Raises ``httpx.HTTPError`` or ``TimeoutError`` when no answer came in time.
+    Raises ``httpx.HTTPError`` when no address took the connection or the exchange
+    failed, ``TimeoutError`` when no answer came within ``within_seconds``.
     """
     parts = parse(url)
     limits = httpx.Timeout(within_seconds, connect=min(within_seconds, CONNECT_TIMEOUT_SECONDS))
