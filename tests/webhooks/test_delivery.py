@@ -269,6 +269,7 @@ class TestRetries:
         assert delivery["status"] == "succeeded"
         [received] = receiver.received
         assert received.headers["host"] == by_name.split("/")[2]
+        assert received.headers["accept-encoding"] == "identity"
 
     async def test_a_binary_answer_is_taken_once_and_its_excerpt_kept(
         self, accounts: Accounts, receiver: Receiver

@@ -170,11 +170,13 @@ async def _post_to(
         "POST",
         direct,
         content=body,
-        headers={**headers, "Host": parts.netloc},
+        # Raw bytes, nothing asked compressed: a small compressed answer cannot unpack into
+        # a large one in memory.
+        headers={**headers, "Host": parts.netloc, "Accept-Encoding": "identity"},
         extensions=extensions,
     ) as response:
         excerpt = b""
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.aiter_raw():
             excerpt += chunk
             if len(excerpt) >= EXCERPT_BYTES:
                 break
