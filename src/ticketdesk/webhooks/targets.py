@@ -2,7 +2,8 @@
 
 An endpoint's URL is checked when it is saved and again at every delivery: its host,
 or every address its name resolves to, must be on the public internet (not loopback,
-private, link-local, CGNAT, multicast, unspecified, or a cloud metadata address), unless
+private, link-local, site-local, CGNAT, multicast, reserved, unspecified, a cloud metadata
+address, or a 6to4 or Teredo address carrying one of those), unless
 ``webhooks.allow_private_targets`` is on. A delivery resolves the name once, checks the
 addresses, and connects to a checked one, sending the original Host header and TLS
 server name: a DNS answer that changes between the check and the call (rebinding)
@@ -29,8 +30,12 @@ EXCERPT_BYTES = 1024
 # none of them helps an admin reading the excerpt.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+# Cloud metadata and host services: AWS/GCP/Azure IMDS, AWS over IPv6, Azure's WireServer.
+_METADATA = {
+    ipaddress.ip_address("169.254.169.254"),
+    ipaddress.ip_address("fd00:ec2::254"),
+    ipaddress.ip_address("168.63.129.16"),
+}
 
 
 class TargetRefused(Exception):
@@ -43,18 +48,21 @@ class Unresolved(Exception):
 
 def forbidden(address: IPAddress) -> bool:
     """Whether ``address`` is off the public internet, or a metadata service."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return forbidden(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return forbidden(address.ipv4_mapped)
+        # 6to4 and Teredo carry an IPv4 address a relay would forward to.
+        tunnelled = [address.sixtofour, *(address.teredo or ())]
+        if any(v4 is not None and forbidden(v4) for v4 in tunnelled):
+            return True
     return (
         address in _METADATA
-        or address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_unspecified
-        or address.is_reserved
-        or (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT)
+        # Loopback, private, link-local, CGNAT and unspecified addresses are not global.
         or not address.is_global
+        # What is_global lets through: multicast, ::/8 with NAT64's 64:ff9b::/96, fec0::/10.
+        or address.is_multicast
+        or address.is_reserved
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
     )
 
 
@@ -70,6 +78,8 @@ def parse(url: str) -> SplitResult:
         port = parts.port
     except ValueError:
         raise TargetRefused("has an invalid port") from None
+    if port == 0:
+        raise TargetRefused("has an invalid port")
     if parts.hostname.isascii():
         return parts
     try:
