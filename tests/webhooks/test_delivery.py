@@ -284,6 +284,20 @@ class TestRetries:
         assert delivery["response_excerpt"] == "PNG\n\n done\tok"
         assert len(receiver.received) == 1
 
+    async def test_an_unexpected_error_fails_the_delivery_at_once(
+        self, accounts: Accounts, receiver: Receiver
+    ) -> None:
+        # The HTTP client refuses to build a request to this URL.
+        url = f"{receiver.url}/a\x7fb"
+        webhook = await create_webhook(accounts.admin, url, events=["ticket.created"])
+        await open_ticket(accounts.alice)
+        [delivery] = await settled(accounts.admin, webhook, 1)
+
+        assert delivery["status"] == "failed"
+        assert delivery["attempts"] == 1
+        assert delivery["error"].startswith("InvalidURL: ")
+        assert receiver.received == []
+
     async def test_a_name_that_does_not_resolve_is_retried(
         self, accounts: Accounts, receiver: Receiver, conn: Connection
     ) -> None:
