@@ -107,6 +107,8 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             "job_id": "1",  # no such job: an admin gets past the gate to a 404
             "inbound_id": "1",  # no such inbound mail either
             "mail_id": "00000000-0000-0000-0000-000000000001",  # no such mail, likewise
+            "webhook_id": "00000000-0000-0000-0000-000000000002",  # no such webhook
+            "delivery_id": "00000000-0000-0000-0000-000000000003",  # nor delivery
         },
         note_id=str(note.id),
         internal_event_ids=internal_events,
@@ -283,6 +285,29 @@ ROUTES: list[Route] = [
     ),
     Route("GET", "/api/v1/admin/mail", ADMIN_ONLY),
     Route("POST", "/api/v1/admin/mail/{mail_id}/retry", statuses(401, 403, 403, 403, 404)),
+    # outbound webhooks
+    Route("GET", "/api/v1/webhooks", ADMIN_ONLY),
+    Route(
+        "POST",
+        "/api/v1/webhooks",
+        statuses(401, 403, 403, 403, 201),
+        _json({"name": "Chat", "url": "https://93.184.215.14/hook", "events": ["ticket.created"]}),
+    ),
+    Route("GET", "/api/v1/webhooks/{webhook_id}", statuses(401, 403, 403, 403, 404)),
+    Route(
+        "PATCH",
+        "/api/v1/webhooks/{webhook_id}",
+        statuses(401, 403, 403, 403, 404),
+        _json({"name": "Renamed"}),
+    ),
+    Route("DELETE", "/api/v1/webhooks/{webhook_id}", statuses(401, 403, 403, 403, 404)),
+    Route("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret", statuses(401, 403, 403, 403, 404)),
+    Route("GET", "/api/v1/webhooks/{webhook_id}/deliveries", statuses(401, 403, 403, 403, 404)),
+    Route(
+        "POST",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+        statuses(401, 403, 403, 403, 404),
+    ),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]

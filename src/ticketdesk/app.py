@@ -29,6 +29,7 @@ from ticketdesk.notifications.endpoints import router as notifications_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
+from ticketdesk.webhooks.endpoints import router as webhooks_router
 from ticketdesk.worker import alongside_app
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def _api_router() -> APIRouter:
         jobs_router,
         mailbox_router,
         notifications_router,
+        webhooks_router,
         instance_router,
     ):
         if router in _TICKET_ROUTERS:

@@ -70,6 +70,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_JOBS_CONCURRENCY": "jobs.concurrency",
     "TICKETDESK_NOTIFY_NEW_TICKETS": "notifications.new_tickets",
     "TICKETDESK_NOTIFY_BURST_SECONDS": "notifications.burst_seconds",
+    "TICKETDESK_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "webhooks.allow_private_targets",
 }
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
@@ -159,6 +160,22 @@ class NotificationsSettings(_Section):
     # Changes to one ticket within this many seconds of the first reach each person as
     # one mail.
     burst_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
+
+
+class WebhooksSettings(_Section):
+    """``webhooks``: the HTTP calls ticketdesk makes to the endpoints admins register."""
+
+    # On: endpoints may be on loopback, private or link-local addresses (a lab, a test).
+    # Off, such targets are refused when saved and again when delivered to.
+    allow_private_targets: bool = False
+    # A failed delivery waits retry_base_seconds * 2**attempt (with jitter), at most
+    # retry_cap_seconds; after max_attempts attempts (about a day by default) it fails
+    # for good and its endpoint is marked failing.
+    retry_base_seconds: Annotated[float, Field(gt=0)] = 30.0
+    retry_cap_seconds: Annotated[float, Field(gt=0)] = 3 * 3600.0
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 18
+    # A delivery gets this long in all to be answered (and at most 5 s to connect).
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
 class TicketsSettings(_Section):
@@ -382,6 +399,7 @@ class Settings(BaseModel):
     tickets: TicketsSettings = TicketsSettings()
     jobs: JobsSettings = JobsSettings()
     notifications: NotificationsSettings = NotificationsSettings()
+    webhooks: WebhooksSettings = WebhooksSettings()
 
     @field_validator("database_url")
     @classmethod

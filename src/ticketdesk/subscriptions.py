@@ -9,6 +9,7 @@ from ticketdesk import changes
 from ticketdesk.events import service as events
 from ticketdesk.github import service as github
 from ticketdesk.notifications import service as notifications
+from ticketdesk.webhooks import service as webhooks
 
 SUBSCRIBERS: tuple[changes.Subscriber, ...] = (
     # The event row: the ticket's timeline and audit trail.
@@ -17,6 +18,8 @@ SUBSCRIBERS: tuple[changes.Subscriber, ...] = (
     github.on_change,
     # Mail to the people on the ticket, as jobs.
     notifications.on_change,
+    # Deliveries to the webhook endpoints admins set up, as jobs.
+    webhooks.on_change,
 )
 
 

@@ -40,6 +40,7 @@ from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv, describe_error, job_
 from ticketdesk.mailbox.poller import run_poller
 from ticketdesk.notifications import service as notifications
 from ticketdesk.notifications import tasks as notifications_tasks
+from ticketdesk.webhooks import tasks as webhooks_tasks
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,11 @@ TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **attachments_tasks.TASKS,
     **auth_tasks.TASKS,
     **notifications_tasks.TASKS,
+    **webhooks_tasks.TASKS,
 }
 PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **notifications_tasks.PERIODIC}
+# Tasks with a retry policy of their own, made from the settings; the rest use ``jobs``'.
+RETRY: dict[str, Callable[[Settings], Backoff]] = {**webhooks_tasks.RETRY}
 # A stopping worker lets running jobs finish for this long, then aborts (and retries) them.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -73,8 +77,9 @@ def create_queue(settings: Settings, *, max_connections: int = 2) -> procrastina
     )
     retry = Backoff.from_settings(settings.jobs)
     for name, function in TASKS.items():
+        policy = RETRY[name](settings) if name in RETRY else retry
         task: Task[..., Awaitable[None], ...] = queue.task(
-            name=name, pass_context=True, retry=retry
+            name=name, pass_context=True, retry=policy
         )(function)
         if name in PERIODIC:
             # Every worker schedules it; the database lets one job per tick through.

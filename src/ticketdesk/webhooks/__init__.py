@@ -1,0 +1,1 @@
+"""Outbound webhooks: ticket changes sent to the HTTP endpoints admins register."""
