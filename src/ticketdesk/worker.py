@@ -40,6 +40,7 @@ from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv, describe_error, job_
 from ticketdesk.mailbox.poller import run_poller
 from ticketdesk.notifications import service as notifications
 from ticketdesk.notifications import tasks as notifications_tasks
+from ticketdesk.tickets import tasks as tickets_tasks
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,9 @@ TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **attachments_tasks.TASKS,
     **auth_tasks.TASKS,
     **notifications_tasks.TASKS,
+    **tickets_tasks.TASKS,
 }
-PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **notifications_tasks.PERIODIC}
+PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **tickets_tasks.PERIODIC}
 # A stopping worker lets running jobs finish for this long, then aborts (and retries) them.
 SHUTDOWN_GRACE_SECONDS = 10.0
 

@@ -6,7 +6,7 @@ changes, the resolution (with links to accept or reopen) and closing. Staff hear
 tickets (``notifications.new_tickets``: all, only while still unassigned when the mail
 goes out, or none), of tickets assigned to them and of the submitter's replies on them
 (while the ticket is still theirs when the mail goes out);
-admins of critical tickets still open after ``ESCALATE_AFTER``. Nobody is mailed about
+admins of escalated tickets (``tickets.service.escalate_overdue``). Nobody is mailed about
 their own action, each person turns kinds off for themselves, and changes about internal
 notes are never queued, so no note reaches any mailbox; replies are read back at send
 time through ``comments.get_public_comment``, which cannot return a note.
@@ -50,7 +50,7 @@ import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any, cast, get_args
@@ -94,10 +94,6 @@ from ticketdesk.users.schemas import STAFF_ROLES, User
 Q = load_queries(__package__)
 
 SEND_TASK = "notifications.send"
-ESCALATE_TASK = "notifications.escalate"
-# A critical ticket nobody has started on this long after it was opened alerts admins.
-ESCALATE_AFTER = timedelta(hours=4)
-_ESCALATE_HOURS = int(ESCALATE_AFTER.total_seconds() // 3600)
 
 LABELS: dict[Kind, str] = {
     "ticket_created": "My new ticket was received",
@@ -108,7 +104,7 @@ LABELS: dict[Kind, str] = {
     "new_ticket": "A new ticket was opened",
     "assigned": "A ticket was assigned to me",
     "submitter_replied": "The submitter replied on a ticket assigned to me",
-    "escalation": f"A critical ticket is still open after {_ESCALATE_HOURS} hours",
+    "escalation": "A ticket waited too long for a reply from staff",
 }
 _SUBMITTER_KINDS: tuple[Kind, ...] = (
     "ticket_created",
@@ -124,7 +120,7 @@ _KINDS_BY_ROLE: dict[str, tuple[Kind, ...]] = {
     "admin": _SUBMITTER_KINDS + _STAFF_KINDS + ("escalation",),
 }
 # The changes anyone is mailed about (see ``_audiences``).
-_NOTIFIED_CHANGES = frozenset({"created", "commented", "status_changed", "assigned"})
+_NOTIFIED_CHANGES = frozenset({"created", "commented", "status_changed", "assigned", "escalated"})
 _STATUS_WORDS = {
     "open": "open",
     "in_progress": "in progress",
@@ -202,6 +198,9 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
             return [_Audience(kind, submitter, data={"to": to})]
         case "assigned" if change.data.get("to"):
             return [_Audience("assigned", [UUID(change.data["to"]["id"])])]
+        case "escalated":
+            alert = {"priority": change.data["priority"], "hours": change.data["after_hours"]}
+            return [_Audience("escalation", roles=["admin"], data=alert)]
     return []
 
 
@@ -282,26 +281,6 @@ async def _defer_send(
         ticket_id=str(ticket_id),
         recipient_id=str(recipient_id),
     )
-
-
-async def escalate_overdue(conn: Connection, settings: Settings) -> int:
-    """Alert admins, once a ticket, of critical tickets still open after ``ESCALATE_AFTER``;
-    return how many tickets were escalated."""
-    overdue = await fetch_values(
-        conn,
-        UUID,
-        Q.claim_escalations,
-        {"after_seconds": ESCALATE_AFTER.total_seconds()},
-    )
-    for ticket_id in overdue:
-        await _queue(
-            conn,
-            ticket_id,
-            None,
-            [_Audience("escalation", roles=["admin"], data={"hours": _ESCALATE_HOURS})],
-            settings.notifications.burst_seconds,
-        )
-    return len(overdue)
 
 
 # --- sending ------------------------------------------------------------------------

@@ -1,0 +1,19 @@
+-- Timed jobs: escalating tickets left without a staff reply, closing resolved tickets.
+-- The runner applies this file in one transaction: give up rather than queue every reader
+-- of tickets behind a long-running transaction that holds a lock on it.
+set local lock_timeout = '5s';
+
+-- When admins were alerted that the ticket had waited too long for staff; null: never.
+-- Replaces ticket_escalations, whose rows it keeps.
+alter table tickets add column escalated_at timestamptz;
+update tickets t set escalated_at = e.escalated_at
+from ticket_escalations e where e.ticket_id = t.id;
+drop table ticket_escalations;
+
+-- The escalation job's candidates: tickets of one priority, not yet escalated nor
+-- resolved or closed, oldest first. Few rows however many tickets there are.
+create index tickets_escalation_due_idx on tickets (priority, created_at)
+    where escalated_at is null and status in ('open', 'in_progress', 'waiting');
+
+-- The auto-close job's candidates: resolved tickets, by when they were resolved.
+create index tickets_resolved_at_idx on tickets (resolved_at) where status = 'resolved';
