@@ -88,6 +88,10 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 			return 'updated the ticket details';
 		case 'attachment_deleted':
 			return `removed ${typeof d.filename === 'string' ? d.filename : 'an attachment'}`;
+		case 'escalated':
+			return typeof d.after_hours === 'number'
+				? `alerted admins: no reply from staff within ${d.after_hours} hour${d.after_hours === 1 ? '' : 's'}`
+				: 'alerted admins: no reply from staff yet';
 		case 'edited':
 		case 'updated':
 			return 'edited the ticket';
