@@ -11,9 +11,13 @@ from ticket_escalations e where e.ticket_id = t.id;
 drop table ticket_escalations;
 
 -- The escalation job's candidates: tickets of one priority, not yet escalated nor
--- resolved or closed, oldest first. Few rows however many tickets there are.
+-- resolved or closed, oldest first. Few rows however many tickets there are: on
+-- 1,000,000 tickets (bench/list_tickets.py's, a staff reply on each, what is over a day
+-- old escalated) the job's query took 10 ms; ordered by id instead, it read every
+-- ticket, 1.6 s.
 create index tickets_escalation_due_idx on tickets (priority, created_at)
     where escalated_at is null and status in ('open', 'in_progress', 'waiting');
 
--- The auto-close job's candidates: resolved tickets, by when they were resolved.
+-- The auto-close job's candidates: resolved tickets, by when they were resolved. On the
+-- same 1,000,000 tickets, 3,300 of them resolved, a batch of 200 took 0.5 ms.
 create index tickets_resolved_at_idx on tickets (resolved_at) where status = 'resolved';

@@ -60,7 +60,7 @@ where id in (
           select 1 from comments c join users u on u.id = c.author_id
           where c.ticket_id = t.id and not c.is_internal and u.role in ('agent', 'admin')
       )
-    order by t.id
+    order by t.created_at
     limit %(limit)s
     for update of t skip locked
 )
@@ -69,7 +69,8 @@ returning id;
 
 -- name: resolved_due_for_closing
 -- Resolved tickets with neither the resolution nor any public reply in the last
--- ``days``: the clock runs from the later of the two. Locked, in id order; rows another
+-- ``days``: the clock runs from the later of the two. Oldest first (the partial index's
+-- order: an order by id would scan every ticket), locked; rows another
 -- transaction holds are skipped, left to the next run, and a row closed meanwhile no
 -- longer matches when locked.
 select {ticket_columns} from tickets t
@@ -79,6 +80,6 @@ where t.status = 'resolved' and t.resolved_at < now() - make_interval(days => %(
       where c.ticket_id = t.id and not c.is_internal
         and c.created_at >= now() - make_interval(days => %(days)s)
   )
-order by t.id
+order by t.resolved_at
 limit %(limit)s
 for update of t skip locked;
