@@ -84,3 +84,4 @@ def test_staff_screens(
     visit(page, "/admin/jobs", "Administration")
     visit(page, "/admin/inbound-mail", "Administration")
     visit(page, "/admin/mail", "Administration")
+    visit(page, "/admin/automation", "Administration")
