@@ -283,6 +283,7 @@ ROUTES: list[Route] = [
     ),
     Route("GET", "/api/v1/admin/mail", ADMIN_ONLY),
     Route("POST", "/api/v1/admin/mail/{mail_id}/retry", statuses(401, 403, 403, 403, 404)),
+    Route("GET", "/api/v1/admin/automation", ADMIN_ONLY),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]
