@@ -133,6 +133,26 @@ class TestEscalation:
         assert escalated["data"] == {"priority": "critical", "after_hours": 4}
         assert [e["kind"] for e in await events(accounts.agent, recent)] == ["created"]
 
+    async def test_tickets_long_overdue_are_not_alerted_at_once(
+        self, app: FastAPI, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        # After an upgrade or a change of settings, only tickets that became due within
+        # the last day are escalated: no burst of alerts about years-old tickets.
+        stale = await open_ticket(accounts.alice, priority="critical")
+        due = await open_ticket(accounts.bob, priority="critical", title="Invoices are blank")
+        await settled(conn)
+        await opened_ago(conn, stale, 4 + 72)
+        await opened_ago(conn, due, 4 + 1)
+        before = len(smtp_server.messages)
+
+        await tick(app, tasks.escalate)
+        await settled(conn)
+
+        [alert] = smtp_server.messages[before:]
+        assert alert["Subject"] == f"[#{due['number']}] Invoices are blank"
+        assert "escalated" not in [e["kind"] for e in await events(accounts.agent, stale)]
+        assert "escalated" in [e["kind"] for e in await events(accounts.agent, due)]
+
     async def test_a_staff_reply_prevents_it_and_a_note_or_the_submitter_does_not(
         self, app: FastAPI, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
     ) -> None:

@@ -47,15 +47,19 @@ for update;
 
 -- name: claim_escalations
 -- Tickets of the priority, neither resolved nor closed, opened more than after_hours ago
--- and with no public reply from staff, marked escalated once each. Rows another
--- transaction holds are skipped, left to the next run; a row it escalated meanwhile no
--- longer matches when locked, so two runs at once escalate a ticket once.
+-- and with no public reply from staff, marked escalated once each. Only those that
+-- became due within the last day: after an upgrade, or when an admin changes the
+-- priority or lowers after_hours, tickets long overdue are not all alerted at once (a
+-- range on the partial index's created_at, so the query still reads few rows). Rows
+-- another transaction holds are skipped, left to the next run; a row it escalated
+-- meanwhile no longer matches when locked, so two runs at once escalate a ticket once.
 update tickets set escalated_at = now()
 where id in (
     select t.id from tickets t
     where t.escalated_at is null and t.status in ('open', 'in_progress', 'waiting')
       and t.priority = %(priority)s
       and t.created_at < now() - make_interval(hours => %(after_hours)s)
+      and t.created_at >= now() - make_interval(hours => %(after_hours)s) - interval '1 day'
       and not exists (
           select 1 from comments c join users u on u.id = c.author_id
           where c.ticket_id = t.id and not c.is_internal and u.role in ('agent', 'admin')
