@@ -132,6 +132,29 @@ class TestEscalation:
         assert escalated["actor"] is None
         assert escalated["data"] == {"priority": "critical", "after_hours": 4}
         assert [e["kind"] for e in await events(accounts.agent, recent)] == ["created"]
+        # Staff business: the submitter's timeline does not show it.
+        assert [e["kind"] for e in await events(accounts.alice, late)] == ["created"]
+
+    async def test_an_internal_note_still_mails_no_one(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        # Escalations are internal changes that are mailed; notes stay unmailed.
+        ticket = await open_ticket(accounts.alice, priority="critical")
+        await settled(conn)
+        before = len(smtp_server.messages)
+
+        await comment(
+            accounts.agent, ticket, "The provider says it is on their side.", internal=True
+        )
+        await settled(conn)
+
+        assert smtp_server.messages[before:] == []
+        cur = await conn.execute(
+            "select count(*) as n from notifications"
+            " where ticket_id = %s and kind not in ('ticket_created', 'new_ticket')",
+            (ticket["id"],),
+        )
+        assert await cur.fetchone() == {"n": 0}
 
     async def test_tickets_long_overdue_are_not_alerted_at_once(
         self, app: FastAPI, accounts: Accounts, conn: Connection, smtp_server: SmtpServer

@@ -9,7 +9,8 @@ goes out, or none), of tickets assigned to them and of the submitter's replies o
 admins of escalated tickets (``tickets.service.escalate_overdue``). Nobody is mailed about
 their own action, each person turns kinds off for themselves, and changes about internal
 notes are never queued, so no note reaches any mailbox; replies are read back at send
-time through ``comments.get_public_comment``, which cannot return a note.
+time through ``comments.get_public_comment``, which cannot return a note. The one
+internal change that is mailed is an escalation: its only audience is admins.
 
 How a burst becomes one mail, and why nothing is lost or sent twice:
 
@@ -121,6 +122,9 @@ _KINDS_BY_ROLE: dict[str, tuple[Kind, ...]] = {
 }
 # The changes anyone is mailed about (see ``_audiences``).
 _NOTIFIED_CHANGES = frozenset({"created", "commented", "status_changed", "assigned", "escalated"})
+# Of those, the ones recorded as internal (staff-only) and mailed all the same: every
+# audience ``_audiences`` gives them is staff. Internal notes are not among them.
+_STAFF_ONLY_CHANGES = frozenset({"escalated"})
 _STATUS_WORDS = {
     "open": "open",
     "in_progress": "in progress",
@@ -207,9 +211,12 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
 async def on_change(conn: Connection, change: Change) -> None:
     """Queue the notifications a change to a ticket causes, in the change's transaction.
 
-    Nothing is queued while mail is off, and nothing about an internal note, ever.
+    Nothing is queued while mail is off, and nothing about an internal note, ever: of
+    internal changes, only those whose every audience is staff (``_STAFF_ONLY_CHANGES``).
     """
-    if change.is_internal or change.kind not in _NOTIFIED_CHANGES:
+    if change.kind not in _NOTIFIED_CHANGES:
+        return
+    if change.is_internal and change.kind not in _STAFF_ONLY_CHANGES:
         return
     context = await fetch_optional(
         conn, _ChangeContext, Q.change_context, {"ticket_id": change.ticket_id}

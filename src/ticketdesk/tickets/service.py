@@ -557,9 +557,9 @@ async def delete_label(conn: Connection, actor: Actor, label_id: UUID) -> None:
 async def escalate_overdue(conn: Connection, *, priority: str, after_hours: int) -> int:
     """Escalate, once each, up to ``TIMED_BATCH`` tickets of ``priority`` neither resolved
     nor closed ``after_hours`` after they were opened, with no public reply from staff:
-    each gets an ``escalated`` change by the system (admins are mailed of it). Return how
-    many; run again while it returns ``TIMED_BATCH``. Two runs at once escalate a ticket
-    once (see the query)."""
+    each gets an ``escalated`` change by the system, internal: staff see it, its submitter
+    does not, and admins are mailed of it. Return how many; run again while it returns
+    ``TIMED_BATCH``. Two runs at once escalate a ticket once (see the query)."""
     escalated = await fetch_values(
         conn,
         UUID,
@@ -574,6 +574,9 @@ async def escalate_overdue(conn: Connection, *, priority: str, after_hours: int)
                 kind="escalated",
                 actor_id=None,
                 data={"priority": priority, "after_hours": after_hours},
+                # Staff business: on no channel the submitter reads (admins are still
+                # mailed: notifications.service lets this internal change through).
+                is_internal=True,
             ),
         )
     return len(escalated)
