@@ -16,7 +16,15 @@ from tests.factories import Accounts, Person
 from tests.jobs.waiting import eventually
 from tests.mailservers import SmtpServer
 from tests.notifications.conftest import mail_settings
-from tests.notifications.support import comment, mail_to, open_ticket, plain, set_status, settled
+from tests.notifications.support import (
+    comment,
+    html,
+    mail_to,
+    open_ticket,
+    plain,
+    set_status,
+    settled,
+)
 from tests.workers import running_worker
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
@@ -235,7 +243,7 @@ class TestEscalation:
         [alert] = smtp_server.messages[before:]
         assert alert["Subject"] == f"[#{high['number']}] Search is very slow"
         assert "This high ticket from" in plain(alert)
-        assert "more than 1 hours" in plain(alert)
+        assert "open for more than 1 hour without a reply from staff" in plain(alert)
 
     async def test_two_runs_of_one_tick_escalate_once(
         self, app: FastAPI, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
@@ -326,10 +334,13 @@ class TestAutoClose:
         [closed] = smtp_server.messages[before:]
         assert closed in mail_to(smtp_server, accounts.alice)
         assert closed["Subject"] == f"[#{old['number']}] Password reset mail never arrives"
-        assert "closed" in plain(closed)
+        text = " ".join(plain(closed).split())
+        assert "Your ticket was closed automatically after 7 days without a reply." in text
+        assert "Someone" not in text
+        assert "closed</strong> automatically after 7 days without a reply." in html(closed)
         last = (await events(accounts.alice, old))[-1]
         assert last["kind"] == "status_changed"
-        assert last["data"] == {"from": "resolved", "to": "closed"}
+        assert last["data"] == {"from": "resolved", "to": "closed", "after_days": 7}
         assert last["actor"] is None
 
     async def test_a_reply_since_the_resolution_restarts_the_clock(

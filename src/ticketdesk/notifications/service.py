@@ -199,7 +199,10 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
             kind: Kind = "status_changed"
             if to == "resolved" or to == "closed":
                 kind = to
-            return [_Audience(kind, submitter, data={"to": to})]
+            data = {"to": to}
+            if "after_days" in change.data:  # closed by tickets.auto_close
+                data["after_days"] = change.data["after_days"]
+            return [_Audience(kind, submitter, data=data)]
         case "assigned" if change.data.get("to"):
             return [_Audience("assigned", [UUID(change.data["to"]["id"])])]
         case "escalated":

@@ -6,6 +6,7 @@ itself; the page a reader sees (its conversation, files, GitHub state) is assemb
 ``ticketdesk.ticket_detail``, and lists are ``tickets.listing``.
 """
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -259,10 +260,15 @@ def _stamps(changes: dict[str, Any]) -> dict[str, sql.Composable]:
 
 
 async def _save(
-    conn: Connection, actor: Actor | None, ticket: Ticket, changes: dict[str, Any]
+    conn: Connection,
+    actor: Actor | None,
+    ticket: Ticket,
+    changes: dict[str, Any],
+    *,
+    reason: dict[str, Any] | None = None,
 ) -> Ticket:
     """Write changed fields, bump the version and announce each change, as ``actor`` (or
-    as the system, with ``None``).
+    as the system, with ``None``; ``reason``: added to each change's data, saying why).
 
     The one UPDATE of a ticket's fields: every change to them comes through here.
     """
@@ -285,7 +291,10 @@ async def _save(
     ).format(assignments=sql.SQL(", ").join(assignments), ticket_columns=columns(Ticket))
     saved = await fetch_one(conn, Ticket, query, {**params, "ticket_id": ticket.id})
     for field, new in changes.items():
-        await record_change(conn, await _change_event(conn, actor, ticket, field, new))
+        change = await _change_event(conn, actor, ticket, field, new)
+        if reason:
+            change = dataclasses.replace(change, data={**change.data, **reason})
+        await record_change(conn, change)
     return saved
 
 
@@ -589,5 +598,5 @@ async def close_resolved(conn: Connection, *, days: int) -> int:
     it counts from the later of the resolution and the last public reply."""
     due = await fetch_all(conn, Ticket, _RESOLVED_DUE, {"days": days, "limit": TIMED_BATCH})
     for ticket in due:
-        await _save(conn, None, ticket, {"status": "closed"})
+        await _save(conn, None, ticket, {"status": "closed"}, reason={"after_days": days})
     return len(due)
