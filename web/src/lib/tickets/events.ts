@@ -27,6 +27,8 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 			return 'created this ticket';
 		case 'status':
 		case 'status_changed':
+			if (newV === 'closed' && typeof d.after_days === 'number')
+				return `closed this ticket automatically after ${d.after_days} day${d.after_days === 1 ? '' : 's'} without a reply`;
 			if (newV === 'closed') return 'closed this ticket';
 			if (newV === 'open' && (oldV === 'resolved' || oldV === 'closed')) return 'reopened this ticket';
 			return `changed the status from ${label(STATUS_LABEL, oldV)} to ${label(STATUS_LABEL, newV)}`;
