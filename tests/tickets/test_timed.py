@@ -30,7 +30,7 @@ from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.jobs.queue import ENV_KEY, JobEnv, defer
 from ticketdesk.tickets import tasks
-from ticketdesk.worker import create_queue
+from ticketdesk.worker import PERIODIC, create_queue
 
 
 @pytest.fixture
@@ -300,6 +300,9 @@ class TestEscalation:
 
         [alert] = smtp_server.messages[before:]
         assert alert in mail_to(smtp_server, accounts.admin)
+        # Both timed rules are scheduled by every worker, on their crons.
+        assert PERIODIC[tasks.ESCALATE_TASK] == "*/5 * * * *"
+        assert PERIODIC[tasks.AUTO_CLOSE_TASK] == "41 * * * *"
 
 
 async def _no_job(conn: Connection, task_name: str) -> bool:
@@ -374,11 +377,15 @@ class TestAutoClose:
         await set_status(accounts.agent, ticket, "in_progress")
         await set_status(accounts.agent, ticket, "resolved")
         await comment(accounts.alice, ticket, "It is still broken for me, sadly.")
+        reopened = await status_of(accounts.alice, ticket)
         await resolved_ago(conn, ticket, 30)
 
         await tick(app, tasks.auto_close)
 
+        assert reopened == "open"
         assert await status_of(accounts.alice, ticket) == "open"
+        kinds = [(e["kind"], e["data"].get("to")) for e in await events(accounts.agent, ticket)]
+        assert ("status_changed", "closed") not in kinds
 
     @pytest.mark.parametrize(
         "settings_overrides", [{"tickets": {"auto_close_days": 0}}], indirect=True

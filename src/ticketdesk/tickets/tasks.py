@@ -8,6 +8,7 @@ holds (``tickets.service.escalate_overdue``, ``close_resolved``).
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from procrastinate import JobContext
 
@@ -61,6 +62,9 @@ async def auto_close(context: JobContext, timestamp: int) -> None:
         log.info("closed %d tickets resolved more than %d days ago", total, days)
 
 
-TASKS = {ESCALATE_TASK: escalate, AUTO_CLOSE_TASK: auto_close}
+TASKS: dict[str, Callable[..., Awaitable[None]]] = {
+    ESCALATE_TASK: escalate,
+    AUTO_CLOSE_TASK: auto_close,
+}
 # Task name → cron schedule, for the worker to register as periodic tasks.
-PERIODIC = {ESCALATE_TASK: ESCALATE_CRON, AUTO_CLOSE_TASK: AUTO_CLOSE_CRON}
+PERIODIC: dict[str, str] = {ESCALATE_TASK: ESCALATE_CRON, AUTO_CLOSE_TASK: AUTO_CLOSE_CRON}
