@@ -1,4 +1,5 @@
-"""What a client needs to know about this ticketdesk before anyone signs in."""
+"""What a client learns about this ticketdesk: its public configuration, before anyone
+signs in, and (for admins) the timed rules it runs."""
 
 from typing import Literal
 
