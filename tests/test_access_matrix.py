@@ -308,6 +308,7 @@ ROUTES: list[Route] = [
         "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
         statuses(401, 403, 403, 403, 404),
     ),
+    Route("GET", "/api/v1/admin/automation", ADMIN_ONLY),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]

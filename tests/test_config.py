@@ -222,6 +222,19 @@ class TestEnvironment:
         assert settings.s3.allow_http is True
         assert settings.database_url == "postgresql://u@h/d"
 
+    def test_the_timed_rules(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        defaults = _load()
+        monkeypatch.setenv("TICKETDESK_ESCALATION_PRIORITY", "high")
+        monkeypatch.setenv("TICKETDESK_ESCALATION_AFTER_HOURS", "2")
+        monkeypatch.setenv("TICKETS_AUTO_CLOSE_DAYS", "0")
+
+        settings = _load()
+
+        assert (defaults.escalation.priority, defaults.escalation.after_hours) == ("critical", 4)
+        assert defaults.tickets.auto_close_days == 7
+        assert (settings.escalation.priority, settings.escalation.after_hours) == ("high", 2)
+        assert settings.tickets.auto_close_days == 0
+
     def test_internal_email_domains_as_a_list(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TICKETDESK_INTERNAL_EMAIL_DOMAINS", "Corp.Local, lab.internal")
 
@@ -259,6 +272,9 @@ class TestErrorsNameTheKey:
             ("TICKETS_GITHUB_ENABLED", "maybe", "tickets.github.enabled"),
             ("TICKETS_GITHUB_REPO", "nope", "tickets.github.repo"),
             ("TICKETDESK_PORT", "70000", "port"),
+            ("TICKETDESK_ESCALATION_PRIORITY", "urgent", "escalation.priority"),
+            ("TICKETDESK_ESCALATION_AFTER_HOURS", "0", "escalation.after_hours"),
+            ("TICKETS_AUTO_CLOSE_DAYS", "-1", "tickets.auto_close_days"),
             ("TICKETDESK_BASE_URL", "not a url", "base_url"),
             ("TICKETDESK_SECRET_KEY", "too-short", "secret_key"),
             ("DATABASE_URL", "mysql://root@db/desk", "database_url"),

@@ -61,6 +61,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_ALLOWED_ATTACHMENT_TYPES": "tickets.allowed_attachment_types",
     "TICKETS_ATTACHMENT_DELETE_WINDOW_MINUTES": "tickets.attachment_delete_window_minutes",
     "TICKETS_REOPEN_WINDOW_DAYS": "tickets.reopen_window_days",
+    "TICKETS_AUTO_CLOSE_DAYS": "tickets.auto_close_days",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
     "TICKETS_GITHUB_REPO": "tickets.github.repo",
     "TICKETS_GITHUB_TOKEN": "tickets.github.token",
@@ -71,6 +72,8 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_NOTIFY_NEW_TICKETS": "notifications.new_tickets",
     "TICKETDESK_NOTIFY_BURST_SECONDS": "notifications.burst_seconds",
     "TICKETDESK_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "webhooks.allow_private_targets",
+    "TICKETDESK_ESCALATION_PRIORITY": "escalation.priority",
+    "TICKETDESK_ESCALATION_AFTER_HOURS": "escalation.after_hours",
 }
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
@@ -178,6 +181,15 @@ class WebhooksSettings(_Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
+class EscalationSettings(_Section):
+    """``escalation``: admins hear of a ticket left without an answer from staff."""
+
+    # A ticket of this priority, not resolved or closed, with no public staff reply
+    # after_hours after it was opened, is escalated once: admins are alerted.
+    priority: Literal["low", "medium", "high", "critical"] = "critical"
+    after_hours: Annotated[int, Field(ge=1, le=8760)] = 4
+
+
 class TicketsSettings(_Section):
     """``tickets``: the seed's keys, and the attachment rules next to them."""
 
@@ -192,6 +204,9 @@ class TicketsSettings(_Section):
     # A submitter reopens a ticket (by a reply or its status) closed at most this many
     # days ago; after that (or always, with 0) they are asked to open a new ticket.
     reopen_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    # A ticket resolved this many days ago, with no public reply since, is closed by the
+    # system (0: never).
+    auto_close_days: Annotated[int, Field(ge=0, le=3650)] = 7
     github: GitHubSettings = GitHubSettings()
 
     @field_validator("allowed_attachment_types", mode="before")
@@ -400,6 +415,7 @@ class Settings(BaseModel):
     jobs: JobsSettings = JobsSettings()
     notifications: NotificationsSettings = NotificationsSettings()
     webhooks: WebhooksSettings = WebhooksSettings()
+    escalation: EscalationSettings = EscalationSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -40,6 +40,7 @@ from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv, describe_error, job_
 from ticketdesk.mailbox.poller import run_poller
 from ticketdesk.notifications import service as notifications
 from ticketdesk.notifications import tasks as notifications_tasks
+from ticketdesk.tickets import tasks as tickets_tasks
 from ticketdesk.webhooks import tasks as webhooks_tasks
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **auth_tasks.TASKS,
     **notifications_tasks.TASKS,
     **webhooks_tasks.TASKS,
+    **tickets_tasks.TASKS,
 }
-PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **notifications_tasks.PERIODIC}
+PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **tickets_tasks.PERIODIC}
 # Tasks with a retry policy of their own, made from the settings; the rest use ``jobs``'.
 RETRY: dict[str, Callable[[Settings], Backoff]] = {**webhooks_tasks.RETRY}
 # A stopping worker lets running jobs finish for this long, then aborts (and retries) them.

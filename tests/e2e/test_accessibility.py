@@ -85,3 +85,4 @@ def test_staff_screens(
     visit(page, "/admin/inbound-mail", "Administration")
     visit(page, "/admin/mail", "Administration")
     visit(page, "/admin/webhooks", "Administration")
+    visit(page, "/admin/automation", "Administration")

@@ -35,3 +35,24 @@ def test_admin_promotes_a_submitter_to_agent(
     agents = api(cast.admin).get("/users", params={"role": "agent"}).json()["items"]
     assert katherine.id in {a["id"] for a in agents}
     screenshot(page, "admin-users")
+
+
+def test_admin_reads_the_timed_rules(new_page: Callable[..., Page], cast: Cast) -> None:
+    """The Automation tab lists escalation and auto-close as configured, without a form."""
+    page = new_page()
+    sign_in(page, cast.admin)
+    page.goto("/admin/users")
+    page.get_by_role("navigation", name="Administration").get_by_role(
+        "link", name="Automation"
+    ).click()
+
+    rules = page.get_by_role("definition")
+    expect(rules.first).to_contain_text(
+        "A critical ticket still not resolved or closed 4 hours after it was opened, "
+        "with no public reply from staff, alerts admins once"
+    )
+    expect(rules.nth(1)).to_contain_text(
+        "A ticket resolved 7 days ago, with no public reply since, is closed"
+    )
+    expect(page.get_by_role("textbox")).to_have_count(0)
+    screenshot(page, "admin-automation")

@@ -6,6 +6,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from tests.factories import Accounts
+
 
 class TestDefaults:
     async def test_anonymous_callers_read_them(self, anon: AsyncClient) -> None:
@@ -60,3 +62,34 @@ class TestConfigured:
         assert config["allowed_media_types"] == ["image/png", "text/plain"]
         assert config["github_enabled"] is True
         assert config["mail_enabled"] is True
+
+
+class TestAutomation:
+    async def test_admins_read_the_timed_rules_and_no_one_else(
+        self, accounts: Accounts, anon: AsyncClient
+    ) -> None:
+        as_admin = await accounts.admin.client.get("/api/v1/admin/automation")
+        as_agent = await accounts.agent.client.get("/api/v1/admin/automation")
+        as_nobody = await anon.get("/api/v1/admin/automation")
+
+        assert as_admin.status_code == 200
+        assert as_admin.json() == {
+            "escalation_priority": "critical",
+            "escalation_after_hours": 4,
+            "auto_close_days": 7,
+        }
+        assert as_agent.status_code == 403
+        assert as_nobody.status_code == 401
+
+    @pytest.mark.parametrize(
+        "settings_overrides",
+        [{"escalation": {"priority": "high", "after_hours": 2}, "tickets": {"auto_close_days": 0}}],
+    )
+    async def test_they_show_the_settings(self, accounts: Accounts) -> None:
+        response = await accounts.admin.client.get("/api/v1/admin/automation")
+
+        assert response.json() == {
+            "escalation_priority": "high",
+            "escalation_after_hours": 2,
+            "auto_close_days": 0,
+        }

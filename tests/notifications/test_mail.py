@@ -26,7 +26,6 @@ from tests.notifications.support import (
 )
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.jobs.queue import defer
 from ticketdesk.mail import addresses
 from ticketdesk.notifications.service import unsubscribe_token
 
@@ -590,61 +589,3 @@ class TestOutage:
         assert mail["Subject"] == f"[#{ticket['number']}] Nothing reaches the printer"
         assert mail_to(smtp_server, accounts.agent) == []
         assert len(after.json()["items"]) == 2
-
-
-class TestEscalation:
-    async def test_critical_ticket_left_open_alerts_admins_once(
-        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
-    ) -> None:
-        late = await open_ticket(accounts.alice, priority="critical")
-        await open_ticket(accounts.bob, priority="critical")
-        await settled(conn)
-        await conn.execute(
-            "update tickets set created_at = now() - interval '5 hours' where id = %s",
-            (late["id"],),
-        )
-        before = len(smtp_server.messages)
-
-        for _ in range(2):
-            async with conn.transaction():
-                await defer(conn, "notifications.escalate", timestamp=0)
-            await eventually(lambda: _no_escalation_job(conn), what="the escalation job")
-            await settled(conn)
-
-        [alert] = smtp_server.messages[before:]
-        assert alert in mail_to(smtp_server, accounts.admin)
-        assert alert["Subject"].startswith(f"[#{late['number']}]")
-        assert "open for more than 4 hours" in plain(alert)
-
-    async def test_an_admin_who_turned_escalation_off_gets_none(
-        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
-    ) -> None:
-        turned = await accounts.admin.client.put(
-            "/api/v1/me/notifications", json={"kinds": [{"kind": "escalation", "enabled": False}]}
-        )
-        late = await open_ticket(accounts.alice, priority="critical")
-        await settled(conn)
-        await conn.execute(
-            "update tickets set created_at = now() - interval '5 hours' where id = %s",
-            (late["id"],),
-        )
-        before = len(smtp_server.messages)
-
-        async with conn.transaction():
-            await defer(conn, "notifications.escalate", timestamp=0)
-        await eventually(lambda: _no_escalation_job(conn), what="the escalation job")
-        await settled(conn)
-
-        assert turned.status_code == 200
-        assert smtp_server.messages[before:] == []
-        cur = await conn.execute("select count(*) as n from ticket_escalations")
-        assert await cur.fetchone() == {"n": 1}
-
-
-async def _no_escalation_job(conn: Connection) -> bool:
-    cur = await conn.execute(
-        "select count(*) as n from procrastinate_jobs"
-        " where task_name = 'notifications.escalate' and status in ('todo', 'doing')"
-    )
-    row = await cur.fetchone()
-    return row is not None and row["n"] == 0

@@ -1,12 +1,15 @@
-"""Public facts about this instance: limits and switches the web app shows."""
+"""Facts about this instance: limits and switches the web app shows, and for admins the
+timed rules it runs."""
 
 from importlib.metadata import version
 
 from fastapi import APIRouter
 
 from ticketdesk.attachments.service import MAX_FILES
+from ticketdesk.auth.dependencies import CurrentAdmin
 from ticketdesk.config import AppSettings
-from ticketdesk.instance.schemas import InstanceConfig
+from ticketdesk.errors import Forbidden, Unauthorized, problem_responses
+from ticketdesk.instance.schemas import Automation, InstanceConfig
 
 router = APIRouter(tags=["instance"])
 
@@ -25,4 +28,19 @@ async def get_config(settings: AppSettings) -> InstanceConfig:
         allowed_media_types=list(tickets.allowed_attachment_types),
         github_enabled=tickets.github.enabled,
         mail_enabled=settings.mail_enabled,
+    )
+
+
+@router.get(
+    "/admin/automation",
+    operation_id="getAutomation",
+    tags=["admin"],
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def get_automation(actor: CurrentAdmin, settings: AppSettings) -> Automation:
+    """The timed rules: escalation and auto-close, as configured (admins)."""
+    return Automation(
+        escalation_priority=settings.escalation.priority,
+        escalation_after_hours=settings.escalation.after_hours,
+        auto_close_days=settings.tickets.auto_close_days,
     )

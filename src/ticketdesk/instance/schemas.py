@@ -1,4 +1,7 @@
-"""What a client needs to know about this ticketdesk before anyone signs in."""
+"""What a client learns about this ticketdesk: its public configuration, before anyone
+signs in, and (for admins) the timed rules it runs."""
+
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,4 +19,20 @@ class InstanceConfig(BaseModel):
     github_enabled: bool
     mail_enabled: bool = Field(
         description="Whether this server sends mail (notifications, reset links, invitations)."
+    )
+
+
+class Automation(BaseModel):
+    """The timed rules this server runs, as configured (read-only: they are settings)."""
+
+    escalation_priority: Literal["low", "medium", "high", "critical"] = Field(
+        description="Tickets of this priority are escalated (escalation.priority)."
+    )
+    escalation_after_hours: int = Field(
+        description="Hours after opening, with no public staff reply and the ticket neither "
+        "resolved nor closed, when admins are alerted (escalation.after_hours)."
+    )
+    auto_close_days: int = Field(
+        description="Days after resolution, with no public reply since, when a resolved "
+        "ticket closes; 0: never (tickets.auto_close_days)."
     )

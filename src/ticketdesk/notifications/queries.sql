@@ -113,17 +113,6 @@ delete from notification_opt_outs where user_id = %(user_id)s and kind = any(%(k
 -- name: is_active_person
 select exists (select 1 from users where id = %(user_id)s and is_active and not is_system);
 
--- Critical tickets nobody has started on for too long, marked as escalated once each.
--- name: claim_escalations
-insert into ticket_escalations (ticket_id)
-select t.id from tickets t
-where t.status = 'open' and t.priority_rank = 4
-  and t.created_at < now() - make_interval(secs => %(after_seconds)s)
-  and not exists (select 1 from ticket_escalations e where e.ticket_id = t.id)
-order by t.id
-on conflict do nothing
-returning ticket_id;
-
 -- name: list_failed_mails
 select m.id, m.ticket_id, t.number as ticket_number, t.title as ticket_title,
        u.id as recipient_id, u.name as recipient_name, u.email as recipient_email,

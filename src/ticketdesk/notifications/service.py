@@ -6,10 +6,11 @@ changes, the resolution (with links to accept or reopen) and closing. Staff hear
 tickets (``notifications.new_tickets``: all, only while still unassigned when the mail
 goes out, or none), of tickets assigned to them and of the submitter's replies on them
 (while the ticket is still theirs when the mail goes out);
-admins of critical tickets still open after ``ESCALATE_AFTER``. Nobody is mailed about
+admins of escalated tickets (``tickets.service.escalate_overdue``). Nobody is mailed about
 their own action, each person turns kinds off for themselves, and changes about internal
 notes are never queued, so no note reaches any mailbox; replies are read back at send
-time through ``comments.get_public_comment``, which cannot return a note.
+time through ``comments.get_public_comment``, which cannot return a note. The one
+internal change that is mailed is an escalation: its only audience is admins.
 
 How a burst becomes one mail, and why nothing is lost or sent twice:
 
@@ -50,7 +51,7 @@ import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any, cast, get_args
@@ -94,10 +95,6 @@ from ticketdesk.users.schemas import STAFF_ROLES, User
 Q = load_queries(__package__)
 
 SEND_TASK = "notifications.send"
-ESCALATE_TASK = "notifications.escalate"
-# A critical ticket nobody has started on this long after it was opened alerts admins.
-ESCALATE_AFTER = timedelta(hours=4)
-_ESCALATE_HOURS = int(ESCALATE_AFTER.total_seconds() // 3600)
 
 LABELS: dict[Kind, str] = {
     "ticket_created": "My new ticket was received",
@@ -108,7 +105,7 @@ LABELS: dict[Kind, str] = {
     "new_ticket": "A new ticket was opened",
     "assigned": "A ticket was assigned to me",
     "submitter_replied": "The submitter replied on a ticket assigned to me",
-    "escalation": f"A critical ticket is still open after {_ESCALATE_HOURS} hours",
+    "escalation": "A ticket waited too long for a reply from staff",
 }
 _SUBMITTER_KINDS: tuple[Kind, ...] = (
     "ticket_created",
@@ -124,7 +121,10 @@ _KINDS_BY_ROLE: dict[str, tuple[Kind, ...]] = {
     "admin": _SUBMITTER_KINDS + _STAFF_KINDS + ("escalation",),
 }
 # The changes anyone is mailed about (see ``_audiences``).
-_NOTIFIED_CHANGES = frozenset({"created", "commented", "status_changed", "assigned"})
+_NOTIFIED_CHANGES = frozenset({"created", "commented", "status_changed", "assigned", "escalated"})
+# Of those, the ones recorded as internal (staff-only) and mailed all the same: every
+# audience ``_audiences`` gives them is staff. Internal notes are not among them.
+_STAFF_ONLY_CHANGES = frozenset({"escalated"})
 _STATUS_WORDS = {
     "open": "open",
     "in_progress": "in progress",
@@ -199,18 +199,27 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
             kind: Kind = "status_changed"
             if to == "resolved" or to == "closed":
                 kind = to
-            return [_Audience(kind, submitter, data={"to": to})]
+            data = {"to": to}
+            if "after_days" in change.data:  # closed by tickets.auto_close
+                data["after_days"] = change.data["after_days"]
+            return [_Audience(kind, submitter, data=data)]
         case "assigned" if change.data.get("to"):
             return [_Audience("assigned", [UUID(change.data["to"]["id"])])]
+        case "escalated":
+            alert = {"priority": change.data["priority"], "hours": change.data["after_hours"]}
+            return [_Audience("escalation", roles=["admin"], data=alert)]
     return []
 
 
 async def on_change(conn: Connection, change: Change) -> None:
     """Queue the notifications a change to a ticket causes, in the change's transaction.
 
-    Nothing is queued while mail is off, and nothing about an internal note, ever.
+    Nothing is queued while mail is off, and nothing about an internal note, ever: of
+    internal changes, only those whose every audience is staff (``_STAFF_ONLY_CHANGES``).
     """
-    if change.is_internal or change.kind not in _NOTIFIED_CHANGES:
+    if change.kind not in _NOTIFIED_CHANGES:
+        return
+    if change.is_internal and change.kind not in _STAFF_ONLY_CHANGES:
         return
     context = await fetch_optional(
         conn, _ChangeContext, Q.change_context, {"ticket_id": change.ticket_id}
@@ -282,26 +291,6 @@ async def _defer_send(
         ticket_id=str(ticket_id),
         recipient_id=str(recipient_id),
     )
-
-
-async def escalate_overdue(conn: Connection, settings: Settings) -> int:
-    """Alert admins, once a ticket, of critical tickets still open after ``ESCALATE_AFTER``;
-    return how many tickets were escalated."""
-    overdue = await fetch_values(
-        conn,
-        UUID,
-        Q.claim_escalations,
-        {"after_seconds": ESCALATE_AFTER.total_seconds()},
-    )
-    for ticket_id in overdue:
-        await _queue(
-            conn,
-            ticket_id,
-            None,
-            [_Audience("escalation", roles=["admin"], data={"hours": _ESCALATE_HOURS})],
-            settings.notifications.burst_seconds,
-        )
-    return len(overdue)
 
 
 # --- sending ------------------------------------------------------------------------

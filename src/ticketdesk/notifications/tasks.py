@@ -1,4 +1,4 @@
-"""Sending ticket mail, and the periodic look for critical tickets left open.
+"""Sending ticket mail.
 
 How a burst of changes becomes one mail, retried without loss or duplicates, is in
 ``notifications.service``'s docstring.
@@ -17,9 +17,6 @@ from ticketdesk.mail import smtp
 from ticketdesk.notifications import service
 
 log = logging.getLogger(__name__)
-
-# Every five minutes: a critical ticket is escalated at most five minutes late.
-ESCALATE_CRON = "*/5 * * * *"
 
 
 async def send_notifications(context: JobContext, ticket_id: str, recipient_id: str) -> None:
@@ -74,20 +71,6 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
         raise GiveUp(f"A mail failed: {failed[0]}")
 
 
-async def escalate(context: JobContext, timestamp: int) -> None:
-    """Alert admins of critical tickets still open after ``service.ESCALATE_AFTER``
-    (``timestamp``: the schedule's)."""
-    env = job_env(context.additional_context)
-    if not env.settings.mail_enabled:
-        return
-    async with db.connection(env.pool) as conn, conn.transaction():
-        escalated = await service.escalate_overdue(conn, env.settings)
-    if escalated:
-        log.info("escalated %d critical tickets to admins", escalated)
-
-
 TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     service.SEND_TASK: send_notifications,
-    service.ESCALATE_TASK: escalate,
 }
-PERIODIC = {service.ESCALATE_TASK: ESCALATE_CRON}

@@ -44,3 +44,46 @@ where id = %(ticket_id)s;
 select {ticket_columns} from tickets where tags @> array[%(tag)s]::text[]
 order by id
 for update;
+
+-- name: claim_escalations
+-- Tickets of the priority, neither resolved nor closed, opened more than after_hours ago
+-- and with no public reply from staff, marked escalated once each. Only those that
+-- became due within the last day: after an upgrade, or when an admin changes the
+-- priority or lowers after_hours, tickets long overdue are not all alerted at once (a
+-- range on the partial index's created_at, so the query still reads few rows). Rows
+-- another transaction holds are skipped, left to the next run; a row it escalated
+-- meanwhile no longer matches when locked, so two runs at once escalate a ticket once.
+update tickets set escalated_at = now()
+where id in (
+    select t.id from tickets t
+    where t.escalated_at is null and t.status in ('open', 'in_progress', 'waiting')
+      and t.priority = %(priority)s
+      and t.created_at < now() - make_interval(hours => %(after_hours)s)
+      and t.created_at >= now() - make_interval(hours => %(after_hours)s) - interval '1 day'
+      and not exists (
+          select 1 from comments c join users u on u.id = c.author_id
+          where c.ticket_id = t.id and not c.is_internal and u.role in ('agent', 'admin')
+      )
+    order by t.created_at
+    limit %(limit)s
+    for update of t skip locked
+)
+and escalated_at is null and status in ('open', 'in_progress', 'waiting')
+returning id;
+
+-- name: resolved_due_for_closing
+-- Resolved tickets with neither the resolution nor any public reply in the last
+-- ``days``: the clock runs from the later of the two. Oldest first (the partial index's
+-- order: an order by id would scan every ticket), locked; rows another
+-- transaction holds are skipped, left to the next run, and a row closed meanwhile no
+-- longer matches when locked.
+select {ticket_columns} from tickets t
+where t.status = 'resolved' and t.resolved_at < now() - make_interval(days => %(days)s)
+  and not exists (
+      select 1 from comments c
+      where c.ticket_id = t.id and not c.is_internal
+        and c.created_at >= now() - make_interval(days => %(days)s)
+  )
+order by t.resolved_at
+limit %(limit)s
+for update of t skip locked;

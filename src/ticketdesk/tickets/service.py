@@ -6,6 +6,7 @@ itself; the page a reader sees (its conversation, files, GitHub state) is assemb
 ``ticketdesk.ticket_detail``, and lists are ``tickets.listing``.
 """
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,15 @@ from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import Label, LabelUpdate
-from ticketdesk.sql import columns, execute, fetch_all, fetch_one, fetch_optional, load_queries
+from ticketdesk.sql import (
+    columns,
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_values,
+    load_queries,
+)
 from ticketdesk.tickets import access
 from ticketdesk.tickets.access import get_visible_ticket, with_ticket_columns
 from ticketdesk.tickets.schemas import (
@@ -42,6 +51,9 @@ from ticketdesk.users.schemas import UserRef
 Q = load_queries(__package__)
 _INSERT = with_ticket_columns(Q.insert_ticket)
 _TAGGED_FOR_UPDATE = with_ticket_columns(Q.tickets_tagged_for_update)
+_RESOLVED_DUE = with_ticket_columns(Q.resolved_due_for_closing)
+# How many tickets one transaction of a timed job escalates or closes.
+TIMED_BATCH = 200
 
 # What staff may move a ticket to, from each status. Reopening (resolved/closed → open)
 # is allowed to submitters too; so is accepting a resolution (resolved → closed).
@@ -247,8 +259,16 @@ def _stamps(changes: dict[str, Any]) -> dict[str, sql.Composable]:
     return {}
 
 
-async def _save(conn: Connection, actor: Actor, ticket: Ticket, changes: dict[str, Any]) -> Ticket:
-    """Write changed fields, bump the version and announce each change.
+async def _save(
+    conn: Connection,
+    actor: Actor | None,
+    ticket: Ticket,
+    changes: dict[str, Any],
+    *,
+    reason: dict[str, Any] | None = None,
+) -> Ticket:
+    """Write changed fields, bump the version and announce each change, as ``actor`` (or
+    as the system, with ``None``; ``reason``: added to each change's data, saying why).
 
     The one UPDATE of a ticket's fields: every change to them comes through here.
     """
@@ -271,12 +291,15 @@ async def _save(conn: Connection, actor: Actor, ticket: Ticket, changes: dict[st
     ).format(assignments=sql.SQL(", ").join(assignments), ticket_columns=columns(Ticket))
     saved = await fetch_one(conn, Ticket, query, {**params, "ticket_id": ticket.id})
     for field, new in changes.items():
-        await record_change(conn, await _change_event(conn, actor, ticket, field, new))
+        change = await _change_event(conn, actor, ticket, field, new)
+        if reason:
+            change = dataclasses.replace(change, data={**change.data, **reason})
+        await record_change(conn, change)
     return saved
 
 
 async def _change_event(
-    conn: Connection, actor: Actor, ticket: Ticket, field: str, new: Any
+    conn: Connection, actor: Actor | None, ticket: Ticket, field: str, new: Any
 ) -> Change:
     old = getattr(ticket, field)
     data: dict[str, Any]
@@ -288,10 +311,10 @@ async def _change_event(
         kind = "tags_changed"
     elif field == "assigned_to_user_id":
         # Names, so a submitter's timeline can say who took the ticket.
-        named = await _people(conn, actor, {i for i in (old, new) if i})
+        named = {u.id: u.name for u in await users.users_by_id(conn, {i for i in (old, new) if i})}
         data = {
-            "from": {"id": str(old), "name": named[old].name} if old else None,
-            "to": {"id": str(new), "name": named[new].name} if new else None,
+            "from": {"id": str(old), "name": named[old]} if old else None,
+            "to": {"id": str(new), "name": named[new]} if new else None,
         }
         kind = "assigned"
     elif field == "metadata":
@@ -300,7 +323,7 @@ async def _change_event(
     else:
         data = {"from": old, "to": new}
         kind = f"{field}_changed"
-    return Change(ticket_id=ticket.id, kind=kind, actor_id=actor.id, data=data)
+    return Change(ticket_id=ticket.id, kind=kind, actor_id=actor.id if actor else None, data=data)
 
 
 async def _apply_update(
@@ -535,3 +558,45 @@ async def delete_label(conn: Connection, actor: Actor, label_id: UUID) -> None:
     """Delete a label and take it off every ticket."""
     name = await labels.delete_label(conn, label_id)
     await _retag(conn, actor, name, None)
+
+
+# --- timed rules ------------------------------------------------------------------------
+
+
+async def escalate_overdue(conn: Connection, *, priority: str, after_hours: int) -> int:
+    """Escalate, once each, up to ``TIMED_BATCH`` tickets of ``priority`` neither resolved
+    nor closed ``after_hours`` after they were opened, with no public reply from staff:
+    each gets an ``escalated`` change by the system, internal: staff see it, its submitter
+    does not, and admins are mailed of it. Return how many; run again while it returns
+    ``TIMED_BATCH``. Two runs at once escalate a ticket once (see the query)."""
+    escalated = await fetch_values(
+        conn,
+        UUID,
+        Q.claim_escalations,
+        {"priority": priority, "after_hours": after_hours, "limit": TIMED_BATCH},
+    )
+    for ticket_id in sorted(escalated):
+        await record_change(
+            conn,
+            Change(
+                ticket_id=ticket_id,
+                kind="escalated",
+                actor_id=None,
+                data={"priority": priority, "after_hours": after_hours},
+                # Staff business: on no channel the submitter reads (admins are still
+                # mailed: notifications.service lets this internal change through).
+                is_internal=True,
+            ),
+        )
+    return len(escalated)
+
+
+async def close_resolved(conn: Connection, *, days: int) -> int:
+    """Close, as the system, up to ``TIMED_BATCH`` tickets resolved more than ``days`` days
+    ago with no public reply since; return how many (run again while it returns
+    ``TIMED_BATCH``). A public reply, from the submitter or from staff, restarts the clock:
+    it counts from the later of the resolution and the last public reply."""
+    due = await fetch_all(conn, Ticket, _RESOLVED_DUE, {"days": days, "limit": TIMED_BATCH})
+    for ticket in due:
+        await _save(conn, None, ticket, {"status": "closed"}, reason={"after_days": days})
+    return len(due)

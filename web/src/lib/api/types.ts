@@ -28,6 +28,7 @@ export type GitHubLink = S['GitHubLink'];
 export type GitHubLinkRequest = S['GitHubLinkRequest'];
 export type InstanceConfig = S['InstanceConfig'];
 export type Job = S['Job'];
+export type Automation = S['Automation'];
 export type InboundMail = S['InboundMail'];
 export type NotificationSettings = S['NotificationSettings'];
 export type KindChoice = S['KindChoice'];

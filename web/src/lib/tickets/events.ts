@@ -27,6 +27,8 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 			return 'created this ticket';
 		case 'status':
 		case 'status_changed':
+			if (newV === 'closed' && typeof d.after_days === 'number')
+				return `closed this ticket automatically after ${d.after_days} day${d.after_days === 1 ? '' : 's'} without a reply`;
 			if (newV === 'closed') return 'closed this ticket';
 			if (newV === 'open' && (oldV === 'resolved' || oldV === 'closed')) return 'reopened this ticket';
 			return `changed the status from ${label(STATUS_LABEL, oldV)} to ${label(STATUS_LABEL, newV)}`;
@@ -88,6 +90,10 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 			return 'updated the ticket details';
 		case 'attachment_deleted':
 			return `removed ${typeof d.filename === 'string' ? d.filename : 'an attachment'}`;
+		case 'escalated':
+			return typeof d.after_hours === 'number'
+				? `alerted admins: no reply from staff within ${d.after_hours} hour${d.after_hours === 1 ? '' : 's'}`
+				: 'alerted admins: no reply from staff yet';
 		case 'edited':
 		case 'updated':
 			return 'edited the ticket';
