@@ -10,9 +10,9 @@ from attachments where id = %(attachment_id)s and ticket_id = %(ticket_id)s;
 
 -- name: insert_attachment
 insert into attachments
-    (ticket_id, uploader_id, filename, media_type, size_bytes, sha256, storage_key)
+    (id, ticket_id, uploader_id, filename, media_type, size_bytes, sha256, storage_key)
 values
-    (%(ticket_id)s, %(uploader_id)s, %(filename)s, %(media_type)s, %(size_bytes)s,
+    (%(id)s, %(ticket_id)s, %(uploader_id)s, %(filename)s, %(media_type)s, %(size_bytes)s,
      %(sha256)s, %(storage_key)s)
 returning id, ticket_id, uploader_id, filename, media_type, size_bytes, sha256, created_at;
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import anyio
+import uuid_utils
 
 from ticketdesk.attachments.multipart import FormReader
 from ticketdesk.attachments.schemas import Attachment, StoredAttachment
@@ -271,6 +272,10 @@ async def record_uploads(
             Attachment,
             Q.insert_attachment,
             {
+                # Ids from this process's clock, which orders them as uploaded even
+                # within one millisecond (the database's uuidv7() does not): a ticket
+                # lists its files by creation time, then id.
+                "id": UUID(str(uuid_utils.uuid7())),
                 "ticket_id": ticket.id,
                 "uploader_id": actor.id,
                 "filename": upload.filename,
