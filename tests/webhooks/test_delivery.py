@@ -16,6 +16,7 @@ from tests.webhooks.support import create_webhook, settled
 from tests.workers import running_worker
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.tickets import service as tickets
 
 NOTE = "Internal: refund approved by finance, ref FIN-4471."
 
@@ -189,6 +190,51 @@ class TestInternalNotes:
         )
         assert response.status_code == 422
         assert response.json()["field"] == "include_internal"
+
+
+@pytest.mark.usefixtures("worker")
+class TestEscalation:
+    async def test_a_staff_only_endpoint_hears_of_an_escalation_once(
+        self, accounts: Accounts, receiver: Receiver, conn: Connection
+    ) -> None:
+        webhook = await create_webhook(
+            accounts.admin, receiver.url, events=["ticket.escalated"], staff_only=True
+        )
+        ticket = await open_ticket(accounts.alice, priority="critical", title="Checkout is down")
+        await conn.execute(
+            "update tickets set created_at = now() - interval '5 hours' where id = %s",
+            (ticket["id"],),
+        )
+        for _ in range(2):
+            async with conn.transaction():
+                await tickets.escalate_overdue(conn, priority="critical", after_hours=4)
+        await settled(accounts.admin, webhook, 1)
+
+        [escalated] = _verified(webhook, receiver)
+        assert escalated["type"] == "ticket.escalated"
+        assert escalated["data"]["ticket"]["number"] == ticket["number"]
+        assert escalated["data"]["escalation"] == {"priority": "critical", "after_hours": 4}
+        assert escalated["data"]["actor"] is None
+
+    async def test_only_a_staff_only_endpoint_may_take_escalations(
+        self, accounts: Accounts, receiver: Receiver
+    ) -> None:
+        refused = await accounts.admin.client.post(
+            "/api/v1/webhooks",
+            json={"name": "Public", "url": receiver.url, "events": ["ticket.escalated"]},
+        )
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "event_needs_staff_only"
+        assert refused.json()["field"] == "events"
+
+        webhook = await create_webhook(
+            accounts.admin, receiver.url, events=["ticket.escalated"], staff_only=True
+        )
+        opened_up = await accounts.admin.client.patch(
+            f"/api/v1/webhooks/{webhook['id']}", json={"staff_only": False}
+        )
+        assert opened_up.status_code == 422
+        assert opened_up.json()["field"] == "events"
 
 
 @pytest.mark.usefixtures("worker")
