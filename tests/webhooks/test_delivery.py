@@ -3,6 +3,7 @@ and never carrying an internal note to an endpoint that did not ask for notes.""
 
 import json
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from tests.workers import running_worker
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.tickets import service as tickets
+from ticketdesk.webhooks.service import Target
 
 NOTE = "Internal: refund approved by finance, ref FIN-4471."
 
@@ -200,6 +202,13 @@ class TestEscalation:
         webhook = await create_webhook(
             accounts.admin, receiver.url, events=["ticket.escalated"], staff_only=True
         )
+        slack = await create_webhook(
+            accounts.admin,
+            f"{receiver.url}/slack",
+            format="slack",
+            events=["ticket.escalated"],
+            staff_only=True,
+        )
         ticket = await open_ticket(accounts.alice, priority="critical", title="Checkout is down")
         await conn.execute(
             "update tickets set created_at = now() - interval '5 hours' where id = %s",
@@ -209,8 +218,16 @@ class TestEscalation:
             async with conn.transaction():
                 await tickets.escalate_overdue(conn, priority="critical", after_hours=4)
         await settled(accounts.admin, webhook, 1)
+        await settled(accounts.admin, slack, 1)
 
-        [escalated] = _verified(webhook, receiver)
+        by_path = {r.path: r for r in receiver.received}
+        to_slack = json.loads(by_path.pop("/hook/slack").body)
+        assert to_slack["text"] == (
+            f"Ticket escalated: #{ticket['number']} Checkout is down"
+            " (critical, no staff reply in 4 h)"
+        )
+        [received] = by_path.values()
+        escalated = Webhook(webhook["secret"]).verify(received.body, received.headers)
         assert escalated["type"] == "ticket.escalated"
         assert escalated["data"]["ticket"]["number"] == ticket["number"]
         assert escalated["data"]["escalation"] == {"priority": "critical", "after_hours": 4}
@@ -234,7 +251,31 @@ class TestEscalation:
             f"/api/v1/webhooks/{webhook['id']}", json={"staff_only": False}
         )
         assert opened_up.status_code == 422
-        assert opened_up.json()["field"] == "events"
+        assert opened_up.json()["code"] == "event_needs_staff_only"
+        assert opened_up.json()["field"] == "staff_only"
+
+    @pytest.mark.parametrize(
+        ("staff_only", "include_internal", "wanted"),
+        [(False, False, False), (True, False, True), (True, True, True)],
+    )
+    def test_a_queued_escalation_goes_only_where_staff_read(
+        self, staff_only: bool, include_internal: bool, wanted: bool
+    ) -> None:
+        target = Target(
+            id=uuid4(),
+            status="pending",
+            message_id="msg_1",
+            event="ticket.escalated",
+            payload={"type": "ticket.escalated", "data": {"ticket": {}, "actor": None}},
+            webhook_id=uuid4(),
+            url="https://hooks.example.com/",
+            format="json",
+            secret="whsec_x",
+            is_active=True,
+            staff_only=staff_only,
+            include_internal=include_internal,
+        )
+        assert target.still_wanted() is wanted
 
 
 @pytest.mark.usefixtures("worker")

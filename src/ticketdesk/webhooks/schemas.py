@@ -53,7 +53,12 @@ class WebhookUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     url: str | None = Field(default=None, min_length=1, max_length=2000)
-    events: list[Event] | None = Field(default=None, min_length=1, max_length=10)
+    events: list[Event] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="ticket.escalated is staff business: only a staff-only endpoint takes it.",
+    )
     format: Format | None = None
     is_active: bool | None = None
     staff_only: bool | None = None

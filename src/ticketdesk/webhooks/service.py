@@ -79,12 +79,16 @@ async def _checked_url(url: str, settings: Settings) -> str:
 STAFF_ONLY_EVENTS: frozenset[str] = frozenset({"ticket.escalated"})
 
 
-def _check_audience(staff_only: bool, include_internal: bool, events: list[Event]) -> None:
+def _check_audience(
+    staff_only: bool, include_internal: bool, events: list[Event], *, blame: str = "events"
+) -> None:
+    """Refuse staff business for an endpoint that is not staff-only, naming ``blame`` (the
+    field the request changed) as the one at fault."""
     if not staff_only and STAFF_ONLY_EVENTS.intersection(events):
         raise InvalidInput(
             "Only a staff-only endpoint may receive ticket.escalated.",
             code="event_needs_staff_only",
-            field="events",
+            field=blame,
         )
     if include_internal and not staff_only:
         raise InvalidInput(
@@ -133,7 +137,12 @@ async def update_webhook(
     """Change an endpoint's fields; those not given keep their value."""
     current = await get_webhook(conn, webhook_id)
     merged = {**current.model_dump(), **body.model_dump(exclude_unset=True, exclude_none=True)}
-    _check_audience(merged["staff_only"], merged["include_internal"], merged["events"])
+    _check_audience(
+        merged["staff_only"],
+        merged["include_internal"],
+        merged["events"],
+        blame="events" if body.events is not None else "staff_only",
+    )
     if body.url is not None:
         merged["url"] = await _checked_url(body.url, settings)
     merged["events"] = sorted(set(merged["events"]))

@@ -2340,7 +2340,10 @@ export interface components {
          * @description Fields to change; those not given keep their value.
          */
         WebhookUpdate: {
-            /** Events */
+            /**
+             * Events
+             * @description ticket.escalated is staff business: only a staff-only endpoint takes it.
+             */
             events?: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[] | null;
             /** Format */
             format?: ("json" | "slack" | "discord") | null;
