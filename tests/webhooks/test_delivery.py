@@ -3,6 +3,7 @@ and never carrying an internal note to an endpoint that did not ask for notes.""
 
 import json
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +17,8 @@ from tests.webhooks.support import create_webhook, settled
 from tests.workers import running_worker
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.tickets import service as tickets
+from ticketdesk.webhooks.service import Target
 
 NOTE = "Internal: refund approved by finance, ref FIN-4471."
 
@@ -189,6 +192,90 @@ class TestInternalNotes:
         )
         assert response.status_code == 422
         assert response.json()["field"] == "include_internal"
+
+
+@pytest.mark.usefixtures("worker")
+class TestEscalation:
+    async def test_a_staff_only_endpoint_hears_of_an_escalation_once(
+        self, accounts: Accounts, receiver: Receiver, conn: Connection
+    ) -> None:
+        webhook = await create_webhook(
+            accounts.admin, receiver.url, events=["ticket.escalated"], staff_only=True
+        )
+        slack = await create_webhook(
+            accounts.admin,
+            f"{receiver.url}/slack",
+            format="slack",
+            events=["ticket.escalated"],
+            staff_only=True,
+        )
+        ticket = await open_ticket(accounts.alice, priority="critical", title="Checkout is down")
+        await conn.execute(
+            "update tickets set created_at = now() - interval '5 hours' where id = %s",
+            (ticket["id"],),
+        )
+        for _ in range(2):
+            async with conn.transaction():
+                await tickets.escalate_overdue(conn, priority="critical", after_hours=4)
+        await settled(accounts.admin, webhook, 1)
+        await settled(accounts.admin, slack, 1)
+
+        by_path = {r.path: r for r in receiver.received}
+        to_slack = json.loads(by_path.pop("/hook/slack").body)
+        assert to_slack["text"] == (
+            f"Ticket escalated: #{ticket['number']} Checkout is down"
+            " (critical, no staff reply in 4 h)"
+        )
+        [received] = by_path.values()
+        escalated = Webhook(webhook["secret"]).verify(received.body, received.headers)
+        assert escalated["type"] == "ticket.escalated"
+        assert escalated["data"]["ticket"]["number"] == ticket["number"]
+        assert escalated["data"]["escalation"] == {"priority": "critical", "after_hours": 4}
+        assert escalated["data"]["actor"] is None
+
+    async def test_only_a_staff_only_endpoint_may_take_escalations(
+        self, accounts: Accounts, receiver: Receiver
+    ) -> None:
+        refused = await accounts.admin.client.post(
+            "/api/v1/webhooks",
+            json={"name": "Public", "url": receiver.url, "events": ["ticket.escalated"]},
+        )
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "event_needs_staff_only"
+        assert refused.json()["field"] == "events"
+
+        webhook = await create_webhook(
+            accounts.admin, receiver.url, events=["ticket.escalated"], staff_only=True
+        )
+        opened_up = await accounts.admin.client.patch(
+            f"/api/v1/webhooks/{webhook['id']}", json={"staff_only": False}
+        )
+        assert opened_up.status_code == 422
+        assert opened_up.json()["code"] == "event_needs_staff_only"
+        assert opened_up.json()["field"] == "staff_only"
+
+    @pytest.mark.parametrize(
+        ("staff_only", "include_internal", "wanted"),
+        [(False, False, False), (True, False, True), (True, True, True)],
+    )
+    def test_a_queued_escalation_goes_only_where_staff_read(
+        self, staff_only: bool, include_internal: bool, wanted: bool
+    ) -> None:
+        target = Target(
+            id=uuid4(),
+            status="pending",
+            message_id="msg_1",
+            event="ticket.escalated",
+            payload={"type": "ticket.escalated", "data": {"ticket": {}, "actor": None}},
+            webhook_id=uuid4(),
+            url="https://hooks.example.com/",
+            format="json",
+            secret="whsec_x",
+            is_active=True,
+            staff_only=staff_only,
+            include_internal=include_internal,
+        )
+        assert target.still_wanted() is wanted
 
 
 @pytest.mark.usefixtures("worker")

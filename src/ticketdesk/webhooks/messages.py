@@ -23,6 +23,7 @@ _HEADLINES = {
     "ticket.commented": "New comment",
     "ticket.resolved": "Ticket resolved",
     "ticket.closed": "Ticket closed",
+    "ticket.escalated": "Ticket escalated",
 }
 
 
@@ -52,6 +53,9 @@ def _summary(payload: dict[str, Any]) -> tuple[str, str | None]:
         headline += f" → {to['name']}" if to else " → nobody"
     elif payload["type"] == "ticket.status_changed":
         headline += f" ({change.get('from')} → {change.get('to')})"
+    elif payload["type"] == "ticket.escalated":
+        escalation = data["escalation"]
+        headline += f" ({escalation['priority']}, no staff reply in {escalation['after_hours']} h)"
     comment = data.get("comment")
     detail = None
     if comment:

@@ -41,7 +41,8 @@ delete from webhooks where id = %(webhook_id)s returning id;
 -- name: subscribed_webhooks
 select id, events from webhooks
 where is_active and events && %(events)s::text[]
-  and (not %(internal)s or (staff_only and include_internal))
+  and (not %(staff)s or staff_only)
+  and (not %(note)s or include_internal)
 order by id;
 
 -- name: insert_delivery

@@ -13,6 +13,7 @@ Event = Literal[
     "ticket.commented",
     "ticket.resolved",
     "ticket.closed",
+    "ticket.escalated",
 ]
 Format = Literal["json", "slack", "discord"]
 DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
@@ -27,7 +28,11 @@ class WebhookCreate(BaseModel):
         max_length=2000,
         description="An http(s) URL on the public internet; redirects are not followed.",
     )
-    events: list[Event] = Field(min_length=1, max_length=10)
+    events: list[Event] = Field(
+        min_length=1,
+        max_length=10,
+        description="ticket.escalated is staff business: only a staff-only endpoint takes it.",
+    )
     format: Format = Field(
         default="json",
         description="json: signed Standard Webhooks payloads; slack, discord: incoming-webhook "
@@ -48,7 +53,12 @@ class WebhookUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     url: str | None = Field(default=None, min_length=1, max_length=2000)
-    events: list[Event] | None = Field(default=None, min_length=1, max_length=10)
+    events: list[Event] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="ticket.escalated is staff business: only a staff-only endpoint takes it.",
+    )
     format: Format | None = None
     is_active: bool | None = None
     staff_only: bool | None = None

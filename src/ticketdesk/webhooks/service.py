@@ -75,7 +75,21 @@ async def _checked_url(url: str, settings: Settings) -> str:
         raise InvalidInput(f"The URL {exc}.", code="webhook_url_refused", field="url") from None
 
 
-def _check_internal(staff_only: bool, include_internal: bool) -> None:
+# Events about staff business: only staff-only endpoints take them.
+STAFF_ONLY_EVENTS: frozenset[str] = frozenset({"ticket.escalated"})
+
+
+def _check_audience(
+    staff_only: bool, include_internal: bool, events: list[Event], *, blame: str = "events"
+) -> None:
+    """Refuse staff business for an endpoint that is not staff-only, naming ``blame`` (the
+    field the request changed) as the one at fault."""
+    if not staff_only and STAFF_ONLY_EVENTS.intersection(events):
+        raise InvalidInput(
+            "Only a staff-only endpoint may receive ticket.escalated.",
+            code="event_needs_staff_only",
+            field=blame,
+        )
     if include_internal and not staff_only:
         raise InvalidInput(
             "Only a staff-only endpoint may receive internal notes.",
@@ -101,7 +115,7 @@ async def create_webhook(
     conn: Connection, settings: Settings, body: WebhookCreate
 ) -> WebhookWithSecret:
     """A new endpoint, with its secret (shown this once)."""
-    _check_internal(body.staff_only, body.include_internal)
+    _check_audience(body.staff_only, body.include_internal, body.events)
     url = await _checked_url(body.url, settings)
     return await fetch_one(
         conn,
@@ -123,7 +137,12 @@ async def update_webhook(
     """Change an endpoint's fields; those not given keep their value."""
     current = await get_webhook(conn, webhook_id)
     merged = {**current.model_dump(), **body.model_dump(exclude_unset=True, exclude_none=True)}
-    _check_internal(merged["staff_only"], merged["include_internal"])
+    _check_audience(
+        merged["staff_only"],
+        merged["include_internal"],
+        merged["events"],
+        blame="events" if body.events is not None else "staff_only",
+    )
     if body.url is not None:
         merged["url"] = await _checked_url(body.url, settings)
     merged["events"] = sorted(set(merged["events"]))
@@ -215,6 +234,8 @@ def events_of(change: Change) -> list[Event]:
             if to == "closed":
                 return ["ticket.status_changed", "ticket.closed"]
             return ["ticket.status_changed"]
+        case "escalated":
+            return ["ticket.escalated"]
     return []
 
 
@@ -235,6 +256,11 @@ async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, 
         found = await users.users_by_id(conn, [change.actor_id])
         if found:
             data["actor"] = {"id": str(found[0].id), "name": found[0].name}
+    if change.kind == "escalated":
+        data["escalation"] = {
+            "priority": change.data["priority"],
+            "after_hours": change.data["after_hours"],
+        }
     if change.kind in ("assigned", "status_changed"):
         data["change"] = {"from": change.data.get("from"), "to": change.data.get("to")}
     if change.kind == "commented":
@@ -254,7 +280,15 @@ async def on_change(conn: Connection, change: Change) -> None:
     if not events:
         return
     subscribed = await fetch_all(
-        conn, _Subscribed, Q.subscribed_webhooks, {"events": events, "internal": change.is_internal}
+        conn,
+        _Subscribed,
+        Q.subscribed_webhooks,
+        {
+            "events": events,
+            # A staff-only change; about a note (a comment), it also needs include_internal.
+            "staff": change.is_internal,
+            "note": change.is_internal and change.kind == "commented",
+        },
     )
     payloads: dict[str, dict[str, Any]] = {}
     for webhook in subscribed:
@@ -300,8 +334,13 @@ class Target(BaseModel):
     def still_wanted(self) -> bool:
         """Whether the endpoint still takes this message."""
         comment = self.payload["data"].get("comment")
-        internal = bool(comment and comment["is_internal"])
-        return self.is_active and (not internal or (self.staff_only and self.include_internal))
+        note = bool(comment and comment["is_internal"])
+        staff = note or self.event in STAFF_ONLY_EVENTS
+        return (
+            self.is_active
+            and (not staff or self.staff_only)
+            and (not note or self.include_internal)
+        )
 
 
 async def delivery_target(conn: Connection, delivery_id: UUID) -> Target | None:

@@ -1177,7 +1177,7 @@ export interface components {
              * Event
              * @enum {string}
              */
-            event: "ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed";
+            event: "ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated";
             /** Finished At */
             finished_at: string | null;
             /**
@@ -2240,7 +2240,7 @@ export interface components {
              */
             created_at: string;
             /** Events */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[];
             /**
              * Failing Since
              * @description When a delivery last failed for good; cleared by the next success.
@@ -2279,8 +2279,11 @@ export interface components {
          * @description A new endpoint: where to send which events, in which shape.
          */
         WebhookCreate: {
-            /** Events */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed")[];
+            /**
+             * Events
+             * @description ticket.escalated is staff business: only a staff-only endpoint takes it.
+             */
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[];
             /**
              * Format
              * @description json: signed Standard Webhooks payloads; slack, discord: incoming-webhook messages for those chat services.
@@ -2337,8 +2340,11 @@ export interface components {
          * @description Fields to change; those not given keep their value.
          */
         WebhookUpdate: {
-            /** Events */
-            events?: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed")[] | null;
+            /**
+             * Events
+             * @description ticket.escalated is staff business: only a staff-only endpoint takes it.
+             */
+            events?: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[] | null;
             /** Format */
             format?: ("json" | "slack" | "discord") | null;
             /** Include Internal */
@@ -2363,7 +2369,7 @@ export interface components {
              */
             created_at: string;
             /** Events */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[];
             /**
              * Failing Since
              * @description When a delivery last failed for good; cleared by the next success.
