@@ -10,7 +10,7 @@ from httpx import AsyncClient
 
 from tests.factories import Accounts
 
-TICKET_PATHS = re.compile(r"^/api/v1/(tickets|integrations/github)\b")
+TICKET_PATHS = re.compile(r"^/api/v1/(tickets|integrations/github|events/stream)\b")
 
 
 @pytest.fixture
