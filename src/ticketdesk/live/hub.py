@@ -78,6 +78,13 @@ class Subscription:
             self.overflowed = True
             self._replace_all(OVERFLOW)
 
+    async def get(self) -> Item:
+        """The next item; once the reader has its ``Overflow``, items queue again."""
+        item = await self.queue.get()
+        if isinstance(item, Overflow):
+            self.overflowed = False
+        return item
+
     def end(self) -> None:
         """Make ``Closing`` the next and last item, whatever was queued."""
         self._replace_all(CLOSING)

@@ -173,14 +173,13 @@ async def _live(
             next_ping = now + timing.heartbeat_seconds
         try:
             item = await asyncio.wait_for(
-                subscription.queue.get(), timeout=max(0.0, min(next_ping, next_check) - now)
+                subscription.get(), timeout=max(0.0, min(next_ping, next_check) - now)
             )
         except TimeoutError:
             continue
         if isinstance(item, Closing):
             return
         if isinstance(item, Overflow):
-            subscription.overflowed = False
             yield _reset_frame("too_slow")
         elif isinstance(item, Resync):
             async for frame in _replayed(hub, actor, sent):
