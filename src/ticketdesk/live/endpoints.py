@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRouter
 
@@ -66,8 +66,16 @@ async def stream_events(
     recheck: CredentialsRecheck,
     hub: Annotated[Hub, Depends(live_hub)],
     timing: Annotated[service.Timing, Depends(live_timing)],
-    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    last_event_id: str | None = None,
+    last_event_id_header: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="The last event id received: what came after it is replayed.",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None, Query(description="`Last-Event-ID`, for clients that cannot set headers.")
+    ] = None,
 ) -> EventSourceResponse:
     """Ticket changes as they happen, as server-sent events."""
     stream = service.event_stream(
