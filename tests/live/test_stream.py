@@ -1,5 +1,6 @@
 """GET /api/v1/events/stream: ticket changes pushed as server-sent events, across processes."""
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -286,3 +287,19 @@ class TestStreamEvents:
             event = await _first_event(stream)
 
         assert event["ticket_id"] == ticket["id"]
+
+    async def test_a_client_that_leaves_leaves_no_stream(
+        self, servers: tuple[Server, Server], person: Person
+    ) -> None:
+        one, _ = servers
+        alice = await person("user", "Alice Submitter")
+        hub = one.app.state.live
+
+        async with open_stream(one.url, alice.headers) as stream:
+            await stream.next()
+            assert hub.streams == 1
+        for _ in range(100):  # the hub runs on the server's thread: look every 50 ms
+            if hub.streams == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert hub.streams == 0
