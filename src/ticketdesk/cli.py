@@ -321,7 +321,8 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that prints the banner once it listens, not before."""
+    """A uvicorn server that prints the banner once it listens, not before, and ends the
+    app's live-update streams when it stops."""
 
     def __init__(self, config: uvicorn.Config, app: FastAPI, banner: str) -> None:
         super().__init__(config)

@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -165,12 +167,19 @@ class TestStreamEvents:
 
     @pytest.mark.parametrize(
         "last_event_id",
-        ["0190f5c2-7a1e-7000-8000-000000000000", "not-an-id", "01000000-0000-7000-8000-0"],
+        [
+            "0190f5c2-7a1e-7000-8000-000000000000",  # two years old
+            "ffffffff-ffff-7fff-bfff-ffffffffffff",  # from the year 10889
+            "not-an-id",
+            "recent",  # made now, but no such event
+        ],
     )
     async def test_unknown_last_event_id_resets(
         self, servers: tuple[Server, Server], person: Person, last_event_id: str
     ) -> None:
         alice = await person("user", "Alice Submitter")
+        if last_event_id == "recent":
+            last_event_id = str(uuid.UUID(int=int(time.time() * 1000) << 80 | 0x7000 << 64))
 
         async with open_stream(
             servers[0].url, {**alice.headers, "Last-Event-ID": last_event_id}

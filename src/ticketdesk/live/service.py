@@ -110,7 +110,8 @@ async def _known_to(hub: Hub, actor: Actor, last_event_id: str) -> UUID | None:
         event_id = UUID(last_event_id)
     except ValueError:
         return None
-    if _time_of(event_id) < datetime.now(UTC) - REPLAY_MAX_AGE:
+    # Compared as milliseconds: any 128 bits may come in, some past the last datetime.
+    if event_id.int >> 80 < (datetime.now(UTC) - REPLAY_MAX_AGE).timestamp() * 1000:
         return None
     async with db.connection(hub.pool) as conn:
         rows = await events.events_by_ids(conn, [event_id])
