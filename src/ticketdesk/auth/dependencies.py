@@ -7,14 +7,13 @@ never adds that header on its own.
 """
 
 import hmac
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from ticketdesk.auth import service
-from ticketdesk.auth.service import Actor
+from ticketdesk.auth.service import Actor, Recheck
 from ticketdesk.db import Pool, Transaction, connection, transaction
 from ticketdesk.errors import Forbidden, Unauthorized
 
@@ -88,9 +87,6 @@ async def current_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Acto
     if actor.role != "admin":
         raise Forbidden("Only admins may do this.", code="admin_only")
     return actor
-
-
-Recheck = Callable[[], Awaitable[Actor | None]]
 
 
 def credentials_recheck(

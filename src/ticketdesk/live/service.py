@@ -17,13 +17,13 @@ may repeat an event the client has: clients drop events whose id they have seen.
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from ticketdesk import broadcast, db
-from ticketdesk.auth.service import Actor
+from ticketdesk.auth.service import Actor, Recheck
 from ticketdesk.events import service as events
 from ticketdesk.events.schemas import LiveEvent
 from ticketdesk.live.hub import Closing, Hub, Overflow, Resync, Subscription
@@ -36,8 +36,6 @@ REPLAY_SLACK = timedelta(seconds=5)
 REPLAY_MAX_AGE = timedelta(hours=1)
 # Ids sent lately, not sent again by a replay.
 REMEMBERED_IDS = 2 * REPLAY_LIMIT
-
-Recheck = Callable[[], Awaitable[Actor | None]]
 
 
 @dataclass(frozen=True)
