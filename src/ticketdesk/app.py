@@ -127,9 +127,11 @@ def create_app(
             async with alongside_app(settings, app.state.pool, run_jobs=worker):
                 yield
         finally:
-            await app.state.live.stop()
-            if own_pool:
-                await app.state.pool.close()
+            try:
+                await app.state.live.stop()
+            finally:
+                if own_pool:
+                    await app.state.pool.close()
 
     subscriptions.install()
     app = FastAPI(

@@ -9,12 +9,16 @@ reader too slow to keep up loses its queue and is told to reload (``Overflow``).
 If the listening connection drops, the hub reconnects with backoff and asks every
 stream to replay from its own last event (``Resync``): what was committed meanwhile
 was announced to nobody.
+
+Nothing a stream's reader does stops the others: a failure while offering to one
+stream ends that stream (its client reconnects), and the hub's loops log what fails
+and go on.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -67,10 +71,11 @@ class Subscription:
     actor: Actor
     queue: asyncio.Queue[Item] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
+    ended: bool = False
 
     def offer(self, item: Item) -> None:
         """Queue ``item``; when the queue is full, drop all it holds for one ``Overflow``."""
-        if self.overflowed:
+        if self.overflowed or self.ended:
             return
         try:
             self.queue.put_nowait(item)
@@ -87,6 +92,7 @@ class Subscription:
 
     def end(self) -> None:
         """Make ``Closing`` the next and last item, whatever was queued."""
+        self.ended = True
         self._replace_all(CLOSING)
 
     def _replace_all(self, item: Item) -> None:
@@ -124,13 +130,15 @@ class Hub:
             subscription.end()
 
     async def stop(self) -> None:
-        """Close, and stop listening."""
+        """Close, and stop listening. What the hub's tasks failed with is logged, not
+        raised: the server stops all the same."""
         self.close()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task, result in zip(self._tasks, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("live updates: %s failed", task.get_name(), exc_info=result)
 
     @contextlib.contextmanager
     def subscribe(self, actor: Actor) -> Iterator[Subscription]:
@@ -169,11 +177,12 @@ class Hub:
                         async for notify in conn.notifies(timeout=PROBE_SECONDS):
                             self._take(notify.payload)
                         await conn.execute("select 1")  # a connection lost silently fails here
-            except psycopg.Error as exc:
+            except Exception as exc:  # a lost connection, or a fault: listen again
                 log.warning(
                     "live updates: the listening connection failed (%s); again in %.1f s",
                     exc,
                     backoff,
+                    exc_info=not isinstance(exc, psycopg.Error),
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -184,31 +193,51 @@ class Hub:
             self._pending.append(notice.event_id)
             self._wake.set()
         elif isinstance(notice, broadcast.PresenceNotice):
-            for subscription in self._subscriptions:
-                if access.sees_presence(subscription.actor):
-                    subscription.offer(notice)
+            self._offer_each(
+                lambda subscription: [notice] if access.sees_presence(subscription.actor) else []
+            )
 
     async def _load(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                ids, self._pending = self._pending[:BATCH_SIZE], self._pending[BATCH_SIZE:]
-                if not self._subscriptions:
-                    continue
-                try:
-                    async with db.connection(self.pool) as conn:
-                        rows = await events.events_by_ids(conn, ids)
-                except psycopg.Error:
-                    log.warning("live updates: could not load announced events", exc_info=True)
-                    self._resync_all()
-                    continue
-                for row in rows:
-                    for subscription in self._subscriptions:
-                        shown = events.shown_to(subscription.actor, row)
-                        if shown is not None:
-                            subscription.offer(shown)
+            try:
+                await self._deliver()
+            except Exception:
+                log.exception("live updates: delivering events failed")
+
+    async def _deliver(self) -> None:
+        while self._pending:
+            ids, self._pending = self._pending[:BATCH_SIZE], self._pending[BATCH_SIZE:]
+            if not self._subscriptions:
+                continue
+            try:
+                async with db.connection(self.pool) as conn:
+                    rows = await events.events_by_ids(conn, ids)
+            except psycopg.Error:
+                log.warning("live updates: could not load announced events", exc_info=True)
+                self._resync_all()
+                continue
+            self._offer_rows(rows)
+
+    def _offer_rows(self, rows: list[events.EventRow]) -> None:
+        self._offer_each(
+            lambda subscription: [
+                shown
+                for row in rows
+                if (shown := events.shown_to(subscription.actor, row)) is not None
+            ]
+        )
 
     def _resync_all(self) -> None:
+        self._offer_each(lambda _: [RESYNC])
+
+    def _offer_each(self, items_for: Callable[[Subscription], Iterable[Item]]) -> None:
+        """Offer each stream its items; a stream they fail for is ended, not the rest."""
         for subscription in self._subscriptions:
-            subscription.offer(RESYNC)
+            try:
+                for item in items_for(subscription):
+                    subscription.offer(item)
+            except Exception:
+                log.exception("live updates: a stream's events failed; that stream ends")
+                subscription.end()
