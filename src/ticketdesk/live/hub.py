@@ -6,9 +6,11 @@ taken for that moment only, and offered to every stream whose reader may see it
 (``events.shown_to``); presence goes to staff only. Each stream has a bounded queue: a
 reader too slow to keep up loses its queue and is told to reload (``Overflow``).
 
-If the listening connection drops, the hub reconnects with backoff and asks every
-stream to replay from its own last event (``Resync``): what was committed meanwhile
-was announced to nobody.
+If the listening connection drops, the hub reconnects with backoff, then catches up:
+one query reads every event since it was last surely listening (less ``REPLAY_SLACK``),
+offered to each stream as announced events are (streams drop what they already sent).
+Too many events for that, and every stream is told to reload (``Missed``). Announced
+events that fail to load are caught up the same way.
 
 Nothing a stream's reader does stops the others: a failure while offering to one
 stream ends that stream (its client reconnects), and the hub's loops log what fails
@@ -20,6 +22,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import psycopg
@@ -38,30 +41,46 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 256
 # Events loaded in one query.
 BATCH_SIZE = 500
+# Events a catch-up reads at most, every ticket's; past that every stream reloads.
+CATCH_UP_LIMIT = 500
+# Transactions commit out of id order: a replay from a moment starts this much earlier.
+REPLAY_SLACK = timedelta(seconds=5)
 # How long the listener waits for a notification before checking its connection is alive.
-PROBE_SECONDS = 30.0
+PROBE_SECONDS = 10.0
 START_TIMEOUT_SECONDS = 30.0
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
+# How long the loader waits before trying again when the database fails it.
+RETRY_SECONDS = 1.0
 
 
 class Overflow:
     """The stream's queue overflowed and was emptied: its reader must reload."""
 
 
-class Resync:
-    """Announcements may have been missed: replay from the last event sent."""
+class Missed:
+    """More events were missed than a catch-up replays: the reader must reload."""
 
 
 class Closing:
     """The server is stopping: end the stream."""
 
 
-Item = LiveEvent | broadcast.PresenceNotice | Overflow | Resync | Closing
+Item = LiveEvent | broadcast.PresenceNotice | Overflow | Missed | Closing
 
 OVERFLOW = Overflow()
-RESYNC = Resync()
+MISSED = Missed()
 CLOSING = Closing()
+
+
+def time_of(event_id: UUID) -> datetime:
+    """When a UUIDv7 was made (its first 48 bits: Unix milliseconds)."""
+    return datetime.fromtimestamp((event_id.int >> 80) / 1000, UTC)
+
+
+def first_id_at(moment: datetime) -> UUID:
+    """The smallest UUIDv7 made at ``moment``: where a range of the primary key starts."""
+    return UUID(int=int(moment.timestamp() * 1000) << 80)
 
 
 @dataclass(eq=False)
@@ -113,6 +132,10 @@ class Hub:
         self._listening = asyncio.Event()
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
+        # Every event committed before this was announced to the listener.
+        self._heard_until: datetime | None = None
+        # Where the next catch-up starts, if one is due.
+        self._catch_up_from: datetime | None = None
 
     async def start(self) -> None:
         """Start listening (and loading); return once ``LISTEN`` is in place."""
@@ -159,24 +182,27 @@ class Hub:
 
     async def _listen(self) -> None:
         backoff = FIRST_BACKOFF_SECONDS
-        first = True
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
                     self._dsn, autocommit=True
                 ) as conn:
+                    listening_from = datetime.now(UTC)
                     listen = sql.SQL("listen {}").format(sql.Identifier(broadcast.CHANNEL))
                     await conn.execute(listen)
-                    if not first:
+                    if self._heard_until is not None:
                         log.info("live updates: listening again")
-                        self._resync_all()
-                    first = False
+                        self._catch_up(self._heard_until)
+                    self._heard_until = listening_from
                     backoff = FIRST_BACKOFF_SECONDS
                     self._listening.set()
                     while True:
                         async for notify in conn.notifies(timeout=PROBE_SECONDS):
                             self._take(notify.payload)
+                        probed = datetime.now(UTC)
                         await conn.execute("select 1")  # a connection lost silently fails here
+                        # Announcements come in commit order, ahead of the probe's answer.
+                        self._heard_until = probed
             except Exception as exc:  # a lost connection, or a fault: listen again
                 log.warning(
                     "live updates: the listening connection failed (%s); again in %.1f s",
@@ -197,16 +223,46 @@ class Hub:
                 lambda subscription: [notice] if access.sees_presence(subscription.actor) else []
             )
 
+    def _catch_up(self, since: datetime) -> None:
+        """Have the loader replay every event from ``since`` (less the slack)."""
+        if self._catch_up_from is None or since < self._catch_up_from:
+            self._catch_up_from = since
+        self._wake.set()
+
     async def _load(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
                 await self._deliver()
+            except psycopg.Error:
+                log.warning(
+                    "live updates: could not load events; again in %.0f s",
+                    RETRY_SECONDS,
+                    exc_info=True,
+                )
+                await asyncio.sleep(RETRY_SECONDS)
+                self._wake.set()
             except Exception:
                 log.exception("live updates: delivering events failed")
 
     async def _deliver(self) -> None:
+        """Run a catch-up if one is due, then load and offer what was announced."""
+        if self._catch_up_from is not None:
+            since, self._catch_up_from = self._catch_up_from, None
+            if self._subscriptions:
+                try:
+                    async with db.connection(self.pool) as conn:
+                        rows = await events.events_from(
+                            conn, first_id_at(since - REPLAY_SLACK), limit=CATCH_UP_LIMIT + 1
+                        )
+                except psycopg.Error:
+                    self._catch_up(since)
+                    raise
+                if len(rows) > CATCH_UP_LIMIT:
+                    self._offer_each(lambda _: [MISSED])
+                else:
+                    self._offer_rows(rows)
         while self._pending:
             ids, self._pending = self._pending[:BATCH_SIZE], self._pending[BATCH_SIZE:]
             if not self._subscriptions:
@@ -215,9 +271,10 @@ class Hub:
                 async with db.connection(self.pool) as conn:
                     rows = await events.events_by_ids(conn, ids)
             except psycopg.Error:
-                log.warning("live updates: could not load announced events", exc_info=True)
-                self._resync_all()
-                continue
+                # A catch-up from the earliest of them reads them all, and what follows.
+                self._catch_up(min(time_of(event_id) for event_id in ids + self._pending))
+                self._pending = []
+                raise
             self._offer_rows(rows)
 
     def _offer_rows(self, rows: list[events.EventRow]) -> None:
@@ -228,9 +285,6 @@ class Hub:
                 if (shown := events.shown_to(subscription.actor, row)) is not None
             ]
         )
-
-    def _resync_all(self) -> None:
-        self._offer_each(lambda _: [RESYNC])
 
     def _offer_each(self, items_for: Callable[[Subscription], Iterable[Item]]) -> None:
         """Offer each stream its items; a stream they fail for is ended, not the rest."""

@@ -26,12 +26,20 @@ from ticketdesk import broadcast, db
 from ticketdesk.auth.service import Actor, Recheck
 from ticketdesk.events import service as events
 from ticketdesk.events.schemas import LiveEvent
-from ticketdesk.live.hub import Closing, Hub, Overflow, Resync, Subscription
+from ticketdesk.live.hub import (
+    REPLAY_SLACK,
+    Closing,
+    Hub,
+    Missed,
+    Overflow,
+    Subscription,
+    first_id_at,
+    time_of,
+)
 
 RETRY_MILLISECONDS = 3000
 # Events replayed at most; past that the client reloads instead.
 REPLAY_LIMIT = 500
-REPLAY_SLACK = timedelta(seconds=5)
 # An id older than this is not replayed from.
 REPLAY_MAX_AGE = timedelta(hours=1)
 # Ids sent lately, not sent again by a replay.
@@ -44,16 +52,6 @@ class Timing:
 
     heartbeat_seconds: float = 15.0
     recheck_seconds: float = 60.0
-
-
-def _time_of(event_id: UUID) -> datetime:
-    """When a UUIDv7 was made (its first 48 bits: Unix milliseconds)."""
-    return datetime.fromtimestamp((event_id.int >> 80) / 1000, UTC)
-
-
-def _first_id_at(moment: datetime) -> UUID:
-    """The smallest UUIDv7 made at ``moment``: where a range of the primary key starts."""
-    return UUID(int=int(moment.timestamp() * 1000) << 80)
 
 
 def _ticket_frame(event: LiveEvent) -> str:
@@ -84,14 +82,14 @@ class _Sent:
             self._known.discard(self._ids[0])
         self._ids.append(event_id)
         self._known.add(event_id)
-        self.since = max(self.since, _time_of(event_id))
+        self.since = max(self.since, time_of(event_id))
 
 
 async def _replay(hub: Hub, actor: Actor, sent: _Sent) -> list[LiveEvent] | None:
     """What ``actor`` may see since just before ``sent.since``, unsent; None: too much."""
     async with db.connection(hub.pool) as conn:
         rows = await events.events_from(
-            conn, _first_id_at(sent.since - REPLAY_SLACK), limit=REPLAY_LIMIT + 1
+            conn, first_id_at(sent.since - REPLAY_SLACK), limit=REPLAY_LIMIT + 1
         )
     if len(rows) > REPLAY_LIMIT:
         return None
@@ -131,11 +129,11 @@ async def event_stream(
             if known is None:
                 yield _reset_frame("unknown_last_event_id")
             else:
-                sent.since = _time_of(known)
+                sent.since = time_of(known)
                 sent.add(known)
                 async for frame in _replayed(hub, actor, sent):
                     yield frame
-        async for frame in _live(hub, actor, subscription, sent, recheck, timing):
+        async for frame in _live(actor, subscription, sent, recheck, timing):
             yield frame
 
 
@@ -150,7 +148,6 @@ async def _replayed(hub: Hub, actor: Actor, sent: _Sent) -> AsyncIterator[str]:
 
 
 async def _live(
-    hub: Hub,
     actor: Actor,
     subscription: Subscription,
     sent: _Sent,
@@ -180,9 +177,8 @@ async def _live(
             return
         if isinstance(item, Overflow):
             yield _reset_frame("too_slow")
-        elif isinstance(item, Resync):
-            async for frame in _replayed(hub, actor, sent):
-                yield frame
+        elif isinstance(item, Missed):
+            yield _reset_frame("too_many_missed")
         elif isinstance(item, broadcast.PresenceNotice):
             yield _presence_frame(item)
         elif item.id not in sent:
