@@ -1,5 +1,6 @@
 """The ASGI application: ``create_app(settings)`` and its lifespan."""
 
+import asyncio
 import logging
 import re
 import uuid
@@ -25,7 +26,7 @@ from ticketdesk.instance.endpoints import router as instance_router
 from ticketdesk.jobs.endpoints import router as jobs_router
 from ticketdesk.labels.endpoints import router as labels_router
 from ticketdesk.live.endpoints import router as live_router
-from ticketdesk.live.hub import Hub
+from ticketdesk.live.hub import Hub, ReconnectWait
 from ticketdesk.live.service import Timing
 from ticketdesk.mailbox.endpoints import router as mailbox_router
 from ticketdesk.notifications.endpoints import router as notifications_router
@@ -109,10 +110,12 @@ def create_app(
     pool: AsyncConnectionPool | None = None,
     worker: bool = False,
     live_timing: Timing = Timing(),  # noqa: B008 (immutable)
+    live_reconnect_wait: ReconnectWait = asyncio.sleep,
 ) -> FastAPI:
     """Build the app; with ``pool`` given, use it instead of opening one; with ``worker``,
     also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``);
-    ``live_timing``: the event streams' heartbeat and credential checks."""
+    ``live_timing``: the event streams' heartbeat and credential checks;
+    ``live_reconnect_wait``: how the live listener waits before connecting again."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,7 +124,9 @@ def create_app(
         app.state.secret = settings.secret()
         app.state.pool = pool or await db.open_pool(settings.database_url)
         app.state.storage = open_storage(settings)
-        app.state.live = Hub(settings.database_url, app.state.pool)
+        app.state.live = Hub(
+            settings.database_url, app.state.pool, reconnect_wait=live_reconnect_wait
+        )
         try:
             await app.state.live.start()
             async with alongside_app(settings, app.state.pool, run_jobs=worker):

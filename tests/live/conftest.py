@@ -37,17 +37,37 @@ def _free_port() -> int:
         return port
 
 
+class Reconnects:
+    """Whether a server's live listener may connect again after losing its connection."""
+
+    def __init__(self) -> None:
+        self.allowed = threading.Event()
+        self.allowed.set()
+        self.waiting = threading.Event()
+
+    async def wait(self, seconds: float) -> None:
+        """The listener's wait before reconnecting: ``seconds``, then until allowed."""
+        self.waiting.set()
+        await asyncio.sleep(seconds)
+        # In short waits: a thread blocked for good would hold up the server's stop.
+        while not await asyncio.to_thread(self.allowed.wait, 0.05):
+            pass
+        self.waiting.clear()
+
+
 @dataclass
 class Server:
-    """A running API process: its URL and its app."""
+    """A running API process: its URL, its app, and its listener's reconnects."""
 
     url: str
     app: FastAPI
+    reconnects: Reconnects
 
 
 @contextmanager
 def _serving(settings: Settings) -> Iterator[Server]:
-    app = create_app(settings, live_timing=TEST_TIMING)
+    reconnects = Reconnects()
+    app = create_app(settings, live_timing=TEST_TIMING, live_reconnect_wait=reconnects.wait)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -64,7 +84,7 @@ def _serving(settings: Settings) -> Iterator[Server]:
     else:
         raise AssertionError("the server did not start")
     try:
-        yield Server(url, app)
+        yield Server(url, app, reconnects)
     finally:
         # As `ticketdesk serve` does on Ctrl-C: the streams end, then the server.
         end_live_streams(app)

@@ -14,6 +14,7 @@ from tests.factories import PASSWORD, ticket_body
 from tests.live.conftest import EventReader, Server, Someone, open_stream
 from ticketdesk import broadcast
 from ticketdesk.db import Connection
+from ticketdesk.live.hub import APPLICATION_NAME
 from ticketdesk.users.schemas import Role
 
 Person = Callable[[Role, str], Awaitable[Someone]]
@@ -284,18 +285,27 @@ class TestStreamEvents:
         agent = await person("agent", "Grace Agent")
         alice = await person("user", "Alice Submitter")
 
-        async with open_stream(one.url, agent.headers) as stream:
-            await stream.next()
+        async with (
+            open_stream(one.url, agent.headers) as staff,
+            open_stream(one.url, alice.headers) as submitter,
+        ):
+            await staff.next()
+            await submitter.next()
+            one.reconnects.allowed.clear()
             # Every listening connection on this database goes away, as in a restart.
             cur = await conn.execute(
                 "select count(pg_terminate_backend(pid)) as n from pg_stat_activity"
-                " where datname = current_database() and query ilike 'listen%%'"
+                " where datname = current_database() and application_name = %s",
+                (APPLICATION_NAME,),
             )
             assert await cur.fetchone() == {"n": 2}
-            ticket = await _open_ticket(other, alice)  # announced while nobody listens
-            event = await _first_event(stream)
+            assert await asyncio.to_thread(one.reconnects.waiting.wait, 10)
+            ticket = await _open_ticket(other, alice)  # announced while `one` is not listening
+            one.reconnects.allowed.set()
+            seen_by_staff = await _first_event(staff)
+            seen_by_alice = await _first_event(submitter)
 
-        assert event["ticket_id"] == ticket["id"]
+        assert seen_by_staff["ticket_id"] == seen_by_alice["ticket_id"] == ticket["id"]
 
     async def test_a_client_that_leaves_leaves_no_stream(
         self, servers: tuple[Server, Server], person: Person

@@ -20,7 +20,7 @@ and go on.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -52,6 +52,11 @@ FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 # How long the loader waits before trying again when the database fails it.
 RETRY_SECONDS = 1.0
+# The listening connection's name in pg_stat_activity.
+APPLICATION_NAME = "ticketdesk live"
+
+# Waits the given seconds before the listener connects again.
+ReconnectWait = Callable[[float], Awaitable[None]]
 
 
 class Overflow:
@@ -121,11 +126,16 @@ class Subscription:
 
 
 class Hub:
-    """The process's listener and the streams it feeds."""
+    """The process's listener and the streams it feeds.
 
-    def __init__(self, dsn: str, pool: AsyncConnectionPool) -> None:
+    ``reconnect_wait`` waits out the backoff before the listener connects again."""
+
+    def __init__(
+        self, dsn: str, pool: AsyncConnectionPool, *, reconnect_wait: ReconnectWait = asyncio.sleep
+    ) -> None:
         self.pool = pool
         self._dsn = dsn
+        self._reconnect_wait = reconnect_wait
         self._subscriptions: set[Subscription] = set()
         self._pending: list[UUID] = []
         self._wake = asyncio.Event()
@@ -185,7 +195,7 @@ class Hub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self._dsn, autocommit=True
+                    self._dsn, autocommit=True, application_name=APPLICATION_NAME
                 ) as conn:
                     listening_from = datetime.now(UTC)
                     listen = sql.SQL("listen {}").format(sql.Identifier(broadcast.CHANNEL))
@@ -210,7 +220,7 @@ class Hub:
                     backoff,
                     exc_info=not isinstance(exc, psycopg.Error),
                 )
-                await asyncio.sleep(backoff)
+                await self._reconnect_wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _take(self, payload: str) -> None:
