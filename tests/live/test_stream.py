@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -322,3 +323,34 @@ class TestStreamEvents:
                 break
             await asyncio.sleep(0.05)
         assert hub.streams == 0
+
+    async def test_a_failing_query_ends_the_stream_cleanly(
+        self,
+        servers: tuple[Server, Server],
+        person: Person,
+        conn: Connection,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        one, _ = servers
+        agent = await person("agent", "Grace Agent")
+        server_log = logging.getLogger("uvicorn.error")  # uvicorn's, kept from the root
+        server_log.addHandler(caplog.handler)
+
+        async with open_stream(one.url, agent.headers) as stream:
+            await stream.next()
+            # The pools' connections go away: the stream's next credentials check fails.
+            await conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+                " and application_name <> %s",
+                (APPLICATION_NAME,),
+            )
+            try:
+                frames = await stream.until_end()
+            finally:
+                server_log.removeHandler(caplog.handler)
+
+        assert all(frame.comment == "ping" for frame in frames)
+        # Ended by the stream, as a warning, not as a server error.
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+        assert "a stream ends, its database query failed" in caplog.text

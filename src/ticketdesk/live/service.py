@@ -16,11 +16,14 @@ may repeat an event the client has: clients drop events whose id they have seen.
 
 import asyncio
 import json
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+import psycopg
 
 from ticketdesk import broadcast, db
 from ticketdesk.auth.service import Actor, Recheck
@@ -36,6 +39,8 @@ from ticketdesk.live.hub import (
     first_id_at,
     time_of,
 )
+
+log = logging.getLogger(__name__)
 
 RETRY_MILLISECONDS = 3000
 # Events replayed at most; past that the client reloads instead.
@@ -119,22 +124,26 @@ async def _known_to(hub: Hub, actor: Actor, last_event_id: str) -> UUID | None:
 async def event_stream(
     hub: Hub, actor: Actor, *, last_event_id: str | None, recheck: Recheck, timing: Timing
 ) -> AsyncIterator[str]:
-    """The frames of one stream, until the server stops or the credentials end."""
+    """The frames of one stream, until the server stops, the credentials end, or the
+    database fails it (the client then reconnects)."""
     with hub.subscribe(actor) as subscription:
         # Subscribed before the replay is read: nothing committed meanwhile is lost.
         yield f"retry: {RETRY_MILLISECONDS}\n\n"
         sent = _Sent(since=datetime.now(UTC))
-        if last_event_id is not None:
-            known = await _known_to(hub, actor, last_event_id)
-            if known is None:
-                yield _reset_frame("unknown_last_event_id")
-            else:
-                sent.since = time_of(known)
-                sent.add(known)
-                async for frame in _replayed(hub, actor, sent):
-                    yield frame
-        async for frame in _live(actor, subscription, sent, recheck, timing):
-            yield frame
+        try:
+            if last_event_id is not None:
+                known = await _known_to(hub, actor, last_event_id)
+                if known is None:
+                    yield _reset_frame("unknown_last_event_id")
+                else:
+                    sent.since = time_of(known)
+                    sent.add(known)
+                    async for frame in _replayed(hub, actor, sent):
+                        yield frame
+            async for frame in _live(actor, subscription, sent, recheck, timing):
+                yield frame
+        except psycopg.Error:
+            log.warning("live updates: a stream ends, its database query failed", exc_info=True)
 
 
 async def _replayed(hub: Hub, actor: Actor, sent: _Sent) -> AsyncIterator[str]:
