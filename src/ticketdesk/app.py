@@ -124,16 +124,22 @@ def create_app(
         app.state.secret = settings.secret()
         app.state.pool = pool or await db.open_pool(settings.database_url)
         app.state.storage = open_storage(settings)
-        app.state.live = Hub(
-            settings.database_url, app.state.pool, reconnect_wait=live_reconnect_wait
+        # No ticket routes, no event stream: nothing to listen for.
+        live = (
+            Hub(settings.database_url, app.state.pool, reconnect_wait=live_reconnect_wait)
+            if settings.tickets.enabled
+            else None
         )
+        app.state.live = live
         try:
-            await app.state.live.start()
+            if live is not None:
+                await live.start()
             async with alongside_app(settings, app.state.pool, run_jobs=worker):
                 yield
         finally:
             try:
-                await app.state.live.stop()
+                if live is not None:
+                    await live.stop()
             finally:
                 if own_pool:
                     await app.state.pool.close()
