@@ -30,13 +30,6 @@ from ticketdesk.users.schemas import Role, User
 TEST_TIMING = Timing(heartbeat_seconds=0.5, recheck_seconds=0.5)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Reconnects:
     """Whether a server's live listener may connect again after losing its connection."""
 
@@ -68,10 +61,14 @@ class Server:
 def _serving(settings: Settings) -> Iterator[Server]:
     reconnects = Reconnects()
     app = create_app(settings, live_timing=TEST_TIMING, live_reconnect_wait=reconnects.wait)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    # Bound here and handed over, as `ticketdesk serve` does: no other process can take
+    # the port between choosing it and serving on it.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -90,6 +87,7 @@ def _serving(settings: Settings) -> Iterator[Server]:
         end_live_streams(app)
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
         assert not thread.is_alive(), "the server did not stop"
 
 

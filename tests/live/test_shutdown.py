@@ -26,6 +26,35 @@ def _free_port() -> int:
         return port
 
 
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """``ticketdesk serve`` up and ready, on a free port; another if one is taken meanwhile
+    (the port is free when chosen, but the command binds it only once started)."""
+    for _ in range(5):
+        port = _free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ticketdesk", "serve", "--no-worker", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                time.sleep(0.2)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        _, errors = process.communicate(timeout=10)
+        if "already in use" not in errors:
+            raise AssertionError(f"ticketdesk did not start: {errors}")
+    raise AssertionError("no free port for ticketdesk in five tries")
+
+
 def _read_stream(url: str, token: str, lines: list[str], opened: threading.Event) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(10, read=30)) as response:
@@ -46,7 +75,6 @@ async def token(conn: Connection) -> str:
 def test_serve_stops_promptly_with_streams_open(
     database_url: str, tmp_path: Path, token: str, sent: signal.Signals
 ) -> None:
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -54,25 +82,8 @@ def test_serve_stops_promptly_with_streams_open(
         "TICKETDESK_LOG_LEVEL": "warning",
         "TICKETDESK_SECRET_KEY": SECRET_KEY,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ticketdesk", "serve", "--no-worker", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = _serve(env)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError(f"ticketdesk did not start: {process.communicate(timeout=5)}")
         streams = []
         for _ in range(3):
             lines: list[str] = []
