@@ -221,27 +221,11 @@ def end_live_streams(app: FastAPI) -> None:
 
 
 def _describe_event_stream(content: dict[str, Any]) -> None:
-    """A ``text/event-stream`` declared with a model: a string of events (OpenAPI 3.2's
-    ``itemSchema``, as FastAPI writes it) whose ``data`` is that model in JSON."""
+    """A ``text/event-stream`` whose frames are described (``itemSchema``): its body is a
+    string of them, whatever its route's model is."""
     stream = content.get("text/event-stream")
-    if stream is None or "$ref" not in stream.get("schema", {}):
-        return
-    data = {
-        "type": "string",
-        "contentMediaType": "application/json",
-        "contentSchema": {"$ref": stream["schema"]["$ref"]},
-    }
-    stream["schema"] = {"type": "string"}
-    stream["itemSchema"] = {
-        "type": "object",
-        "properties": {
-            "data": data,
-            "event": {"type": "string"},
-            "id": {"type": "string"},
-            "retry": {"type": "integer", "minimum": 0},
-        },
-        "required": ["data"],
-    }
+    if stream is not None and "itemSchema" in stream:
+        stream["schema"] = {"type": "string"}
 
 
 def _document_problems(app: FastAPI) -> None:

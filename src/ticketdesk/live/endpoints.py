@@ -5,12 +5,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRouter
+from pydantic import BaseModel
 
 from ticketdesk.auth.dependencies import CredentialsRecheck, CurrentUser
 from ticketdesk.errors import Unauthorized, problem_responses
 from ticketdesk.events.schemas import LiveEvent
 from ticketdesk.live import service
 from ticketdesk.live.hub import Hub
+from ticketdesk.live.schemas import STREAM_EVENTS, LivePresence, LiveReset
 
 router = APIRouter(tags=["events"])
 
@@ -50,8 +52,46 @@ whose id was seen. Too many missed events, or an id that is unknown or more than
 hour old, get `event: reset` instead.
 """
 
+
+def _frame_schema(event: str, data: type[BaseModel], *, with_id: bool) -> dict[str, Any]:
+    """One kind of frame: its ``event``, its ``data`` (``data``'s model in JSON), its id."""
+    properties: dict[str, Any] = {
+        "event": {"const": event},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": f"#/components/schemas/{data.__name__}"},
+        },
+    }
+    if with_id:
+        properties["id"] = {"type": "string", "format": "uuid"}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": ["event", "data", *(["id"] if with_id else [])],
+    }
+
+
+# The data models as the response's model, so they are among the document's schemas; the
+# frames (OpenAPI 3.2's itemSchema) one kind for each ``event``.
 _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"model": LiveEvent, "description": _STREAM_DESCRIPTION}
+    200: {"model": LiveEvent | LivePresence | LiveReset, "description": _STREAM_DESCRIPTION}
+}
+_STREAM_FRAMES = {
+    "responses": {
+        "200": {
+            "content": {
+                "text/event-stream": {
+                    "itemSchema": {
+                        "oneOf": [
+                            _frame_schema(event, data, with_id=with_id)
+                            for event, (data, with_id) in STREAM_EVENTS.items()
+                        ]
+                    }
+                }
+            }
+        }
+    }
 }
 
 
@@ -60,6 +100,7 @@ _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     operation_id="streamEvents",
     response_class=EventSourceResponse,
     responses={**_STREAM_RESPONSE, **problem_responses(Unauthorized)},
+    openapi_extra=_STREAM_FRAMES,
 )
 async def stream_events(
     actor: CurrentUser,

@@ -15,7 +15,6 @@ may repeat an event the client has: clients drop events whose id they have seen.
 """
 
 import asyncio
-import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
@@ -39,6 +38,7 @@ from ticketdesk.live.hub import (
     first_id_at,
     time_of,
 )
+from ticketdesk.live.schemas import LivePresence, LiveReset, ResetReason
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,13 @@ def _ticket_frame(event: LiveEvent) -> str:
     return f"id: {event.id}\nevent: ticket\ndata: {event.model_dump_json()}\n\n"
 
 
-def _reset_frame(reason: str) -> str:
-    return f"event: reset\ndata: {json.dumps({'reason': reason})}\n\n"
+def _reset_frame(reason: ResetReason) -> str:
+    return f"event: reset\ndata: {LiveReset(reason=reason).model_dump_json()}\n\n"
 
 
 def _presence_frame(notice: broadcast.PresenceNotice) -> str:
-    return f"event: presence\ndata: {json.dumps({'ticket_id': str(notice.ticket_id)})}\n\n"
+    data = LivePresence(ticket_id=notice.ticket_id).model_dump_json()
+    return f"event: presence\ndata: {data}\n\n"
 
 
 class _Sent:

@@ -1679,6 +1679,31 @@ export interface components {
             ticket_number: number;
         };
         /**
+         * LivePresence
+         * @description ``event: presence``: who of the staff is on this ticket changed (staff only).
+         */
+        LivePresence: {
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+        };
+        /**
+         * LiveReset
+         * @description ``event: reset``: events were missed that cannot be replayed; reload what is shown.
+         *     ``unknown_last_event_id``: the id sent is unknown, not the caller's or over an hour
+         *     old; ``too_many_missed``: too many events to replay; ``too_slow``: the client did not
+         *     take what it was sent fast enough.
+         */
+        LiveReset: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "unknown_last_event_id" | "too_many_missed" | "too_slow";
+        };
+        /**
          * Login
          * @description E-mail and password.
          */
