@@ -325,6 +325,7 @@ NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/integrations/github/webhook"): "GitHub proves itself with a signature",
     ("GET", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
     ("POST", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
+    ("GET", "/api/v1/events/stream"): "stays open: tests/live checks who receives which event",
 }
 
 

@@ -111,3 +111,30 @@ def test_the_seeds_routes_are_kept(document: dict[str, Any]) -> None:
         "GET /api/v1/tickets/{id}/comments",
         "PUT /api/v1/tickets/{id}/assign",
     } <= operations
+
+
+def test_event_stream_frames_by_event(document: dict[str, Any]) -> None:
+    content = document["paths"]["/api/v1/events/stream"]["get"]["responses"]["200"]["content"]
+    frames = content["text/event-stream"]["itemSchema"]["oneOf"]
+    schemas = document["components"]["schemas"]
+
+    data_by_event = {
+        frame["properties"]["event"]["const"]: frame["properties"]["data"]["contentSchema"]["$ref"]
+        for frame in frames
+    }
+    with_id = [
+        frame["properties"]["event"]["const"] for frame in frames if "id" in frame["required"]
+    ]
+
+    assert data_by_event == {
+        "ticket": "#/components/schemas/LiveEvent",
+        "presence": "#/components/schemas/LivePresence",
+        "reset": "#/components/schemas/LiveReset",
+    }
+    assert with_id == ["ticket"]
+    assert schemas["LiveReset"]["properties"]["reason"]["enum"] == [
+        "unknown_last_event_id",
+        "too_many_missed",
+        "too_slow",
+    ]
+    assert content["text/event-stream"]["schema"] == {"type": "string"}

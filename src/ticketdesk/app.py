@@ -1,5 +1,6 @@
 """The ASGI application: ``create_app(settings)`` and its lifespan."""
 
+import asyncio
 import logging
 import re
 import uuid
@@ -24,6 +25,9 @@ from ticketdesk.github.endpoints import router as github_router
 from ticketdesk.instance.endpoints import router as instance_router
 from ticketdesk.jobs.endpoints import router as jobs_router
 from ticketdesk.labels.endpoints import router as labels_router
+from ticketdesk.live.endpoints import router as live_router
+from ticketdesk.live.hub import Hub, ReconnectWait
+from ticketdesk.live.service import Timing
 from ticketdesk.mailbox.endpoints import router as mailbox_router
 from ticketdesk.notifications.endpoints import router as notifications_router
 from ticketdesk.spa import mount_spa
@@ -66,6 +70,7 @@ _TICKET_ROUTERS = (
     comments_router,
     attachments_router,
     events_router,
+    live_router,
     github_router,
 )
 
@@ -79,6 +84,7 @@ def _api_router() -> APIRouter:
         comments_router,
         attachments_router,
         events_router,
+        live_router,
         labels_router,
         github_router,
         jobs_router,
@@ -99,10 +105,17 @@ def _api_router() -> APIRouter:
 
 
 def create_app(
-    settings: Settings, *, pool: AsyncConnectionPool | None = None, worker: bool = False
+    settings: Settings,
+    *,
+    pool: AsyncConnectionPool | None = None,
+    worker: bool = False,
+    live_timing: Timing = Timing(),  # noqa: B008 (immutable)
+    live_reconnect_wait: ReconnectWait = asyncio.sleep,
 ) -> FastAPI:
     """Build the app; with ``pool`` given, use it instead of opening one; with ``worker``,
-    also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``)."""
+    also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``);
+    ``live_timing``: the event streams' heartbeat and credential checks;
+    ``live_reconnect_wait``: how the live listener waits before connecting again."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,12 +124,25 @@ def create_app(
         app.state.secret = settings.secret()
         app.state.pool = pool or await db.open_pool(settings.database_url)
         app.state.storage = open_storage(settings)
+        # No ticket routes, no event stream: nothing to listen for.
+        live = (
+            Hub(settings.database_url, app.state.pool, reconnect_wait=live_reconnect_wait)
+            if settings.tickets.enabled
+            else None
+        )
+        app.state.live = live
         try:
+            if live is not None:
+                await live.start()
             async with alongside_app(settings, app.state.pool, run_jobs=worker):
                 yield
         finally:
-            if own_pool:
-                await app.state.pool.close()
+            try:
+                if live is not None:
+                    await live.stop()
+            finally:
+                if own_pool:
+                    await app.state.pool.close()
 
     subscriptions.install()
     app = FastAPI(
@@ -129,6 +155,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.live_timing = live_timing
     install_error_handlers(app)
     app.include_router(_api_router())
     app.add_middleware(
@@ -185,6 +212,22 @@ def create_app(
     return app
 
 
+def end_live_streams(app: FastAPI) -> None:
+    """End the app's open event streams: the server is stopping, and would otherwise wait
+    for them (uvicorn lets open responses finish before it stops)."""
+    hub: Hub | None = getattr(app.state, "live", None)
+    if hub is not None:
+        hub.close()
+
+
+def _describe_event_stream(content: dict[str, Any]) -> None:
+    """A ``text/event-stream`` whose frames are described (``itemSchema``): its body is a
+    string of them, whatever its route's model is."""
+    stream = content.get("text/event-stream")
+    if stream is not None and "itemSchema" in stream:
+        stream["schema"] = {"type": "string"}
+
+
 def _document_problems(app: FastAPI) -> None:
     """Describe every error response as problem+json, FastAPI's own 422 included."""
     original = app.openapi
@@ -197,6 +240,7 @@ def _document_problems(app: FastAPI) -> None:
                 # In status order, wherever a response was declared (route or router).
                 operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
                 for status, response in operation["responses"].items():
+                    _describe_event_stream(response.get("content", {}))
                     if status.startswith(("4", "5")):
                         title = "Invalid input" if status == "422" else response["description"]
                         response["description"] = title

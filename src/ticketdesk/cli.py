@@ -31,11 +31,12 @@ from typing import Any, NoReturn
 
 import psycopg
 import uvicorn
+from fastapi import FastAPI
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from ticketdesk import db, embedded, subscriptions
-from ticketdesk.app import create_app
+from ticketdesk.app import create_app, end_live_streams
 from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth import service as auth
 from ticketdesk.config import ConfigError, Settings, load_settings
@@ -320,10 +321,12 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that prints the banner once it listens, not before."""
+    """A uvicorn server that prints the banner once it listens, not before, and ends the
+    app's live-update streams when it stops."""
 
-    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+    def __init__(self, config: uvicorn.Config, app: FastAPI, banner: str) -> None:
         super().__init__(config)
+        self.app = app
         self.banner = banner
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -333,6 +336,12 @@ class _Server(uvicorn.Server):
             return
         _terminal.serving = True  # before the banner: once told it runs, Ctrl-C stops it
         print(self.banner, flush=True)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop as uvicorn does, once the event streams, which never end by themselves,
+        are ended."""
+        end_live_streams(self.app)
+        await super().shutdown(sockets)
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -354,8 +363,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         if demo_wanted:
             with story.step("demo data") as step:
                 show_logins, step.result = asyncio.run(_ensure_demo(ready))
+        app = create_app(ready, worker=not args.no_worker)
         config = uvicorn.Config(
-            create_app(ready, worker=not args.no_worker),
+            app,
             host=host,  # uvicorn serves the socket given, and names these in its messages
             port=port,
             log_level=ready.log_level,
@@ -364,7 +374,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             proxy_headers=True,
             server_header=False,
         )
-        _Server(config, _banner(host, port, show_logins=show_logins)).run(sockets=[sock])
+        _Server(config, app, _banner(host, port, show_logins=show_logins)).run(sockets=[sock])
 
 
 async def _load_demo(settings: Settings) -> bool:

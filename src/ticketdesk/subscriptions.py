@@ -5,15 +5,24 @@ anything. A new kind of reaction to changes (mail, webhooks, live updates) is on
 entry in ``SUBSCRIBERS``; the services that make changes do not change.
 """
 
-from ticketdesk import changes
+from ticketdesk import broadcast, changes
+from ticketdesk.db import Connection
 from ticketdesk.events import service as events
 from ticketdesk.github import service as github
 from ticketdesk.notifications import service as notifications
 from ticketdesk.webhooks import service as webhooks
 
+
+async def record_and_announce(conn: Connection, change: changes.Change) -> None:
+    """Write the change's event row, and announce it to the live streams at commit."""
+    event_id = await events.record(conn, change)
+    await broadcast.announce_event(conn, event_id)
+
+
 SUBSCRIBERS: tuple[changes.Subscriber, ...] = (
-    # The event row: the ticket's timeline and audit trail.
-    events.record,
+    # The event row (the ticket's timeline and audit trail), and its NOTIFY for the
+    # live streams of every API process (ticketdesk.live), delivered at commit.
+    record_and_announce,
     # Issues and comments mirrored to GitHub, as jobs.
     github.on_change,
     # Mail to the people on the ticket, as jobs.

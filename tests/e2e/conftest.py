@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from psycopg.rows import dict_row
 
 from tests.e2e.backlog import Backlog, seed_backlog
-from ticketdesk.app import create_app
+from ticketdesk.app import create_app, end_live_streams
 from ticketdesk.auth.service import create_token
 from ticketdesk.config import Settings
 from ticketdesk.spa import DIST
@@ -138,8 +138,9 @@ def serve_jobs() -> bool:
 def live_server(settings: Settings, live_port: int, serve_jobs: bool) -> Iterator[str]:
     """ticketdesk serving API and web app on a free port, until the test ends."""
     port = live_port
+    app = create_app(settings, worker=serve_jobs)
     config = uvicorn.Config(
-        create_app(settings, worker=serve_jobs),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -159,6 +160,7 @@ def live_server(settings: Settings, live_port: int, serve_jobs: bool) -> Iterato
     else:
         raise AssertionError("the server did not start")
     yield url
+    end_live_streams(app)  # as `ticketdesk serve` does: open pages' streams end first
     server.should_exit = True
     thread.join(timeout=10)
 

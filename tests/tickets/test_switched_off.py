@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.factories import Accounts
+from ticketdesk.db import Connection
+from ticketdesk.live.hub import APPLICATION_NAME
 
-TICKET_PATHS = re.compile(r"^/api/v1/(tickets|integrations/github)\b")
+TICKET_PATHS = re.compile(r"^/api/v1/(tickets|integrations/github|events/stream)\b")
 
 
 @pytest.fixture
@@ -66,3 +68,13 @@ async def test_the_rest_of_the_app_works(accounts: Accounts, anon: AsyncClient) 
     assert (await accounts.alice.client.get("/api/v1/me")).status_code == 200
     assert (await accounts.admin.client.get("/api/v1/users")).status_code == 200
     assert (await accounts.admin.client.get("/api/v1/labels")).status_code == 200
+
+
+async def test_no_connection_listens_for_live_updates(app: FastAPI, conn: Connection) -> None:
+    cur = await conn.execute(
+        "select count(*) as n from pg_stat_activity"
+        " where datname = current_database() and application_name = %s",
+        (APPLICATION_NAME,),
+    )
+
+    assert await cur.fetchone() == {"n": 0}

@@ -13,8 +13,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from ticketdesk.auth import service
-from ticketdesk.auth.service import Actor
-from ticketdesk.db import Pool, Transaction, transaction
+from ticketdesk.auth.service import Actor, Recheck
+from ticketdesk.db import Pool, Transaction, connection, transaction
 from ticketdesk.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "ticketdesk_session"
@@ -89,6 +89,28 @@ async def current_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Acto
     return actor
 
 
+def credentials_recheck(
+    pool: Pool,
+    secret: SigningSecret,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    session_token: Annotated[str | None, Depends(session_cookie_scheme)],
+) -> Recheck:
+    """Who the request's credentials belong to, asked again later: for a response that
+    lasts (an event stream) to end once its session or token no longer does."""
+
+    async def recheck() -> Actor | None:
+        async with connection(pool) as conn:
+            if bearer is not None:
+                use = await service.actor_for_token(conn, bearer.credentials)
+                return None if use is None else use.actor
+            if session_token:
+                return await service.actor_for_session(conn, secret, session_token)
+            return None
+
+    return recheck
+
+
+CredentialsRecheck = Annotated[Recheck, Depends(credentials_recheck)]
 CurrentUser = Annotated[Actor, Depends(current_actor)]
 CurrentAgent = Annotated[Actor, Depends(current_agent)]
 CurrentAdmin = Annotated[Actor, Depends(current_admin)]

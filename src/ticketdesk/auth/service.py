@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -44,6 +45,10 @@ class Actor:
     def is_staff(self) -> bool:
         """Agents and admins: they see every ticket and internal notes."""
         return self.role in STAFF_ROLES
+
+
+# Who a request's credentials belong to, asked again later (None: no one any more).
+Recheck = Callable[[], Awaitable[Actor | None]]
 
 
 @dataclass(frozen=True)

@@ -25,3 +25,9 @@ class EventPage(BaseModel):
 
     items: list[Event]
     next_cursor: str | None
+
+
+class LiveEvent(Event):
+    """An event as the live stream sends it: the timeline's, with its ticket's number."""
+
+    ticket_number: int

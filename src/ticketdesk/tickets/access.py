@@ -45,6 +45,11 @@ def sees_triage(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def sees_presence(actor: Actor) -> bool:
+    """Whether ``actor`` may see which staff are on a ticket (live presence)."""
+    return actor.is_staff
+
+
 def shows_email(actor: Actor, user_id: UUID) -> bool:
     """Whether ``actor`` may see the e-mail address of ``user_id``: staff, or their own."""
     return actor.is_staff or user_id == actor.id
@@ -55,9 +60,14 @@ def submitter_scope(actor: Actor) -> UUID | None:
     return None if actor.is_staff else actor.id
 
 
+def may_see_submitted_by(actor: Actor, submitter_id: UUID) -> bool:
+    """Whether ``actor`` may read a ticket opened by ``submitter_id``."""
+    return actor.is_staff or submitter_id == actor.id
+
+
 def may_see(actor: Actor, ticket: Ticket) -> bool:
     """Whether ``actor`` may read ``ticket``."""
-    return actor.is_staff or ticket.user_id == actor.id
+    return may_see_submitted_by(actor, ticket.user_id)
 
 
 async def get_visible_ticket(

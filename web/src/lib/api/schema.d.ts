@@ -343,6 +343,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Events
+         * @description Ticket changes as they happen, as server-sent events.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/github/webhook": {
         parameters: {
             query?: never;
@@ -1627,6 +1647,61 @@ export interface components {
         LinkRequest: {
             /** Email */
             email: string;
+        };
+        /**
+         * LiveEvent
+         * @description An event as the live stream sends it: the timeline's, with its ticket's number.
+         */
+        LiveEvent: {
+            actor: components["schemas"]["UserRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+            /** Ticket Number */
+            ticket_number: number;
+        };
+        /**
+         * LivePresence
+         * @description ``event: presence``: who of the staff is on this ticket changed (staff only).
+         */
+        LivePresence: {
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+        };
+        /**
+         * LiveReset
+         * @description ``event: reset``: events were missed that cannot be replayed; reload what is shown.
+         *     ``unknown_last_event_id``: the id sent is unknown, not the caller's or over an hour
+         *     old; ``too_many_missed``: too many events to replay; ``too_slow``: the client did not
+         *     take what it was sent fast enough.
+         */
+        LiveReset: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "unknown_last_event_id" | "too_many_missed" | "too_slow";
         };
         /**
          * Login
@@ -3273,6 +3348,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InstanceConfig"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description `Last-Event-ID`, for clients that cannot set headers. */
+                last_event_id?: string | null;
+            };
+            header?: {
+                /** @description The last event id received: what came after it is replayed. */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description A `text/event-stream`. First `retry: 3000`; then each ticket event the caller may see
+             *     (the timeline's rules: staff see every ticket's events, internal ones too; a submitter the
+             *     public events of their own tickets) as `id: <event id>`, `event: ticket` and `data:` one
+             *     `LiveEvent` in JSON. Staff also get `event: presence` with `data: {"ticket_id": …}` (no
+             *     id) when who is on a ticket changes. `event: reset` with `data: {"reason": …}` means
+             *     events were missed that cannot be replayed: reload what is shown (the stream goes on).
+             *     A comment line `: ping` comes every 15 s. The stream ends when the server stops or the
+             *     session or token ends (the next connection then gets a 401).
+             *
+             *     On reconnecting, send the last id received in `Last-Event-ID` (browsers do) or
+             *     `?last_event_id=`: the events since are replayed, starting a few seconds before that
+             *     event since transactions commit out of order, so an event may come twice: drop events
+             *     whose id was seen. Too many missed events, or an id that is unknown or more than an
+             *     hour old, get `event: reset` instead.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -1,0 +1,1 @@
+"""Live updates: ticket events and staff presence pushed to open pages as server-sent events."""
