@@ -5,6 +5,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -26,6 +27,10 @@ from ticketdesk.jobs.endpoints import router as jobs_router
 from ticketdesk.labels.endpoints import router as labels_router
 from ticketdesk.mailbox.endpoints import router as mailbox_router
 from ticketdesk.notifications.endpoints import router as notifications_router
+from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
+from ticketdesk.presence.endpoints import router as presence_router
+from ticketdesk.rate_limits import RateLimiter
+from ticketdesk.redis_client import SharedRedis
 from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
@@ -67,6 +72,7 @@ _TICKET_ROUTERS = (
     attachments_router,
     events_router,
     github_router,
+    presence_router,
 )
 
 
@@ -79,6 +85,7 @@ def _api_router() -> APIRouter:
         comments_router,
         attachments_router,
         events_router,
+        presence_router,
         labels_router,
         github_router,
         jobs_router,
@@ -99,10 +106,15 @@ def _api_router() -> APIRouter:
 
 
 def create_app(
-    settings: Settings, *, pool: AsyncConnectionPool | None = None, worker: bool = False
+    settings: Settings,
+    *,
+    pool: AsyncConnectionPool | None = None,
+    worker: bool = False,
+    presence_ttl: timedelta = PRESENCE_TTL,
 ) -> FastAPI:
     """Build the app; with ``pool`` given, use it instead of opening one; with ``worker``,
-    also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``)."""
+    also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``);
+    ``presence_ttl``: how long a mark of presence on a ticket lasts unless renewed."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,10 +123,18 @@ def create_app(
         app.state.secret = settings.secret()
         app.state.pool = pool or await db.open_pool(settings.database_url)
         app.state.storage = open_storage(settings)
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        app.state.redis = SharedRedis(redis_url) if redis_url else None
+        if app.state.redis is not None:
+            await app.state.redis.start()
+        app.state.rate_limiter = RateLimiter(settings.rate_limits, app.state.redis)
+        app.state.presence = PresenceBoard(app.state.redis, ttl=presence_ttl)
         try:
             async with alongside_app(settings, app.state.pool, run_jobs=worker):
                 yield
         finally:
+            if app.state.redis is not None:
+                await app.state.redis.close()
             if own_pool:
                 await app.state.pool.close()
 

@@ -11,6 +11,7 @@ This module knows none of them: the subscribers are named once, in
 recorded before that is refused rather than silently left without its effects.
 """
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,3 +50,13 @@ async def record_change(conn: Connection, change: Change) -> None:
         )
     for subscriber in _subscribers:
         await subscriber(conn, change)
+
+
+# The PostgreSQL channel the live event stream listens on, in every API process.
+LIVE_CHANNEL = "ticketdesk_live"
+
+
+async def announce_live(conn: Connection, message: dict[str, str]) -> None:
+    """Tell the live event stream about ``message`` (JSON) when the caller's transaction
+    commits; nothing is sent if it rolls back."""
+    await conn.execute("select pg_notify(%s, %s)", (LIVE_CHANNEL, json.dumps(message)))

@@ -43,6 +43,7 @@ from ticketdesk.errors import (
     Unauthorized,
     problem_responses,
 )
+from ticketdesk.rate_limits import RateLimits
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import User
 
@@ -88,7 +89,7 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
             "description": "With accounts.verify_email: the account must follow a mailed "
             "link before it can sign in.",
         },
-        **problem_responses(Forbidden, Conflict),
+        **problem_responses(Forbidden, Conflict, RateLimited),
     },
 )
 async def signup(
@@ -98,6 +99,7 @@ async def signup(
     conn: Transaction,
     settings: AppSettings,
     secret: SigningSecret,
+    limiter: RateLimits,
 ) -> Me | JSONResponse:
     """Create a submitter account and sign in (or, when addresses are confirmed first,
     mail the link that does)."""
@@ -105,6 +107,7 @@ async def signup(
         raise Forbidden(
             "Sign-up is switched off; ask an admin for an account.", code="signup_disabled"
         )
+    await limiter.check("signup", _client_ip(request))
     confirm_first = settings.accounts.verify_email
     user = await users.create_user(
         conn,
@@ -140,8 +143,10 @@ async def login(
     conn: AutocommitConnection,
     settings: AppSettings,
     secret: SigningSecret,
+    limiter: RateLimits,
 ) -> Me:
     """Sign in with e-mail and password; sets the session cookie."""
+    await limiter.check("login", _client_ip(request))
     # Autocommit: a failed attempt must be counted even though the request fails.
     actor = await service.authenticate(
         conn,
@@ -185,10 +190,13 @@ async def list_tokens(actor: CurrentUser, conn: Transaction) -> list[Token]:
     "/me/tokens",
     status_code=status.HTTP_201_CREATED,
     operation_id="createToken",
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(Unauthorized, Forbidden, RateLimited),
 )
-async def create_token(body: TokenCreate, actor: CurrentUser, conn: Transaction) -> NewToken:
+async def create_token(
+    body: TokenCreate, actor: CurrentUser, conn: Transaction, limiter: RateLimits
+) -> NewToken:
     """Create a personal access token; its secret is in this response only."""
+    await limiter.check("token", str(actor.id))
     return await service.create_token(conn, actor.id, body.name)
 
 
@@ -247,9 +255,11 @@ async def request_password_reset(
     request: Request,
     conn: AutocommitConnection,
     settings: AppSettings,
+    limiter: RateLimits,
 ) -> Accepted:
     """Mail a link to set a new password; the answer is the same for any address."""
     _require_mail(settings, "Resetting a password")
+    await limiter.check("link_request", _client_ip(request))
     await links.request_password_reset(conn, email=body.email, client_ip=_client_ip(request))
     return Accepted(
         detail="If an account uses this address, a link to set a new password is on its way."
@@ -278,9 +288,11 @@ async def request_email_confirmation(
     request: Request,
     conn: AutocommitConnection,
     settings: AppSettings,
+    limiter: RateLimits,
 ) -> Accepted:
     """Mail a new link to confirm an address; the answer is the same for any address."""
     _require_mail(settings, "Confirming an address")
+    await limiter.check("link_request", _client_ip(request))
     await links.request_verification(conn, email=body.email, client_ip=_client_ip(request))
     return Accepted(detail="If an unconfirmed account uses this address, a new link is on its way.")
 
