@@ -1,0 +1,171 @@
+"""The optional Redis, for real: two app processes share one redis-server of the test's
+own; it is stopped and started again in the middle of a test."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from redis.asyncio import Redis
+
+from tests.factories import Accounts, create_ticket, make_user, signed_in
+from tests.redis_server import RedisServer
+from ticketdesk.app import create_app
+from ticketdesk.config import Settings
+from ticketdesk.db import Connection
+from ticketdesk.rate_limits import TOKENS_PER_HOUR
+from ticketdesk.redis_client import REPROBE_SECONDS
+
+
+@pytest.fixture
+def settings_overrides(redis_server: RedisServer) -> dict[str, Any]:
+    return {"redis_url": redis_server.url}
+
+
+@pytest.fixture
+async def second_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """Another API process on the same database and Redis."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def new_tokens(client: AsyncClient, count: int) -> list[int]:
+    return [
+        (await client.post("/api/v1/me/tokens", json={"name": f"t{n}"})).status_code
+        for n in range(count)
+    ]
+
+
+async def redis_keys(server: RedisServer, pattern: str) -> list[bytes | str]:
+    client = Redis.from_url(server.url)
+    try:
+        return await client.keys(pattern)
+    finally:
+        await client.aclose()
+
+
+def warnings(caplog: pytest.LogCaptureFixture, words: str) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "ticketdesk.redis_client" and words in record.getMessage()
+    ]
+
+
+async def shares_one_count(app: FastAPI, second_app: FastAPI, conn: Connection) -> None:
+    """A new account's tokens, half made through each process, meet one limit."""
+    person = await make_user(conn, name="Count Shared")
+    async with signed_in(app, conn, person) as one, signed_in(second_app, conn, person) as two:
+        half = TOKENS_PER_HOUR // 2
+        made = await new_tokens(one, half) + await new_tokens(two, TOKENS_PER_HOUR - half)
+        refused = (await one.post("/api/v1/me/tokens", json={"name": "one more"})).status_code
+    assert made == [201] * TOKENS_PER_HOUR
+    assert refused == 429
+
+
+class TestSharedLimits:
+    async def test_two_processes_see_one_count(
+        self, app: FastAPI, second_app: FastAPI, conn: Connection, redis_server: RedisServer
+    ) -> None:
+        await shares_one_count(app, second_app, conn)
+
+        assert await redis_keys(redis_server, "ticketdesk:limits*")
+
+    async def test_presence_is_shared_through_redis(
+        self, app: FastAPI, second_app: FastAPI, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        url = f"/api/v1/tickets/{ticket.id}/presence"
+        async with (
+            signed_in(app, conn, accounts.agent.user) as agent,
+            signed_in(second_app, conn, accounts.admin.user) as admin,
+        ):
+            await agent.put(url, json={"state": "replying"})
+            seen = (await admin.get(url)).json()["others"]
+
+        assert [(p["user"]["id"], p["state"]) for p in seen] == [
+            (str(accounts.agent.user.id), "replying")
+        ]
+
+
+class TestRedisGoesAway:
+    async def test_requests_go_on_and_sharing_resumes_when_it_is_back(
+        self,
+        app: FastAPI,
+        second_app: FastAPI,
+        accounts: Accounts,
+        conn: Connection,
+        redis_server: RedisServer,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.INFO, logger="ticketdesk.redis_client")
+        ticket = await create_ticket(conn, accounts.alice)
+        url = f"/api/v1/tickets/{ticket.id}/presence"
+        async with (
+            signed_in(app, conn, accounts.agent.user) as agent_one,
+            signed_in(second_app, conn, accounts.admin.user) as admin_two,
+            signed_in(app, conn, accounts.bob.user) as bob_one,
+            signed_in(second_app, conn, accounts.bob.user) as bob_two,
+        ):
+            assert (await agent_one.put(url, json={"state": "viewing"})).status_code == 200
+
+            redis_server.stop()
+
+            # Presence from PostgreSQL, which both processes share.
+            marked = await agent_one.put(url, json={"state": "replying"})
+            seen = await admin_two.put(url, json={"state": "viewing"})
+            # Limits in each process: Bob's count in one is not the other's.
+            in_one = await new_tokens(bob_one, TOKENS_PER_HOUR + 1)
+            in_two = await new_tokens(bob_two, 1)
+            # Many requests while it is away, one warning from each process.
+            for _ in range(3):
+                assert (await agent_one.get(url)).status_code == 200
+                assert (await admin_two.get(url)).status_code == 200
+
+        assert marked.status_code == 200
+        assert seen.status_code == 200
+        assert [p["state"] for p in seen.json()["others"]] == ["replying"]
+        assert in_one == [201] * TOKENS_PER_HOUR + [429]
+        assert in_two == [201]
+        lost = warnings(caplog, "cannot be reached")
+        assert len(lost) == 2
+        assert f"127.0.0.1:{redis_server.port}/0" in lost[0]
+        assert redis_server.password is not None
+        assert redis_server.password not in caplog.text
+
+        redis_server.start()
+        await asyncio.sleep(REPROBE_SECONDS + 0.5)
+
+        await shares_one_count(app, second_app, conn)
+        async with signed_in(app, conn, accounts.agent.user) as agent_one:
+            assert (await agent_one.put(url, json={"state": "viewing"})).status_code == 200
+        assert await redis_keys(redis_server, "ticketdesk:presence:*")
+        assert len(warnings(caplog, "is back:")) == 2
+        assert len(warnings(caplog, "cannot be reached")) == 2
+
+
+class TestRedisAwayAtStart:
+    async def test_a_process_started_while_it_is_away_serves(
+        self,
+        settings: Settings,
+        conn: Connection,
+        redis_server: RedisServer,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.INFO, logger="ticketdesk.redis_client")
+        redis_server.stop()
+        person = await make_user(conn, name="Early Riser")
+
+        application = create_app(settings)
+        async with (
+            application.router.lifespan_context(application),
+            signed_in(application, conn, person) as client,
+        ):
+            made = await new_tokens(client, 2)
+
+        assert made == [201, 201]
+        assert len(warnings(caplog, "cannot be reached")) == 1
