@@ -11,10 +11,8 @@ and never the password; from then on Redis is tried again at most every
 
 import logging
 import time
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -62,11 +60,6 @@ class SharedRedis:
         self._away_since: float | None = None
         self._last_probe = 0.0
 
-    @property
-    def is_up(self) -> bool:
-        """Whether the last command (or probe) reached Redis."""
-        return self._away_since is None
-
     async def start(self) -> None:
         """Check Redis once at start-up; a server that is not there yet is logged, not fatal."""
         try:
@@ -111,12 +104,3 @@ class SharedRedis:
     async def close(self) -> None:
         """Close the client's connections."""
         await self.client.aclose()
-
-
-def app_redis(request: Request) -> SharedRedis | None:
-    """The running app's Redis, or ``None`` when ``redis_url`` is not set."""
-    shared: SharedRedis | None = request.app.state.redis
-    return shared
-
-
-AppRedis = Annotated[SharedRedis | None, Depends(app_redis)]
