@@ -81,7 +81,10 @@ class RateLimiter:
             try:
                 await self._count(shared, limit, action, who)
                 return
-            except (StorageError, *REDIS_DOWN) as exc:
+            except StorageError as exc:
+                # The limits library wraps redis-py's error; the log names the latter.
+                redis.lost(exc.storage_error)
+            except REDIS_DOWN as exc:
                 redis.lost(exc)
         await self._count(self._local, limit, action, who)
 
