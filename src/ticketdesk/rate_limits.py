@@ -1,10 +1,14 @@
 """Rate limits on the actions people repeat to abuse a help desk: signing up, signing in,
-asking for mailed links, and opening tickets, comments and access tokens.
+and opening tickets, comments and access tokens.
 
 Counted with the ``limits`` library in a moving window: in Redis when ``redis_url`` is
 set, so every process shares one count, and in the process otherwise or while Redis is
 away (``ticketdesk.redis_client``). Anonymous actions count per client address, the
 others per account. Going over is a 429 ``rate_limited`` with ``Retry-After``.
+
+The limits that must hold exactly across processes stay in PostgreSQL and are not
+counted here again: failed sign-ins (``auth.service``), and requests for
+mailed links per address and per client (``auth.links``).
 """
 
 import math
@@ -21,21 +25,17 @@ from ticketdesk.config import RateLimitSettings
 from ticketdesk.errors import RateLimited
 from ticketdesk.redis_client import REDIS_DOWN, SharedRedis
 
-Action = Literal["signup", "login", "link_request", "ticket", "comment", "token"]
+Action = Literal["signup", "login", "ticket", "comment", "token"]
 
 # The fixed limits. Sign-in failures are limited besides, in PostgreSQL (auth.service);
 # this one caps every attempt, so that a client cannot keep the password hashing busy.
 SIGNUPS_PER_HOUR = 10
 LOGINS_PER_10_MINUTES = 60
-# Password reset and address confirmation requests, together; PostgreSQL keeps the
-# per-address limit (auth.links), which protects a mailbox and must not be per process.
-LINK_REQUESTS_PER_HOUR = 20
 TOKENS_PER_HOUR = 10
 
 _REFUSALS: dict[Action, str] = {
     "signup": "Too many sign-ups from your address.",
     "login": "Too many sign-in attempts from your address.",
-    "link_request": "Too many requests for a link.",
     "ticket": "You have opened too many tickets.",
     "comment": "You have written too many comments.",
     "token": "You have created too many access tokens.",
@@ -46,7 +46,6 @@ def _limits(settings: RateLimitSettings) -> dict[Action, RateLimitItem]:
     return {
         "signup": RateLimitItemPerHour(SIGNUPS_PER_HOUR),
         "login": RateLimitItemPerMinute(LOGINS_PER_10_MINUTES, 10),
-        "link_request": RateLimitItemPerHour(LINK_REQUESTS_PER_HOUR),
         "ticket": RateLimitItemPerHour(settings.tickets_per_hour),
         "comment": RateLimitItemPerHour(settings.comments_per_hour),
         "token": RateLimitItemPerHour(TOKENS_PER_HOUR),

@@ -255,11 +255,9 @@ async def request_password_reset(
     request: Request,
     conn: AutocommitConnection,
     settings: AppSettings,
-    limiter: RateLimits,
 ) -> Accepted:
     """Mail a link to set a new password; the answer is the same for any address."""
     _require_mail(settings, "Resetting a password")
-    await limiter.check("link_request", _client_ip(request))
     await links.request_password_reset(conn, email=body.email, client_ip=_client_ip(request))
     return Accepted(
         detail="If an account uses this address, a link to set a new password is on its way."
@@ -288,11 +286,9 @@ async def request_email_confirmation(
     request: Request,
     conn: AutocommitConnection,
     settings: AppSettings,
-    limiter: RateLimits,
 ) -> Accepted:
     """Mail a new link to confirm an address; the answer is the same for any address."""
     _require_mail(settings, "Confirming an address")
-    await limiter.check("link_request", _client_ip(request))
     await links.request_verification(conn, email=body.email, client_ip=_client_ip(request))
     return Accepted(detail="If an unconfirmed account uses this address, a new link is on its way.")
 

@@ -32,6 +32,7 @@ from ticketdesk.mail.addresses import domain_of, message_id
 from ticketdesk.mail.templates import render
 from ticketdesk.sql import (
     execute,
+    fetch_one,
     fetch_optional,
     fetch_optional_value,
     fetch_value,
@@ -70,11 +71,11 @@ TEMPLATES: dict[LinkPurpose, str] = {
     "verify": "verify_email",
 }
 
-# Requests for a link by address, within the window, per address (whoever asks). The
-# requests of one client (whichever addresses it asks for) are limited by the endpoints
-# (ticketdesk.rate_limits).
+# Requests for a link by address, within the window: per address (whoever asks), and
+# per client (whichever addresses it asks for).
 REQUEST_WINDOW_SECONDS = 3600
 MAX_REQUESTS_PER_EMAIL = 3
+MAX_REQUESTS_PER_IP = 20
 
 LINK_EXPIRED = "This link has expired or has been used already. Ask for a new one."
 
@@ -105,6 +106,12 @@ class _Recipient:
     id: UUID
     invitation_pending: bool
     email_verified: bool
+
+
+@dataclass(frozen=True)
+class _RequestCounts:
+    by_email: int
+    by_ip: int
 
 
 @dataclass(frozen=True)
@@ -150,13 +157,13 @@ async def _request(conn: Connection, purpose: LinkPurpose, email: str, client_ip
     """
     params = {"email": email, "client_ip": client_ip}
     request_id = await fetch_value(conn, int, Q.record_link_request, params)
-    recent = await fetch_value(
+    counts = await fetch_one(
         conn,
-        int,
+        _RequestCounts,
         Q.recent_link_requests,
-        {"email": email, "window_seconds": REQUEST_WINDOW_SECONDS},
+        {**params, "window_seconds": REQUEST_WINDOW_SECONDS},
     )
-    if recent > MAX_REQUESTS_PER_EMAIL:
+    if counts.by_email > MAX_REQUESTS_PER_EMAIL or counts.by_ip > MAX_REQUESTS_PER_IP:
         raise RateLimited(
             "Too many requests for a link. Try again in an hour.",
             retry_after=REQUEST_WINDOW_SECONDS,

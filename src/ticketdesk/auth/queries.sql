@@ -66,9 +66,12 @@ insert into link_requests (email, client_ip) values (%(email)s, %(client_ip)s)
 returning id;
 
 -- name: recent_link_requests
-select count(*) from link_requests
+select
+    count(*) filter (where lower(email) = lower(%(email)s)) as by_email,
+    count(*) filter (where client_ip = %(client_ip)s) as by_ip
+from link_requests
 where requested_at > now() - make_interval(secs => %(window_seconds)s)
-  and lower(email) = lower(%(email)s);
+  and (lower(email) = lower(%(email)s) or client_ip = %(client_ip)s);
 
 -- name: forget_old_link_requests
 delete from link_requests where requested_at < now() - interval '1 day';
