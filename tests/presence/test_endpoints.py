@@ -7,6 +7,7 @@ Redis of the test's own.
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
 
-from tests.factories import Accounts, create_ticket, signed_in
+from tests.factories import Accounts, create_ticket, make_user, signed_in
 from tests.redis_server import RedisServer
 from ticketdesk.app import create_app
 from ticketdesk.changes import LIVE_CHANNEL
@@ -178,6 +179,76 @@ class TestExpiry:
                 await asyncio.sleep(0.6)
 
             assert who(await others(admin, ticket_url)) == [(accounts.agent.user.name, "viewing")]
+
+
+class TestExpiredMarksInPostgreSQL:
+    """Every PUT prunes expired rows; two PUTs renewing their own expired marks must not
+    wait for each other."""
+
+    @pytest.fixture
+    def store(self) -> str:
+        return "postgresql"
+
+    @staticmethod
+    async def expire_all(conn: Connection) -> None:
+        await conn.execute("update ticket_presence set expires_at = now() - interval '1 minute'")
+
+    async def test_a_put_does_not_wait_for_an_expired_mark_another_put_holds(
+        self, accounts: Accounts, conn: Connection, database_url: str, ticket_url: str
+    ) -> None:
+        await mark(accounts.agent.client, ticket_url, "viewing")
+        await mark(accounts.admin.client, ticket_url, "viewing")
+        await self.expire_all(conn)
+
+        async with await psycopg.AsyncConnection.connect(database_url) as other_put:
+            # The agent's renewal, in a transaction that has not committed yet.
+            await other_put.execute(
+                "update ticket_presence set expires_at = now() + interval '45 seconds'"
+                " where user_id = %s",
+                (accounts.agent.user.id,),
+            )
+            seen = await asyncio.wait_for(mark(accounts.admin.client, ticket_url, "replying"), 5)
+            await other_put.commit()
+        after = await others(accounts.admin.client, ticket_url)
+
+        # The agent's renewal was not committed when the admin's PUT answered, and was not
+        # pruned either.
+        assert seen == []
+        assert who(after) == [(accounts.agent.user.name, "viewing")]
+
+    async def test_concurrent_puts_over_expired_marks(
+        self, app: FastAPI, accounts: Accounts, conn: Connection
+    ) -> None:
+        tickets = [await create_ticket(conn, accounts.alice) for _ in range(2)]
+        urls = [f"/api/v1/tickets/{ticket.id}/presence" for ticket in tickets]
+        staff = [await make_user(conn, role="agent", name=f"Agent {n}") for n in range(4)]
+        async with AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(signed_in(app, conn, user)) for user in staff
+            ]
+            # One by one first: everyone is on both tickets (and has used their token).
+            for client in clients:
+                for url in urls:
+                    await mark(client, url, "viewing")
+            for _ in range(10):
+                await self.expire_all(conn)
+                answers = await asyncio.wait_for(
+                    asyncio.gather(
+                        *(
+                            client.put(url, json={"state": "viewing"})
+                            for client in clients
+                            for url in urls
+                        )
+                    ),
+                    10,
+                )
+                assert [answer.status_code for answer in answers] == [200] * 8
+
+            everyone = await others(accounts.admin.client, urls[0])
+
+        assert sorted(person["user"]["name"] for person in everyone) == [
+            f"Agent {n}" for n in range(4)
+        ]
 
 
 class TestSubmitters:

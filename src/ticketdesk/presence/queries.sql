@@ -15,10 +15,17 @@ set state = excluded.state,
     expires_at = excluded.expires_at;
 
 -- name: prune_expired
+-- Rows another transaction holds (a PUT renewing its own expired mark) are left to a
+-- later prune: waiting for them would deadlock two PUTs that each prune the other's.
 delete from ticket_presence
-where ctid = any (array(
-    select ctid from ticket_presence where expires_at <= now() order by expires_at limit 100
-));
+where (ticket_id, user_id) in (
+    select ticket_id, user_id from ticket_presence
+    where expires_at <= now()
+    order by expires_at
+    limit 100
+    for update skip locked
+)
+  and expires_at <= now();
 
 -- name: delete_presence
 delete from ticket_presence
