@@ -136,6 +136,39 @@ class TestTickets:
         assert other.status_code == 201
 
 
+class TestTicketReplays:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"rate_limits": {"tickets_per_hour": 2}}
+
+    async def test_a_retried_create_is_answered_and_does_not_count(
+        self, accounts: Accounts
+    ) -> None:
+        client = accounts.alice.client
+        body = {"type": "bug", "title": "Export fails", "description": "It fails every time."}
+        first = await client.post("/api/v1/tickets", json=body, headers={"Idempotency-Key": "k1"})
+        retries = [
+            await client.post("/api/v1/tickets", json=body, headers={"Idempotency-Key": "k1"})
+            for _ in range(3)
+        ]
+        second = await client.post("/api/v1/tickets", json=body)
+        limited = await client.post("/api/v1/tickets", json=body)
+        # At the limit, a retry is still answered.
+        retried_at_limit = await client.post(
+            "/api/v1/tickets", json=body, headers={"Idempotency-Key": "k1"}
+        )
+
+        assert first.status_code == 201
+        assert [(r.status_code, r.headers.get("Idempotent-Replayed")) for r in retries] == [
+            (201, "true")
+        ] * 3
+        assert {r.json()["id"] for r in retries} == {first.json()["id"]}
+        assert second.status_code == 201
+        assert_limited(limited, within=3600)
+        assert retried_at_limit.status_code == 201
+        assert retried_at_limit.json()["id"] == first.json()["id"]
+
+
 class TestComments:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:
@@ -158,6 +191,31 @@ class TestComments:
         assert_limited(limited, within=3600)
         assert "too many comments" in limited.json()["detail"]
         assert other.status_code == 201
+
+    async def test_replies_to_tickets_one_cannot_see_do_not_count(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        hidden = await create_ticket(conn, accounts.bob)
+        mine = await create_ticket(conn, accounts.alice)
+        refused = [
+            (
+                await accounts.alice.client.post(
+                    f"/api/v1/tickets/{ticket_id}/comments", json={"comment": "Hello?"}
+                )
+            ).status_code
+            for ticket_id in [hidden.id, "00000000-0000-0000-0000-00000000abcd"] * 3
+        ]
+        answers = [
+            (
+                await accounts.alice.client.post(
+                    f"/api/v1/tickets/{mine.id}/comments", json={"comment": f"Reply {n}"}
+                )
+            ).status_code
+            for n in range(5)
+        ]
+
+        assert refused == [404] * 6
+        assert answers == [201] * 5
 
 
 class TestTokens:

@@ -37,6 +37,9 @@ async def add_comment(
     limiter: RateLimits,
 ) -> Comment:
     """Reply on a ticket (the submitter's moves it back to agents), or write a note (staff)."""
+    # Visible first, so that a reply to a ticket that is not there never counts; the lock
+    # is taken after counting, so that it is not held while Redis answers.
+    await get_visible_ticket(conn, actor, id)
     await limiter.check("comment", str(actor.id))
     ticket = await get_visible_ticket(conn, actor, id, for_update=True)
     return await service.add_comment(

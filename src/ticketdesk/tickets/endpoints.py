@@ -84,9 +84,12 @@ async def create_ticket(
     ] = None,
 ) -> TicketDetail:
     """Open a ticket."""
-    await limiter.check("ticket", str(actor.id))
     ticket, replayed = await service.create_ticket(
-        conn, actor, body, idempotency_key=idempotency_key
+        conn,
+        actor,
+        body,
+        idempotency_key=idempotency_key,
+        admit=lambda: limiter.check("ticket", str(actor.id)),
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
