@@ -69,6 +69,33 @@ class TestSignup:
         assert_limited(limited, within=3600)
         assert other.status_code == 201
 
+    async def test_an_ipv6_client_counts_by_its_64(self, from_address: From) -> None:
+        async def from_each(addresses: list[str]) -> list[int]:
+            answers = []
+            for n, address in enumerate(addresses):
+                async with from_address(address) as client:
+                    answers.append((await signup(client, n)).status_code)
+            return answers
+
+        same_64 = [f"2001:db8:1:2::{n:x}" for n in range(1, SIGNUPS_PER_HOUR + 1)]
+        answers = await from_each(same_64)
+        async with from_address("2001:db8:1:2:ffff:ffff:ffff:ffff") as client:
+            limited = await signup(client, 100)
+        async with from_address("2001:db8:1:3::1") as client:
+            next_64 = await signup(client, 101)
+
+        assert answers == [201] * SIGNUPS_PER_HOUR
+        assert_limited(limited, within=3600)
+        assert next_64.status_code == 201
+
+    async def test_ipv4_clients_count_by_the_whole_address(self, from_address: From) -> None:
+        answers = []
+        for n in range(SIGNUPS_PER_HOUR + 1):
+            async with from_address(f"203.0.113.{n + 10}") as client:
+                answers.append((await signup(client, n)).status_code)
+
+        assert answers == [201] * (SIGNUPS_PER_HOUR + 1)
+
 
 class TestLogin:
     async def test_one_address_signs_in_so_many_times(

@@ -3,14 +3,16 @@ and opening tickets, comments and access tokens.
 
 Counted with the ``limits`` library in a moving window: in Redis when ``redis_url`` is
 set, so every process shares one count, and in the process otherwise or while Redis is
-away (``ticketdesk.redis_client``). Anonymous actions count per client address, the
-others per account. Going over is a 429 ``rate_limited`` with ``Retry-After``.
+away (``ticketdesk.redis_client``). Anonymous actions count per client address (an IPv6
+client per /64, which one subscriber usually holds whole), the others per account.
+Going over is a 429 ``rate_limited`` with ``Retry-After``.
 
 The limits that must hold exactly across processes stay in PostgreSQL and are not
 counted here again: failed sign-ins (``auth.service``), and requests for
 mailed links per address and per client (``auth.links``).
 """
 
+import ipaddress
 import math
 import time
 from typing import Annotated, Literal
@@ -52,6 +54,20 @@ def _limits(settings: RateLimitSettings) -> dict[Action, RateLimitItem]:
     }
 
 
+def client_key(address: str) -> str:
+    """What an action by the client at ``address`` counts under: an IPv4 address as it
+    is, an IPv6 one by its /64 (anything else, such as a Unix socket's name, as it is)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class RateLimiter:
     """Counts actions, in Redis while it answers and in this process otherwise."""
 
@@ -72,7 +88,7 @@ class RateLimiter:
             self._shared = MovingWindowRateLimiter(storage)
 
     async def check(self, action: Action, who: str) -> None:
-        """Count one ``action`` by ``who`` (a client address or an account id);
+        """Count one ``action`` by ``who`` (``client_key`` of an address, or an account id);
         ``RateLimited`` when that is one too many."""
         limit = self.limits[action]
         shared, redis = self._shared, self._redis

@@ -43,7 +43,7 @@ from ticketdesk.errors import (
     Unauthorized,
     problem_responses,
 )
-from ticketdesk.rate_limits import RateLimits
+from ticketdesk.rate_limits import RateLimits, client_key
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import User
 
@@ -107,7 +107,7 @@ async def signup(
         raise Forbidden(
             "Sign-up is switched off; ask an admin for an account.", code="signup_disabled"
         )
-    await limiter.check("signup", _client_ip(request))
+    await limiter.check("signup", client_key(_client_ip(request)))
     confirm_first = settings.accounts.verify_email
     user = await users.create_user(
         conn,
@@ -146,7 +146,7 @@ async def login(
     limiter: RateLimits,
 ) -> Me:
     """Sign in with e-mail and password; sets the session cookie."""
-    await limiter.check("login", _client_ip(request))
+    await limiter.check("login", client_key(_client_ip(request)))
     # Autocommit: a failed attempt must be counted even though the request fails.
     actor = await service.authenticate(
         conn,
