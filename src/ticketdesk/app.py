@@ -30,7 +30,7 @@ from ticketdesk.notifications.endpoints import router as notifications_router
 from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
 from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
-from ticketdesk.redis_client import SharedRedis
+from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
 from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
@@ -111,10 +111,12 @@ def create_app(
     pool: AsyncConnectionPool | None = None,
     worker: bool = False,
     presence_ttl: timedelta = PRESENCE_TTL,
+    redis_reprobe_seconds: float = REPROBE_SECONDS,
 ) -> FastAPI:
     """Build the app; with ``pool`` given, use it instead of opening one; with ``worker``,
     also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``);
-    ``presence_ttl``: how long a mark of presence on a ticket lasts unless renewed."""
+    ``presence_ttl``: how long a mark of presence on a ticket lasts unless renewed;
+    ``redis_reprobe_seconds``: how often a Redis that went away is tried again."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -124,7 +126,9 @@ def create_app(
         app.state.pool = pool or await db.open_pool(settings.database_url)
         app.state.storage = open_storage(settings)
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
-        app.state.redis = SharedRedis(redis_url) if redis_url else None
+        app.state.redis = (
+            SharedRedis(redis_url, reprobe_seconds=redis_reprobe_seconds) if redis_url else None
+        )
         if app.state.redis is not None:
             await app.state.redis.start()
         app.state.rate_limiter = RateLimiter(settings.rate_limits, app.state.redis)
