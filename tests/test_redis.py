@@ -3,6 +3,7 @@ own; it is stopped and started again in the middle of a test."""
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -157,6 +158,59 @@ class TestRedisGoesAway:
         assert await redis_keys(redis_server, "ticketdesk:presence:*")
         assert len(warnings(caplog, "is back:")) == 2
         assert len(warnings(caplog, "cannot be reached")) == 2
+
+
+class TestRedisHangs:
+    async def test_requests_answer_within_its_timeouts_and_go_on_without_it(
+        self,
+        app: FastAPI,
+        second_app: FastAPI,
+        accounts: Accounts,
+        conn: Connection,
+        redis_server: RedisServer,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.INFO, logger="ticketdesk.redis_client")
+        ticket = await create_ticket(conn, accounts.alice)
+        url = f"/api/v1/tickets/{ticket.id}/presence"
+        timed: list[tuple[int, float]] = []
+
+        async def timed_request(client: AsyncClient, method: str, **kwargs: Any) -> None:
+            started = time.monotonic()
+            response = await client.request(method, url, **kwargs)
+            timed.append((response.status_code, time.monotonic() - started))
+
+        async with (
+            signed_in(app, conn, accounts.agent.user) as agent_one,
+            signed_in(second_app, conn, accounts.admin.user) as admin_two,
+        ):
+            assert (await agent_one.put(url, json={"state": "viewing"})).status_code == 200
+
+            redis_server.pause()
+            try:
+                await timed_request(agent_one, "PUT", json={"state": "replying"})
+                await timed_request(admin_two, "PUT", json={"state": "viewing"})
+                for _ in range(3):
+                    await asyncio.sleep(REPROBE_SECONDS)
+                    await timed_request(agent_one, "GET")
+                    await timed_request(admin_two, "GET")
+                seen = (await admin_two.get(url)).json()["others"]
+                made = (await agent_one.post("/api/v1/me/tokens", json={"name": "t"})).status_code
+            finally:
+                redis_server.resume()
+
+        # A hung Redis costs a request one command's timeout (1 s) at most, never more.
+        assert [status for status, _ in timed] == [200] * 8
+        assert max(seconds for _, seconds in timed) <= 2.0, timed
+        assert [p["state"] for p in seen] == ["replying"]
+        assert made == 201
+        lost = warnings(caplog, "cannot be reached")
+        assert len(lost) == 2
+        assert "TimeoutError" in lost[0]
+
+        await asyncio.sleep(REPROBE_SECONDS + 0.3)
+        await shares_one_count(app, second_app, conn)
+        assert len(warnings(caplog, "is back:")) == 2
 
 
 class TestRedisAwayAtStart:
