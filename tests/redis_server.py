@@ -44,6 +44,12 @@ class RedisServer:
         credentials = f":{self.password}@" if self.password else ""
         return f"redis://{credentials}127.0.0.1:{self.port}/0"
 
+    @property
+    def socket_url(self) -> str:
+        """The ``unix://`` URL of the same server, through its Unix socket."""
+        credentials = f":{self.password}@" if self.password else ""
+        return f"unix://{credentials}{self.root / 'redis.sock'}?db=0"
+
     def start(self) -> None:
         """Run (again) empty, and wait until it accepts connections: on a new port if the
         first start finds its port taken, on the same port (retried) if a later one does."""
@@ -73,6 +79,8 @@ class RedisServer:
             "--appendonly", "no",
             "--daemonize", "no",
             "--logfile", str(log),
+            "--unixsocket", str(self.root / "redis.sock"),
+            "--unixsocketperm", "700",
         ]  # fmt: skip
         if self.password:
             command += ["--requirepass", self.password]

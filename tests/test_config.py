@@ -304,6 +304,11 @@ class TestErrorsNameTheKey:
             ("DATABASE_URL", "mysql://root@db/desk", "database_url"),
             ("REDIS_URL", "memcached://cache:11211", "redis_url"),
             ("REDIS_URL", "redis://:secret@/0", "redis_url"),
+            ("REDIS_URL", "redis://cache:port/0", "redis_url"),
+            ("REDIS_URL", "redis://cache:99999/0", "redis_url"),
+            ("REDIS_URL", "redis://cache:6379/first", "redis_url"),
+            ("REDIS_URL", "unix:///run/redis/redis.sock?db=x", "redis_url"),
+            ("REDIS_URL", "unix://", "redis_url"),
             ("TICKETDESK_RATE_LIMIT_TICKETS_PER_HOUR", "0", "rate_limits.tickets_per_hour"),
             ("TICKETDESK_RATE_LIMIT_COMMENTS_PER_HOUR", "many", "rate_limits.comments_per_hour"),
             (

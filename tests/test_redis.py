@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from tests.factories import Accounts, create_ticket, make_user, signed_in
@@ -102,6 +103,16 @@ class TestSharedLimits:
         assert [(p["user"]["id"], p["state"]) for p in seen] == [
             (str(accounts.agent.user.id), "replying")
         ]
+
+
+class TestUnixSocket:
+    async def test_a_process_on_the_socket_shares_the_count_of_one_on_tcp(
+        self, app: FastAPI, settings: Settings, conn: Connection, redis_server: RedisServer
+    ) -> None:
+        on_socket = settings.model_copy(update={"redis_url": SecretStr(redis_server.socket_url)})
+        application = create_app(on_socket)
+        async with application.router.lifespan_context(application):
+            await shares_one_count(app, application, conn)
 
 
 class TestRedisGoesAway:

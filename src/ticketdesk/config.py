@@ -453,12 +453,28 @@ class Settings(BaseModel):
     @field_validator("redis_url")
     @classmethod
     def _redis_only(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            parts = urlsplit(value.get_secret_value())
-            if parts.scheme not in ("redis", "rediss"):
-                raise ValueError("must be a redis:// or rediss:// URL")
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        query = dict(parse_qsl(parts.query))
+        if parts.scheme in ("redis", "rediss"):
             if not parts.hostname:
                 raise ValueError("must name a host, e.g. redis://redis.internal:6379/0")
+            try:
+                port = parts.port
+            except ValueError:
+                port = 0
+            if port == 0:
+                raise ValueError("the port must be a number from 1 to 65535")
+            database = parts.path.strip("/") or query.get("db", "0")
+        elif parts.scheme == "unix":
+            if not parts.path:
+                raise ValueError("must name the socket, e.g. unix:///run/redis/redis.sock?db=0")
+            database = query.get("db", "0")
+        else:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        if not database.isdigit():
+            raise ValueError("the database must be a number, e.g. redis://redis.internal:6379/0")
         return value
 
     @field_validator("internal_email_domains", mode="before")

@@ -77,8 +77,10 @@ class RateLimiter:
         self._local = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         if redis is not None:
+            # The limits library names a Unix socket redis+unix://.
+            scheme = "async+redis+" if redis.url.startswith("unix:") else "async+"
             storage = RedisStorage(
-                "async+" + redis.url,
+                scheme + redis.url,
                 implementation="redispy",
                 # The app's client and its timeouts, rather than a second pool.
                 connection_pool=redis.client.connection_pool,  # type: ignore[arg-type]

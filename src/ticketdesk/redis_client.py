@@ -11,7 +11,7 @@ and never the password; from then on Redis is tried again at most every
 
 import logging
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -32,9 +32,13 @@ REDIS_DOWN = (RedisError, OSError)
 
 
 def redis_location(url: str) -> str:
-    """``host:port/db`` of a ``redis://`` URL: names the server without its password."""
+    """``host:port/db`` of a ``redis://`` URL, ``/socket/path/db`` of a ``unix://`` one:
+    names the server without its password."""
     parts = urlsplit(url)
-    database = parts.path.strip("/") or "0"
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "unix":
+        return f"{parts.path}/{query.get('db', '0')}"
+    database = parts.path.strip("/") or query.get("db", "0")
     return f"{parts.hostname}:{parts.port or 6379}/{database}"
 
 
