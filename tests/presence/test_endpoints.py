@@ -265,6 +265,39 @@ class TestExpiredMarksInPostgreSQL:
         ]
 
 
+class TestCorruptMarksInRedis:
+    @pytest.fixture
+    def store(self) -> str:
+        return "redis"
+
+    async def test_what_is_not_a_mark_is_skipped_and_removed(
+        self, settings: Settings, accounts: Accounts, ticket_url: str
+    ) -> None:
+        await mark(accounts.agent.client, ticket_url, "viewing")
+        assert settings.redis_url is not None
+        client = Redis.from_url(settings.redis_url.get_secret_value())
+        key = f"ticketdesk:presence:{ticket_url.split('/')[4]}"
+        try:
+            await client.hset(
+                key,
+                mapping={
+                    str(accounts.admin.user.id): "not json",
+                    "not-a-user-id": json.dumps({"state": "viewing", "since": 1, "expires": 1e12}),
+                    str(accounts.bob.user.id): json.dumps({"state": "viewing"}),
+                },
+            )
+            seen = await others(accounts.admin.client, ticket_url)
+            left = await client.hkeys(key)
+            # The admin's own corrupt mark does not stop them marking themselves again.
+            again = await mark(accounts.admin.client, ticket_url, "replying")
+        finally:
+            await client.aclose()
+
+        assert who(seen) == [(accounts.agent.user.name, "viewing")]
+        assert left == [str(accounts.agent.user.id).encode()]
+        assert who(again) == [(accounts.agent.user.name, "viewing")]
+
+
 class TestSubmitters:
     async def test_the_submitter_is_refused(self, accounts: Accounts, ticket_url: str) -> None:
         for response in (

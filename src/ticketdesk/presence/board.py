@@ -44,17 +44,21 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _live_marks(raw: Mapping[bytes | str, bytes | str], now: float) -> dict[UUID, Presence]:
-    """The marks of a ticket's hash (user id → JSON) that have not expired."""
-    marks: dict[UUID, Presence] = {}
+def _live_marks(raw: Mapping[bytes | str, bytes | str], now: float) -> dict[str, Presence]:
+    """The marks of a ticket's hash (user id → JSON) that have not expired, by field; a
+    field or value that is not a mark (written by something else) is left out."""
+    marks: dict[str, Presence] = {}
     for field, value in raw.items():
-        mark = json.loads(value)
-        if mark["expires"] <= now or mark["state"] not in get_args(PresenceState):
+        try:
+            mark = json.loads(value)
+            if mark["expires"] <= now or mark["state"] not in get_args(PresenceState):
+                continue
+            presence = Presence(
+                UUID(_text(field)), mark["state"], datetime.fromtimestamp(mark["since"], UTC)
+            )
+        except (ValueError, KeyError, TypeError, OverflowError, OSError):
             continue
-        user_id = UUID(_text(field))
-        marks[user_id] = Presence(
-            user_id, mark["state"], datetime.fromtimestamp(mark["since"], UTC)
-        )
+        marks[_text(field)] = presence
     return marks
 
 
@@ -105,7 +109,7 @@ class PresenceBoard:
         now = time.time()
         key, field = _key(ticket_id), str(user_id)
         raw = await client.hget(key, field)
-        previous = _live_marks({field: raw}, now).get(user_id) if raw else None
+        previous = _live_marks({field: raw}, now).get(field) if raw else None
         since = previous.since.timestamp() if previous and previous.state == state else now
         mark = {"state": state, "since": since, "expires": now + self.ttl.total_seconds()}
         async with client.pipeline(transaction=True) as pipe:
@@ -123,7 +127,7 @@ class PresenceBoard:
                 key, field = _key(ticket_id), str(user_id)
                 raw = await client.hget(key, field)
                 await client.hdel(key, field)
-                return raw is not None and user_id in _live_marks({field: raw}, time.time())
+                return raw is not None and field in _live_marks({field: raw}, time.time())
             except REDIS_DOWN as exc:
                 self._lost(exc)
         was_present = await fetch_optional_value(
@@ -145,7 +149,8 @@ class PresenceBoard:
         key = _key(ticket_id)
         raw = await client.hgetall(key)
         marks = _live_marks(raw, time.time())
-        expired = [field for field in raw if UUID(_text(field)) not in marks]
+        # Expired marks, and anything else that is not one, go on the way.
+        expired = [field for field in raw if _text(field) not in marks]
         if expired:
             await client.hdel(key, *expired)
         return sorted(marks.values(), key=lambda presence: (presence.since, str(presence.user_id)))
