@@ -43,7 +43,8 @@ def redis_location(url: str) -> str:
 
 
 class SharedRedis:
-    """The app's Redis client, with the state of its connection: up, or away since when."""
+    """The app's Redis client, with the state of its connection: up, or away (and when it
+    was last tried)."""
 
     def __init__(self, url: str, *, reprobe_seconds: float = REPROBE_SECONDS) -> None:
         self.url = url
@@ -61,7 +62,7 @@ class SharedRedis:
             # rather go on without Redis at once.
             retry=Retry(NoBackoff(), 0),
         )
-        self._away_since: float | None = None
+        self._away = False
         self._last_probe = 0.0
 
     async def start(self) -> None:
@@ -74,7 +75,7 @@ class SharedRedis:
     async def usable(self) -> Redis | None:
         """The client while Redis answers; ``None`` while it is away (probed again at most
         every ``reprobe_seconds``)."""
-        if self._away_since is None:
+        if not self._away:
             return self.client
         now = time.monotonic()
         if now - self._last_probe < self.reprobe_seconds:
@@ -85,7 +86,7 @@ class SharedRedis:
             await self.client.ping()
         except REDIS_DOWN:
             return None
-        self._away_since = None
+        self._away = False
         log.warning(
             "Redis at %s is back: rate limits are shared again, presence is kept there",
             self.where,
@@ -94,9 +95,10 @@ class SharedRedis:
 
     def lost(self, exc: BaseException) -> None:
         """Note that a command failed; logged the first time only."""
-        if self._away_since is not None:
+        if self._away:
             return
-        self._away_since = self._last_probe = time.monotonic()
+        self._away = True
+        self._last_probe = time.monotonic()
         # The exception's class, not its text: a server's refusal may quote the URL.
         log.warning(
             "Redis at %s cannot be reached (%s): rate limits count in each process and "
