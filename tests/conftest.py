@@ -22,6 +22,7 @@ from psycopg import sql
 
 from tests.factories import Accounts, make_accounts
 from tests.mailservers import SmtpServer
+from tests.redis_server import RedisMissing, RedisServer
 from ticketdesk import db
 from ticketdesk.app import create_app
 from ticketdesk.config import Settings, load_settings
@@ -191,6 +192,22 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real Redis of the test's own on 127.0.0.1, with a password, empty at the start.
+
+    To have ticketdesk use it, a module overrides ``settings_overrides`` with
+    ``{"redis_url": redis_server.url}``. Without redis-server installed the test fails.
+    """
+    try:
+        server = RedisServer(password="redis-test-password-5150")
+    except RedisMissing as exc:
+        pytest.fail(f"the Redis tests need redis-server: {exc}")
+    server.start()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -149,6 +149,8 @@ def _unique(prefix: str) -> str:
 EVERYONE_SIGNED_IN = statuses(401, 200, 200, 200, 200)
 OWNER_AND_STAFF = statuses(401, 200, 404, 200, 200)
 STAFF_ONLY = statuses(401, 403, 403, 200, 200)
+# About one ticket: who may not see it gets a 404, as on every ticket route.
+TICKET_STAFF = statuses(401, 403, 404, 200, 200)
 ADMIN_ONLY = statuses(401, 403, 403, 403, 200)
 
 ROUTES: list[Route] = [
@@ -191,6 +193,10 @@ ROUTES: list[Route] = [
     ),
     Route("GET", "/api/v1/tickets/{id}/comments", OWNER_AND_STAFF),
     Route("GET", "/api/v1/tickets/{id}/events", OWNER_AND_STAFF),
+    # who else of the staff is on the ticket
+    Route("PUT", "/api/v1/tickets/{id}/presence", TICKET_STAFF, _json({"state": "viewing"})),
+    Route("GET", "/api/v1/tickets/{id}/presence", TICKET_STAFF),
+    Route("DELETE", "/api/v1/tickets/{id}/presence", statuses(401, 403, 404, 204, 204)),
     # files
     Route(
         "POST",

@@ -477,14 +477,14 @@ class TestConfigFile:
 
         assert capsys.readouterr().out == "the schema is up to date\n"
 
-    def test_a_key_not_used_yet(self, config: Path, env: dict[str, str]) -> None:
-        config.write_text(config.read_text() + "redis_url: redis://cache:6379/0\n")
+    def test_an_unknown_key(self, config: Path, env: dict[str, str]) -> None:
+        config.write_text(config.read_text() + "cache_url: redis://cache:6379/0\n")
 
         with pytest.raises(SystemExit) as exited:
             main(["--config", str(config), "migrate"])
 
         assert str(exited.value) == (
-            f"ticketdesk: invalid configuration:\n  redis_url: unknown setting in {config}"
+            f"ticketdesk: invalid configuration:\n  cache_url: unknown setting in {config}"
         )
 
 

@@ -169,15 +169,16 @@ tickets:
             f"invalid configuration:\n  tickets.max_attachment_size_gb: unknown setting in {path}"
         )
 
-    def test_key_for_a_feature_not_built_yet(self, tmp_path: Path) -> None:
-        path = _write(tmp_path, "redis_url: redis://cache:6379/0\n")
-
-        with pytest.raises(ConfigError) as raised:
-            _load(path)
-
-        assert str(raised.value) == (
-            f"invalid configuration:\n  redis_url: unknown setting in {path}"
+    def test_redis_and_rate_limits(self, tmp_path: Path) -> None:
+        path = _write(
+            tmp_path, "redis_url: redis://cache:6379/0\nrate_limits:\n  tickets_per_hour: 90\n"
         )
+
+        settings = _load(path)
+
+        assert settings.redis_url is not None
+        assert settings.redis_url.get_secret_value() == "redis://cache:6379/0"
+        assert settings.rate_limits.tickets_per_hour == 90
 
     def test_mail_settings(self, tmp_path: Path) -> None:
         path = _write(tmp_path, "smtp_url: smtp://mailer:25\nmail_from: Help <help@example.com>\n")
@@ -235,6 +236,29 @@ class TestEnvironment:
         assert (settings.escalation.priority, settings.escalation.after_hours) == ("high", 2)
         assert settings.tickets.auto_close_days == 0
 
+    def test_redis_and_the_rate_limits(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        defaults = _load()
+        monkeypatch.setenv("REDIS_URL", "redis://:redis-pass-77@redis.internal:6380/2")
+        monkeypatch.setenv("TICKETDESK_RATE_LIMIT_TICKETS_PER_HOUR", "500")
+        monkeypatch.setenv("TICKETDESK_RATE_LIMIT_COMMENTS_PER_HOUR", "1000")
+
+        settings = _load()
+
+        assert defaults.redis_url is None
+        assert (defaults.rate_limits.tickets_per_hour, defaults.rate_limits.comments_per_hour) == (
+            30,
+            120,
+        )
+        assert settings.redis_url is not None
+        assert (
+            settings.redis_url.get_secret_value() == "redis://:redis-pass-77@redis.internal:6380/2"
+        )
+        assert "redis-pass-77" not in repr(settings)
+        assert (settings.rate_limits.tickets_per_hour, settings.rate_limits.comments_per_hour) == (
+            500,
+            1000,
+        )
+
     def test_internal_email_domains_as_a_list(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TICKETDESK_INTERNAL_EMAIL_DOMAINS", "Corp.Local, lab.internal")
 
@@ -278,6 +302,15 @@ class TestErrorsNameTheKey:
             ("TICKETDESK_BASE_URL", "not a url", "base_url"),
             ("TICKETDESK_SECRET_KEY", "too-short", "secret_key"),
             ("DATABASE_URL", "mysql://root@db/desk", "database_url"),
+            ("REDIS_URL", "memcached://cache:11211", "redis_url"),
+            ("REDIS_URL", "redis://:secret@/0", "redis_url"),
+            ("REDIS_URL", "redis://cache:port/0", "redis_url"),
+            ("REDIS_URL", "redis://cache:99999/0", "redis_url"),
+            ("REDIS_URL", "redis://cache:6379/first", "redis_url"),
+            ("REDIS_URL", "unix:///run/redis/redis.sock?db=x", "redis_url"),
+            ("REDIS_URL", "unix://", "redis_url"),
+            ("TICKETDESK_RATE_LIMIT_TICKETS_PER_HOUR", "0", "rate_limits.tickets_per_hour"),
+            ("TICKETDESK_RATE_LIMIT_COMMENTS_PER_HOUR", "many", "rate_limits.comments_per_hour"),
             (
                 "TICKETDESK_INTERNAL_EMAIL_DOMAINS",
                 "corp.local,not a domain",

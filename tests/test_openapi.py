@@ -98,6 +98,18 @@ def test_errors_are_problem_documents(document: dict[str, Any]) -> None:
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
+def test_a_rate_limited_answer_says_when_to_come_back(document: dict[str, Any]) -> None:
+    limited = [
+        operation["responses"]["429"]
+        for _, operation in _operations(document)
+        if "429" in operation["responses"]
+    ]
+
+    assert len(limited) >= 6
+    for response in limited:
+        assert response["headers"]["Retry-After"]["schema"]["type"] == "integer"
+
+
 def test_the_seeds_routes_are_kept(document: dict[str, Any]) -> None:
     operations = {name for name, _ in _operations(document)}
 

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -30,6 +31,10 @@ from ticketdesk.live.hub import Hub, ReconnectWait
 from ticketdesk.live.service import Timing
 from ticketdesk.mailbox.endpoints import router as mailbox_router
 from ticketdesk.notifications.endpoints import router as notifications_router
+from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
+from ticketdesk.presence.endpoints import router as presence_router
+from ticketdesk.rate_limits import RateLimiter
+from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
 from ticketdesk.spa import mount_spa
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
@@ -72,6 +77,7 @@ _TICKET_ROUTERS = (
     events_router,
     live_router,
     github_router,
+    presence_router,
 )
 
 
@@ -85,6 +91,7 @@ def _api_router() -> APIRouter:
         attachments_router,
         events_router,
         live_router,
+        presence_router,
         labels_router,
         github_router,
         jobs_router,
@@ -111,11 +118,15 @@ def create_app(
     worker: bool = False,
     live_timing: Timing = Timing(),  # noqa: B008 (immutable)
     live_reconnect_wait: ReconnectWait = asyncio.sleep,
+    presence_ttl: timedelta = PRESENCE_TTL,
+    redis_reprobe_seconds: float = REPROBE_SECONDS,
 ) -> FastAPI:
     """Build the app; with ``pool`` given, use it instead of opening one; with ``worker``,
     also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``);
     ``live_timing``: the event streams' heartbeat and credential checks;
-    ``live_reconnect_wait``: how the live listener waits before connecting again."""
+    ``live_reconnect_wait``: how the live listener waits before connecting again;
+    ``presence_ttl``: how long a mark of presence on a ticket lasts unless renewed;
+    ``redis_reprobe_seconds``: how often a Redis that went away is tried again."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -124,6 +135,14 @@ def create_app(
         app.state.secret = settings.secret()
         app.state.pool = pool or await db.open_pool(settings.database_url)
         app.state.storage = open_storage(settings)
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        app.state.redis = (
+            SharedRedis(redis_url, reprobe_seconds=redis_reprobe_seconds) if redis_url else None
+        )
+        if app.state.redis is not None:
+            await app.state.redis.start()
+        app.state.rate_limiter = RateLimiter(settings.rate_limits, app.state.redis)
+        app.state.presence = PresenceBoard(app.state.redis, ttl=presence_ttl)
         # No ticket routes, no event stream: nothing to listen for.
         live = (
             Hub(settings.database_url, app.state.pool, reconnect_wait=live_reconnect_wait)
@@ -140,6 +159,8 @@ def create_app(
             try:
                 if live is not None:
                     await live.stop()
+                if app.state.redis is not None:
+                    await app.state.redis.close()
             finally:
                 if own_pool:
                     await app.state.pool.close()

@@ -36,6 +36,7 @@ from ticketdesk.validation import hostname, mail_address
 # Environment variable → dotted key. Environment wins over the YAML file.
 ENV_KEYS: dict[str, str] = {
     "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
     "TICKETDESK_DATA_DIR": "data_dir",
     "TICKETDESK_HOST": "host",
     "TICKETDESK_PORT": "port",
@@ -74,6 +75,8 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "webhooks.allow_private_targets",
     "TICKETDESK_ESCALATION_PRIORITY": "escalation.priority",
     "TICKETDESK_ESCALATION_AFTER_HOURS": "escalation.after_hours",
+    "TICKETDESK_RATE_LIMIT_TICKETS_PER_HOUR": "rate_limits.tickets_per_hour",
+    "TICKETDESK_RATE_LIMIT_COMMENTS_PER_HOUR": "rate_limits.comments_per_hour",
 }
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
@@ -188,6 +191,20 @@ class EscalationSettings(_Section):
     # after_hours after it was opened, is escalated once: admins are alerted.
     priority: Literal["low", "medium", "high", "critical"] = "critical"
     after_hours: Annotated[int, Field(ge=1, le=8760)] = 4
+
+
+class RateLimitSettings(_Section):
+    """``rate_limits``: how much one person may post, for the operator to fit their users.
+
+    The limits on signing up, signing in and asking for mailed links are fixed
+    (``ticketdesk.rate_limits``): they guard accounts, not workloads.
+    """
+
+    # New tickets one account may open within any hour (an integration filing tickets
+    # from monitoring may need more).
+    tickets_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 30
+    # Comments (public replies and internal notes) one account may write within any hour.
+    comments_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 120
 
 
 class TicketsSettings(_Section):
@@ -393,6 +410,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     database_url: str | None = None
+    # Unset: rate limits count in each process, presence on tickets is kept in PostgreSQL.
+    redis_url: SecretStr | None = None
     data_dir: Path = Path(".ticketdesk")
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
@@ -416,6 +435,7 @@ class Settings(BaseModel):
     notifications: NotificationsSettings = NotificationsSettings()
     webhooks: WebhooksSettings = WebhooksSettings()
     escalation: EscalationSettings = EscalationSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -428,6 +448,33 @@ class Settings(BaseModel):
             raise ValueError("must be a postgresql:// URL or a libpq connection string") from None
         if "://" in value and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        query = dict(parse_qsl(parts.query))
+        if parts.scheme in ("redis", "rediss"):
+            if not parts.hostname:
+                raise ValueError("must name a host, e.g. redis://redis.internal:6379/0")
+            try:
+                port = parts.port
+            except ValueError:
+                port = 0
+            if port == 0:
+                raise ValueError("the port must be a number from 1 to 65535")
+            database = parts.path.strip("/") or query.get("db", "0")
+        elif parts.scheme == "unix":
+            if not parts.path:
+                raise ValueError("must name the socket, e.g. unix:///run/redis/redis.sock?db=0")
+            database = query.get("db", "0")
+        else:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        if not database.isdigit():
+            raise ValueError("the database must be a number, e.g. redis://redis.internal:6379/0")
         return value
 
     @field_validator("internal_email_domains", mode="before")

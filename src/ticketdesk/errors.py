@@ -61,6 +61,8 @@ class TicketdeskError(Exception):
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal server error"
     default_code: ClassVar[str] = "internal"
+    # The headers every such answer carries, as OpenAPI declares them.
+    response_headers: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
@@ -147,6 +149,12 @@ class RateLimited(TicketdeskError):
     status = 429
     title = "Too many requests"
     default_code = "rate_limited"
+    response_headers: ClassVar[dict[str, Any]] = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
@@ -308,4 +316,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def problem_responses(*errors: type[TicketdeskError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the errors an endpoint may end with."""
-    return {err.status: {"model": Problem, "description": err.title} for err in errors}
+    return {
+        err.status: {
+            "model": Problem,
+            "description": err.title,
+            **({"headers": err.response_headers} if err.response_headers else {}),
+        }
+        for err in errors
+    }

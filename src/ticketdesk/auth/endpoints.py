@@ -43,6 +43,7 @@ from ticketdesk.errors import (
     Unauthorized,
     problem_responses,
 )
+from ticketdesk.rate_limits import RateLimits, client_key
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import User
 
@@ -88,7 +89,7 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
             "description": "With accounts.verify_email: the account must follow a mailed "
             "link before it can sign in.",
         },
-        **problem_responses(Forbidden, Conflict),
+        **problem_responses(Forbidden, Conflict, RateLimited),
     },
 )
 async def signup(
@@ -98,6 +99,7 @@ async def signup(
     conn: Transaction,
     settings: AppSettings,
     secret: SigningSecret,
+    limiter: RateLimits,
 ) -> Me | JSONResponse:
     """Create a submitter account and sign in (or, when addresses are confirmed first,
     mail the link that does)."""
@@ -105,6 +107,7 @@ async def signup(
         raise Forbidden(
             "Sign-up is switched off; ask an admin for an account.", code="signup_disabled"
         )
+    await limiter.check("signup", client_key(_client_ip(request)))
     confirm_first = settings.accounts.verify_email
     user = await users.create_user(
         conn,
@@ -140,8 +143,10 @@ async def login(
     conn: AutocommitConnection,
     settings: AppSettings,
     secret: SigningSecret,
+    limiter: RateLimits,
 ) -> Me:
     """Sign in with e-mail and password; sets the session cookie."""
+    await limiter.check("login", client_key(_client_ip(request)))
     # Autocommit: a failed attempt must be counted even though the request fails.
     actor = await service.authenticate(
         conn,
@@ -185,10 +190,13 @@ async def list_tokens(actor: CurrentUser, conn: Transaction) -> list[Token]:
     "/me/tokens",
     status_code=status.HTTP_201_CREATED,
     operation_id="createToken",
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(Unauthorized, Forbidden, RateLimited),
 )
-async def create_token(body: TokenCreate, actor: CurrentUser, conn: Transaction) -> NewToken:
+async def create_token(
+    body: TokenCreate, actor: CurrentUser, conn: Transaction, limiter: RateLimits
+) -> NewToken:
     """Create a personal access token; its secret is in this response only."""
+    await limiter.check("token", str(actor.id))
     return await service.create_token(conn, actor.id, body.name)
 
 

@@ -7,7 +7,15 @@ from ticketdesk.comments import service
 from ticketdesk.comments.schemas import Comment, CommentCreate
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
-from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from ticketdesk.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    problem_responses,
+)
+from ticketdesk.rate_limits import RateLimits
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketRef
 
@@ -18,7 +26,7 @@ router = APIRouter(tags=["comments"])
     "/tickets/{id}/comments",
     status_code=status.HTTP_201_CREATED,
     operation_id="addComment",
-    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, RateLimited),
 )
 async def add_comment(
     id: TicketRef,
@@ -26,8 +34,13 @@ async def add_comment(
     actor: CurrentUser,
     conn: Transaction,
     settings: AppSettings,
+    limiter: RateLimits,
 ) -> Comment:
     """Reply on a ticket (the submitter's moves it back to agents), or write a note (staff)."""
+    # Visible first, so that a reply to a ticket that is not there never counts; the lock
+    # is taken after counting, so that it is not held while Redis answers.
+    await get_visible_ticket(conn, actor, id)
+    await limiter.check("comment", str(actor.id))
     ticket = await get_visible_ticket(conn, actor, id, for_update=True)
     return await service.add_comment(
         conn,

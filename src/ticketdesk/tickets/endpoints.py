@@ -19,9 +19,11 @@ from ticketdesk.errors import (
     InvalidInput,
     NotFound,
     PreconditionFailed,
+    RateLimited,
     Unauthorized,
     problem_responses,
 )
+from ticketdesk.rate_limits import RateLimits
 from ticketdesk.ticket_detail import TicketDetail
 from ticketdesk.tickets import listing, service
 from ticketdesk.tickets.access import get_visible_ticket
@@ -64,7 +66,7 @@ async def _page(
     "/tickets",
     status_code=status.HTTP_201_CREATED,
     operation_id="createTicket",
-    responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
+    responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput, RateLimited),
 )
 async def create_ticket(
     body: TicketCreate,
@@ -72,6 +74,7 @@ async def create_ticket(
     conn: Transaction,
     response: Response,
     settings: AppSettings,
+    limiter: RateLimits,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -82,7 +85,11 @@ async def create_ticket(
 ) -> TicketDetail:
     """Open a ticket."""
     ticket, replayed = await service.create_ticket(
-        conn, actor, body, idempotency_key=idempotency_key
+        conn,
+        actor,
+        body,
+        idempotency_key=idempotency_key,
+        admit=lambda: limiter.check("ticket", str(actor.id)),
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -8,7 +8,7 @@ itself; the page a reader sees (its conversation, files, GitHub state) is assemb
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast, get_args
 from uuid import UUID
@@ -145,19 +145,30 @@ async def _replay(conn: Connection, actor: Actor, key: str, body: TicketCreate) 
 
 
 async def create_ticket(
-    conn: Connection, actor: Actor, body: TicketCreate, *, idempotency_key: str | None
+    conn: Connection,
+    actor: Actor,
+    body: TicketCreate,
+    *,
+    idempotency_key: str | None,
+    admit: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[Ticket, bool]:
-    """Open a ticket; return it and whether it is a replay of an earlier identical request."""
+    """Open a ticket; return it and whether it is a replay of an earlier identical request.
+
+    ``admit`` runs once it is known that a new ticket is asked for (not a replay), before
+    the ticket is written: the rate limit, which a replay must not count."""
     if body.tags and not actor.is_staff:
         raise Forbidden(
             "Only agents and admins may label tickets.", code="staff_only", field="tags"
         )
     ticket_id = UUID(str(uuid_utils.uuid7()))
+    key = {"user_id": actor.id, "key": idempotency_key}
     if idempotency_key is not None:
-        key = {"user_id": actor.id, "key": idempotency_key}
         await execute(conn, Q.expire_idempotency_key, key)
         if (earlier := await _replay(conn, actor, idempotency_key, body)) is not None:
             return earlier, True
+    if admit is not None:
+        await admit()
+    if idempotency_key is not None:
         try:
             async with conn.transaction():
                 # Two requests racing with one key: the second waits here for the first.
