@@ -5,6 +5,7 @@
  * 20 s while the page is visible (not while hidden: then it lapses), and dropped at once on
  * leaving the ticket or the page.
  */
+import { currentCsrfToken } from '$lib/api/client';
 import { presenceApi, type PresenceClient, type PresenceEntry, type PresenceState } from './presence-api';
 
 export const RENEW_MS = 20_000;
@@ -117,6 +118,8 @@ export class TicketPresence {
 	}
 
 	#sendLeave(id: string): void {
+		// Signed out already (the page goes because of it): the presence lapses by itself.
+		if (currentCsrfToken() === null) return;
 		// keepalive: the request outlives the page when the tab is being closed.
 		this.#client.DELETE(PATH, { params: { path: { id } }, keepalive: true }).catch(() => undefined);
 	}

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CSRF_HEADER, rememberCsrfToken } from '$lib/api/client';
 import type { PresenceEntry, PresenceState } from './presence-api';
 import { createPresenceClient } from './presence-api';
 import { describePresence, RENEW_MS, TicketPresence } from './presence.svelte';
@@ -17,6 +18,7 @@ interface Seen {
 	path: string;
 	body: unknown;
 	keepalive: boolean;
+	csrf: string | null;
 }
 
 /** A server that answers presence requests with who else is there (`others`, changeable), and records what it got. */
@@ -28,7 +30,7 @@ function server() {
 	const held: (() => void)[] = [];
 	const fetch = async (request: Request) => {
 		// Written down in the order sent (reading the body takes a while).
-		const entry: Seen = { method: request.method, path: new URL(request.url).pathname, body: null, keepalive: request.keepalive };
+		const entry: Seen = { method: request.method, path: new URL(request.url).pathname, body: null, keepalive: request.keepalive, csrf: request.headers.get(CSRF_HEADER) };
 		seen.push(entry);
 		const text = await request.text();
 		entry.body = text ? JSON.parse(text) : null;
@@ -58,10 +60,14 @@ const settle = () => vi.advanceTimersByTimeAsync(0);
 
 beforeEach(() => {
 	vi.useFakeTimers();
+	rememberCsrfToken('csrf-of-the-session');
 	visibility = 'visible';
 	Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => visibility });
 });
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+	vi.useRealTimers();
+	rememberCsrfToken(null);
+});
 
 describe('TicketPresence', () => {
 	it('says this person is viewing, shows who else is there, and renews every 20 s', async () => {
@@ -70,7 +76,7 @@ describe('TicketPresence', () => {
 		const presence = new TicketPresence({ client: s.client });
 		presence.enter(TICKET);
 		await settle();
-		expect(s.seen[0]).toMatchObject({ method: 'PUT', path: `/api/v1/tickets/${TICKET}/presence`, body: { state: 'viewing' } });
+		expect(s.seen[0]).toMatchObject({ method: 'PUT', path: `/api/v1/tickets/${TICKET}/presence`, body: { state: 'viewing' }, csrf: 'csrf-of-the-session' });
 		expect(presence.others.map((o) => o.user.name)).toEqual(['Ana Lima']);
 		s.setOthers([]);
 		await vi.advanceTimersByTimeAsync(RENEW_MS - 1);
@@ -163,6 +169,17 @@ describe('TicketPresence', () => {
 		expect(presence.others).toEqual([]);
 		presence.leave();
 		expect(s.seen).toHaveLength(2);
+	});
+
+	it('lets the presence lapse by itself when the page goes because the person signed out', async () => {
+		const s = server();
+		const presence = new TicketPresence({ client: s.client });
+		presence.enter(TICKET);
+		await settle();
+		rememberCsrfToken(null);
+		presence.leave();
+		await settle();
+		expect(s.requests()).toEqual(['PUT viewing']);
 	});
 
 	it('drops what answers for a ticket already left', async () => {
