@@ -62,6 +62,21 @@ describe('drafts', () => {
 		expect(storage.data.has('k')).toBe(false);
 	});
 
+	it('saves at once what waits to be saved when the form goes away, and only that', () => {
+		vi.useFakeTimers();
+		const storage = memoryStorage();
+		const saver = createDraftSaver<{ t: string }>('k', 400, storage);
+		saver.flush();
+		expect(storage.data.has('k')).toBe(false);
+		saver.schedule({ t: 'half a sent' });
+		saver.flush();
+		expect(loadDraft<{ t: string }>('k', storage)?.data.t).toBe('half a sent');
+		storage.removeItem('k');
+		vi.advanceTimersByTime(1_000);
+		saver.flush();
+		expect(storage.data.has('k')).toBe(false);
+	});
+
 	it('makes distinct idempotency keys', () => {
 		const a = newIdempotencyKey();
 		expect(a).toMatch(/^[0-9a-f-]{32,36}$/);

@@ -68,18 +68,28 @@ export function isDraftEmpty(data: Record<string, unknown>): boolean {
 /** Debounce saves: call `schedule(data)` on every keystroke, it writes after `delay` ms of quiet. */
 export function createDraftSaver<T>(key: string, delay = 400, storage = defaultStorage()) {
 	let timer: ReturnType<typeof setTimeout> | undefined;
+	let pending: (() => void) | null = null;
+	const stop = () => {
+		clearTimeout(timer);
+		pending = null;
+	};
 	return {
 		schedule(data: T, onSaved?: () => void) {
-			clearTimeout(timer);
-			timer = setTimeout(() => {
+			stop();
+			pending = () => {
+				pending = null;
 				if (saveDraft(key, data, storage)) onSaved?.();
-			}, delay);
+			};
+			timer = setTimeout(pending, delay);
 		},
-		cancel() {
+		/** Save now what waits to be saved (the form is going away). */
+		flush() {
 			clearTimeout(timer);
+			pending?.();
 		},
+		cancel: stop,
 		clear() {
-			clearTimeout(timer);
+			stop();
 			clearDraft(key, storage);
 		}
 	};

@@ -1,4 +1,4 @@
-import createClient, { type Middleware } from 'openapi-fetch';
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import type { paths } from './schema';
 
 export const CSRF_COOKIE = 'ticketdesk_csrf';
@@ -67,9 +67,10 @@ const unauthorizedMiddleware: Middleware = {
 	}
 };
 
-/** Build a typed API client; `fetch` is injectable for tests. */
-export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetch } = {}) {
-	const client = createClient<paths>({
+/** Build a typed API client; `fetch` is injectable for tests. `P` describes the endpoints (the
+ * generated `paths`, or a hand-written description of endpoints not in openapi.json yet). */
+export function createApiClient<P extends {} = paths>(options: { baseUrl?: string; fetch?: typeof fetch } = {}): Client<P> {
+	const client = createClient<P>({
 		baseUrl: options.baseUrl ?? '',
 		credentials: 'include',
 		fetch: options.fetch
@@ -78,8 +79,9 @@ export function createApiClient(options: { baseUrl?: string; fetch?: typeof fetc
 	return client;
 }
 
-export type ApiClient = ReturnType<typeof createApiClient>;
+export type ApiClient = Client<paths>;
 
-export const api = createApiClient({
-	baseUrl: typeof window === 'undefined' ? 'http://localhost' : window.location.origin
-});
+/** Where the API is: the page's own origin. */
+export const API_BASE_URL = typeof window === 'undefined' ? 'http://localhost' : window.location.origin;
+
+export const api = createApiClient({ baseUrl: API_BASE_URL });
