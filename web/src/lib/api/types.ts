@@ -41,3 +41,6 @@ export type WebhookFormat = Webhook['format'];
 export type WebhookDelivery = S['Delivery'];
 export type TicketListQuery = NonNullable<operations['listTickets']['parameters']['query']>;
 export type TicketSort = NonNullable<TicketListQuery['sort']>;
+export type PresenceEntry = S['PresentPerson'];
+export type PresenceState = S['PresenceUpdate']['state'];
+export type PresenceList = S['PresenceList'];

@@ -5,8 +5,10 @@
  * 20 s while the page is visible (not while hidden: then it lapses), and dropped at once on
  * leaving the ticket or the page.
  */
-import { currentCsrfToken } from '$lib/api/client';
-import { presenceApi, type PresenceClient, type PresenceEntry, type PresenceState } from './presence-api';
+import { api, currentCsrfToken } from '$lib/api/client';
+import type { PresenceEntry, PresenceState } from '$lib/api/types';
+
+type PresenceClient = typeof api;
 
 export const RENEW_MS = 20_000;
 const PATH = '/api/v1/tickets/{id}/presence';
@@ -52,7 +54,7 @@ export class TicketPresence {
 	#sent = 0;
 	#shown = 0;
 
-	constructor({ client = presenceApi, renewMs = RENEW_MS }: { client?: PresenceClient; renewMs?: number } = {}) {
+	constructor({ client = api, renewMs = RENEW_MS }: { client?: PresenceClient; renewMs?: number } = {}) {
 		this.#client = client;
 		this.#renewMs = renewMs;
 	}

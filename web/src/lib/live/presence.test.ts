@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CSRF_HEADER, rememberCsrfToken } from '$lib/api/client';
-import type { PresenceEntry, PresenceState } from './presence-api';
-import { createPresenceClient } from './presence-api';
+import { createApiClient } from '$lib/api/client';
+import type { PresenceEntry, PresenceState } from '$lib/api/types';
 import { describePresence, RENEW_MS, TicketPresence } from './presence.svelte';
 
 const TICKET = '00000000-0000-7000-8000-000000000007';
@@ -41,7 +41,7 @@ function server() {
 		return new Promise<Response>((resolve) => held.push(() => resolve(snapshot)));
 	};
 	return {
-		client: createPresenceClient({ baseUrl: 'http://td.test', fetch: fetch as unknown as typeof globalThis.fetch }),
+		client: createApiClient({ baseUrl: 'http://td.test', fetch: fetch as unknown as typeof globalThis.fetch }),
 		seen,
 		requests: () => seen.map((s) => `${s.method} ${s.body ? (s.body as { state: string }).state : ''}`.trim()),
 		setOthers: (list: PresenceEntry[]) => (others = list),
