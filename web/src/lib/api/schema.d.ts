@@ -355,6 +355,13 @@ export interface paths {
         /**
          * Receive Github Webhook
          * @description Receive a GitHub webhook delivery (issues, issue_comment, ping).
+         *
+         *     Refused before its body is read: no webhook secret configured or no
+         *     `X-Hub-Signature-256` (401), another event or a missing `X-GitHub-Delivery` (422),
+         *     a content type other than JSON (415), a declared body over 25 MB (413). A signed
+         *     payload GitHub would never send (a field of the wrong type or out of range, text
+         *     PostgreSQL cannot store, not a JSON object) is a 422 `bad_payload` naming the field,
+         *     and the delivery is recorded as rejected.
          */
         post: operations["receiveGitHubWebhook"];
         delete?: never;
@@ -3309,6 +3316,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
