@@ -18,12 +18,7 @@ from ticketdesk.errors import (
     problem_responses,
 )
 from ticketdesk.github import service, webhook
-from ticketdesk.github.schemas import (
-    WEBHOOK_EVENTS,
-    GitHubLink,
-    GitHubLinkRequest,
-    WebhookResult,
-)
+from ticketdesk.github.schemas import GitHubLink, GitHubLinkRequest, WebhookResult
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketRef
 
@@ -91,9 +86,9 @@ async def receive_github_webhook(
         raise InvalidInput(
             "X-GitHub-Event and X-GitHub-Delivery are required.", code="missing_header"
         )
-    if x_github_event not in WEBHOOK_EVENTS:
+    if x_github_event not in webhook.EVENTS:
         raise InvalidInput(
-            f"Only {', '.join(sorted(WEBHOOK_EVENTS))} deliveries are taken.",
+            f"Only {', '.join(sorted(webhook.EVENTS))} deliveries are taken.",
             code="unsupported_event",
             field="X-GitHub-Event",
         )

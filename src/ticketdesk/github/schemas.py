@@ -36,8 +36,6 @@ class GitHubLinkRequest(BaseModel):
 
 
 WebhookOutcome = Literal["pong", "applied", "ignored", "duplicate"]
-# Events ticketdesk reads; any other is refused before its body is read.
-WEBHOOK_EVENTS: frozenset[str] = frozenset(("ping", "issues", "issue_comment"))
 
 
 class WebhookResult(BaseModel):

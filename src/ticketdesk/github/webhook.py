@@ -55,6 +55,8 @@ _PAYLOADS: dict[str, type[WebhookPayload]] = {
     "issues": IssuesPayload,
     "issue_comment": IssueCommentPayload,
 }
+# The events read here; any other is refused before its body is read.
+EVENTS = frozenset(_PAYLOADS)
 
 
 async def read_signed_body(chunks: AsyncIterator[bytes], secret: bytes, header: str) -> bytes:
@@ -87,7 +89,9 @@ def parse_payload(event: str, body: bytes) -> WebhookPayload:
         # the parser's recursion is refused like any other broken body.
         data = json.loads(body.decode(), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise RejectedPayload("The body is not JSON in UTF-8.", field=None, action=None) from None
+        raise RejectedPayload(
+            "The body could not be read as JSON in UTF-8.", field=None, action=None
+        ) from None
     if not isinstance(data, dict):
         raise RejectedPayload("The body is not a JSON object.", field=None, action=None)
     try:
