@@ -290,6 +290,22 @@ class TestCommentEvents:
         ]
         assert after_delete["comments"] == []
 
+    async def test_comment_without_its_author_is_shown_as_from_the_sender(
+        self, anon: AsyncClient, conn: Connection, accounts: Accounts, settings: Settings
+    ) -> None:
+        # GitHub sends "user": null for a comment whose author it no longer knows.
+        ticket = await link_to_payload_issue(conn, accounts, settings)
+        payload = fixture_json("issue_comment/created")
+        payload["comment"]["user"] = None
+        payload["sender"]["login"] = "octo-maintainer"
+
+        applied = await deliver(anon, "issue_comment", payload)
+
+        assert outcome(applied) == "applied"
+        [comment] = (await ticket_json(accounts.alice.client, ticket.id))["comments"]
+        assert comment["body"] == "You are totally right! I'll get this fixed right away."
+        assert comment["github_login"] == "octo-maintainer"
+
     async def test_own_comments_come_back_without_duplicates(
         self, anon: AsyncClient, conn: Connection, accounts: Accounts, settings: Settings
     ) -> None:

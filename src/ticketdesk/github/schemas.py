@@ -102,7 +102,8 @@ class GitHubComment(_Payload):
 
     id: Annotated[int, Field(ge=1, le=BIGINT_MAX)]
     body: Body | None
-    user: GitHubUser
+    # Null when GitHub no longer knows the author (see the delivery's sender).
+    user: GitHubUser | None
 
 
 class PreviousTitle(_Payload):
@@ -138,6 +139,7 @@ class IssueCommentPayload(_Payload):
     repository: GitHubRepository
     issue: GitHubIssue
     comment: GitHubComment
+    sender: GitHubUser
 
 
 WebhookPayload = PingPayload | IssuesPayload | IssueCommentPayload

@@ -251,9 +251,15 @@ async def _comment_created(
         body,
         is_internal=False,
         reopen_window=reopen_window,
-        github=comments.GitHubOrigin(login=payload.comment.user.login, comment_id=github_id),
+        github=comments.GitHubOrigin(login=_author(payload), comment_id=github_id),
     )
     return "applied"
+
+
+def _author(payload: IssueCommentPayload) -> str:
+    """The comment's author; GitHub sends none for some, and then the one who sent it."""
+    user = payload.comment.user or payload.sender
+    return user.login
 
 
 async def _comment_edited(
