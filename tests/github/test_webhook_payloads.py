@@ -133,7 +133,7 @@ SPOILED: dict[str, tuple[str, bytes, str | None]] = {
     ),
     "comment body too long": (
         "issue_comment",
-        spoiled(COMMENT, "comment.body", "x" * 65537),
+        spoiled(COMMENT, "comment.body", "x" * (4 * 65536 + 1)),
         "comment.body",
     ),
     "nested 100,000 deep": (
@@ -242,6 +242,24 @@ async def test_redelivery_of_a_rejected_delivery_is_applied(
     assert [c["body"] for c in detail.json()["comments"]] == [
         "You are totally right! I'll get this fixed right away."
     ]
+
+
+async def test_long_texts_within_the_margin_are_taken(
+    anon: AsyncClient, conn: Connection, accounts: Accounts, settings: Settings
+) -> None:
+    # A comment past GitHub's own 65,536 characters (counted another way there), on an
+    # issue whose body is longer still and holds what PostgreSQL could not store: the
+    # issue's body is not stored, so it does not matter.
+    ticket = await link_to_payload_issue(conn, accounts, settings)
+    payload = fixture_json(COMMENT)
+    payload["comment"]["body"] = "é" * 70_000
+    payload["issue"]["body"] = "legacy \x00 \ud800 " + "x" * 300_000
+
+    applied = await deliver(anon, "issue_comment", json.dumps(payload).encode())
+
+    assert outcome(applied) == "applied"
+    detail = await accounts.agent.client.get(f"/api/v1/tickets/{ticket.id}")
+    assert [c["body"] for c in detail.json()["comments"]] == ["é" * 70_000]
 
 
 ISSUES_ACTIONS = ("opened", "edited", "reopened", "labeled", "assigned", "deleted")
