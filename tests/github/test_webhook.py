@@ -129,6 +129,33 @@ class TestSecretUnset:
         assert response.json()["code"] == "webhook_secret_unset"
 
 
+class TestIntegrationDisabled:
+    @pytest.fixture
+    def settings_overrides(self, gh: FakeGitHub) -> dict[str, Any]:
+        """The secret set, the integration off."""
+        return github_settings(gh, enabled=False, auto_create_issues=False)
+
+    async def test_signed_deliveries_ignored_whatever_they_hold(
+        self, anon: AsyncClient, conn: Connection, accounts: Accounts, settings: Settings
+    ) -> None:
+        # Linked while it was on.
+        github = settings.tickets.github.model_copy(update={"enabled": True})
+        tickets = settings.tickets.model_copy(update={"github": github})
+        was_on = settings.model_copy(update={"tickets": tickets})
+        ticket = await link_to_payload_issue(conn, accounts, was_on)
+        comment = fixture_bytes("issue_comment/created")
+
+        valid = await deliver(anon, "issue_comment", comment)
+        broken = await deliver(anon, "issue_comment", b"[" + comment + b"]")
+        unsigned = await deliver(anon, "issue_comment", comment, signature="")
+
+        assert (outcome(valid), outcome(broken)) == ("ignored", "ignored")
+        assert unsigned.status_code == 401
+        assert (await ticket_json(accounts.agent.client, ticket.id))["comments"] == []
+        cur = await conn.execute("select count(*) as n from github_deliveries")
+        assert await cur.fetchone() == {"n": 0}
+
+
 class TestPublishedVectorThroughTheEndpoint:
     @pytest.fixture
     def settings_overrides(self, gh: FakeGitHub) -> dict[str, Any]:

@@ -70,7 +70,8 @@ async def receive_github_webhook(
     a content type other than JSON (415), a declared body over 25 MB (413). A signed
     payload GitHub would never send (a field of the wrong type or out of range, text
     PostgreSQL cannot store, not a JSON object) is a 422 `bad_payload` naming the field,
-    and the delivery is recorded as rejected.
+    and the delivery is recorded as rejected. With the integration disabled, a signed
+    delivery is answered `ignored`, its payload neither checked nor recorded.
     """
     github = settings.tickets.github
     # Whatever can be refused from the headers is, before a byte of the body (up to
@@ -98,6 +99,9 @@ async def receive_github_webhook(
         )
     secret = github.webhook_secret.get_secret_value().encode()
     body = await webhook.read_signed_body(request.stream(), secret, x_hub_signature_256)
+    if not github.enabled:
+        # Whatever it holds: neither read nor recorded.
+        return WebhookResult(outcome="ignored")
     try:
         payload = webhook.parse_payload(x_github_event, body)
     except webhook.RejectedPayload as rejected:
@@ -106,8 +110,6 @@ async def receive_github_webhook(
                 conn, x_github_delivery, x_github_event, rejected.action
             )
         raise
-    if not github.enabled:
-        return WebhookResult(outcome="ignored")
     # The transaction starts once the body is in: a slow sender holds no connection.
     async with transaction(pool) as conn:
         outcome = await webhook.receive(

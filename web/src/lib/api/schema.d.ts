@@ -361,7 +361,8 @@ export interface paths {
          *     a content type other than JSON (415), a declared body over 25 MB (413). A signed
          *     payload GitHub would never send (a field of the wrong type or out of range, text
          *     PostgreSQL cannot store, not a JSON object) is a 422 `bad_payload` naming the field,
-         *     and the delivery is recorded as rejected.
+         *     and the delivery is recorded as rejected. With the integration disabled, a signed
+         *     delivery is answered `ignored`, its payload neither checked nor recorded.
          */
         post: operations["receiveGitHubWebhook"];
         delete?: never;
