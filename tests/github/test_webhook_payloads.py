@@ -262,9 +262,6 @@ async def test_long_texts_within_the_margin_are_taken(
     assert [c["body"] for c in detail.json()["comments"]] == ["é" * 70_000]
 
 
-ISSUES_ACTIONS = ("opened", "edited", "reopened", "labeled", "assigned", "deleted")
-
-
 def test_every_fixture_passes() -> None:
     # The models refuse what GitHub would never send, and nothing GitHub does send.
     for name, event in [
