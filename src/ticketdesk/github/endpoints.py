@@ -67,7 +67,8 @@ async def receive_github_webhook(
 
     Refused before its body is read: no webhook secret configured or no
     `X-Hub-Signature-256` (401), another event or a missing `X-GitHub-Delivery` (422),
-    a content type other than JSON (415), a declared body over 25 MB (413). A signed
+    a content type other than JSON (415), a declared body over 25 MB (413); a body sent
+    without its length is refused with a 413 as soon as it passes 25 MB. A signed
     payload GitHub would never send (a field of the wrong type or out of range, text
     PostgreSQL cannot store, not a JSON object) is a 422 `bad_payload` naming the field,
     and the delivery is recorded as rejected. With the integration disabled, a signed
