@@ -8,7 +8,14 @@ from typing import Any
 
 from httpx import AsyncClient, Response
 
+from tests.factories import Accounts, create_ticket
 from tests.fakes.github import FIXTURES, FakeGitHub
+from ticketdesk.config import Settings
+from ticketdesk.db import Connection
+from ticketdesk.github import service
+from ticketdesk.github.schemas import GitHubLinkRequest
+from ticketdesk.ticket_detail import TicketDetail
+from ticketdesk.tickets.access import get_visible_ticket
 
 WEBHOOK = "/api/v1/integrations/github/webhook"
 SECRET = "test-webhook-secret-0123456789"
@@ -88,3 +95,20 @@ def github_settings(gh: FakeGitHub, **github: Any) -> dict[str, Any]:
             "poll_interval_seconds": 0.2,
         },
     }
+
+
+async def link_to_payload_issue(
+    conn: Connection, accounts: Accounts, settings: Settings, **ticket: Any
+) -> TicketDetail:
+    """A ticket linked to the issue the fixture payloads are about."""
+    created = await create_ticket(conn, accounts.alice, **ticket)
+    async with conn.transaction():
+        locked = await get_visible_ticket(conn, accounts.agent.actor, str(created.id))
+        await service.request_link(
+            conn,
+            settings.tickets.github,
+            accounts.agent.actor,
+            locked,
+            GitHubLinkRequest(issue_number=PAYLOAD_ISSUE),
+        )
+    return created

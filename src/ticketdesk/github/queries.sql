@@ -106,9 +106,19 @@ select exists (
     select 1 from github_comment_mirrors where github_comment_id = %(github_comment_id)s
 );
 
+-- A delivery refused for its payload is taken over by its redelivery.
 -- name: claim_delivery
 insert into github_deliveries (delivery_id, event, action, outcome)
 values (%(delivery_id)s, %(event)s, %(action)s, 'received')
+on conflict (delivery_id) do update
+set event = excluded.event, action = excluded.action, outcome = excluded.outcome,
+    received_at = now()
+where github_deliveries.outcome = 'rejected';
+
+-- A signed delivery whose payload GitHub would never send; one seen before stays as it was.
+-- name: record_rejected_delivery
+insert into github_deliveries (delivery_id, event, action, outcome)
+values (%(delivery_id)s, %(event)s, %(action)s, 'rejected')
 on conflict (delivery_id) do nothing;
 
 -- name: set_delivery_outcome

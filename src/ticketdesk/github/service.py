@@ -442,6 +442,17 @@ async def claim_delivery(
     return claimed > 0
 
 
+async def record_rejected_delivery(
+    conn: Connection, delivery_id: str, event: str, action: str | None
+) -> None:
+    """Record a delivery refused for its payload."""
+    await execute(
+        conn,
+        Q.record_rejected_delivery,
+        {"delivery_id": delivery_id, "event": event, "action": action},
+    )
+
+
 async def set_delivery_outcome(conn: Connection, delivery_id: str, outcome: str) -> None:
     """Record what a delivery did."""
     await execute(conn, Q.set_delivery_outcome, {"delivery_id": delivery_id, "outcome": outcome})

@@ -1,8 +1,11 @@
 """GitHub → ticketdesk: verifying webhook deliveries and applying them to linked tickets.
 
-A delivery is applied in the request's transaction together with its
-``X-GitHub-Delivery`` row, so a replay (or GitHub's own redelivery) changes nothing,
-and a delivery that fails half-way leaves no trace and can be redelivered. Changes are
+The body is hashed as it streams in, then checked field by field against the models in
+``schemas`` (only what is read here, strictly typed and bounded); a signed payload
+GitHub would never send is refused and its delivery recorded as rejected. A delivery is
+applied in one transaction together with its ``X-GitHub-Delivery`` row, so a replay
+(or GitHub's own redelivery) changes nothing, and a delivery that fails half-way, or was
+rejected, can be redelivered. Changes are
 made as GitHub's system account, which the change hooks never send back to GitHub.
 
     issues opened        attaches the issue to the ticket its hidden block names, if
@@ -15,40 +18,99 @@ made as GitHub's system account, which the change hooks never send back to GitHu
 
 Comments ticketdesk posted itself come back here too; they are recognised by their
 GitHub id or their hidden marker and not copied again. Deliveries about other
-repositories, unlinked issues or other events are acknowledged and ignored.
+repositories or unlinked issues are acknowledged and ignored; other events are refused
+(by the endpoint, from the headers).
 """
 
 import hashlib
 import hmac
+import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+
+from pydantic import ValidationError
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, record_change
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
-from ticketdesk.errors import InvalidInput
+from ticketdesk.errors import InvalidInput, Unauthorized
 from ticketdesk.github import service
-from ticketdesk.github.schemas import WebhookOutcome
+from ticketdesk.github.schemas import (
+    GitHubIssue,
+    IssueCommentPayload,
+    IssuesPayload,
+    PingPayload,
+    WebhookOutcome,
+    WebhookPayload,
+)
 from ticketdesk.github.service import Link
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.access import get_visible_ticket
 
 SIGNATURE_PREFIX = "sha256="
 _DONE_STATUSES = frozenset({"resolved", "closed"})
+_PAYLOADS: dict[str, type[WebhookPayload]] = {
+    "ping": PingPayload,
+    "issues": IssuesPayload,
+    "issue_comment": IssueCommentPayload,
+}
+# The events read here; any other is refused before its body is read.
+EVENTS = frozenset(_PAYLOADS)
 
 
-def signature_matches(secret: bytes, body: bytes, header: str | None) -> bool:
-    """Whether ``X-Hub-Signature-256`` is the HMAC-SHA256 of the raw body, compared in
-    constant time."""
-    if header is None:
-        return False
-    expected = SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.strip().encode())
+async def read_signed_body(chunks: AsyncIterator[bytes], secret: bytes, header: str) -> bytearray:
+    """The body, read chunk by chunk with its HMAC computed as it arrives (and not copied
+    again once in); refused when ``X-Hub-Signature-256`` (``header``) does not match it."""
+    mac = hmac.new(secret, digestmod=hashlib.sha256)
+    body = bytearray()
+    async for chunk in chunks:
+        mac.update(chunk)
+        body += chunk
+    expected = SIGNATURE_PREFIX + mac.hexdigest()
+    # Compared in constant time.
+    if not hmac.compare_digest(expected.encode(), header.strip().encode()):
+        raise Unauthorized("X-Hub-Signature-256 does not match the body.", code="bad_signature")
+    return body
 
 
-def _bad_payload(what: str) -> InvalidInput:
-    return InvalidInput(f"The delivery's payload has no usable {what}.", code="bad_payload")
+class RejectedPayload(InvalidInput):
+    """A signed payload GitHub would never send; ``action`` is its action, when readable."""
+
+    def __init__(self, detail: str, *, field: str | None, action: str | None) -> None:
+        super().__init__(detail, code="bad_payload", field=field)
+        self.action = action
+
+
+def parse_payload(event: str, body: bytes | bytearray) -> WebhookPayload:
+    """The payload of a supported ``event``, checked field by field (see schemas)."""
+    try:
+        # Strict UTF-8 (json.loads would also guess UTF-16 and UTF-32 from the bytes);
+        # NaN and Infinity are not JSON; nesting deep enough to exhaust the parser's
+        # recursion is refused like any other broken body.
+        data = json.loads(body.decode(), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise RejectedPayload(
+            "The body could not be read as JSON in UTF-8.", field=None, action=None
+        ) from None
+    if not isinstance(data, dict):
+        raise RejectedPayload("The body is not a JSON object.", field=None, action=None)
+    try:
+        return _PAYLOADS[event].model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        field = ".".join(str(part) for part in errors[0]["loc"])
+        action = data.get("action")
+        usable = isinstance(action, str) and all(e["loc"][:1] != ("action",) for e in errors)
+        raise RejectedPayload(
+            f"The delivery's payload has no usable {field}: {errors[0]['msg']}.",
+            field=field,
+            action=action if usable else None,
+        ) from None
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
 
 
 async def receive(
@@ -56,87 +118,73 @@ async def receive(
     *,
     event: str,
     delivery_id: str,
-    payload: dict[str, Any],
+    payload: WebhookPayload,
     reopen_window: timedelta,
 ) -> WebhookOutcome:
     """Apply one verified delivery, once; ``reopen_window`` is the setting replies follow."""
-    action = payload.get("action")
-    if not await service.claim_delivery(
-        conn, delivery_id, event, action if isinstance(action, str) else None
-    ):
+    action = None if isinstance(payload, PingPayload) else payload.action
+    if not await service.claim_delivery(conn, delivery_id, event, action):
         return "duplicate"
-    outcome = await _apply(conn, event, action, payload, reopen_window)
+    outcome = await _apply(conn, payload, reopen_window)
     await service.set_delivery_outcome(conn, delivery_id, outcome)
     return outcome
 
 
 async def _apply(
-    conn: Connection,
-    event: str,
-    action: object,
-    payload: dict[str, Any],
-    reopen_window: timedelta,
+    conn: Connection, payload: WebhookPayload, reopen_window: timedelta
 ) -> WebhookOutcome:
-    if event == "ping":
+    if isinstance(payload, PingPayload):
         return "pong"
-    if event not in ("issues", "issue_comment"):
-        return "ignored"
-    try:
-        repo = str(payload["repository"]["full_name"])
-        issue = payload["issue"]
-        number = int(issue["number"])
-    except (KeyError, TypeError, ValueError):
-        raise _bad_payload("repository or issue") from None
-    if event == "issues" and action == "opened":
+    repo, issue = payload.repository.full_name, payload.issue
+    if isinstance(payload, IssuesPayload) and payload.action == "opened":
         return await _issue_opened(conn, repo, issue)
-    link = await service.link_for_issue(conn, repo, number)
+    link = await service.link_for_issue(conn, repo, issue.number)
     if link is None:
         return "ignored"
     actor = await service.github_actor(conn)
-    match event, action:
-        case "issues", "closed":
-            return await _issue_closed(conn, actor, link, issue)
-        case "issues", "reopened":
-            return await _issue_reopened(conn, actor, link)
-        case "issues", "edited":
-            return await _issue_edited(conn, actor, link, issue, payload)
-        case "issue_comment", "created":
+    if isinstance(payload, IssuesPayload):
+        match payload.action:
+            case "closed":
+                return await _issue_closed(conn, actor, link, issue)
+            case "reopened":
+                return await _issue_reopened(conn, actor, link)
+            case "edited":
+                return await _issue_edited(conn, actor, link, payload)
+        return "ignored"
+    match payload.action:
+        case "created":
             return await _comment_created(conn, actor, link, payload, reopen_window)
-        case "issue_comment", "edited":
+        case "edited":
             return await _comment_edited(conn, actor, link, payload, reopen_window)
-        case "issue_comment", "deleted":
+        case "deleted":
             return await _comment_deleted(conn, actor, payload)
     return "ignored"
 
 
-async def _issue_opened(conn: Connection, repo: str, issue: dict[str, Any]) -> WebhookOutcome:
-    ticket_id = service.ticket_id_in_issue(issue.get("body"))
+async def _issue_opened(conn: Connection, repo: str, issue: GitHubIssue) -> WebhookOutcome:
+    ticket_id = service.ticket_id_in_issue(issue.body)
     if ticket_id is None:
         return "ignored"
-    number = int(issue["number"])
     adopted = await service.adopt_issue(
-        conn,
-        ticket_id,
-        repo,
-        number=number,
-        url=str(issue.get("html_url", "")),
-        title=str(issue.get("title", "")),
+        conn, ticket_id, repo, number=issue.number, url=issue.html_url, title=issue.title
     )
     if not adopted:
         return "ignored"
     actor = await service.github_actor(conn)
-    await tickets.apply_outside_change(conn, actor, ticket_id, {"github_issue_number": number})
+    await tickets.apply_outside_change(
+        conn, actor, ticket_id, {"github_issue_number": issue.number}
+    )
     return "applied"
 
 
 async def _issue_closed(
-    conn: Connection, actor: Actor, link: Link, issue: dict[str, Any]
+    conn: Connection, actor: Actor, link: Link, issue: GitHubIssue
 ) -> WebhookOutcome:
     ticket = await get_visible_ticket(conn, actor, str(link.ticket_id), for_update=True)
     await service.note_issue_open(conn, link.ticket_id, is_open=False)
     if ticket.status in _DONE_STATUSES:
         return "ignored"
-    status = "closed" if issue.get("state_reason") == "not_planned" else "resolved"
+    status = "closed" if issue.state_reason == "not_planned" else "resolved"
     await tickets.apply_outside_change(conn, actor, link.ticket_id, {"status": status})
     return "applied"
 
@@ -151,39 +199,25 @@ async def _issue_reopened(conn: Connection, actor: Actor, link: Link) -> Webhook
 
 
 async def _issue_edited(
-    conn: Connection, actor: Actor, link: Link, issue: dict[str, Any], payload: dict[str, Any]
+    conn: Connection, actor: Actor, link: Link, payload: IssuesPayload
 ) -> WebhookOutcome:
-    title = str(issue.get("title", ""))
-    changes = payload.get("changes")
-    previous = changes.get("title", {}).get("from") if isinstance(changes, dict) else None
-    previous = previous if isinstance(previous, str) else link.issue_title
+    title = payload.issue.title
+    renamed = payload.changes.title if payload.changes is not None else None
+    previous = renamed.previous if renamed is not None else link.issue_title
     await service.note_issue_title(conn, link.ticket_id, title)
     if previous is None or previous == title:
         return "ignored"
-    sender = payload.get("sender")
     await record_change(
         conn,
         Change(
             ticket_id=link.ticket_id,
             kind="github_issue_renamed",
             actor_id=actor.id,
-            data={
-                "from": previous,
-                "to": title,
-                "login": sender.get("login") if isinstance(sender, dict) else None,
-            },
+            data={"from": previous, "to": title, "login": payload.sender.login},
             is_internal=True,
         ),
     )
     return "applied"
-
-
-def _comment(payload: dict[str, Any]) -> tuple[int, str, str]:
-    try:
-        comment = payload["comment"]
-        return int(comment["id"]), str(comment.get("body") or ""), str(comment["user"]["login"])
-    except (KeyError, TypeError, ValueError):
-        raise _bad_payload("comment") from None
 
 
 async def _is_ours(conn: Connection, github_id: int, body: str) -> bool:
@@ -202,10 +236,10 @@ async def _comment_created(
     conn: Connection,
     actor: Actor,
     link: Link,
-    payload: dict[str, Any],
+    payload: IssueCommentPayload,
     reopen_window: timedelta,
 ) -> WebhookOutcome:
-    github_id, body, login = _comment(payload)
+    github_id, body = payload.comment.id, payload.comment.body or ""
     if not body.strip() or await comments.find_github_comment(conn, github_id) is not None:
         return "ignored"
     if await _is_ours(conn, github_id, body):
@@ -218,19 +252,25 @@ async def _comment_created(
         body,
         is_internal=False,
         reopen_window=reopen_window,
-        github=comments.GitHubOrigin(login=login, comment_id=github_id),
+        github=comments.GitHubOrigin(login=_author(payload), comment_id=github_id),
     )
     return "applied"
+
+
+def _author(payload: IssueCommentPayload) -> str:
+    """The comment's author; GitHub sends none for some, and then the one who sent it."""
+    user = payload.comment.user or payload.sender
+    return user.login
 
 
 async def _comment_edited(
     conn: Connection,
     actor: Actor,
     link: Link,
-    payload: dict[str, Any],
+    payload: IssueCommentPayload,
     reopen_window: timedelta,
 ) -> WebhookOutcome:
-    github_id, body, _ = _comment(payload)
+    github_id, body = payload.comment.id, payload.comment.body or ""
     if await comments.find_github_comment(conn, github_id) is None:
         # Never seen (its "created" delivery was missed): take it as new.
         return await _comment_created(conn, actor, link, payload, reopen_window)
@@ -241,8 +281,7 @@ async def _comment_edited(
 
 
 async def _comment_deleted(
-    conn: Connection, actor: Actor, payload: dict[str, Any]
+    conn: Connection, actor: Actor, payload: IssueCommentPayload
 ) -> WebhookOutcome:
-    github_id, _, _ = _comment(payload)
-    deleted = await comments.delete_github_comment(conn, actor, github_id)
+    deleted = await comments.delete_github_comment(conn, actor, payload.comment.id)
     return "applied" if deleted else "ignored"

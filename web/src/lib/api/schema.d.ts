@@ -375,6 +375,15 @@ export interface paths {
         /**
          * Receive Github Webhook
          * @description Receive a GitHub webhook delivery (issues, issue_comment, ping).
+         *
+         *     Refused before its body is read: no webhook secret configured or no
+         *     `X-Hub-Signature-256` (401), another event or a missing `X-GitHub-Delivery` (422),
+         *     a content type other than JSON (415), a declared body over 25 MB (413); a body sent
+         *     without its length is refused with a 413 as soon as it passes 25 MB. A signed
+         *     payload GitHub would never send (a field of the wrong type or out of range, text
+         *     PostgreSQL cannot store, not a JSON object) is a 422 `bad_payload` naming the field,
+         *     and the delivery is recorded as rejected. With the integration disabled, a signed
+         *     delivery is answered `ignored`, its payload neither checked nor recorded.
          */
         post: operations["receiveGitHubWebhook"];
         delete?: never;
@@ -3540,6 +3549,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
