@@ -3,7 +3,7 @@
 import pytest
 
 from tests.attachments.samples import EXECUTABLE, GIF, HTML, JPEG, JSON, LOG, PDF, PNG, WEBP, ZIP
-from ticketdesk.attachments.sniffing import RECOGNISED, TextCheck, media_type_of
+from ticketdesk.attachments.sniffing import RECOGNISED, TextCheck, extensions_of, media_type_of
 from ticketdesk.errors import UnsupportedMediaType
 
 EVERYTHING = frozenset(RECOGNISED)
@@ -153,7 +153,75 @@ def test_head_cut_inside_a_character_is_still_text() -> None:
     assert media_type_of(head, filename="a.txt", declared=None, allowed=EVERYTHING, complete=False)
 
 
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "x.html.",
+        "x.html...",
+        "x.html. . ",
+        "x.html%20",
+        "x.html%2e",
+        "x.html%2520",
+        "x.HTML",
+        "x.Svg.",
+        "x.html::$DATA",
+        "x.html:Zone.Identifier",
+        "x\uff0ehtml",
+    ],
+)
+def test_markup_names_however_disguised(filename: str) -> None:
+    assert _refusal(LOG, filename, "text/plain") == "attachment_type_refused"
+
+
+@pytest.mark.parametrize(
+    ("filename", "extensions"),
+    [
+        ("notes.txt", {"txt"}),
+        ("notes.txt.", {"txt"}),
+        ("notes", set()),
+        ("x.html::$DATA", {"html", "html__$data", "html::$data"}),
+    ],
+)
+def test_extensions_of(filename: str, extensions: set[str]) -> None:
+    assert extensions_of(filename) >= extensions
+    assert "html" not in extensions_of("notes.txt.")
+
+
+def test_plain_name_with_trailing_dot_is_still_text() -> None:
+    assert _sniff(LOG, "notes.txt.", "text/plain") == "text/plain"
+
+
 class TestTextCheck:
+    @pytest.mark.parametrize(
+        "marker",
+        [
+            b"<script>",
+            b"<SCRIPT src=x>",
+            b"<svg onload=x>",
+            b"<html>",
+            b"<iframe/",
+            b"<!DOCTYPE html>",
+        ],
+    )
+    def test_markup_anywhere_in_the_file(self, marker: bytes) -> None:
+        data = LOG * 200 + b"then " + marker + b" and more\n" + LOG
+        # However the file is cut into chunks, the marker is found, even split in two.
+        for size in (1, 3, 7, 1000, len(data)):
+            check = TextCheck()
+
+            def feed_all(check: TextCheck = check, size: int = size) -> None:
+                for i in range(0, len(data), size):
+                    check.feed(data[i : i + size])
+
+            with pytest.raises(UnsupportedMediaType) as caught:
+                feed_all()
+            assert caught.value.code == "attachment_type_refused"
+
+    def test_angle_brackets_that_are_not_markup(self) -> None:
+        check = TextCheck()
+        check.feed(LOG * 10 + b"if a <b and c> d: <scripted> <svgx> <html-ish>\n")
+        check.feed(b"", final=True)
+
     def test_character_split_across_chunks(self) -> None:
         data = "naïve café €100\n".encode() * 10
         check = TextCheck()

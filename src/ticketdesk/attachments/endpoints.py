@@ -113,7 +113,7 @@ async def _upload_target(
     async with transaction(pool) as conn:
         caller = await optional_actor(request, conn, pool, secret, bearer, session_token)
         actor = await current_actor(caller)
-        rules = UploadRules.from_settings(settings)
+        rules = await service.upload_rules(conn, settings, actor.id)
         ticket = await get_visible_ticket(conn, actor, id)
     length = request.headers.get("content-length", "")
     if length.isdecimal() and int(length) > rules.max_body_bytes:
@@ -158,7 +158,9 @@ async def upload_attachments(
         ticket = await get_visible_ticket(
             conn, target.actor, str(target.ticket.id), for_update=True
         )
-        return await service.record_uploads(conn, target.actor, ticket, uploads)
+        return await service.record_uploads(
+            conn, target.actor, ticket, uploads, quota_bytes=target.rules.quota_bytes
+        )
 
 
 @router.get(

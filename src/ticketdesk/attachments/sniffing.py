@@ -9,8 +9,10 @@ whatever they are called: a browser that ignored ``nosniff`` would run them.
 
 import codecs
 import re
+import unicodedata
 from collections.abc import Collection
 from typing import get_args
+from urllib.parse import unquote
 
 from ticketdesk.config import AttachmentMediaType
 from ticketdesk.errors import UnsupportedMediaType
@@ -99,7 +101,14 @@ _MARKUP_START = re.compile(
     re.IGNORECASE,
 )
 _MARKUP_ANYWHERE = re.compile(rb"<(?:script|svg|html|iframe|!doctype\s+html)[\s>/]", re.IGNORECASE)
+# Searched for through the whole of a text file, chunk by chunk: every match is at most
+# this long, so keeping that many bytes of the previous chunk finds one cut in two.
+_MARKUP_IN_TEXT = re.compile(rb"<(?:script|svg|html|iframe|!doctype)[\s>/]", re.IGNORECASE)
+_MARKUP_IN_TEXT_LONGEST = len(b"<!doctype ")
 _UTF8_BOM = b"\xef\xbb\xbf"
+# What Windows drops from the end of a name, and what follows a colon there (an NTFS
+# stream, "x.html::$DATA"): the file it saves may end in another extension than shown.
+_TRAILING = re.compile(r"[\s.]+$")
 
 
 def _refused(detail: str, code: str) -> UnsupportedMediaType:
@@ -136,11 +145,30 @@ def _is_text(head: bytes, *, complete: bool) -> bool:
     return True
 
 
+def _spellings(filename: str) -> set[str]:
+    """``filename`` as a browser, a server or an operating system might end up reading it."""
+    names = {filename, unicodedata.normalize("NFKC", filename)}
+    for name in list(names):
+        once = unquote(name)
+        names.update((once, unquote(once)))
+    for name in list(names):
+        names.update((name.split(":", 1)[0], name.replace(":", "_")))
+    return {_TRAILING.sub("", name) for name in names} | names
+
+
+def extensions_of(filename: str) -> set[str]:
+    """Every extension ``filename`` could be taken to have, lower-cased: ``x.HTML.``,
+    ``x.html%20`` and ``x.html::$DATA`` all have ``html``."""
+    found = set()
+    for name in _spellings(filename):
+        _, dot, extension = name.rpartition(".")
+        if dot:
+            found.add(extension.lower())
+    return found
+
+
 def _hints(filename: str, declared: str | None) -> list[str]:
-    hints = []
-    _, dot, extension = filename.rpartition(".")
-    if dot and extension.lower() in _EXTENSIONS:
-        hints.append(_EXTENSIONS[extension.lower()])
+    hints = [_EXTENSIONS[ext] for ext in sorted(extensions_of(filename)) if ext in _EXTENSIONS]
     if declared:
         declared = declared.lower()
         if declared in _DECLARED:
@@ -194,15 +222,29 @@ def media_type_of(
 
 
 class TextCheck:
-    """Checks, chunk by chunk, that a file sniffed as text stays UTF-8 without NULs."""
+    """Checks, chunk by chunk, that a file sniffed as text stays UTF-8 without NULs, and
+    that no markup a browser would sniff hides past its first bytes.
+
+    Each chunk costs one pass over it and a few bytes of the one before, however large
+    the file.
+    """
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._tail = b""
 
     def feed(self, chunk: bytes, *, final: bool = False) -> None:
         """Check the next chunk; ``final`` for the end of the file."""
         if b"\x00" in chunk:
             raise _refused("The file looked like text but contains binary data.", "not_text")
+        window = self._tail + chunk
+        if _MARKUP_IN_TEXT.search(window):
+            raise _refused(
+                "HTML, SVG, XML and script files are not accepted, nor text with such markup "
+                "in it.",
+                "attachment_type_refused",
+            )
+        self._tail = window[-(_MARKUP_IN_TEXT_LONGEST - 1) :]
         try:
             self._decoder.decode(chunk, final=final)
         except UnicodeDecodeError:
