@@ -201,6 +201,7 @@ class TestLanding:
 
         assert response.status_code == 200
         assert "/api/v1/openapi.json" in response.text
+        assert "validatorUrl: null," in response.text
 
 
 def _policy(header: str) -> dict[str, list[str]]:

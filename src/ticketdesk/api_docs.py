@@ -25,6 +25,8 @@ const ui = SwaggerUIBundle({
   deepLinking: true,
   showExtensions: true,
   showCommonExtensions: true,
+  // Otherwise, on any host but localhost, the spec's URL goes to validator.swagger.io.
+  validatorUrl: null,
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
 });
 """
