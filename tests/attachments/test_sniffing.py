@@ -118,7 +118,7 @@ def test_bytes_disagreeing_with_a_hint(head: bytes, filename: str, declared: str
         (JPEG, "photo.jpeg", "image/jpg", "image/jpeg"),
         (ZIP, "report.docx", "application/vnd.openxmlformats-officedocument", "application/zip"),
         (ZIP, "logs.zip", "application/x-zip-compressed", "application/zip"),
-        (PNG, "upload.bin", "application/octet-stream", "image/png"),
+        (PNG, "photo.png", "application/octet-stream", "image/png"),
         (LOG, "server.log", "text/x-log", "text/plain"),
         (LOG, "data.csv", "text/csv", "text/plain"),
     ],
@@ -185,6 +185,60 @@ def test_markup_names_however_disguised(filename: str) -> None:
 def test_extensions_of(filename: str, extensions: set[str]) -> None:
     assert extensions_of(filename) >= extensions
     assert "html" not in extensions_of("notes.txt.")
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "invoice.vbs",
+        "x.bat",
+        "x.cmd",
+        "x.wsf",
+        "x.ps1",
+        "x.url",
+        "x.desktop",
+        "x.xht",
+        "x.shtm",
+        "x.mht",
+        "x.mhtml",
+        "x.xslt",
+        "notes.txt.exe",
+    ],
+)
+def test_names_not_known_for_the_type_refused(filename: str) -> None:
+    with pytest.raises(UnsupportedMediaType) as caught:
+        _sniff(LOG, filename, "text/plain")
+
+    assert caught.value.code == "attachment_name_not_allowed"
+    assert caught.value.field == "files"
+    extension = filename.rpartition(".")[2]
+    assert f"A text/plain file may not be named .{extension}; name it .cfg, " in (
+        caught.value.detail
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "filename"),
+    [
+        (LOG, "server.log"),
+        (LOG, "export.csv"),
+        (LOG, "README.md"),
+        (LOG, "config.yaml"),
+        (LOG, "config.YML"),
+        (LOG, "Makefile"),
+        (JSON, "env.json"),
+        (JSON, "env.txt"),
+        (ZIP, "report.docx"),
+        (ZIP, "sheet.xlsx"),
+        (JPEG, "photo.JFIF"),
+    ],
+)
+def test_common_names_accepted(head: bytes, filename: str) -> None:
+    assert _sniff(head, filename)
+
+
+def test_binary_named_as_another_binary_refused() -> None:
+    assert _refusal(PNG, "upload.bin") == "attachment_name_not_allowed"
 
 
 def test_plain_name_with_trailing_dot_is_still_text() -> None:

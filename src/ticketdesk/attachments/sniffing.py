@@ -4,7 +4,9 @@ The client's file name and declared ``Content-Type`` are hints only. The bytes d
 the media type; a hint we recognise must agree with them (an HTML page named
 ``photo.png`` is refused), and a hint we do not recognise is ignored, since browsers
 guess types from the operating system and vary widely. Markup and scripts are refused
-whatever they are called: a browser that ignored ``nosniff`` would run them.
+whatever they are called: a browser that ignored ``nosniff`` would run them. A name must
+end in one of the extensions known for the sniffed type (or have none), since the file is
+downloaded under it.
 """
 
 import codecs
@@ -39,22 +41,37 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"PK\x05\x06", "application/zip"),
 )
 
+# The names each sniffed type may have: a file is served under the name it was sent
+# with, so one whose extension an operating system would open as something else (a
+# script, a shortcut, a web archive) is refused, whatever its bytes.
+_TEXT_NAMES = frozenset(
+    (
+        *("txt", "text", "log", "out", "err", "csv", "tsv", "md", "markdown", "rst"),
+        *("yaml", "yml", "toml", "ini", "cfg", "conf", "diff", "patch", "sql"),
+    )
+)
+_NAMES: dict[str, frozenset[str]] = {
+    "image/png": frozenset({"png"}),
+    "image/jpeg": frozenset({"jpg", "jpeg", "jpe", "jfif"}),
+    "image/gif": frozenset({"gif"}),
+    "image/webp": frozenset({"webp"}),
+    "application/pdf": frozenset({"pdf"}),
+    # Office and OpenDocument files are zip archives.
+    "application/zip": frozenset({"zip", "docx", "xlsx", "pptx", "odt", "ods", "odp"}),
+    _JSON: _TEXT_NAMES | {"json"},
+    _TEXT: _TEXT_NAMES,
+}
+
+# What an extension says the bytes should be.
 _EXTENSIONS: dict[str, str] = {
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "jpe": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "pdf": "application/pdf",
-    "zip": "application/zip",
+    **{
+        extension: media_type
+        for media_type, extensions in _NAMES.items()
+        if media_type not in (_TEXT, _JSON)
+        for extension in extensions
+    },
+    **dict.fromkeys(_TEXT_NAMES, _ANY_TEXT),
     "json": _JSON,
-    "txt": _ANY_TEXT,
-    "text": _ANY_TEXT,
-    "log": _ANY_TEXT,
-    "out": _ANY_TEXT,
-    "csv": _ANY_TEXT,
-    "md": _ANY_TEXT,
     **dict.fromkeys(
         ("html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "xsl", "js", "mjs", "hta"),
         _MARKUP,
@@ -213,6 +230,14 @@ def media_type_of(
                 f"The file's content ({media_type}) does not match its name or declared type.",
                 "attachment_type_mismatch",
             )
+    names = _NAMES[media_type]
+    unexpected = sorted(extensions_of(filename) - names - {""})
+    if unexpected:
+        raise _refused(
+            f"A {media_type} file may not be named .{unexpected[0]}; name it "
+            f"{', '.join('.' + name for name in sorted(names))} (or zip it).",
+            "attachment_name_not_allowed",
+        )
     if media_type not in allowed:
         raise _refused(
             f"{media_type} files are not accepted. Accepted: {', '.join(sorted(allowed))}.",
