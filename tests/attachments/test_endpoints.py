@@ -522,17 +522,22 @@ class TestQuota:
     async def test_two_uploads_at_once(
         self, accounts: Accounts, ticket: TicketDetail, conn: Connection, leftovers: Leftovers
     ) -> None:
-        """Each fits alone, both do not: one is stored, the other leaves nothing behind."""
+        """Each fits alone, both do not: one is stored, the other leaves nothing behind.
+
+        The two go to different tickets, so only the uploader's own lock stands between
+        them, not the ticket's row.
+        """
+        other = await create_ticket(conn, accounts.alice)
         await _uploaded(accounts.alice.client, ticket, ("a.log", self._log(MIB), "text/plain"))
         statuses: list[int] = []
 
-        async def upload(name: str) -> None:
+        async def upload(target: TicketDetail, name: str) -> None:
             spec = (name, self._log(MIB * 3 // 4), "text/plain")
-            statuses.append((await _upload(accounts.alice.client, ticket, spec)).status_code)
+            statuses.append((await _upload(accounts.alice.client, target, spec)).status_code)
 
         async with anyio.create_task_group() as group:
-            group.start_soon(upload, "b.log")
-            group.start_soon(upload, "c.log")
+            group.start_soon(upload, ticket, "b.log")
+            group.start_soon(upload, other, "c.log")
 
         assert sorted(statuses) == [201, 413]
         assert await _rows(conn) == 2
