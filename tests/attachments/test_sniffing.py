@@ -3,7 +3,13 @@
 import pytest
 
 from tests.attachments.samples import EXECUTABLE, GIF, HTML, JPEG, JSON, LOG, PDF, PNG, WEBP, ZIP
-from ticketdesk.attachments.sniffing import RECOGNISED, TextCheck, extensions_of, media_type_of
+from ticketdesk.attachments.sniffing import (
+    RECOGNISED,
+    TextCheck,
+    ascii_name,
+    extensions_of,
+    media_type_of,
+)
 from ticketdesk.errors import UnsupportedMediaType
 
 EVERYTHING = frozenset(RECOGNISED)
@@ -167,6 +173,10 @@ def test_head_cut_inside_a_character_is_still_text() -> None:
         "x.html::$DATA",
         "x.html:Zone.Identifier",
         "x\uff0ehtml",
+        # Downloaded as x.html and x.svg by clients that read only the ASCII filename=.
+        "x.ht\u0301ml",
+        "x.h\u200dtml",
+        "x.sv\u0308g",
     ],
 )
 def test_markup_names_however_disguised(filename: str) -> None:
@@ -239,6 +249,21 @@ def test_common_names_accepted(head: bytes, filename: str) -> None:
 
 def test_binary_named_as_another_binary_refused() -> None:
     assert _refusal(PNG, "upload.bin") == "attachment_name_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("filename", "fallback"),
+    [
+        ("x.ht\u0301ml", "x.html"),
+        ("x.h\u200dtml", "x.html"),
+        ("Grüße.txt", "Grue.txt"),
+        ('say "hi" 100%.txt', "say _hi_ 100_.txt"),
+        ("日本.txt", "file.txt"),
+    ],
+)
+def test_the_ascii_name_downloaded_is_among_those_checked(filename: str, fallback: str) -> None:
+    assert ascii_name(filename) == fallback
+    assert fallback.rpartition(".")[2] in extensions_of(filename)
 
 
 def test_plain_name_with_trailing_dot_is_still_text() -> None:

@@ -126,6 +126,8 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 # What Windows drops from the end of a name, and what follows a colon there (an NTFS
 # stream, "x.html::$DATA"): the file it saves may end in another extension than shown.
 _TRAILING = re.compile(r"[\s.]+$")
+# What may not stand in a quoted ``filename=`` (RFC 6266's ASCII fallback).
+_UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\%]')
 
 
 def _refused(detail: str, code: str) -> UnsupportedMediaType:
@@ -162,9 +164,21 @@ def _is_text(head: bytes, *, complete: bool) -> bool:
     return True
 
 
+def ascii_name(filename: str) -> str:
+    """The ASCII stand-in a download's ``filename=`` gives clients that ignore ``filename*``:
+    accents and other marks dropped, unsafe characters as ``_``."""
+    stripped = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    name = _UNSAFE_IN_QUOTES.sub("_", stripped).strip()
+    stem, dot, extension = name.rpartition(".")
+    if not name or (dot and not stem.strip("._ ")):
+        return f"file.{extension}" if dot and extension else "file"
+    return name
+
+
 def _spellings(filename: str) -> set[str]:
-    """``filename`` as a browser, a server or an operating system might end up reading it."""
-    names = {filename, unicodedata.normalize("NFKC", filename)}
+    """``filename`` as a browser, a server or an operating system might end up reading it,
+    the ASCII stand-in it is downloaded under among them."""
+    names = {filename, unicodedata.normalize("NFKC", filename), ascii_name(filename)}
     for name in list(names):
         once = unquote(name)
         names.update((once, unquote(once)))
