@@ -174,6 +174,17 @@ class TestWebApp:
             assert policy["script-src"] == ["'self'", _sha256("start()")]
             assert response.headers["x-frame-options"] == "DENY"
 
+    async def test_shell_served_is_the_one_hashed(self, web: AsyncClient, tmp_path: Path) -> None:
+        """A rebuild while the server runs does not serve a shell its own CSP refuses."""
+        (tmp_path / "dist" / "index.html").write_text("<title>new</title><script>other()</script>")
+
+        response = await web.get("/tickets/12")
+
+        assert response.text.endswith("<script>start()</script>")
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        policy = _policy(response.headers["content-security-policy"])
+        assert policy["script-src"] == ["'self'", _sha256("start()")]
+
     async def test_bundles_are_cached_for_good(self, web: AsyncClient) -> None:
         response = await web.get("/_app/immutable/start.js")
 

@@ -39,7 +39,10 @@ def mount_spa(app: FastAPI, dist: Path = DIST) -> bool:
         return False
     root = dist.resolve()
     shell = root / "index.html"
-    headers = shell_headers(shell.read_bytes())
+    # Read once: the shell served is the one its scripts were hashed from, even if the
+    # web app is rebuilt while the server runs.
+    page = shell.read_bytes()
+    headers = shell_headers(page)
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str, request: Request) -> Response:
@@ -50,6 +53,6 @@ def mount_spa(app: FastAPI, dist: Path = DIST) -> bool:
         if path and candidate != shell and candidate.is_file() and candidate.is_relative_to(root):
             cached = {"Cache-Control": _IMMUTABLE} if path.startswith("_app/immutable/") else {}
             return FileResponse(candidate, headers=cached)
-        return FileResponse(shell, headers=headers)
+        return Response(page, media_type="text/html", headers=headers)
 
     return True
