@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from tests.factories import Accounts
+from ticketdesk.api_docs import mount_api_docs
 from ticketdesk.app import create_app
 from ticketdesk.config import Settings
 from ticketdesk.errors import install_error_handlers
@@ -213,6 +214,18 @@ class TestLanding:
         assert response.status_code == 200
         assert "/api/v1/openapi.json" in response.text
         assert "validatorUrl: null," in response.text
+
+
+def test_docs_without_swagger_ui_warn_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    mount_api_docs(FastAPI(), docs_url="/api/v1/docs", openapi_url="/o.json", assets=tmp_path)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"Swagger UI is missing from {tmp_path}, so /api/v1/docs will be blank: "
+        "run `npm run build` in web/"
+    ]
 
 
 def _policy(header: str) -> dict[str, list[str]]:

@@ -5,6 +5,7 @@ Swagger UI comes from npm's ``swagger-ui-dist``, copied into the built web app b
 and work offline. The page's one inline script is allowed by its hash.
 """
 
+import logging
 from pathlib import Path
 from typing import Final
 
@@ -13,6 +14,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from ticketdesk.headers import script_hash
+
+log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).parent / "web" / "dist" / "swagger-ui"
 _SERVED: Final = {"swagger-ui-bundle.js", "swagger-ui.css"}
@@ -51,6 +54,12 @@ _PAGE = """<!doctype html>
 
 def mount_api_docs(app: FastAPI, *, docs_url: str, openapi_url: str, assets: Path = ASSETS) -> None:
     """Serve Swagger UI for ``openapi_url`` at ``docs_url``, its files under it."""
+    if not (assets / "swagger-ui-bundle.js").is_file():
+        log.warning(
+            "Swagger UI is missing from %s, so %s will be blank: run `npm run build` in web/",
+            assets,
+            docs_url,
+        )
     start = _START % {"openapi_url": openapi_url}
     page = _PAGE % {"title": f"{app.title} API", "docs_url": docs_url, "start": start}
     headers = {
