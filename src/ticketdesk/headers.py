@@ -17,8 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
-# A year; browsers then refuse plain http for the host, so only sent behind https.
-HSTS = "max-age=31536000; includeSubDomains"
+# A year; browsers then refuse plain http for the host, so only sent behind https. Not
+# includeSubDomains: with ticketdesk at a domain's apex, that would hold every other
+# service under it to https too.
+HSTS = "max-age=31536000"
 NOTHING_ALLOWED = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
