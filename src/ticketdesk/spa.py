@@ -28,7 +28,6 @@ def shell_headers(index_html: bytes) -> dict[str, str]:
             "style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
             "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
         ),
-        "X-Frame-Options": "DENY",
     }
 
 
