@@ -236,6 +236,7 @@ def test_names_not_known_for_the_type_refused(filename: str) -> None:
         (LOG, "config.yaml"),
         (LOG, "config.YML"),
         (LOG, "Makefile"),
+        (JSON, "session.har"),
         (JSON, "env.json"),
         (JSON, "env.txt"),
         (ZIP, "report.docx"),

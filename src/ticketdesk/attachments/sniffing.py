@@ -46,7 +46,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 # script, a shortcut, a web archive) is refused, whatever its bytes.
 _TEXT_NAMES = frozenset(
     (
-        *("txt", "text", "log", "out", "err", "csv", "tsv", "md", "markdown", "rst"),
+        *("txt", "text", "log", "out", "err", "csv", "tsv", "md", "markdown", "rst", "har"),
         *("yaml", "yml", "toml", "ini", "cfg", "conf", "diff", "patch", "sql"),
     )
 )
