@@ -20,7 +20,11 @@ class WebAppBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         root = Path(self.root)
         dist = root / "src" / "ticketdesk" / "web" / "dist"
         web = root / "web"
-        if not (dist / "index.html").is_file():
+        # A dist from before the API docs were bundled lacks Swagger UI: built again.
+        built = (dist / "index.html").is_file() and (
+            dist / "swagger-ui" / "swagger-ui-bundle.js"
+        ).is_file()
+        if not built:
             if not (web / "package.json").is_file():
                 raise RuntimeError("web/ is missing and no built web app was found")
             npm = shutil.which("npm")

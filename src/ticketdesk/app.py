@@ -2,18 +2,18 @@
 
 import asyncio
 import logging
-import re
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import AsyncConnectionPool
+from starlette.types import ASGIApp
 
 from ticketdesk import db, subscriptions
+from ticketdesk.api_docs import mount_api_docs
 from ticketdesk.attachments.endpoints import router as attachments_router
 from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth.endpoints import router as auth_router
@@ -23,6 +23,7 @@ from ticketdesk.config import AppSettings, Settings
 from ticketdesk.errors import PROBLEM_JSON, NotFound, install_error_handlers, problem_responses
 from ticketdesk.events.endpoints import router as events_router
 from ticketdesk.github.endpoints import router as github_router
+from ticketdesk.headers import ResponseHeaders
 from ticketdesk.instance.endpoints import router as instance_router
 from ticketdesk.jobs.endpoints import router as jobs_router
 from ticketdesk.labels.endpoints import router as labels_router
@@ -43,9 +44,8 @@ from ticketdesk.worker import alongside_app
 
 log = logging.getLogger(__name__)
 
-REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
-
+OPENAPI_URL = "/api/v1/openapi.json"
+DOCS_URL = "/api/v1/docs"
 API_DESCRIPTION = """\
 The ticketdesk REST API. Authenticate with the session cookie set by
 `POST /api/v1/auth/login` (and echo `X-CSRF-Token` on unsafe requests), or with a
@@ -111,6 +111,18 @@ def _api_router() -> APIRouter:
     return api
 
 
+class _App(FastAPI):
+    """FastAPI with ``ResponseHeaders`` around everything, its error pages included."""
+
+    def __init__(self, *, https: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.https = https
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Wrap the stack Starlette builds, whose outermost layer answers unhandled errors."""
+        return ResponseHeaders(super().build_middleware_stack(), https=self.https)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -166,13 +178,14 @@ def create_app(
                     await app.state.pool.close()
 
     subscriptions.install()
-    app = FastAPI(
+    app = _App(
+        https=settings.public_url.startswith("https://"),
         title="ticketdesk",
         version="1",
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -191,21 +204,6 @@ def create_app(
         ),
     )
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        sent = request.headers.get(REQUEST_ID_HEADER, "")
-        request.state.request_id = sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers[REQUEST_ID_HEADER] = request.state.request_id
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path.startswith("/api/"):
-            # Personal data: never kept by browsers or shared caches.
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         """The process is up."""
@@ -222,6 +220,7 @@ def create_app(
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    mount_api_docs(app, docs_url=DOCS_URL, openapi_url=OPENAPI_URL)
     if not mount_spa(app):
 
         @app.get("/", include_in_schema=False)

@@ -61,6 +61,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_ALLOW_ATTACHMENTS": "tickets.allow_attachments",
     "TICKETS_ALLOWED_ATTACHMENT_TYPES": "tickets.allowed_attachment_types",
     "TICKETS_ATTACHMENT_DELETE_WINDOW_MINUTES": "tickets.attachment_delete_window_minutes",
+    "TICKETS_ATTACHMENT_QUOTA_MB": "tickets.attachment_quota_mb",
     "TICKETS_REOPEN_WINDOW_DAYS": "tickets.reopen_window_days",
     "TICKETS_AUTO_CLOSE_DAYS": "tickets.auto_close_days",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
@@ -218,6 +219,8 @@ class TicketsSettings(_Section):
     )
     # How long an uploader may delete their own attachment; staff always may.
     attachment_delete_window_minutes: Annotated[int, Field(ge=0, le=10_080)] = 15
+    # What the files one person uploaded may add up to (0: no limit).
+    attachment_quota_mb: Annotated[int, Field(ge=0, le=10_485_760)] = 1024
     # A submitter reopens a ticket (by a reply or its status) closed at most this many
     # days ago; after that (or always, with 0) they are asked to open a new ticket.
     reopen_window_days: Annotated[int, Field(ge=0, le=3650)] = 30
@@ -532,6 +535,11 @@ class Settings(BaseModel):
     def max_attachment_bytes(self) -> int:
         """The per-file upload limit in bytes."""
         return self.tickets.max_attachment_size_mb * 1024 * 1024
+
+    @property
+    def attachment_quota_bytes(self) -> int | None:
+        """What one person's files may add up to in bytes, or ``None`` for no limit."""
+        return self.tickets.attachment_quota_mb * 1024 * 1024 or None
 
     @property
     def reopen_window(self) -> timedelta:

@@ -384,6 +384,48 @@ class TestUploadTypes:
 
         assert attachment["media_type"] == media_type
 
+    @pytest.mark.parametrize(
+        "name", ["x.html.", "x.html%20", "x.HTML", "x.html::$DATA", "x.svg. . ", "x.htm%2e"]
+    )
+    async def test_markup_names_however_disguised(
+        self, accounts: Accounts, ticket: TicketDetail, conn: Connection, name: str
+    ) -> None:
+        response = await _upload_raw(accounts.alice.client, ticket, FilePart(name.encode(), LOG))
+
+        assert response.status_code == 415
+        assert response.json()["code"] == "attachment_type_refused"
+        assert response.json()["field"] == "files"
+        assert await _rows(conn) == 0
+
+    async def test_name_with_a_trailing_dot_that_is_text(
+        self, accounts: Accounts, ticket: TicketDetail
+    ) -> None:
+        attachment = await _uploaded(
+            accounts.alice.client, ticket, ("notes.txt.", LOG, "text/plain")
+        )
+
+        assert attachment["media_type"] == "text/plain"
+
+    @pytest.mark.both_stores
+    @pytest.mark.parametrize("marker", [b"<script>alert(1)</script>", b"<svg onload=alert(1)>"])
+    async def test_markup_deep_in_a_text_file(
+        self,
+        accounts: Accounts,
+        ticket: TicketDetail,
+        conn: Connection,
+        leftovers: Leftovers,
+        marker: bytes,
+    ) -> None:
+        # Far past the first kilobyte, after the store has begun writing the file.
+        content = LOG * 200 + marker + LOG * 10
+
+        response = await _upload(accounts.alice.client, ticket, ("a.log", content, "text/plain"))
+
+        assert response.status_code == 415
+        assert response.json()["code"] == "attachment_type_refused"
+        assert await _rows(conn) == 0
+        assert await leftovers() == []
+
     async def test_binary_after_a_text_start(
         self, accounts: Accounts, ticket: TicketDetail, leftovers: Leftovers
     ) -> None:
@@ -410,6 +452,111 @@ class TestUploadTypes:
         assert response.status_code == 415
         assert await _rows(conn) == 0
         assert await leftovers() == []
+
+
+class TestQuota:
+    """Two MiB a person here, each file at most one."""
+
+    @pytest.fixture
+    def tickets_settings(self) -> dict[str, Any]:
+        return {"max_attachment_size_mb": 1, "attachment_quota_mb": 2}
+
+    @staticmethod
+    def _log(size: int) -> bytes:
+        return (LOG * (size // len(LOG) + 1))[:size]
+
+    async def test_up_to_the_quota(self, accounts: Accounts, ticket: TicketDetail) -> None:
+        for name in ("a.log", "b.log"):
+            await _uploaded(accounts.alice.client, ticket, (name, self._log(MIB), "text/plain"))
+
+    @pytest.mark.both_stores
+    async def test_over_the_quota_stores_nothing(
+        self, accounts: Accounts, ticket: TicketDetail, conn: Connection, leftovers: Leftovers
+    ) -> None:
+        first = await _uploaded(
+            accounts.alice.client, ticket, ("a.log", self._log(MIB), "text/plain")
+        )
+        kept = await leftovers()
+
+        # The second file of this upload takes Alice past 2 MiB, halfway through.
+        response = await _upload(
+            accounts.alice.client,
+            ticket,
+            ("b.log", self._log(MIB // 2), "text/plain"),
+            ("c.log", self._log(MIB), "text/plain"),
+        )
+
+        assert response.status_code == 413
+        problem = response.json()
+        assert problem["code"] == "attachment_quota_exceeded"
+        assert problem["field"] == "files"
+        assert "2 MB" in problem["detail"]
+        assert await _rows(conn) == 1
+        assert await leftovers() == kept
+        listed = await accounts.alice.client.get(_url(ticket))
+        assert [a["id"] for a in listed.json()] == [first["id"]]
+
+    async def test_per_person(
+        self, accounts: Accounts, ticket: TicketDetail, conn: Connection
+    ) -> None:
+        for name in ("a.log", "b.log"):
+            await _uploaded(accounts.alice.client, ticket, (name, self._log(MIB), "text/plain"))
+
+        full = await _upload(accounts.alice.client, ticket, ("c.log", LOG, "text/plain"))
+        other = await _upload(accounts.agent.client, ticket, ("c.log", LOG, "text/plain"))
+
+        assert full.status_code == 413
+        assert other.status_code == 201
+
+    async def test_deleting_makes_room(self, accounts: Accounts, ticket: TicketDetail) -> None:
+        first = await _uploaded(
+            accounts.alice.client, ticket, ("a.log", self._log(MIB), "text/plain")
+        )
+        await _uploaded(accounts.alice.client, ticket, ("b.log", self._log(MIB), "text/plain"))
+        deleted = await accounts.alice.client.delete(_url(ticket, f"/{first['id']}"))
+        assert deleted.status_code == 204
+
+        await _uploaded(accounts.alice.client, ticket, ("c.log", self._log(MIB), "text/plain"))
+
+    @pytest.mark.both_stores
+    async def test_two_uploads_at_once(
+        self, accounts: Accounts, ticket: TicketDetail, conn: Connection, leftovers: Leftovers
+    ) -> None:
+        """Each fits alone, both do not: one is stored, the other leaves nothing behind.
+
+        The two go to different tickets, so only the uploader's own lock stands between
+        them, not the ticket's row.
+        """
+        other = await create_ticket(conn, accounts.alice)
+        await _uploaded(accounts.alice.client, ticket, ("a.log", self._log(MIB), "text/plain"))
+        statuses: list[int] = []
+
+        async def upload(target: TicketDetail, name: str) -> None:
+            spec = (name, self._log(MIB * 3 // 4), "text/plain")
+            statuses.append((await _upload(accounts.alice.client, target, spec)).status_code)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(upload, ticket, "b.log")
+            group.start_soon(upload, other, "c.log")
+
+        assert sorted(statuses) == [201, 413]
+        assert await _rows(conn) == 2
+        assert len(await leftovers()) == 2
+
+
+class TestNoQuota:
+    @pytest.fixture
+    def tickets_settings(self) -> dict[str, Any]:
+        return {"max_attachment_size_mb": 1, "attachment_quota_mb": 0}
+
+    async def test_unlimited(
+        self, accounts: Accounts, ticket: TicketDetail, conn: Connection
+    ) -> None:
+        content = (LOG * (MIB // len(LOG) + 1))[:MIB]
+        for name in ("a.log", "b.log", "c.log"):
+            await _uploaded(accounts.alice.client, ticket, (name, content, "text/plain"))
+
+        assert await _rows(conn) == 3
 
 
 class TestAllowList:

@@ -367,6 +367,36 @@ class TestAttachments:
         # Shown as named, not as emphasis.
         assert "- \\*\\*setup\\*\\*.exe: " in body
 
+    async def test_files_past_the_senders_quota_are_noted(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection
+    ) -> None:
+        mailbox.settings = mailbox.settings.model_copy(
+            update={
+                "tickets": mailbox.settings.tickets.model_copy(update={"attachment_quota_mb": 1})
+            }
+        )
+        ticket = await create_ticket(conn, accounts.alice)
+        values = reply_values(mailbox.settings, ticket, accounts.alice)
+        half = PNG + bytes(600 * 1024)
+        raw = _with_files(
+            "Two screenshots.",
+            [("first.png", "image/png", half), ("second.png", "image/png", half)],
+            From=values["sender"],
+            To=values["reply_to"],
+            Subject="Re: export",
+            Message_ID="<files-quota@example.com>",
+        )
+
+        await mailbox.deliver(raw)
+
+        response = await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}/attachments")
+        assert [a["filename"] for a in response.json()] == ["first.png"]
+        [comment] = await conversation(accounts.alice, ticket)
+        assert (
+            "- second.png: Your files would take up more than your storage quota of 1 MB"
+            in (comment["body"])
+        )
+
     async def test_attachments_switched_off(
         self, mailbox: Mailbox, accounts: Accounts, conn: Connection
     ) -> None:

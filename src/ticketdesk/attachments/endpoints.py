@@ -1,8 +1,6 @@
 """A ticket's files: upload, list, download, delete."""
 
 import logging
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from ticketdesk.attachments import service
 from ticketdesk.attachments.multipart import FormReader
 from ticketdesk.attachments.schemas import Attachment
 from ticketdesk.attachments.service import FORM_FIELD, MAX_FILES, UploadRules
+from ticketdesk.attachments.sniffing import ascii_name
 from ticketdesk.attachments.storage import Storage
 from ticketdesk.auth.dependencies import (
     CurrentUser,
@@ -73,18 +72,13 @@ _DOWNLOAD_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 # RFC 5987 attr-char: what may stand unescaped in filename*.
 _ATTR_CHARS = "!#$&+-.^_`|~"
-_UNSAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\%]')
 
 
 def content_disposition(filename: str) -> str:
     """``attachment``, with the name in ``filename*`` and an ASCII stand-in for old clients."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = _UNSAFE_IN_QUOTES.sub("_", ascii_name).strip()
-    stem, dot, extension = fallback.rpartition(".")
-    if not fallback or (dot and not stem.strip("._ ")):
-        fallback = f"file.{extension}" if dot and extension else "file"
     return (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe=_ATTR_CHARS)}"
+        f'attachment; filename="{ascii_name(filename)}"; '
+        f"filename*=UTF-8''{quote(filename, safe=_ATTR_CHARS)}"
     )
 
 
@@ -113,7 +107,7 @@ async def _upload_target(
     async with transaction(pool) as conn:
         caller = await optional_actor(request, conn, pool, secret, bearer, session_token)
         actor = await current_actor(caller)
-        rules = UploadRules.from_settings(settings)
+        rules = await service.upload_rules(conn, settings, actor.id)
         ticket = await get_visible_ticket(conn, actor, id)
     length = request.headers.get("content-length", "")
     if length.isdecimal() and int(length) > rules.max_body_bytes:
@@ -158,7 +152,9 @@ async def upload_attachments(
         ticket = await get_visible_ticket(
             conn, target.actor, str(target.ticket.id), for_update=True
         )
-        return await service.record_uploads(conn, target.actor, ticket, uploads)
+        return await service.record_uploads(
+            conn, target.actor, ticket, uploads, quota_bytes=target.rules.quota_bytes
+        )
 
 
 @router.get(

@@ -21,3 +21,10 @@ delete from attachments where id = %(attachment_id)s;
 
 -- name: known_storage_keys
 select storage_key from attachments where storage_key = any(%(keys)s);
+
+-- name: lock_uploader_storage
+-- One uploader's uploads are recorded one at a time, so two cannot both pass the quota.
+select pg_advisory_xact_lock(hashtextextended('attachments:' || %(uploader_id)s::text, 0));
+
+-- name: uploader_storage_bytes
+select coalesce(sum(size_bytes), 0)::bigint from attachments where uploader_id = %(uploader_id)s;

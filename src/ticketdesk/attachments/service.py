@@ -8,6 +8,7 @@ removed again, so there is never a row without its bytes or bytes without their 
 Should the process die between the two steps, ``remove_orphans`` finds the leftovers.
 """
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -29,7 +30,15 @@ from ticketdesk.changes import Change, record_change
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, InvalidInput, NotFound, TooLarge
-from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_values, load_queries
+from ticketdesk.sql import (
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_value,
+    fetch_values,
+    load_queries,
+)
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import Ticket
 
@@ -57,11 +66,23 @@ class UploadRules:
     max_file_bytes: int
     allowed_types: frozenset[str]
     max_files: int = MAX_FILES
+    # What the uploader's files may add up to (None: no limit), and what they hold already.
+    quota_bytes: int | None = None
+    used_bytes: int = 0
 
     @property
     def max_body_bytes(self) -> int:
         """The largest request body a permitted upload can need."""
         return self.max_files * self.max_file_bytes + FORM_OVERHEAD_BYTES
+
+    @property
+    def room_bytes(self) -> int | None:
+        """How much more the uploader may store, or ``None`` for no limit."""
+        return None if self.quota_bytes is None else max(self.quota_bytes - self.used_bytes, 0)
+
+    def after(self, upload: "StoredUpload") -> "UploadRules":
+        """The rules for the uploader's next file, once ``upload`` is stored."""
+        return dataclasses.replace(self, used_bytes=self.used_bytes + upload.size_bytes)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "UploadRules":
@@ -73,7 +94,27 @@ class UploadRules:
         return cls(
             max_file_bytes=settings.max_attachment_bytes,
             allowed_types=frozenset(settings.tickets.allowed_attachment_types),
+            quota_bytes=settings.attachment_quota_bytes,
         )
+
+
+async def upload_rules(conn: Connection, settings: Settings, uploader_id: UUID) -> UploadRules:
+    """The configured rules for one uploader, with what their files already take up."""
+    rules = UploadRules.from_settings(settings)
+    if rules.quota_bytes is None:
+        return rules
+    used = await fetch_value(conn, int, Q.uploader_storage_bytes, {"uploader_id": uploader_id})
+    return dataclasses.replace(rules, used_bytes=used)
+
+
+def _over_quota(quota_bytes: int, used_bytes: int) -> TooLarge:
+    return TooLarge(
+        f"Your files would take up more than your storage quota of "
+        f"{quota_bytes // (1024 * 1024)} MB ({used_bytes} bytes are in use); "
+        "delete some or ask staff for help.",
+        code="attachment_quota_exceeded",
+        field=FORM_FIELD,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,6 +168,10 @@ class _IncomingFile:
                 code="attachment_too_large",
                 field=FORM_FIELD,
             )
+        room = self._rules.room_bytes
+        if room is not None and self._size > room:
+            assert self._rules.quota_bytes is not None
+            raise _over_quota(self._rules.quota_bytes, self._rules.used_bytes)
         self._sha256.update(chunk)
 
     def _decide(self, head: bytes, *, complete: bool) -> None:
@@ -210,6 +255,7 @@ async def _store_files(
             started.append(key)
             await storage.write(key, incoming.checked(form.part_data()))
             stored.append(incoming.stored_as(key))
+            rules = rules.after(stored[-1])
         if not stored:
             raise InvalidInput("Attach at least one file.", code="no_files", field=FORM_FIELD)
     except BaseException:
@@ -262,9 +308,24 @@ async def received_files(
 
 
 async def record_uploads(
-    conn: Connection, actor: Actor, ticket: Ticket, uploads: list[StoredUpload]
+    conn: Connection,
+    actor: Actor,
+    ticket: Ticket,
+    uploads: list[StoredUpload],
+    *,
+    quota_bytes: int | None,
 ) -> list[Attachment]:
-    """Write the rows and ``attachment_added`` events for files already in storage."""
+    """Write the rows and ``attachment_added`` events for files already in storage.
+
+    The quota is checked again here, under a lock per uploader: two uploads streamed at
+    once each passed it alone, and only one of them may be recorded if both do not fit.
+    """
+    if quota_bytes is not None:
+        params = {"uploader_id": actor.id}
+        await execute(conn, Q.lock_uploader_storage, params)
+        used = await fetch_value(conn, int, Q.uploader_storage_bytes, params)
+        if used + sum(upload.size_bytes for upload in uploads) > quota_bytes:
+            raise _over_quota(quota_bytes, used)
     attachments = []
     for upload in uploads:
         attachment = await fetch_one(

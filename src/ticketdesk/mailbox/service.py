@@ -30,7 +30,7 @@ import psycopg.errors
 from pydantic import ValidationError
 
 from ticketdesk.attachments import service as attachments
-from ticketdesk.attachments.service import MAX_FILES, StoredUpload, UploadRules
+from ticketdesk.attachments.service import MAX_FILES, StoredUpload
 from ticketdesk.attachments.storage import AttachmentStorage
 from ticketdesk.auth.service import Actor
 from ticketdesk.comments import service as comments
@@ -136,13 +136,18 @@ def _literal(text: str) -> str:
 
 
 async def _store_files(
-    storage: AttachmentStorage, settings: Settings, ticket: Ticket, mail: IncomingMail
+    conn: Connection,
+    storage: AttachmentStorage,
+    settings: Settings,
+    actor: Actor,
+    ticket: Ticket,
+    mail: IncomingMail,
 ) -> tuple[list[StoredUpload], list[str]]:
     """The mail's files that pass the upload rules, stored; and a line for each refused."""
     if not mail.files:
         return [], []
     try:
-        rules = UploadRules.from_settings(settings)
+        rules = await attachments.upload_rules(conn, settings, actor.id)
     except TicketdeskError as exc:
         return [], [f"{file.filename or 'file'}: {exc.detail}" for file in mail.files]
     stored: list[StoredUpload] = []
@@ -164,6 +169,7 @@ async def _store_files(
                         content=file.content,
                     )
                 )
+                rules = rules.after(stored[-1])
             except TicketdeskError as exc:
                 refused.append(f"{name}: {exc.detail}")
     except BaseException:
@@ -223,7 +229,7 @@ async def _act_on(
             raise Refused(
                 f"{mail.sender} is neither the submitter of ticket {ref} nor staff"
             ) from None
-    stored, refused = await _store_files(storage, settings, ticket, mail)
+    stored, refused = await _store_files(conn, storage, settings, actor, ticket, mail)
     try:
         note = None
         if ref is not None:
@@ -236,7 +242,9 @@ async def _act_on(
                 conn, actor, ticket, note, is_internal=False, reopen_window=settings.reopen_window
             )
         if stored:
-            await attachments.record_uploads(conn, actor, ticket, stored)
+            await attachments.record_uploads(
+                conn, actor, ticket, stored, quota_bytes=settings.attachment_quota_bytes
+            )
     except BaseException:
         await attachments.remove_stored(storage, stored)
         raise
