@@ -97,13 +97,6 @@ def make_login(database_url: str, email: str, name: str, role: Role) -> Login:
     return run_async(make())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="package")
 def browser(session_db: str) -> Iterator[Browser]:
     """Debian's Chromium, headless, for this package's tests only.
@@ -122,10 +115,21 @@ def browser(session_db: str) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_port() -> int:
+def live_socket() -> Iterator[socket.socket]:
+    """The live server's socket, bound before anything else is made: no other process
+    can take its port between choosing it and serving on it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def live_port(live_socket: socket.socket) -> int:
     """The port the live server listens on, known before the settings are made (so a
     module can point ``base_url``, and with it the links in mails, at the server)."""
-    return _free_port()
+    port: int = live_socket.getsockname()[1]
+    return port
 
 
 @pytest.fixture
@@ -135,19 +139,15 @@ def serve_jobs() -> bool:
 
 
 @pytest.fixture
-def live_server(settings: Settings, live_port: int, serve_jobs: bool) -> Iterator[str]:
+def live_server(
+    settings: Settings, live_socket: socket.socket, live_port: int, serve_jobs: bool
+) -> Iterator[str]:
     """ticketdesk serving API and web app on a free port, until the test ends."""
     port = live_port
     app = create_app(settings, worker=serve_jobs)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [live_socket]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
