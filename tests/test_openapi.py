@@ -141,6 +141,7 @@ def test_event_stream_frames_by_event(document: dict[str, Any]) -> None:
     assert data_by_event == {
         "ticket": "#/components/schemas/LiveEvent",
         "presence": "#/components/schemas/LivePresence",
+        "github": "#/components/schemas/LiveGitHub",
         "reset": "#/components/schemas/LiveReset",
     }
     assert with_id == ["ticket"]

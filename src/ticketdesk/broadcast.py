@@ -6,7 +6,8 @@ Payloads are small JSON objects naming a row, never its content: the listener lo
 what it may show to whom.
 
 - ``{"event": "<ticket event id>"}``: a row of ``ticket_events`` was written;
-- ``{"presence": "<ticket id>"}``: who of the staff is on a ticket changed.
+- ``{"presence": "<ticket id>"}``: who of the staff is on a ticket changed;
+- ``{"github": "<ticket id>"}``: the state of a ticket's GitHub link changed.
 """
 
 import json
@@ -32,7 +33,14 @@ class PresenceNotice:
     ticket_id: UUID
 
 
-Notice = EventNotice | PresenceNotice
+@dataclass(frozen=True)
+class GitHubNotice:
+    """The state of a ticket's GitHub link changed."""
+
+    ticket_id: UUID
+
+
+Notice = EventNotice | PresenceNotice | GitHubNotice
 
 
 async def announce_event(conn: Connection, event_id: UUID) -> None:
@@ -43,6 +51,11 @@ async def announce_event(conn: Connection, event_id: UUID) -> None:
 async def announce_presence(conn: Connection, ticket_id: UUID) -> None:
     """Tell staff's live streams that presence on ``ticket_id`` changed, at commit."""
     await _notify(conn, {"presence": str(ticket_id)})
+
+
+async def announce_github(conn: Connection, ticket_id: UUID) -> None:
+    """Tell staff's live streams that the GitHub link of ``ticket_id`` changed, at commit."""
+    await _notify(conn, {"github": str(ticket_id)})
 
 
 async def _notify(conn: Connection, payload: dict[str, str]) -> None:
@@ -57,6 +70,8 @@ def parse(payload: str) -> Notice | None:
             return EventNotice(UUID(message["event"]))
         if "presence" in message:
             return PresenceNotice(UUID(message["presence"]))
+        if "github" in message:
+            return GitHubNotice(UUID(message["github"]))
     except (ValueError, TypeError, AttributeError):
         pass
     return None

@@ -14,8 +14,13 @@ import pytest
 from tests.factories import PASSWORD, ticket_body
 from tests.live.conftest import EventReader, Server, Someone, open_stream
 from ticketdesk import broadcast
+from ticketdesk.auth.service import Actor
+from ticketdesk.config import GitHubSettings
 from ticketdesk.db import Connection
+from ticketdesk.github import service as github
+from ticketdesk.github.schemas import GitHubLinkRequest
 from ticketdesk.live.hub import APPLICATION_NAME
+from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.users.schemas import Role
 
 Person = Callable[[Role, str], Awaitable[Someone]]
@@ -278,6 +283,52 @@ class TestStreamEvents:
 
         assert (frame.event, frame.id) == ("presence", None)
         assert json.loads(frame.data or "") == {"ticket_id": ticket["id"]}
+
+    async def test_github_link_changes_reach_staff_only(
+        self, servers: tuple[Server, Server], person: Person, conn: Connection
+    ) -> None:
+        one, other = servers
+        agent = await person("agent", "Grace Agent")
+        alice = await person("user", "Alice Submitter")
+        ticket = await _open_ticket(other, alice)
+        staff_actor = Actor(
+            id=agent.user.id, email=agent.user.email, name=agent.user.name, role="agent"
+        )
+        async with conn.transaction():
+            locked = await get_visible_ticket(conn, staff_actor, ticket["id"])
+            await github.request_link(
+                conn,
+                GitHubSettings(enabled=True, repo="acme/widgets"),
+                staff_actor,
+                locked,
+                GitHubLinkRequest(create=True),
+            )
+        ticket_id = uuid.UUID(ticket["id"])
+
+        async with (
+            open_stream(one.url, agent.headers) as staff,
+            open_stream(one.url, alice.headers) as submitter,
+        ):
+            await staff.next()
+            await submitter.next()
+            # As the sync job records its outcome: each statement commits on its own.
+            await github.record_link_error(conn, ticket_id, "GitHub answered 502")
+            failed = await staff.next_event()
+            # The same error again changes nothing shown: the next notice is the marker's.
+            await github.record_link_error(conn, ticket_id, "GitHub answered 502")
+            async with conn.transaction():
+                await broadcast.announce_presence(conn, ticket_id)
+            marker = await staff.next_event()
+            await github.record_synced(conn, ticket_id)
+            synced = await staff.next_event()
+            await github.record_synced(conn, ticket_id)
+            assert await staff.quiet_for(0.5) == []
+            assert await submitter.quiet_for(0.5) == []
+
+        for frame in (failed, synced):
+            assert (frame.event, frame.id) == ("github", None)
+            assert json.loads(frame.data or "") == {"ticket_id": ticket["id"]}
+        assert marker.event == "presence"
 
     async def test_listener_reconnects_and_streams_catch_up(
         self, servers: tuple[Server, Server], person: Person, conn: Connection

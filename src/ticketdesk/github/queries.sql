@@ -74,12 +74,24 @@ update github_links set pushed_open = %(open)s where ticket_id = %(ticket_id)s;
 update github_links set issue_title = %(issue_title)s where ticket_id = %(ticket_id)s;
 
 -- name: record_synced
-update github_links set last_synced_at = now(), last_error = null, last_error_at = null
-where ticket_id = %(ticket_id)s;
+-- Whether the link's state changed: it had never synced, or its last attempt had failed.
+with old as (
+    select ticket_id, last_synced_at, last_error from github_links
+    where ticket_id = %(ticket_id)s for update
+)
+update github_links l set last_synced_at = now(), last_error = null, last_error_at = null
+from old where l.ticket_id = old.ticket_id
+returning old.last_synced_at is null or old.last_error is not null as changed;
 
 -- name: record_link_error
-update github_links set last_error = %(error)s, last_error_at = now()
-where ticket_id = %(ticket_id)s;
+-- Whether the link's state changed: its last error was another one, or none.
+with old as (
+    select ticket_id, last_error from github_links
+    where ticket_id = %(ticket_id)s for update
+)
+update github_links l set last_error = %(error)s, last_error_at = now()
+from old where l.ticket_id = old.ticket_id
+returning old.last_error is distinct from %(error)s as changed;
 
 -- name: rate_limited_until
 select rate_limited_until from github_integration where rate_limited_until > now();

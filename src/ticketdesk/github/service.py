@@ -16,6 +16,7 @@ from uuid import UUID
 import psycopg
 from pydantic import BaseModel
 
+from ticketdesk import broadcast
 from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, record_change
 from ticketdesk.config import GitHubSettings
@@ -32,6 +33,7 @@ from ticketdesk.sql import (
     fetch_value,
     load_queries,
 )
+from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import Ticket
 from ticketdesk.users.service import GITHUB_SYSTEM_EMAIL, github_system_user
 
@@ -153,7 +155,7 @@ async def get_link(conn: Connection, ticket_id: UUID, *, for_update: bool = Fals
 
 async def link_state(conn: Connection, actor: Actor, ticket_id: UUID) -> GitHubLink | None:
     """A ticket's GitHub sync state for staff; ``None`` for everyone else or no link."""
-    if not actor.is_staff:
+    if not access.sees_github(actor):
         return None
     link = await get_link(conn, ticket_id)
     return link.public() if link else None
@@ -377,13 +379,19 @@ async def note_issue_title(conn: Connection, ticket_id: UUID, title: str) -> Non
 
 
 async def record_synced(conn: Connection, ticket_id: UUID) -> None:
-    """Mark a link as in step with its ticket, clearing the last error."""
-    await execute(conn, Q.record_synced, {"ticket_id": ticket_id})
+    """Mark a link as in step with its ticket, clearing the last error; staff's open pages
+    hear of it if that changes what they show."""
+    params = {"ticket_id": ticket_id}
+    if await fetch_optional_value(conn, bool, Q.record_synced, params):
+        await broadcast.announce_github(conn, ticket_id)
 
 
 async def record_link_error(conn: Connection, ticket_id: UUID, error: str) -> None:
-    """Show staff why the last sync of this ticket failed."""
-    await execute(conn, Q.record_link_error, {"ticket_id": ticket_id, "error": error})
+    """Show staff why the last sync of this ticket failed, on their open pages too when
+    the error is a new one."""
+    params = {"ticket_id": ticket_id, "error": error}
+    if await fetch_optional_value(conn, bool, Q.record_link_error, params):
+        await broadcast.announce_github(conn, ticket_id)
 
 
 async def rate_limited_until(conn: Connection) -> datetime | None:

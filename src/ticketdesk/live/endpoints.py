@@ -12,7 +12,7 @@ from ticketdesk.errors import Unauthorized, problem_responses
 from ticketdesk.events.schemas import LiveEvent
 from ticketdesk.live import service
 from ticketdesk.live.hub import Hub
-from ticketdesk.live.schemas import STREAM_EVENTS, LivePresence, LiveReset
+from ticketdesk.live.schemas import STREAM_EVENTS, LiveGitHub, LivePresence, LiveReset
 
 router = APIRouter(tags=["events"])
 
@@ -40,8 +40,10 @@ A `text/event-stream`. First `retry: 3000`; then each ticket event the caller ma
 (the timeline's rules: staff see every ticket's events, internal ones too; a submitter the
 public events of their own tickets) as `id: <event id>`, `event: ticket` and `data:` one
 `LiveEvent` in JSON. Staff also get `event: presence` with `data: {"ticket_id": …}` (no
-id) when who is on a ticket changes. `event: reset` with `data: {"reason": …}` means
-events were missed that cannot be replayed: reload what is shown (the stream goes on).
+id) when who is on a ticket changes, and `event: github` with `data: {"ticket_id": …}`
+(no id) when the state of a ticket's GitHub link changes. `event: reset` with
+`data: {"reason": …}` means events were missed that cannot be replayed: reload what is
+shown (the stream goes on).
 A comment line `: ping` comes every 15 s. The stream ends when the server stops or the
 session or token ends (the next connection then gets a 401).
 
@@ -75,7 +77,10 @@ def _frame_schema(event: str, data: type[BaseModel], *, with_id: bool) -> dict[s
 # The data models as the response's model, so they are among the document's schemas; the
 # frames (OpenAPI 3.2's itemSchema) one kind for each ``event``.
 _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"model": LiveEvent | LivePresence | LiveReset, "description": _STREAM_DESCRIPTION}
+    200: {
+        "model": LiveEvent | LivePresence | LiveGitHub | LiveReset,
+        "description": _STREAM_DESCRIPTION,
+    }
 }
 _STREAM_FRAMES = {
     "responses": {

@@ -3,8 +3,9 @@
 A dedicated autocommit connection (not the pool's) runs ``LISTEN`` on
 ``broadcast.CHANNEL``. Each announced event is loaded once, on a pooled connection
 taken for that moment only, and offered to every stream whose reader may see it
-(``events.shown_to``); presence goes to staff only. Each stream has a bounded queue: a
-reader too slow to keep up loses its queue and is told to reload (``Overflow``).
+(``events.shown_to``); presence and GitHub link changes go to staff only. Each stream
+has a bounded queue: a reader too slow to keep up loses its queue and is told to reload
+(``Overflow``).
 
 If the listening connection drops, the hub reconnects with backoff, then catches up:
 one query reads every event since it was last surely listening (less ``REPLAY_SLACK``),
@@ -71,7 +72,7 @@ class Closing:
     """The server is stopping: end the stream."""
 
 
-Item = LiveEvent | broadcast.PresenceNotice | Overflow | Missed | Closing
+Item = LiveEvent | broadcast.PresenceNotice | broadcast.GitHubNotice | Overflow | Missed | Closing
 
 OVERFLOW = Overflow()
 MISSED = Missed()
@@ -231,6 +232,10 @@ class Hub:
         elif isinstance(notice, broadcast.PresenceNotice):
             self._offer_each(
                 lambda subscription: [notice] if access.sees_presence(subscription.actor) else []
+            )
+        elif isinstance(notice, broadcast.GitHubNotice):
+            self._offer_each(
+                lambda subscription: [notice] if access.sees_github(subscription.actor) else []
             )
 
     def _catch_up(self, since: datetime) -> None:

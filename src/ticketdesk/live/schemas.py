@@ -16,6 +16,12 @@ class LivePresence(BaseModel):
     ticket_id: UUID
 
 
+class LiveGitHub(BaseModel):
+    """``event: github``: the state of this ticket's GitHub link changed (staff only)."""
+
+    ticket_id: UUID
+
+
 class LiveReset(BaseModel):
     """``event: reset``: events were missed that cannot be replayed; reload what is shown.
     ``unknown_last_event_id``: the id sent is unknown, not the caller's or over an hour
@@ -30,5 +36,6 @@ class LiveReset(BaseModel):
 STREAM_EVENTS: dict[str, tuple[type[BaseModel], bool]] = {
     "ticket": (LiveEvent, True),
     "presence": (LivePresence, False),
+    "github": (LiveGitHub, False),
     "reset": (LiveReset, False),
 }

@@ -5,6 +5,7 @@ The wire format (``text/event-stream``):
 - ``retry: 3000`` first: how long a browser waits before reconnecting;
 - a ticket event: ``id: <event id>``, ``event: ticket``, ``data: <LiveEvent JSON>``;
 - ``event: presence`` with ``data: {"ticket_id": …}``, no id (staff only);
+- ``event: github`` with ``data: {"ticket_id": …}``, no id (staff only);
 - ``event: reset`` with ``data: {"reason": …}``: what was missed cannot be replayed, so
   the client reloads what it shows; the stream goes on;
 - ``: ping`` every ``heartbeat_seconds``, so proxies keep the connection open.
@@ -38,7 +39,7 @@ from ticketdesk.live.hub import (
     first_id_at,
     time_of,
 )
-from ticketdesk.live.schemas import LivePresence, LiveReset, ResetReason
+from ticketdesk.live.schemas import LiveGitHub, LivePresence, LiveReset, ResetReason
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,11 @@ def _reset_frame(reason: ResetReason) -> str:
 def _presence_frame(notice: broadcast.PresenceNotice) -> str:
     data = LivePresence(ticket_id=notice.ticket_id).model_dump_json()
     return f"event: presence\ndata: {data}\n\n"
+
+
+def _github_frame(notice: broadcast.GitHubNotice) -> str:
+    data = LiveGitHub(ticket_id=notice.ticket_id).model_dump_json()
+    return f"event: github\ndata: {data}\n\n"
 
 
 class _Sent:
@@ -191,6 +197,8 @@ async def _live(
             yield _reset_frame("too_many_missed")
         elif isinstance(item, broadcast.PresenceNotice):
             yield _presence_frame(item)
+        elif isinstance(item, broadcast.GitHubNotice):
+            yield _github_frame(item)
         elif item.id not in sent:
             sent.add(item.id)
             yield _ticket_frame(item)

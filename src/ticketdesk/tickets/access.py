@@ -50,6 +50,11 @@ def sees_presence(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def sees_github(actor: Actor) -> bool:
+    """Whether ``actor`` may see a ticket's GitHub link and how its sync went."""
+    return actor.is_staff
+
+
 def shows_email(actor: Actor, user_id: UUID) -> bool:
     """Whether ``actor`` may see the e-mail address of ``user_id``: staff, or their own."""
     return actor.is_staff or user_id == actor.id

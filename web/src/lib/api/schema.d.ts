@@ -1717,6 +1717,17 @@ export interface components {
             ticket_number: number;
         };
         /**
+         * LiveGitHub
+         * @description ``event: github``: the state of this ticket's GitHub link changed (staff only).
+         */
+        LiveGitHub: {
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+        };
+        /**
          * LivePresence
          * @description ``event: presence``: who of the staff is on this ticket changed (staff only).
          */
@@ -3463,8 +3474,10 @@ export interface operations {
              *     (the timeline's rules: staff see every ticket's events, internal ones too; a submitter the
              *     public events of their own tickets) as `id: <event id>`, `event: ticket` and `data:` one
              *     `LiveEvent` in JSON. Staff also get `event: presence` with `data: {"ticket_id": …}` (no
-             *     id) when who is on a ticket changes. `event: reset` with `data: {"reason": …}` means
-             *     events were missed that cannot be replayed: reload what is shown (the stream goes on).
+             *     id) when who is on a ticket changes, and `event: github` with `data: {"ticket_id": …}`
+             *     (no id) when the state of a ticket's GitHub link changes. `event: reset` with
+             *     `data: {"reason": …}` means events were missed that cannot be replayed: reload what is
+             *     shown (the stream goes on).
              *     A comment line `: ping` comes every 15 s. The stream ends when the server stops or the
              *     session or token ends (the next connection then gets a 401).
              *

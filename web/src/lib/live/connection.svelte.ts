@@ -1,7 +1,7 @@
 /**
  * The signed-in app's one live connection: `GET /api/v1/events/stream` (server-sent events),
  * opened by the (app) layout and closed when the person signs out. Pages subscribe to ticket
- * changes (one ticket's, or every ticket's) and to presence changes, and hear `reset` when
+ * changes (one ticket's, or every ticket's), to presence changes and to GitHub link changes, and hear `reset` when
  * they may have missed some: then they read again everything they show.
  *
  * EventSource reconnects by itself and sends Last-Event-ID, so the server replays what was
@@ -25,6 +25,8 @@ export interface LiveSubscriber {
 	onticket?: (event: LiveTicketEvent) => void;
 	/** Someone's presence on the ticket changed (staff only). */
 	onpresence?: (ticketId: string) => void;
+	/** The state of the ticket's GitHub link changed (staff only). */
+	ongithub?: (ticketId: string) => void;
 	/** Changes may have been missed: read again what is shown. */
 	onreset?: () => void;
 }
@@ -53,6 +55,12 @@ function parse(data: string): unknown {
 function isTicketEvent(value: unknown): value is LiveTicketEvent {
 	const v = value as Partial<LiveTicketEvent> | null;
 	return typeof v?.id === 'string' && typeof v.ticket_id === 'string' && typeof v.kind === 'string';
+}
+
+/** The ticket a `presence` or `github` notice is about. */
+function ticketIdOf(data: string): string | undefined {
+	const ticketId = (parse(data) as { ticket_id?: unknown } | null)?.ticket_id;
+	return typeof ticketId === 'string' ? ticketId : undefined;
 }
 
 export class LiveConnection {
@@ -135,8 +143,13 @@ export class LiveConnection {
 		});
 		source.addEventListener('presence', (message) => {
 			if (!current()) return;
-			const ticketId = (parse(message.data) as { ticket_id?: unknown } | null)?.ticket_id;
-			if (typeof ticketId === 'string') this.#tell((s) => s.onpresence?.(ticketId), ticketId);
+			const ticketId = ticketIdOf(message.data);
+			if (ticketId) this.#tell((s) => s.onpresence?.(ticketId), ticketId);
+		});
+		source.addEventListener('github', (message) => {
+			if (!current()) return;
+			const ticketId = ticketIdOf(message.data);
+			if (ticketId) this.#tell((s) => s.ongithub?.(ticketId), ticketId);
 		});
 		source.addEventListener('reset', () => {
 			if (current()) this.#tell((s) => s.onreset?.());

@@ -18,6 +18,7 @@ function listener(ticketId?: string) {
 			ticketId,
 			onticket: (e: LiveTicketEvent) => heard.push(`ticket ${e.id}`),
 			onpresence: (id: string) => heard.push(`presence ${id}`),
+			ongithub: (id: string) => heard.push(`github ${id}`),
 			onreset: () => heard.push('reset')
 		}
 	};
@@ -99,6 +100,22 @@ describe('LiveConnection', () => {
 		expect(eight.heard).toEqual([]);
 	});
 
+	it("tells a GitHub link change to that ticket's subscribers", () => {
+		const { connection, latest } = fakeConnection();
+		const seven = listener(TICKET_7);
+		const eight = listener(TICKET_8);
+		const all = listener();
+		connection.subscribe(seven.subscriber);
+		connection.subscribe(eight.subscriber);
+		connection.subscribe(all.subscriber);
+		connection.open();
+		latest().open();
+		latest().send('github', { ticket_id: TICKET_7 });
+		expect(seven.heard).toEqual([`github ${TICKET_7}`]);
+		expect(eight.heard).toEqual([]);
+		expect(all.heard).toEqual([`github ${TICKET_7}`]);
+	});
+
 	it('tells every subscriber to read again on reset', () => {
 		const { connection, latest } = fakeConnection();
 		const seven = listener(TICKET_7);
@@ -121,6 +138,7 @@ describe('LiveConnection', () => {
 		latest().send('ticket', '{not json');
 		latest().send('ticket', { hello: 'world' });
 		latest().send('presence', {});
+		latest().send('github', '{not json');
 		latest().send('ticket', change('e1'), 'e1');
 		expect(all.heard).toEqual(['ticket e1']);
 	});

@@ -177,6 +177,21 @@ describe('followTicket', () => {
 		stop();
 	});
 
+	it("reloads the ticket when its GitHub link's state changed, not another's", async () => {
+		const { connection, send } = liveStream();
+		const reload = vi.fn();
+		const presence = vi.fn();
+		const stop = followTicket({ connection, ticketId: TICKET_7, reload, presence });
+		send('github', { ticket_id: TICKET_8 });
+		await vi.advanceTimersByTimeAsync(1_000);
+		expect(reload).not.toHaveBeenCalled();
+		send('github', { ticket_id: TICKET_7 });
+		await vi.advanceTimersByTimeAsync(300);
+		expect(reload).toHaveBeenCalledOnce();
+		expect(presence).not.toHaveBeenCalled();
+		stop();
+	});
+
 	it('reads both again after missed changes', async () => {
 		const { connection, send } = liveStream();
 		const reload = vi.fn();

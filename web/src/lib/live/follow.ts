@@ -102,7 +102,8 @@ export function followTicketList({
 }
 
 /**
- * Keep one ticket's page current: `reload` runs after changes to it or missed changes, and
+ * Keep one ticket's page current: `reload` runs after changes to it (its GitHub link's state
+ * too) or missed changes, and
  * `presence` when someone's presence on it changed (or may have). Returns the function that stops it.
  */
 export function followTicket({
@@ -122,6 +123,7 @@ export function followTicket({
 	const unsubscribe = connection.subscribe({
 		ticketId,
 		onticket: soon.schedule,
+		ongithub: soon.schedule,
 		onpresence: () => void presence?.(),
 		onreset: () => {
 			soon.schedule();
