@@ -12,8 +12,6 @@ tests, so the async tests collected after it still get a free main thread.
 import asyncio
 import re
 import socket
-import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,12 +21,12 @@ from typing import Any, TypeVar
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from psycopg.rows import dict_row
 
 from tests.e2e.backlog import Backlog, seed_backlog
-from ticketdesk.app import create_app, end_live_streams
+from tests.servers import serving
+from ticketdesk.app import create_app
 from ticketdesk.auth.service import create_token
 from ticketdesk.config import Settings
 from ticketdesk.spa import DIST
@@ -139,30 +137,10 @@ def serve_jobs() -> bool:
 
 
 @pytest.fixture
-def live_server(
-    settings: Settings, live_socket: socket.socket, live_port: int, serve_jobs: bool
-) -> Iterator[str]:
+def live_server(settings: Settings, live_socket: socket.socket, serve_jobs: bool) -> Iterator[str]:
     """ticketdesk serving API and web app on a free port, until the test ends."""
-    port = live_port
-    app = create_app(settings, worker=serve_jobs)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [live_socket]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        raise AssertionError("the server did not start")
-    yield url
-    end_live_streams(app)  # as `ticketdesk serve` does: open pages' streams end first
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, worker=serve_jobs), live_socket) as url:
+        yield url
 
 
 @pytest.fixture

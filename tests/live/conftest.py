@@ -8,18 +8,17 @@ stream held open on the other only through PostgreSQL.
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from tests.factories import make_user
-from ticketdesk.app import create_app, end_live_streams
+from tests.servers import serving
+from ticketdesk.app import create_app
 from ticketdesk.auth import service as auth
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
@@ -61,34 +60,10 @@ class Server:
 def _serving(settings: Settings) -> Iterator[Server]:
     reconnects = Reconnects()
     app = create_app(settings, live_timing=TEST_TIMING, live_reconnect_wait=reconnects.wait)
-    # Bound here and handed over, as `ticketdesk serve` does: no other process can take
-    # the port between choosing it and serving on it.
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        raise AssertionError("the server did not start")
-    try:
-        yield Server(url, app, reconnects)
-    finally:
-        # As `ticketdesk serve` does on Ctrl-C: the streams end, then the server.
-        end_live_streams(app)
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        assert not thread.is_alive(), "the server did not stop"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        with serving(app, sock) as url:
+            yield Server(url, app, reconnects)
 
 
 @pytest.fixture
