@@ -261,7 +261,7 @@ async def accounts(app: FastAPI, conn: db.Connection) -> AsyncIterator[Accounts]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep the browser tests together on one xdist worker, so Chromium starts once.
 
-    ``scripts/test`` runs two workers with ``--dist loadgroup``; without xdist the group
+    ``scripts/test`` runs three workers with ``--dist loadgroup``; without xdist the group
     is ignored and the browser tests run in file order as before.
     """
     for item in items:
