@@ -272,6 +272,7 @@ ROUTES: list[Route] = [
     # The token is Alice's: nobody else can even tell it exists.
     Route("DELETE", "/api/v1/me/tokens/{token_id}", statuses(401, 204, 404, 404, 404)),
     Route("POST", "/api/v1/auth/logout", statuses(401, 204, 204, 204, 204)),
+    Route("POST", "/api/v1/auth/logout-everywhere", EVERYONE_SIGNED_IN),
     Route("GET", "/api/v1/me/notifications", EVERYONE_SIGNED_IN),
     Route(
         "PUT",

@@ -147,9 +147,10 @@ async def update_user(
 
 async def end_sessions(
     conn: Connection, user_id: UUID, *, except_session_id: UUID | None = None
-) -> None:
-    """Sign a user out everywhere (but in ``except_session_id``, when given)."""
-    await execute(
+) -> int:
+    """Sign a user out everywhere (but in ``except_session_id``, when given); return how
+    many sessions ended."""
+    return await execute(
         conn, Q.end_sessions, {"user_id": user_id, "except_session_id": except_session_id}
     )
 
