@@ -240,6 +240,42 @@ class TestStreamEvents:
         again = await _call("GET", one, "/events/stream", alice.headers)
         assert again.status_code == 401
 
+    async def test_read_only_token_streams(
+        self, servers: tuple[Server, Server], person: Person
+    ) -> None:
+        one, other = servers
+        alice = await person("user", "Alice Submitter")
+        made = await _post(other, alice, "/me/tokens", {"name": "watch", "scope": "read"})
+        reader = {"Authorization": f"Bearer {made['token']}"}
+
+        async with open_stream(one.url, reader) as stream:
+            assert stream.response.status_code == 200
+            assert (await stream.next()).retry == 3000
+            ticket = await _open_ticket(other, alice, title="Seen by a read-only token")
+            event = await _first_event(stream)
+
+        assert event["ticket_id"] == ticket["id"]
+
+    async def test_revoking_a_parent_ends_its_childs_stream(
+        self, servers: tuple[Server, Server], person: Person
+    ) -> None:
+        one, other = servers
+        alice = await person("user", "Alice Submitter")
+        parent = await _post(other, alice, "/me/tokens", {"name": "parent"})
+        child = await _post(
+            other, Someone(alice.user, parent["token"]), "/me/tokens", {"name": "child"}
+        )
+        with_child = {"Authorization": f"Bearer {child['token']}"}
+
+        async with open_stream(one.url, with_child) as stream:
+            await stream.next()
+            revoked = await _call("DELETE", other, f"/me/tokens/{parent['id']}", alice.headers)
+            assert revoked.status_code == 204
+            await stream.until_end()
+
+        again = await _call("GET", one, "/events/stream", with_child)
+        assert again.status_code == 401
+
     async def test_signed_out_session_ends_the_stream(
         self, servers: tuple[Server, Server], person: Person
     ) -> None:
