@@ -1,10 +1,13 @@
 """Sign-up, sign-in, sessions with CSRF protection, personal access tokens (expiry, scope,
 revoked with the token they were made with) and signing out everywhere."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
+import psycopg
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
@@ -13,7 +16,7 @@ from tests.factories import PASSWORD, Accounts, ticket_body
 from ticketdesk.auth import service as auth
 from ticketdesk.auth.service import TokenGrant
 from ticketdesk.db import Connection
-from ticketdesk.errors import Forbidden
+from ticketdesk.errors import Forbidden, Unauthorized
 
 
 def _cookies(response: Response) -> dict[str, str]:
@@ -809,6 +812,70 @@ class TestTokensMadeWithTokens:
         assert (
             await anon.get("/api/v1/me", headers=_bearer(made.json()["token"]))
         ).status_code == 200
+
+
+class TestRevokingWhileATokenIsMade:
+    """A token made with another just as that one is revoked never outlives it."""
+
+    @pytest.fixture
+    async def other(self, database_url: str) -> AsyncIterator[Connection]:
+        async with await psycopg.AsyncConnection.connect(
+            database_url, autocommit=True, row_factory=psycopg.rows.dict_row
+        ) as connection:
+            yield connection
+
+    async def test_made_first(
+        self, accounts: Accounts, conn: Connection, other: Connection, anon: AsyncClient
+    ) -> None:
+        alice = accounts.alice.user.id
+        parent = await auth.create_token(conn, alice, "parent")
+        grant = TokenGrant(id=parent.id, scope="write", expires_at=None)
+
+        async with conn.transaction():
+            child = await auth.create_token(conn, alice, "child", parent=grant)
+            revoking = asyncio.create_task(_revoke(other, alice, parent.id))
+            await _waiting_for_a_lock(conn, other.info.backend_pid)
+        await revoking
+
+        assert (await anon.get("/api/v1/me", headers=_bearer(child.token))).status_code == 401
+
+    async def test_revoked_first(
+        self, accounts: Accounts, conn: Connection, other: Connection
+    ) -> None:
+        alice = accounts.alice.user.id
+        parent = await auth.create_token(conn, alice, "parent")
+        grant = TokenGrant(id=parent.id, scope="write", expires_at=None)
+
+        async with conn.transaction():
+            await auth.revoke_token(conn, alice, parent.id)
+            making = asyncio.create_task(_make(other, alice, grant))
+            await _waiting_for_a_lock(conn, other.info.backend_pid)
+        with pytest.raises(Unauthorized):
+            await making
+
+        assert await _token_count(conn) == 4 + 1  # the cast's and the parent
+
+
+async def _revoke(conn: Connection, user_id: UUID, token_id: UUID) -> None:
+    async with conn.transaction():
+        await auth.revoke_token(conn, user_id, token_id)
+
+
+async def _make(conn: Connection, user_id: UUID, parent: TokenGrant) -> None:
+    async with conn.transaction():
+        await auth.create_token(conn, user_id, "child", parent=parent)
+
+
+async def _waiting_for_a_lock(conn: Connection, pid: int) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            cur = await conn.execute(
+                "select wait_event_type from pg_stat_activity where pid = %s", (pid,)
+            )
+            row = await cur.fetchone()
+            if row is not None and row["wait_event_type"] == "Lock":
+                return
+            await asyncio.sleep(0.01)
 
 
 async def _make_token_with(client: AsyncClient, token: str, **body: Any) -> dict[str, Any]:
