@@ -920,6 +920,25 @@ class TestLogoutEverywhere:
             assert (await bobs.get("/api/v1/me")).status_code == 200
         assert (await anon.get("/api/v1/me", headers=_bearer(made["token"]))).status_code == 200
 
+    async def test_counts_only_sessions_still_live(
+        self, signed_in_browser: AsyncClient, accounts: Accounts, conn: Connection
+    ) -> None:
+        # A session from long ago, expired but never purged: not one the person still had.
+        await conn.execute(
+            "insert into sessions (token_hash, user_id, csrf_token, expires_at)"
+            " values (%s, %s, 'x', now() - interval '1 day')",
+            (b"expired session hash", accounts.alice.user.id),
+        )
+        csrf = {"X-CSRF-Token": signed_in_browser.cookies["ticketdesk_csrf"]}
+
+        response = await signed_in_browser.post("/api/v1/auth/logout-everywhere", headers=csrf)
+
+        assert response.json() == {"sessions_ended": 1, "tokens_revoked": 0}
+        cur = await conn.execute(
+            "select count(*) as n from sessions where user_id = %s", (accounts.alice.user.id,)
+        )
+        assert await cur.fetchone() == {"n": 0}
+
     async def test_with_tokens(
         self, signed_in_browser: AsyncClient, accounts: Accounts, anon: AsyncClient
     ) -> None:
