@@ -6,20 +6,23 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.factories import PASSWORD, ticket_body
-from tests.live.conftest import EventReader, Server, Someone, open_stream
+from tests.live.conftest import EventReader, Server, Someone, open_stream, serving_one
 from ticketdesk import broadcast
+from ticketdesk.auth import service as auth
 from ticketdesk.auth.service import Actor
-from ticketdesk.config import GitHubSettings
+from ticketdesk.config import GitHubSettings, Settings
 from ticketdesk.db import Connection
 from ticketdesk.github import service as github
 from ticketdesk.github.schemas import GitHubLinkRequest
 from ticketdesk.live.hub import APPLICATION_NAME
+from ticketdesk.live.service import Timing
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.users.schemas import Role
 
@@ -274,6 +277,25 @@ class TestStreamEvents:
             await stream.until_end()
 
         again = await _call("GET", one, "/events/stream", with_child)
+        assert again.status_code == 401
+
+    async def test_an_expiring_tokens_stream_ends_when_it_does(
+        self, settings: Settings, conn: Connection, person: Person
+    ) -> None:
+        alice = await person("user", "Alice Submitter")
+        # Credentials checked again only hourly: the end comes from the expiry itself.
+        hourly = Timing(heartbeat_seconds=0.5, recheck_seconds=3600)
+
+        with serving_one(settings, hourly) as server:
+            made = await auth.create_token(
+                conn, alice.user.id, "brief", expires_at=datetime.now(UTC) + timedelta(seconds=3)
+            )
+            brief = {"Authorization": f"Bearer {made.token}"}
+            async with open_stream(server.url, brief) as stream:
+                assert stream.response.status_code == 200
+                await stream.until_end(seconds=15)
+
+            again = await _call("GET", server, "/events/stream", brief)
         assert again.status_code == 401
 
     async def test_signed_out_session_ends_the_stream(
