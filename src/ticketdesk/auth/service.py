@@ -266,6 +266,8 @@ async def touch_token(conn: Connection, token_id: UUID) -> None:
 
 def _check_within(parent: TokenGrant, scope: TokenScope, expires_at: datetime | None) -> None:
     """Refuse a token that could do more, or for longer, than the token making it."""
+    # Today a read-only token is refused every POST before it gets here; the rule stays
+    # with the others so that widening that gate cannot widen what a token may make.
     if parent.scope == "read" and scope != "read":
         raise Forbidden(
             "A read-only token can only make read-only tokens.",
@@ -345,7 +347,8 @@ async def revoke_token(conn: Connection, user_id: UUID, token_id: UUID) -> None:
 
 
 async def revoke_all_tokens(conn: Connection, user_id: UUID) -> int:
-    """Revoke every token of a user; return how many were live."""
+    """Revoke every token of a user; return how many were not yet revoked (expired ones
+    included: they are listed until revoked)."""
     revoked = await fetch_values(conn, UUID, Q.revoke_tokens, {"user_id": user_id})
     # A token made meanwhile with one of these, committed while this waited, is seen now.
     return len(revoked) + await _revoke_descendants(conn, revoked)
