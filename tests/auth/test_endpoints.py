@@ -799,6 +799,12 @@ class TestTokensMadeWithTokens:
         child = await _make_token_with(anon, parent["token"], scope="read")
 
         assert child["scope"] == "read"
+        reads = await anon.get("/api/v1/me", headers=_bearer(child["token"]))
+        writes = await anon.patch(
+            "/api/v1/me", json={"name": "Mallory"}, headers=_bearer(child["token"])
+        )
+        assert reads.json()["name"] == "Alice Submitter"
+        assert (writes.status_code, writes.json()["code"]) == (403, "read_only_token")
 
     async def test_made_in_a_session_outlive_it(
         self, signed_in_browser: AsyncClient, anon: AsyncClient
