@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from tests.factories import PASSWORD, Accounts, create_ticket, make_user, signed_in
 from ticketdesk.auth import service as auth
@@ -272,6 +272,7 @@ ROUTES: list[Route] = [
     # The token is Alice's: nobody else can even tell it exists.
     Route("DELETE", "/api/v1/me/tokens/{token_id}", statuses(401, 204, 404, 404, 404)),
     Route("POST", "/api/v1/auth/logout", statuses(401, 204, 204, 204, 204)),
+    Route("POST", "/api/v1/auth/logout-everywhere", EVERYONE_SIGNED_IN),
     Route("GET", "/api/v1/me/notifications", EVERYONE_SIGNED_IN),
     Route(
         "PUT",
@@ -364,6 +365,47 @@ async def test_access(
 
     assert found == route.expect
     assert leaks == []
+
+
+UNSAFE_ROUTES = [route for route in ROUTES if route.method not in ("GET", "HEAD")]
+
+
+@pytest.mark.parametrize("route", UNSAFE_ROUTES, ids=lambda route: route.id)
+async def test_read_only_token_changes_nothing(
+    route: Route, app: FastAPI, accounts: Accounts, conn: Connection
+) -> None:
+    """An admin's read-only token, on every route that is not a read: 403, before anything."""
+    world = await make_world(app, accounts, conn)
+    async with conn.transaction():
+        made = await auth.create_token(conn, accounts.admin.user.id, "reader", scope="read")
+    before = await _row_counts(conn)
+    kwargs = route.request(world) if route.request else {}
+
+    async with AsyncClient(
+        transport=ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {made.token}"},
+    ) as reader:
+        response = await reader.request(route.method, world.url(route.path), **kwargs)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "read_only_token"
+    assert await _row_counts(conn) == before
+
+
+async def _row_counts(conn: Connection) -> dict[str, int]:
+    """How many rows each table holds, and how many tokens and sessions are live."""
+    cur = await conn.execute(
+        "select (select count(*) from tickets) as tickets,"
+        " (select count(*) from comments) as comments,"
+        " (select count(*) from ticket_events) as events,"
+        " (select count(*) from labels) as labels,"
+        " (select count(*) from users) as users,"
+        " (select count(*) from api_tokens where revoked_at is null) as tokens"
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return dict(row)
 
 
 async def test_staff_do_see_the_note(app: FastAPI, accounts: Accounts, conn: Connection) -> None:

@@ -140,6 +140,43 @@ class TestCreateuserAndToken:
             row = conn.execute("select count(*) from api_tokens where name = 'ci'").fetchone()
         assert row == (1,)
 
+    def test_read_only_token_with_an_end(
+        self, env: dict[str, str], capsys: pytest.CaptureFixture[str], database_url: str
+    ) -> None:
+        main(["createuser", "--email", "ro@example.com", "--password", "a long password!"])
+        capsys.readouterr()
+        args = ["token", "create", "--email", "ro@example.com", "--name", "report"]
+
+        main([*args, "--read-only", "--expires-in-days", "30"])
+
+        assert capsys.readouterr().out.strip().startswith("tdpat_")
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute(
+                "select scope, round(extract(epoch from expires_at - now()) / 86400)"
+                " from api_tokens where name = 'report'"
+            ).fetchone()
+        assert row == ("read", 30)
+
+    @pytest.mark.parametrize("days", ["0", "367", "soon"])
+    def test_token_days_out_of_range(
+        self, env: dict[str, str], capsys: pytest.CaptureFixture[str], days: str
+    ) -> None:
+        with pytest.raises(SystemExit):
+            main(
+                [
+                    "token",
+                    "create",
+                    "--email",
+                    "x@example.com",
+                    "--name",
+                    "x",
+                    "--expires-in-days",
+                    days,
+                ]
+            )
+
+        assert "--expires-in-days: must be a whole number from 1 to 366" in capsys.readouterr().err
+
     def test_duplicate_email_is_a_clear_error(self, env: dict[str, str]) -> None:
         args = ["createuser", "--email", "dup@example.com", "--password", "a long password!"]
         main(args)

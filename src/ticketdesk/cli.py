@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -39,6 +40,7 @@ from ticketdesk import db, embedded, subscriptions
 from ticketdesk.app import create_app, end_live_streams
 from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth import service as auth
+from ticketdesk.auth.schemas import MAX_TOKEN_LIFETIME
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
@@ -438,13 +440,32 @@ def createuser(settings: Settings, args: argparse.Namespace) -> None:
         _run(create(ready, args.password or getpass.getpass("Password: ")))
 
 
+def _token_days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_TOKEN_LIFETIME.days:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_TOKEN_LIFETIME.days}"
+        )
+    return days
+
+
 def token_create(settings: Settings, args: argparse.Namespace) -> None:
     """Print a new personal access token for a user."""
 
     async def create(ready: Settings) -> None:
         async with connect(ready) as conn:
             user = await users.get_user_by_email(conn, args.email)
-            token = await auth.create_token(conn, user.id, args.name)
+            days = args.expires_in_days
+            token = await auth.create_token(
+                conn,
+                user.id,
+                args.name,
+                scope="read" if args.read_only else "write",
+                expires_at=datetime.now(UTC) + timedelta(days=days) if days else None,
+            )
         print(token.token)
 
     with database(settings) as ready:
@@ -567,6 +588,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.set_defaults(handler=token_create)
     sub.add_argument("--email", required=True)
     sub.add_argument("--name", required=True)
+    sub.add_argument("--read-only", action="store_true", help="GET and HEAD requests only")
+    sub.add_argument(
+        "--expires-in-days",
+        type=_token_days,
+        metavar="DAYS",
+        help=f"1 to {MAX_TOKEN_LIFETIME.days}; without it, the token never expires",
+    )
     mail = commands.add_parser("mail", help="Mail that arrives.")
     mail_commands = mail.add_subparsers(dest="mail_command", required=True)
     sub = mail_commands.add_parser(

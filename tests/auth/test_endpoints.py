@@ -1,14 +1,22 @@
-"""Sign-up, sign-in, sessions with CSRF protection, and personal access tokens."""
+"""Sign-up, sign-in, sessions with CSRF protection, personal access tokens (expiry, scope,
+revoked with the token they were made with) and signing out everywhere."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
+import psycopg
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 
 from tests.factories import PASSWORD, Accounts, ticket_body
+from ticketdesk.auth import service as auth
+from ticketdesk.auth.service import TokenGrant
 from ticketdesk.db import Connection
+from ticketdesk.errors import Forbidden, Unauthorized
 
 
 def _cookies(response: Response) -> dict[str, str]:
@@ -559,3 +567,407 @@ class TestTokens:
         )
 
         assert (await accounts.alice.client.get("/api/v1/me")).status_code == 401
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _in(days: float) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+async def _make_token(client: AsyncClient, **body: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/me/tokens", json={"name": "made", **body})
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+async def _token_count(conn: Connection) -> int:
+    cur = await conn.execute("select count(*) as n from api_tokens")
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+class TestTokenExpiry:
+    async def test_never_by_default(self, accounts: Accounts) -> None:
+        made = await _make_token(accounts.alice.client)
+
+        assert made["expires_at"] is None
+        assert made["scope"] == "write"
+
+    async def test_listed_with_its_expiry(self, accounts: Accounts, anon: AsyncClient) -> None:
+        ends = datetime.now(UTC) + timedelta(days=30)
+
+        made = await _make_token(accounts.alice.client, expires_at=ends.isoformat())
+
+        assert datetime.fromisoformat(made["expires_at"]) == ends
+        listed = await accounts.alice.client.get("/api/v1/me/tokens")
+        [shown] = [t for t in listed.json() if t["id"] == made["id"]]
+        assert datetime.fromisoformat(shown["expires_at"]) == ends
+        assert (await anon.get("/api/v1/me", headers=_bearer(made["token"]))).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("expires_at", "message"),
+        [
+            ("2020-01-01T00:00:00Z", "in the future"),
+            (_in(367), "at most 366 days ahead"),
+            ("2030-01-01T00:00:00", "timezone"),
+            ("soon", "datetime"),
+        ],
+    )
+    async def test_refused(
+        self, accounts: Accounts, conn: Connection, expires_at: str, message: str
+    ) -> None:
+        before = await _token_count(conn)
+
+        response = await accounts.alice.client.post(
+            "/api/v1/me/tokens", json={"name": "ci", "expires_at": expires_at}
+        )
+
+        assert response.status_code == 422
+        assert response.json()["field"] == "expires_at"
+        assert message in response.json()["detail"]
+        assert await _token_count(conn) == before
+
+    async def test_expired_token_is_refused(
+        self, accounts: Accounts, anon: AsyncClient, conn: Connection
+    ) -> None:
+        # As if its time had passed: the API takes only future expiries.
+        async with conn.transaction():
+            made = await auth.create_token(
+                conn,
+                accounts.alice.user.id,
+                "old",
+                expires_at=datetime.now(UTC) - timedelta(seconds=1),
+            )
+
+        response = await anon.get("/api/v1/me", headers=_bearer(made.token))
+
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid_token"
+        # Still listed, with the expiry that shows why it stopped working.
+        listed = await accounts.alice.client.get("/api/v1/me/tokens")
+        [shown] = [t for t in listed.json() if t["id"] == str(made.id)]
+        assert datetime.fromisoformat(shown["expires_at"]) < datetime.now(UTC)
+
+
+class TestReadOnlyTokens:
+    @pytest.fixture
+    async def reader(self, app: FastAPI, accounts: Accounts) -> AsyncIterator[AsyncClient]:
+        """Alice, with a read-only token she made."""
+        made = await _make_token(accounts.alice.client, scope="read")
+        assert made["scope"] == "read"
+        async with AsyncClient(
+            transport=ASGITransport(app=app),
+            base_url="http://testserver",
+            headers=_bearer(made["token"]),
+        ) as client:
+            yield client
+
+    async def test_reads(self, reader: AsyncClient, accounts: Accounts) -> None:
+        ticket = await accounts.alice.client.post("/api/v1/tickets", json=ticket_body())
+
+        me = await reader.get("/api/v1/me")
+        listed = await reader.get("/api/v1/tickets")
+        shown = await reader.get(f"/api/v1/tickets/{ticket.json()['id']}")
+
+        assert me.json()["id"] == str(accounts.alice.user.id)
+        assert [t["id"] for t in listed.json()["items"]] == [ticket.json()["id"]]
+        assert shown.status_code == 200
+
+    async def test_writes_refused(
+        self, reader: AsyncClient, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = (await accounts.alice.client.post("/api/v1/tickets", json=ticket_body())).json()
+        [own] = [t for t in (await reader.get("/api/v1/me/tokens")).json() if t["scope"] == "read"]
+
+        responses = [
+            await reader.post("/api/v1/tickets", json=ticket_body(title="Another export bug")),
+            await reader.put(f"/api/v1/tickets/{ticket['id']}", json={"title": "Retitled ticket"}),
+            await reader.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"comment": "Hi"}),
+            await reader.patch("/api/v1/me", json={"name": "Mallory"}),
+            await reader.delete(f"/api/v1/me/tokens/{own['id']}"),
+            await reader.post("/api/v1/auth/logout-everywhere", json={"revoke_tokens": True}),
+        ]
+
+        assert [r.status_code for r in responses] == [403] * len(responses)
+        assert {r.json()["code"] for r in responses} == {"read_only_token"}
+        assert {r.headers["content-type"] for r in responses} == {"application/problem+json"}
+        assert await _ticket_count(conn) == 1
+        shown = (await accounts.alice.client.get(f"/api/v1/tickets/{ticket['id']}")).json()
+        assert shown["title"] == ticket["title"]
+        assert (await reader.get("/api/v1/me")).json()["name"] == "Alice Submitter"
+
+    async def test_cannot_make_tokens(self, reader: AsyncClient, conn: Connection) -> None:
+        before = await _token_count(conn)
+
+        for scope in ("read", "write"):
+            response = await reader.post("/api/v1/me/tokens", json={"name": "x", "scope": scope})
+            assert response.status_code == 403
+            assert response.json()["code"] == "read_only_token"
+        assert await _token_count(conn) == before
+
+    async def test_unknown_scope(self, accounts: Accounts) -> None:
+        response = await accounts.alice.client.post(
+            "/api/v1/me/tokens", json={"name": "ci", "scope": "admin"}
+        )
+
+        assert response.status_code == 422
+        assert response.json()["field"] == "scope"
+
+    async def test_a_read_only_parent_makes_no_wider_child(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        # Behind the gate that refuses a read-only token every POST, the rule itself.
+        async with conn.transaction():
+            parent = await auth.create_token(conn, accounts.alice.user.id, "p", scope="read")
+            grant = TokenGrant(id=parent.id, scope="read", expires_at=None)
+            with pytest.raises(Forbidden) as refused:
+                await auth.create_token(conn, accounts.alice.user.id, "c", parent=grant)
+            child = await auth.create_token(
+                conn, accounts.alice.user.id, "c", scope="read", parent=grant
+            )
+
+        assert (refused.value.code, refused.value.field) == ("exceeds_parent_token", "scope")
+        assert child.parent_id == parent.id
+
+
+class TestTokensMadeWithTokens:
+    async def test_record_their_parent(self, accounts: Accounts, anon: AsyncClient) -> None:
+        parent = await _make_token(accounts.alice.client)
+        child = await _make_token_with(anon, parent["token"])
+
+        assert child["parent_id"] == parent["id"]
+        listed = (await accounts.alice.client.get("/api/v1/me/tokens")).json()
+        assert {t["id"]: t["parent_id"] for t in listed}[child["id"]] == parent["id"]
+
+    async def test_revoked_with_their_parent(self, accounts: Accounts, anon: AsyncClient) -> None:
+        parent = await _make_token(accounts.alice.client, name="parent")
+        child = await _make_token_with(anon, parent["token"], name="child")
+        grandchild = await _make_token_with(anon, child["token"], name="grandchild")
+        sibling = await _make_token(accounts.alice.client, name="sibling")
+
+        response = await accounts.alice.client.delete(f"/api/v1/me/tokens/{parent['id']}")
+
+        assert response.status_code == 204
+        for gone in (parent, child, grandchild):
+            refused = await anon.get("/api/v1/me", headers=_bearer(gone["token"]))
+            assert refused.status_code == 401, gone["name"]
+        assert (await anon.get("/api/v1/me", headers=_bearer(sibling["token"]))).status_code == 200
+        listed = {t["name"] for t in (await accounts.alice.client.get("/api/v1/me/tokens")).json()}
+        assert "sibling" in listed
+        assert listed.isdisjoint({"parent", "child", "grandchild"})
+
+    async def test_revoking_a_child_leaves_its_parent(
+        self, accounts: Accounts, anon: AsyncClient
+    ) -> None:
+        parent = await _make_token(accounts.alice.client)
+        child = await _make_token_with(anon, parent["token"])
+
+        await accounts.alice.client.delete(f"/api/v1/me/tokens/{child['id']}")
+
+        assert (await anon.get("/api/v1/me", headers=_bearer(child["token"]))).status_code == 401
+        assert (await anon.get("/api/v1/me", headers=_bearer(parent["token"]))).status_code == 200
+
+    async def test_may_not_outlive_their_parent(
+        self, accounts: Accounts, anon: AsyncClient, conn: Connection
+    ) -> None:
+        parent = await _make_token(accounts.alice.client, expires_at=_in(30))
+        before = await _token_count(conn)
+
+        for expires_at in (None, _in(31)):
+            response = await anon.post(
+                "/api/v1/me/tokens",
+                json={"name": "longer", "expires_at": expires_at},
+                headers=_bearer(parent["token"]),
+            )
+            assert response.status_code == 403
+            assert response.json()["code"] == "exceeds_parent_token"
+            assert response.json()["field"] == "expires_at"
+        assert await _token_count(conn) == before
+        shorter = await _make_token_with(anon, parent["token"], expires_at=_in(7))
+        assert shorter["parent_id"] == parent["id"]
+
+    async def test_a_read_only_child_of_a_write_token(
+        self, accounts: Accounts, anon: AsyncClient
+    ) -> None:
+        parent = await _make_token(accounts.alice.client)
+
+        child = await _make_token_with(anon, parent["token"], scope="read")
+
+        assert child["scope"] == "read"
+        reads = await anon.get("/api/v1/me", headers=_bearer(child["token"]))
+        writes = await anon.patch(
+            "/api/v1/me", json={"name": "Mallory"}, headers=_bearer(child["token"])
+        )
+        assert reads.json()["name"] == "Alice Submitter"
+        assert (writes.status_code, writes.json()["code"]) == (403, "read_only_token")
+
+    async def test_made_in_a_session_outlive_it(
+        self, signed_in_browser: AsyncClient, anon: AsyncClient
+    ) -> None:
+        csrf = {"X-CSRF-Token": signed_in_browser.cookies["ticketdesk_csrf"]}
+        made = await signed_in_browser.post("/api/v1/me/tokens", json={"name": "ci"}, headers=csrf)
+
+        await signed_in_browser.post("/api/v1/auth/logout", headers=csrf)
+
+        assert made.json()["parent_id"] is None
+        assert (
+            await anon.get("/api/v1/me", headers=_bearer(made.json()["token"]))
+        ).status_code == 200
+
+
+class TestRevokingWhileATokenIsMade:
+    """A token made with another just as that one is revoked never outlives it."""
+
+    @pytest.fixture
+    async def other(self, database_url: str) -> AsyncIterator[Connection]:
+        async with await psycopg.AsyncConnection.connect(
+            database_url, autocommit=True, row_factory=psycopg.rows.dict_row
+        ) as connection:
+            yield connection
+
+    async def test_made_first(
+        self, accounts: Accounts, conn: Connection, other: Connection, anon: AsyncClient
+    ) -> None:
+        alice = accounts.alice.user.id
+        parent = await auth.create_token(conn, alice, "parent")
+        grant = TokenGrant(id=parent.id, scope="write", expires_at=None)
+
+        async with conn.transaction():
+            child = await auth.create_token(conn, alice, "child", parent=grant)
+            revoking = asyncio.create_task(_revoke(other, alice, parent.id))
+            await _waiting_for_a_lock(conn, other.info.backend_pid)
+        await revoking
+
+        assert (await anon.get("/api/v1/me", headers=_bearer(child.token))).status_code == 401
+
+    async def test_revoked_first(
+        self, accounts: Accounts, conn: Connection, other: Connection
+    ) -> None:
+        alice = accounts.alice.user.id
+        parent = await auth.create_token(conn, alice, "parent")
+        grant = TokenGrant(id=parent.id, scope="write", expires_at=None)
+
+        async with conn.transaction():
+            await auth.revoke_token(conn, alice, parent.id)
+            making = asyncio.create_task(_make(other, alice, grant))
+            await _waiting_for_a_lock(conn, other.info.backend_pid)
+        with pytest.raises(Unauthorized):
+            await making
+
+        assert await _token_count(conn) == 4 + 1  # the cast's and the parent
+
+
+async def _revoke(conn: Connection, user_id: UUID, token_id: UUID) -> None:
+    async with conn.transaction():
+        await auth.revoke_token(conn, user_id, token_id)
+
+
+async def _make(conn: Connection, user_id: UUID, parent: TokenGrant) -> None:
+    async with conn.transaction():
+        await auth.create_token(conn, user_id, "child", parent=parent)
+
+
+async def _waiting_for_a_lock(conn: Connection, pid: int) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            cur = await conn.execute(
+                "select wait_event_type from pg_stat_activity where pid = %s", (pid,)
+            )
+            row = await cur.fetchone()
+            if row is not None and row["wait_event_type"] == "Lock":
+                return
+            await asyncio.sleep(0.01)
+
+
+async def _make_token_with(client: AsyncClient, token: str, **body: Any) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/me/tokens", json={"name": "made", **body}, headers=_bearer(token)
+    )
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+class TestLogoutEverywhere:
+    async def test_anonymous(self, anon: AsyncClient) -> None:
+        assert (await anon.post("/api/v1/auth/logout-everywhere")).status_code == 401
+
+    async def test_needs_the_csrf_token(self, signed_in_browser: AsyncClient) -> None:
+        response = await signed_in_browser.post("/api/v1/auth/logout-everywhere")
+
+        assert response.status_code == 403
+        assert (await signed_in_browser.get("/api/v1/me")).status_code == 200
+
+    async def test_ends_every_session_but_keeps_tokens(
+        self, app: FastAPI, signed_in_browser: AsyncClient, accounts: Accounts, anon: AsyncClient
+    ) -> None:
+        async with (
+            AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as phone,
+            AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as bobs,
+        ):
+            await _login(phone, accounts.alice.user.email)
+            await _login(bobs, accounts.bob.user.email)
+            made = await _make_token(accounts.alice.client)
+            csrf = {"X-CSRF-Token": signed_in_browser.cookies["ticketdesk_csrf"]}
+
+            response = await signed_in_browser.post("/api/v1/auth/logout-everywhere", headers=csrf)
+
+            assert response.status_code == 200
+            assert response.json() == {"sessions_ended": 2, "tokens_revoked": 0}
+            assert "ticketdesk_session" not in signed_in_browser.cookies
+            assert (await signed_in_browser.get("/api/v1/me")).status_code == 401
+            assert (await phone.get("/api/v1/me")).status_code == 401
+            # Nobody else is signed out.
+            assert (await bobs.get("/api/v1/me")).status_code == 200
+        assert (await anon.get("/api/v1/me", headers=_bearer(made["token"]))).status_code == 200
+
+    async def test_counts_only_sessions_still_live(
+        self, signed_in_browser: AsyncClient, accounts: Accounts, conn: Connection
+    ) -> None:
+        # A session from long ago, expired but never purged: not one the person still had.
+        await conn.execute(
+            "insert into sessions (token_hash, user_id, csrf_token, expires_at)"
+            " values (%s, %s, 'x', now() - interval '1 day')",
+            (b"expired session hash", accounts.alice.user.id),
+        )
+        csrf = {"X-CSRF-Token": signed_in_browser.cookies["ticketdesk_csrf"]}
+
+        response = await signed_in_browser.post("/api/v1/auth/logout-everywhere", headers=csrf)
+
+        assert response.json() == {"sessions_ended": 1, "tokens_revoked": 0}
+        cur = await conn.execute(
+            "select count(*) as n from sessions where user_id = %s", (accounts.alice.user.id,)
+        )
+        assert await cur.fetchone() == {"n": 0}
+
+    async def test_with_tokens(
+        self, signed_in_browser: AsyncClient, accounts: Accounts, anon: AsyncClient
+    ) -> None:
+        parent = await _make_token(accounts.alice.client)
+        child = await _make_token_with(anon, parent["token"])
+        csrf = {"X-CSRF-Token": signed_in_browser.cookies["ticketdesk_csrf"]}
+
+        response = await signed_in_browser.post(
+            "/api/v1/auth/logout-everywhere", json={"revoke_tokens": True}, headers=csrf
+        )
+
+        # The cast's own token, and the two above.
+        assert response.json() == {"sessions_ended": 1, "tokens_revoked": 3}
+        for token in (parent, child):
+            assert (
+                await anon.get("/api/v1/me", headers=_bearer(token["token"]))
+            ).status_code == 401
+        assert (await accounts.alice.client.get("/api/v1/me")).status_code == 401
+        assert (await accounts.bob.client.get("/api/v1/me")).status_code == 200
+
+    async def test_with_a_token(self, signed_in_browser: AsyncClient, accounts: Accounts) -> None:
+        response = await accounts.alice.client.post("/api/v1/auth/logout-everywhere")
+
+        assert response.json() == {"sessions_ended": 1, "tokens_revoked": 0}
+        assert (await signed_in_browser.get("/api/v1/me")).status_code == 401
+        assert (await accounts.alice.client.get("/api/v1/me")).status_code == 200

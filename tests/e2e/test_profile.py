@@ -1,8 +1,10 @@
-"""The profile: a new name shows in the account menu; a new password needs the current one."""
+"""The profile: a new name shows in the account menu; a new password needs the current one;
+signing out everywhere ends the sessions on other devices. Tokens with a scope and an end."""
 
 import re
 from collections.abc import Callable
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -51,3 +53,43 @@ def test_changing_name_and_password(
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def test_tokens_with_scope_and_expiry_then_signing_out_everywhere(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    live_server: str,
+    expected_console_errors: list[re.Pattern[str]],
+) -> None:
+    # The other device's page asks who is signed in once its session has ended.
+    expected_console_errors.append(refused(401, "/me"))
+    laptop = new_page()
+    phone = new_page()
+    sign_in(laptop, cast.user)
+    sign_in(phone, cast.user)
+
+    laptop.goto("/settings/tokens")
+    laptop.get_by_label("Token name").fill("Nightly report")
+    laptop.get_by_label("Access").select_option("read")
+    laptop.get_by_label("Expiration", exact=True).select_option("7")
+    laptop.get_by_role("button", name="Create token").click()
+    secret = laptop.get_by_label("New token value").input_value()
+    row = laptop.get_by_role("listitem").filter(has_text="Nightly report")
+    expect(row).to_contain_text("Read only")
+    expect(row).to_contain_text("expires in 7 days")
+    bearer = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=f"{live_server}/api/v1", headers=bearer) as script:
+        assert script.get("/tickets").status_code == 200
+        assert script.patch("/me", json={"name": "X"}).json()["code"] == "read_only_token"
+
+    laptop.goto("/profile")
+    laptop.get_by_role("button", name="Sign out everywhere").click()
+    laptop.get_by_role("dialog").get_by_role("button", name="Sign out everywhere").click()
+    laptop.wait_for_url(re.compile(r"/login"))
+    expect(laptop.get_by_text("2 sessions ended.")).to_be_visible()
+
+    phone.goto("/tickets")
+    phone.wait_for_url(re.compile(r"/login"))
+    # Tokens were not ticked off: scripts keep working.
+    with httpx.Client(base_url=f"{live_server}/api/v1", headers=bearer) as script:
+        assert script.get("/me").status_code == 200

@@ -57,9 +57,10 @@ class Server:
 
 
 @contextmanager
-def _serving(settings: Settings) -> Iterator[Server]:
+def serving_one(settings: Settings, timing: Timing = TEST_TIMING) -> Iterator[Server]:
+    """One API process on the test's database, its streams on ``timing``."""
     reconnects = Reconnects()
-    app = create_app(settings, live_timing=TEST_TIMING, live_reconnect_wait=reconnects.wait)
+    app = create_app(settings, live_timing=timing, live_reconnect_wait=reconnects.wait)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         with serving(app, sock) as url:
@@ -69,7 +70,7 @@ def _serving(settings: Settings) -> Iterator[Server]:
 @pytest.fixture
 def servers(settings: Settings) -> Iterator[tuple[Server, Server]]:
     """Two API processes on the test's database."""
-    with _serving(settings) as first, _serving(settings) as second:
+    with serving_one(settings) as first, serving_one(settings) as second:
         yield first, second
 
 

@@ -6,20 +6,23 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.factories import PASSWORD, ticket_body
-from tests.live.conftest import EventReader, Server, Someone, open_stream
+from tests.live.conftest import EventReader, Server, Someone, open_stream, serving_one
 from ticketdesk import broadcast
+from ticketdesk.auth import service as auth
 from ticketdesk.auth.service import Actor
-from ticketdesk.config import GitHubSettings
+from ticketdesk.config import GitHubSettings, Settings
 from ticketdesk.db import Connection
 from ticketdesk.github import service as github
 from ticketdesk.github.schemas import GitHubLinkRequest
 from ticketdesk.live.hub import APPLICATION_NAME
+from ticketdesk.live.service import Timing
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.users.schemas import Role
 
@@ -238,6 +241,61 @@ class TestStreamEvents:
             await stream.until_end()
 
         again = await _call("GET", one, "/events/stream", alice.headers)
+        assert again.status_code == 401
+
+    async def test_read_only_token_streams(
+        self, servers: tuple[Server, Server], person: Person
+    ) -> None:
+        one, other = servers
+        alice = await person("user", "Alice Submitter")
+        made = await _post(other, alice, "/me/tokens", {"name": "watch", "scope": "read"})
+        reader = {"Authorization": f"Bearer {made['token']}"}
+
+        async with open_stream(one.url, reader) as stream:
+            assert stream.response.status_code == 200
+            assert (await stream.next()).retry == 3000
+            ticket = await _open_ticket(other, alice, title="Seen by a read-only token")
+            event = await _first_event(stream)
+
+        assert event["ticket_id"] == ticket["id"]
+
+    async def test_revoking_a_parent_ends_its_childs_stream(
+        self, servers: tuple[Server, Server], person: Person
+    ) -> None:
+        one, other = servers
+        alice = await person("user", "Alice Submitter")
+        parent = await _post(other, alice, "/me/tokens", {"name": "parent"})
+        child = await _post(
+            other, Someone(alice.user, parent["token"]), "/me/tokens", {"name": "child"}
+        )
+        with_child = {"Authorization": f"Bearer {child['token']}"}
+
+        async with open_stream(one.url, with_child) as stream:
+            await stream.next()
+            revoked = await _call("DELETE", other, f"/me/tokens/{parent['id']}", alice.headers)
+            assert revoked.status_code == 204
+            await stream.until_end()
+
+        again = await _call("GET", one, "/events/stream", with_child)
+        assert again.status_code == 401
+
+    async def test_an_expiring_tokens_stream_ends_when_it_does(
+        self, settings: Settings, conn: Connection, person: Person
+    ) -> None:
+        alice = await person("user", "Alice Submitter")
+        # Credentials checked again only hourly: the end comes from the expiry itself.
+        hourly = Timing(heartbeat_seconds=0.5, recheck_seconds=3600)
+
+        with serving_one(settings, hourly) as server:
+            made = await auth.create_token(
+                conn, alice.user.id, "brief", expires_at=datetime.now(UTC) + timedelta(seconds=3)
+            )
+            brief = {"Authorization": f"Bearer {made.token}"}
+            async with open_stream(server.url, brief) as stream:
+                assert stream.response.status_code == 200
+                await stream.until_end(seconds=15)
+
+            again = await _call("GET", server, "/events/stream", brief)
         assert again.status_code == 401
 
     async def test_signed_out_session_ends_the_stream(

@@ -3,7 +3,7 @@
 A request proves who it is with ``Authorization: Bearer <personal access token>`` or
 with the session cookie. Cookie-authenticated unsafe requests must also echo the
 session's CSRF token in ``X-CSRF-Token``; bearer requests need not, since a browser
-never adds that header on its own.
+never adds that header on its own. A read-only token makes GET and HEAD requests only.
 """
 
 import hmac
@@ -21,6 +21,7 @@ SESSION_COOKIE = "ticketdesk_session"
 CSRF_COOKIE = "ticketdesk_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 bearer_scheme = HTTPBearer(auto_error=False, description="A personal access token.")
 session_cookie_scheme = APIKeyCookie(
@@ -49,7 +50,14 @@ async def optional_actor(
     if bearer is not None:
         use = await service.actor_for_token(conn, bearer.credentials)
         if use is None:
-            raise Unauthorized("The access token is invalid or revoked.", code="invalid_token")
+            raise Unauthorized(
+                "The access token is invalid, expired or revoked.", code="invalid_token"
+            )
+        if use.scope == "read" and request.method not in READ_METHODS:
+            raise Forbidden(
+                "This access token is read-only: it may only make GET and HEAD requests.",
+                code="read_only_token",
+            )
         if use.stale:
             # On a connection of its own: a row lock held for the whole request would
             # make concurrent requests with one token wait for each other.

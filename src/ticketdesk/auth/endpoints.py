@@ -1,9 +1,10 @@
 """Sign-up, sign-in, sign-out, the current user, personal access tokens, and the links
 mailed to people: password resets, invitations and address confirmations."""
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from ticketdesk.auth import links, service
@@ -27,6 +28,8 @@ from ticketdesk.auth.schemas import (
     NewToken,
     PasswordChange,
     PasswordReset,
+    SignedOutEverywhere,
+    SignOutEverywhere,
     Signup,
     Token,
     TokenCreate,
@@ -174,6 +177,26 @@ async def logout(actor: CurrentUser, conn: Transaction, response: Response) -> N
     response.delete_cookie(CSRF_COOKIE)
 
 
+@router.post(
+    "/auth/logout-everywhere",
+    operation_id="logoutEverywhere",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def logout_everywhere(
+    actor: CurrentUser,
+    conn: Transaction,
+    response: Response,
+    body: Annotated[SignOutEverywhere | None, Body()] = None,
+) -> SignedOutEverywhere:
+    """End every one of your sessions, this one included; with revoke_tokens, revoke
+    your access tokens too."""
+    choice = body or SignOutEverywhere()
+    ended = await service.sign_out_everywhere(conn, actor.id, revoke_tokens=choice.revoke_tokens)
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return ended
+
+
 @router.get("/me", operation_id="getMe", responses=problem_responses(Unauthorized))
 async def get_me(actor: CurrentUser) -> Me:
     """The signed-in person."""
@@ -195,9 +218,17 @@ async def list_tokens(actor: CurrentUser, conn: Transaction) -> list[Token]:
 async def create_token(
     body: TokenCreate, actor: CurrentUser, conn: Transaction, limiter: RateLimits
 ) -> NewToken:
-    """Create a personal access token; its secret is in this response only."""
+    """Create a personal access token; its secret is in this response only. Made with a
+    token, it may do no more than that token, expires no later, and is revoked with it."""
     await limiter.check("token", str(actor.id))
-    return await service.create_token(conn, actor.id, body.name)
+    return await service.create_token(
+        conn,
+        actor.id,
+        body.name,
+        scope=body.scope,
+        expires_at=body.expires_at,
+        parent=actor.token,
+    )
 
 
 @router.delete(
@@ -207,7 +238,7 @@ async def create_token(
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
 async def revoke_token(token_id: UUID, actor: CurrentUser, conn: Transaction) -> None:
-    """Revoke one of your personal access tokens."""
+    """Revoke one of your personal access tokens, and every token made with it."""
     await service.revoke_token(conn, actor.id, token_id)
 
 

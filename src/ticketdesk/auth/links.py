@@ -23,7 +23,7 @@ from email.utils import formataddr, formatdate
 from typing import Literal
 from uuid import UUID
 
-from ticketdesk.auth.service import Actor
+from ticketdesk.auth.service import Actor, revoke_all_tokens
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, NotFound, RateLimited
@@ -221,7 +221,7 @@ async def reset_password(conn: Connection, *, token: str, password: str) -> None
         {"user_id": user_id, "password_hash": password_hash, "proves_address": True},
     )
     await users.end_sessions(conn, user_id)
-    await execute(conn, Q.revoke_tokens, {"user_id": user_id})
+    await revoke_all_tokens(conn, user_id)
     await execute(conn, Q.drop_links, {"user_id": user_id, "purpose": None})
 
 

@@ -36,30 +36,49 @@ where s.token_hash = %(token_hash)s and s.expires_at > now() and u.is_active;
 delete from sessions where id = %(session_id)s;
 
 -- name: actor_by_token
-select u.id, u.email, u.name, u.role, t.id as token_id,
+select u.id, u.email, u.name, u.role, t.id as token_id, t.scope, t.expires_at,
        t.last_used_at is null or t.last_used_at < now() - interval '1 minute' as stale
 from api_tokens t join users u on u.id = t.user_id
-where t.token_hash = %(token_hash)s and t.revoked_at is null and u.is_active;
+where t.token_hash = %(token_hash)s and t.revoked_at is null
+  and (t.expires_at is null or t.expires_at > now()) and u.is_active;
 
 -- name: touch_token
 update api_tokens set last_used_at = now()
 where id = %(token_id)s
   and (last_used_at is null or last_used_at < now() - interval '1 minute');
 
+-- name: lock_live_token
+-- Taken before a token makes another: a revocation of it under way finishes first (and
+-- this finds it revoked), or waits until the new token is committed and then sees it.
+select id from api_tokens
+where id = %(token_id)s and revoked_at is null and (expires_at is null or expires_at > now())
+for share;
+
 -- name: create_token
-insert into api_tokens (user_id, name, token_hash, prefix)
-values (%(user_id)s, %(name)s, %(token_hash)s, %(prefix)s)
-returning id, name, prefix, created_at, last_used_at;
+insert into api_tokens (user_id, name, token_hash, prefix, scope, expires_at, parent_id)
+values (
+    %(user_id)s, %(name)s, %(token_hash)s, %(prefix)s, %(scope)s, %(expires_at)s, %(parent_id)s
+)
+returning id, name, prefix, scope, expires_at, parent_id, created_at, last_used_at;
 
 -- name: list_tokens
-select id, name, prefix, created_at, last_used_at
+-- Expired tokens are listed (marked by their expires_at) until they are revoked.
+select id, name, prefix, scope, expires_at, parent_id, created_at, last_used_at
 from api_tokens
 where user_id = %(user_id)s and revoked_at is null
 order by created_at desc, id desc;
 
 -- name: revoke_token
 update api_tokens set revoked_at = now()
-where id = %(token_id)s and user_id = %(user_id)s and revoked_at is null;
+where id = %(token_id)s and user_id = %(user_id)s and revoked_at is null
+returning id;
+
+-- name: revoke_children
+-- One generation at a time, each in a statement of its own: a token made with one of
+-- these while the previous statement waited for its lock is seen by the next.
+update api_tokens set revoked_at = now()
+where parent_id = any(%(parent_ids)s::uuid[]) and revoked_at is null
+returning id;
 
 -- name: record_link_request
 insert into link_requests (email, client_ip) values (%(email)s, %(client_ip)s)
@@ -143,4 +162,5 @@ where id = %(user_id)s;
 
 -- name: revoke_tokens
 update api_tokens set revoked_at = now()
-where user_id = %(user_id)s and revoked_at is null;
+where user_id = %(user_id)s and revoked_at is null
+returning id;

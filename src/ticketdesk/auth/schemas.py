@@ -1,10 +1,10 @@
 """Sign-in, sign-up and token shapes."""
 
-from datetime import datetime
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from ticketdesk.users.schemas import EmailAddress, Name, Password, Role
 from ticketdesk.validation import no_nul
@@ -37,10 +37,37 @@ class Me(BaseModel):
     )
 
 
+# read: GET and HEAD only; write: whatever its owner may do.
+TokenScope = Literal["read", "write"]
+# As GitHub's fine-grained tokens: at most a year (and a day) ahead.
+MAX_TOKEN_LIFETIME = timedelta(days=366)
+
+
+def _token_expiry(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    now = datetime.now(UTC)
+    if value <= now:
+        raise ValueError("must be in the future")
+    if value > now + MAX_TOKEN_LIFETIME:
+        raise ValueError(f"must be at most {MAX_TOKEN_LIFETIME.days} days ahead")
+    return value
+
+
 class TokenCreate(BaseModel):
     """A new personal access token."""
 
     name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
+    scope: TokenScope = Field(
+        default="write",
+        description="read: the token may only make GET and HEAD requests (anything else "
+        "is a 403 read_only_token); write: anything its owner may do.",
+    )
+    expires_at: Annotated[AwareDatetime | None, AfterValidator(_token_expiry)] = Field(
+        default=None,
+        description="When the token stops working: in the future, at most 366 days ahead; "
+        "null for never. A token made with another token may not outlive it.",
+    )
 
 
 class Token(BaseModel):
@@ -49,6 +76,11 @@ class Token(BaseModel):
     id: UUID
     name: str
     prefix: str
+    scope: TokenScope
+    expires_at: datetime | None = Field(description="Null: it never expires. Past: expired.")
+    parent_id: UUID | None = Field(
+        description="The token this one was made with: revoking that one revokes this one."
+    )
     created_at: datetime
     last_used_at: datetime | None
 
@@ -57,6 +89,22 @@ class NewToken(Token):
     """A token just created: the secret is shown this once."""
 
     token: str
+
+
+class SignOutEverywhere(BaseModel):
+    """Ending every session of the caller, and optionally their tokens too."""
+
+    revoke_tokens: bool = Field(
+        default=False,
+        description="Also revoke every personal access token (scripts using them stop).",
+    )
+
+
+class SignedOutEverywhere(BaseModel):
+    """What signing out everywhere ended."""
+
+    sessions_ended: int
+    tokens_revoked: int
 
 
 # The secret of a mailed link: 43 URL-safe characters; a little slack for future lengths.

@@ -5,12 +5,22 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from ticketdesk.auth.schemas import NewToken, Token
+from ticketdesk.auth.schemas import NewToken, SignedOutEverywhere, Token, TokenScope
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, NotFound, RateLimited, Unauthorized
-from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
+from ticketdesk.sql import (
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_optional_value,
+    fetch_value,
+    fetch_values,
+    load_queries,
+)
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import STAFF_ROLES, Role
 from ticketdesk.users.service import password_hasher, verify_password
@@ -31,8 +41,17 @@ _DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
+class TokenGrant:
+    """What the personal access token a request came with allows, and until when."""
+
+    id: UUID
+    scope: TokenScope
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Actor:
-    """Who is making a request, and how they proved it."""
+    """Who is making a request, and how they proved it: a session or a token."""
 
     id: UUID
     email: str
@@ -40,6 +59,7 @@ class Actor:
     role: Role
     session_id: UUID | None = None
     csrf_token: str | None = None
+    token: TokenGrant | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -175,7 +195,7 @@ async def change_password(
         )
         await users.end_sessions(conn, actor.id, except_session_id=actor.session_id)
         # A token copied by whoever knew the old password would outlive the change.
-        await execute(conn, Q.revoke_tokens, {"user_id": actor.id})
+        await revoke_all_tokens(conn, actor.id)
         # A reset link asked for before the change would undo it.
         await execute(conn, Q.drop_links, {"user_id": actor.id, "purpose": "reset"})
 
@@ -211,23 +231,27 @@ async def actor_for_session(conn: Connection, secret: bytes, token: str) -> Acto
 
 @dataclass(frozen=True)
 class TokenUse:
-    """A live token's owner, and whether its ``last_used_at`` is due for an update."""
+    """A live token's owner, what it allows, and whether its ``last_used_at`` is due for
+    an update."""
 
     id: UUID
     email: str
     name: str
     role: Role
     token_id: UUID
+    scope: TokenScope
+    expires_at: datetime | None
     stale: bool
 
     @property
     def actor(self) -> Actor:
         """The token's owner as the person making the request."""
-        return Actor(id=self.id, email=self.email, name=self.name, role=self.role)
+        grant = TokenGrant(id=self.token_id, scope=self.scope, expires_at=self.expires_at)
+        return Actor(id=self.id, email=self.email, name=self.name, role=self.role, token=grant)
 
 
 async def actor_for_token(conn: Connection, token: str) -> TokenUse | None:
-    """The person a personal access token belongs to, if it is live."""
+    """The person a personal access token belongs to, if it is neither revoked nor expired."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     return await fetch_optional(
@@ -240,8 +264,46 @@ async def touch_token(conn: Connection, token_id: UUID) -> None:
     await execute(conn, Q.touch_token, {"token_id": token_id})
 
 
-async def create_token(conn: Connection, user_id: UUID, name: str) -> NewToken:
-    """Make a personal access token; its secret is returned once and stored hashed."""
+def _check_within(parent: TokenGrant, scope: TokenScope, expires_at: datetime | None) -> None:
+    """Refuse a token that could do more, or for longer, than the token making it."""
+    # Today a read-only token is refused every POST before it gets here; the rule stays
+    # with the others so that widening that gate cannot widen what a token may make.
+    if parent.scope == "read" and scope != "read":
+        raise Forbidden(
+            "A read-only token can only make read-only tokens.",
+            code="exceeds_parent_token",
+            field="scope",
+        )
+    if parent.expires_at is not None and (expires_at is None or expires_at > parent.expires_at):
+        raise Forbidden(
+            "A token made with a token that expires must expire no later than it "
+            f"({parent.expires_at.isoformat()}).",
+            code="exceeds_parent_token",
+            field="expires_at",
+        )
+
+
+async def create_token(
+    conn: Connection,
+    user_id: UUID,
+    name: str,
+    *,
+    scope: TokenScope = "write",
+    expires_at: datetime | None = None,
+    parent: TokenGrant | None = None,
+) -> NewToken:
+    """Make a personal access token; its secret is returned once and stored hashed.
+
+    ``parent``: the token the request came with. The new one may do no more than it and
+    end no later, and is revoked with it.
+    """
+    if parent is not None:
+        _check_within(parent, scope, expires_at)
+        live = await fetch_optional_value(conn, UUID, Q.lock_live_token, {"token_id": parent.id})
+        if live is None:  # revoked (or expired) since the request was let in
+            raise Unauthorized(
+                "The access token is invalid, expired or revoked.", code="invalid_token"
+            )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     created = await fetch_one(
         conn,
@@ -252,17 +314,50 @@ async def create_token(conn: Connection, user_id: UUID, name: str) -> NewToken:
             "name": name,
             "token_hash": _token_hash(token),
             "prefix": token[: len(TOKEN_PREFIX) + 4],
+            "scope": scope,
+            "expires_at": expires_at,
+            "parent_id": parent.id if parent is not None else None,
         },
     )
     return NewToken(**created.model_dump(), token=token)
 
 
 async def list_tokens(conn: Connection, user_id: UUID) -> list[Token]:
-    """A user's live tokens, newest first."""
+    """A user's tokens not revoked (expired ones included), newest first."""
     return await fetch_all(conn, Token, Q.list_tokens, {"user_id": user_id})
 
 
+async def _revoke_descendants(conn: Connection, token_ids: list[UUID]) -> int:
+    """Revoke every token made with one of ``token_ids``, and with those, and so on."""
+    revoked = 0
+    while token_ids:
+        token_ids = await fetch_values(conn, UUID, Q.revoke_children, {"parent_ids": token_ids})
+        revoked += len(token_ids)
+    return revoked
+
+
 async def revoke_token(conn: Connection, user_id: UUID, token_id: UUID) -> None:
-    """Revoke one of a user's tokens."""
-    if not await execute(conn, Q.revoke_token, {"user_id": user_id, "token_id": token_id}):
+    """Revoke one of a user's tokens, and every token made with it."""
+    revoked = await fetch_values(
+        conn, UUID, Q.revoke_token, {"user_id": user_id, "token_id": token_id}
+    )
+    if not revoked:
         raise NotFound("No such token.", code="token_not_found")
+    await _revoke_descendants(conn, revoked)
+
+
+async def revoke_all_tokens(conn: Connection, user_id: UUID) -> int:
+    """Revoke every token of a user; return how many were not yet revoked (expired ones
+    included: they are listed until revoked)."""
+    revoked = await fetch_values(conn, UUID, Q.revoke_tokens, {"user_id": user_id})
+    # A token made meanwhile with one of these, committed while this waited, is seen now.
+    return len(revoked) + await _revoke_descendants(conn, revoked)
+
+
+async def sign_out_everywhere(
+    conn: Connection, user_id: UUID, *, revoke_tokens: bool
+) -> SignedOutEverywhere:
+    """End every session of a user (and, with ``revoke_tokens``, every token)."""
+    sessions = await users.end_sessions(conn, user_id)
+    tokens = await revoke_all_tokens(conn, user_id) if revoke_tokens else 0
+    return SignedOutEverywhere(sessions_ended=sessions, tokens_revoked=tokens)

@@ -17,6 +17,7 @@ may repeat an event the client has: clients drop events whose id they have seen.
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -163,6 +164,14 @@ async def _replayed(hub: Hub, actor: Actor, sent: _Sent) -> AsyncIterator[str]:
         yield _ticket_frame(event)
 
 
+def _token_expiry(actor: Actor, loop: asyncio.AbstractEventLoop) -> float:
+    """When, on the loop's clock, the stream's token expires: the stream ends then rather
+    than at its next check of the credentials (infinity for a session or a lasting token)."""
+    if actor.token is None or actor.token.expires_at is None:
+        return math.inf
+    return loop.time() + (actor.token.expires_at - datetime.now(UTC)).total_seconds()
+
+
 async def _live(
     actor: Actor,
     subscription: Subscription,
@@ -173,8 +182,11 @@ async def _live(
     loop = asyncio.get_running_loop()
     next_ping = loop.time() + timing.heartbeat_seconds
     next_check = loop.time() + timing.recheck_seconds
+    expires = _token_expiry(actor, loop)
     while True:
         now = loop.time()
+        if now >= expires:
+            return  # the token expired: reconnecting gets a 401
         if now >= next_check:
             current = await recheck()
             if current is None or (current.id, current.role) != (actor.id, actor.role):
@@ -185,7 +197,7 @@ async def _live(
             next_ping = now + timing.heartbeat_seconds
         try:
             item = await asyncio.wait_for(
-                subscription.get(), timeout=max(0.0, min(next_ping, next_check) - now)
+                subscription.get(), timeout=max(0.0, min(next_ping, next_check, expires) - now)
             )
         except TimeoutError:
             continue

@@ -33,9 +33,15 @@ returning id, email, name, role, is_active, created_at,
     password_hash is null and not is_system as invitation_pending;
 
 -- name: end_sessions
-delete from sessions
-where user_id = %(user_id)s
-  and (%(except_session_id)s::uuid is null or id <> %(except_session_id)s);
+-- Expired sessions go as well, but only the live ones are counted: nothing purges expired
+-- rows, and they are not sessions anyone still had.
+with ended as (
+    delete from sessions
+    where user_id = %(user_id)s
+      and (%(except_session_id)s::uuid is null or id <> %(except_session_id)s)
+    returning expires_at
+)
+select count(*) filter (where expires_at > now()) from ended;
 
 -- name: ensure_system_user
 insert into users (email, name, role, is_system)

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
-from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
+from ticketdesk.sql import fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
 from ticketdesk.users.schemas import Role, User, UserPage
 from ticketdesk.validation import is_hostname
 
@@ -147,10 +147,11 @@ async def update_user(
 
 async def end_sessions(
     conn: Connection, user_id: UUID, *, except_session_id: UUID | None = None
-) -> None:
-    """Sign a user out everywhere (but in ``except_session_id``, when given)."""
-    await execute(
-        conn, Q.end_sessions, {"user_id": user_id, "except_session_id": except_session_id}
+) -> int:
+    """Sign a user out everywhere (but in ``except_session_id``, when given); return how
+    many sessions that had not yet expired ended."""
+    return await fetch_value(
+        conn, int, Q.end_sessions, {"user_id": user_id, "except_session_id": except_session_id}
     )
 
 

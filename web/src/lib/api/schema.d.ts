@@ -222,6 +222,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/logout-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout Everywhere
+         * @description End every one of your sessions, this one included; with revoke_tokens, revoke
+         *     your access tokens too.
+         */
+        post: operations["logoutEverywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/password-reset": {
         parameters: {
             query?: never;
@@ -524,7 +545,8 @@ export interface paths {
         put?: never;
         /**
          * Create Token
-         * @description Create a personal access token; its secret is in this response only.
+         * @description Create a personal access token; its secret is in this response only. Made with a
+         *     token, it may do no more than that token, expires no later, and is revoked with it.
          */
         post: operations["createToken"];
         delete?: never;
@@ -545,7 +567,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke Token
-         * @description Revoke one of your personal access tokens.
+         * @description Revoke one of your personal access tokens, and every token made with it.
          */
         delete: operations["revokeToken"];
         options?: never;
@@ -1806,6 +1828,11 @@ export interface components {
              */
             created_at: string;
             /**
+             * Expires At
+             * @description Null: it never expires. Past: expired.
+             */
+            expires_at: string | null;
+            /**
              * Id
              * Format: uuid
              */
@@ -1814,8 +1841,18 @@ export interface components {
             last_used_at: string | null;
             /** Name */
             name: string;
+            /**
+             * Parent Id
+             * @description The token this one was made with: revoking that one revokes this one.
+             */
+            parent_id: string | null;
             /** Prefix */
             prefix: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "read" | "write";
             /** Token */
             token: string;
         };
@@ -1949,6 +1986,28 @@ export interface components {
              * @description The reason, in words for the reader.
              */
             detail: string;
+        };
+        /**
+         * SignedOutEverywhere
+         * @description What signing out everywhere ended.
+         */
+        SignedOutEverywhere: {
+            /** Sessions Ended */
+            sessions_ended: number;
+            /** Tokens Revoked */
+            tokens_revoked: number;
+        };
+        /**
+         * SignOutEverywhere
+         * @description Ending every session of the caller, and optionally their tokens too.
+         */
+        SignOutEverywhere: {
+            /**
+             * Revoke Tokens
+             * @description Also revoke every personal access token (scripts using them stop).
+             * @default false
+             */
+            revoke_tokens: boolean;
         };
         /**
          * Signup
@@ -2267,6 +2326,11 @@ export interface components {
              */
             created_at: string;
             /**
+             * Expires At
+             * @description Null: it never expires. Past: expired.
+             */
+            expires_at: string | null;
+            /**
              * Id
              * Format: uuid
              */
@@ -2275,16 +2339,38 @@ export interface components {
             last_used_at: string | null;
             /** Name */
             name: string;
+            /**
+             * Parent Id
+             * @description The token this one was made with: revoking that one revokes this one.
+             */
+            parent_id: string | null;
             /** Prefix */
             prefix: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "read" | "write";
         };
         /**
          * TokenCreate
          * @description A new personal access token.
          */
         TokenCreate: {
+            /**
+             * Expires At
+             * @description When the token stops working: in the future, at most 366 days ahead; null for never. A token made with another token may not outlive it.
+             */
+            expires_at?: string | null;
             /** Name */
             name: string;
+            /**
+             * Scope
+             * @description read: the token may only make GET and HEAD requests (anything else is a 403 read_only_token); write: anything its owner may do.
+             * @default write
+             * @enum {string}
+             */
+            scope: "read" | "write";
         };
         /**
          * Unsubscribed
@@ -3168,6 +3254,57 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logoutEverywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SignOutEverywhere"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOutEverywhere"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
