@@ -67,6 +67,13 @@ def _serving(settings: Settings) -> Iterator[Server]:
 
 
 @pytest.fixture
+def server(settings: Settings) -> Iterator[Server]:
+    """One API process on the test's database."""
+    with _serving(settings) as one:
+        yield one
+
+
+@pytest.fixture
 def servers(settings: Settings) -> Iterator[tuple[Server, Server]]:
     """Two API processes on the test's database."""
     with _serving(settings) as first, _serving(settings) as second:
