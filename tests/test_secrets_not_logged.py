@@ -4,7 +4,8 @@ ticketdesk is served as ``ticketdesk serve`` serves it (uvicorn, the worker in-p
 and driven over HTTP through sign-up and sign-in with a password, a session's cookies, a
 personal access token, a password reset, a webhook endpoint and its signed deliveries,
 GitHub (its token, and a signed delivery from it) and mail (an SMTP server that wants a
-password, reply addresses and unsubscribe links). Every logger is heard at DEBUG; each
+password, a reply by mail to a signed reply address, read from an IMAP mailbox with its
+password, and unsubscribe links). Every logger is heard at DEBUG; each
 record, its arguments and its traceback, must hold none of the secrets the run used or
 made.
 
@@ -33,7 +34,7 @@ from tests.factories import make_user, ticket_body
 from tests.fakes.github import FakeGitHub
 from tests.github.support import PAYLOAD_REPO, fixture_json
 from tests.jobs.waiting import eventually
-from tests.mailservers import SmtpServer
+from tests.mailservers import DovecotMissing, ImapServer, SmtpServer
 from tests.servers import serving
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.support import ALL_EVENTS
@@ -44,6 +45,8 @@ from ticketdesk.db import Connection
 
 SMTP_USER = "desk"
 SMTP_PASSWORD = f"smtp-{secrets.token_hex(12)}"
+SUPPORT = "support@example.com"
+IMAP_PASSWORD = f"imap-{secrets.token_hex(12)}"
 GITHUB_TOKEN = f"ghp_{secrets.token_hex(18)}"
 GITHUB_WEBHOOK_SECRET = f"ghwh-{secrets.token_hex(16)}"
 PASSWORD = f"first passphrase {secrets.token_hex(6)}"
@@ -150,6 +153,18 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
+def imap_server() -> Iterator[ImapServer]:
+    """The support mailbox replies by mail arrive in."""
+    try:
+        server = ImapServer(user=SUPPORT, password=IMAP_PASSWORD)
+    except DovecotMissing as exc:
+        pytest.fail(f"this test needs Dovecot: {exc}")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A webhook receiver."""
     server = Receiver()
@@ -159,14 +174,17 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def settings_overrides(gh: FakeGitHub, smtp_server: SmtpServer) -> dict[str, Any]:
-    """GitHub, mail and webhooks all on, each at its stand-in."""
+def settings_overrides(
+    gh: FakeGitHub, smtp_server: SmtpServer, imap_server: ImapServer
+) -> dict[str, Any]:
+    """GitHub, mail both ways and webhooks all on, each at its stand-in."""
     return {
         # http: the session's cookies are then not marked Secure, and the test's plain
         # HTTP client sends them back.
         "base_url": "http://desk.example.com",
         "smtp_url": smtp_server.url,
-        "mail_from": "Help Desk <support@example.com>",
+        "mail_from": f"Help Desk <{SUPPORT}>",
+        "imap_url": imap_server.url,
         "notifications": {"burst_seconds": 0.2},
         "tickets": {
             "github": {
@@ -213,11 +231,13 @@ async def test_a_whole_run_logs_no_secret(
     conn: Connection,
     gh: FakeGitHub,
     smtp_server: SmtpServer,
+    imap_server: ImapServer,
     receiver: Receiver,
 ) -> None:
     # Every secret the run uses or is given.
     used: list[str] = [
         SMTP_PASSWORD,
+        IMAP_PASSWORD,
         GITHUB_TOKEN,
         GITHUB_WEBHOOK_SECRET,
         PASSWORD,
@@ -354,6 +374,21 @@ async def test_a_whole_run_logs_no_secret(
                 unsubscribe = UNSUBSCRIBE.search(str(reply_mail["List-Unsubscribe"]))
                 assert unsubscribe is not None
                 used.append(unsubscribe[1])
+                # Nina answers that mail; the answer is read from the mailbox.
+                answer = EmailMessage()
+                answer["From"] = email
+                answer["To"] = reply_to
+                answer["Subject"] = f"Re: {reply_mail['Subject']}"
+                answer["In-Reply-To"] = reply_mail["Message-ID"]
+                answer.set_content("Thanks, that works now.")
+                imap_server.deliver(bytes(answer))
+
+                async def answered() -> bool:
+                    listed = await api.get(f"/tickets/{ticket['id']}/comments", headers=as_admin)
+                    return "Thanks, that works now." in listed.text
+
+                await eventually(answered, what="the answer by mail on the ticket")
+
                 clicked = await api.get(f"/notifications/unsubscribe/{unsubscribe[1]}")
                 assert clicked.status_code == 303, clicked.text
                 await browser.get(f"{url}/unsubscribe/{unsubscribe[1]}")  # the page it leads to
