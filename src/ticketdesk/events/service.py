@@ -103,7 +103,7 @@ def shown_to(actor: Actor, row: EventRow) -> LiveEvent | None:
     if row.is_internal and not access.sees_internal(actor):
         return None
     # A kind the log holds but no longer names counts as staff's.
-    if row.kind not in EVERYONE_KINDS and not actor.is_staff:
+    if row.kind not in EVERYONE_KINDS and not access.sees_staff_events(actor):
         return None
     by = row.actor
     if by is not None and not access.shows_email(actor, by.id):
@@ -146,7 +146,7 @@ async def list_events(
         {
             "ticket_id": ticket_id,
             "include_internal": access.sees_internal(actor),
-            "all_kinds": actor.is_staff,
+            "all_kinds": access.sees_staff_events(actor),
             "everyone_kinds": list(EVERYONE_KINDS),
             "after_id": after,
             "limit": limit + 1,
