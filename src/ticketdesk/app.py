@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -43,6 +44,30 @@ from ticketdesk.webhooks.endpoints import router as webhooks_router
 from ticketdesk.worker import alongside_app
 
 log = logging.getLogger(__name__)
+
+# A path with a secret in it: an unsubscribe link's token, on the API and on the page the
+# link leads to (it works without signing in). The server's access log prints each path.
+_SECRET_IN_PATH = re.compile(r"(/unsubscribe/)[^/?#\s]+")
+
+
+class _HideSecretsInPaths(logging.Filter):
+    """Replaces the secret in the paths of uvicorn's access-log records with ``…``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep ``record``, its path without the secret."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_IN_PATH.sub(r"\1…", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def _hide_secrets_in_access_log() -> None:
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _HideSecretsInPaths) for f in access_log.filters):
+        access_log.addFilter(_HideSecretsInPaths())
+
 
 OPENAPI_URL = "/api/v1/openapi.json"
 DOCS_URL = "/api/v1/docs"
@@ -178,6 +203,7 @@ def create_app(
                     await app.state.pool.close()
 
     subscriptions.install()
+    _hide_secrets_in_access_log()
     app = _App(
         https=settings.public_url.startswith("https://"),
         title="ticketdesk",

@@ -13,10 +13,33 @@ recorded before that is refused rather than silently left without its effects.
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from ticketdesk.db import Connection
+
+# Every kind of change, as the event log names it. Who may see each is decided in
+# ``events.service.audience``, which must name every one (mypy holds it to that).
+EventKind = Literal[
+    "created",
+    "title_changed",
+    "description_changed",
+    "type_changed",
+    "priority_changed",
+    "status_changed",
+    "tags_changed",
+    "metadata_changed",
+    "assigned",
+    "commented",
+    "comment_edited",
+    "comment_deleted",
+    "attachment_added",
+    "attachment_deleted",
+    "escalated",
+    "github_link_requested",
+    "github_issue_number_changed",
+    "github_issue_renamed",
+]
 
 
 @dataclass(frozen=True)
@@ -24,7 +47,7 @@ class Change:
     """A change to a ticket, as it is about to be recorded."""
 
     ticket_id: UUID
-    kind: str
+    kind: EventKind
     actor_id: UUID | None
     data: dict[str, Any] = field(default_factory=dict)
     # About an internal note: for staff eyes only, on every channel.

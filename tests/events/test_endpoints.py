@@ -32,16 +32,23 @@ class TestListTicketEvents:
         )
 
         response = await accounts.alice.client.get(f"/api/v1/tickets/{ticket.number}/events")
+        staff = await accounts.agent.client.get(f"/api/v1/tickets/{ticket.number}/events")
 
         assert response.status_code == 200
         page = response.json()
         assert page["next_cursor"] is None
         timeline = [(e["kind"], e["actor"]["name"]) for e in page["items"]]
+        # The assignment is staff bookkeeping: not on the submitter's timeline.
         assert timeline == [
             ("created", "Alice Submitter"),
             ("status_changed", "Aaron Agent"),
-            ("assigned", "Aaron Agent"),
             ("commented", "Alice Submitter"),
+        ]
+        assert [e["kind"] for e in staff.json()["items"]] == [
+            "created",
+            "status_changed",
+            "assigned",
+            "commented",
         ]
         created = page["items"][0]
         assert created["ticket_id"] == str(ticket.id)
@@ -71,6 +78,24 @@ class TestListTicketEvents:
         assert ids == [e["id"] for e in whole.json()["items"]]
         assert len(ids) == 5
         assert third.json()["next_cursor"] is None
+
+    async def test_staff_bookkeeping_leaves_submitter_pages_full(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice, priority="low")
+        url = f"/api/v1/tickets/{ticket.id}/events"
+        for priority in ("medium", "high", "critical"):
+            await accounts.agent.client.put(
+                f"/api/v1/tickets/{ticket.id}", json={"priority": priority}
+            )
+        await accounts.alice.client.post(
+            f"/api/v1/tickets/{ticket.id}/comments", json={"comment": "Any news?"}
+        )
+
+        first = await accounts.alice.client.get(url, params={"limit": 2})
+
+        assert [e["kind"] for e in first.json()["items"]] == ["created", "commented"]
+        assert first.json()["next_cursor"] is None
 
     async def test_invalid_paging(self, accounts: Accounts, conn: Connection) -> None:
         ticket = await create_ticket(conn, accounts.alice)

@@ -74,6 +74,8 @@ class TestLinkGitHubIssue:
         taken = await agent.post(f"/api/v1/tickets/{other.id}/github", json={"issue_number": 8})
         staff_view = (await agent.get(f"/api/v1/tickets/{ticket.id}")).json()
         submitter_view = (await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}")).json()
+        staff_timeline = await agent.get(f"/api/v1/tickets/{ticket.id}/events")
+        submitter_timeline = await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}/events")
 
         assert (linked.status_code, again.status_code, corrected.status_code) == (202, 202, 202)
         assert linked.json() == {
@@ -91,6 +93,12 @@ class TestLinkGitHubIssue:
         assert staff_view["github"]["issue_url"].endswith("/issues/8")
         assert submitter_view["github"] is None
         assert await queued_syncs(conn, ticket.id) == 2
+        # The link is staff business on the timeline too: the submitter never hears of it.
+        assert [e["data"] for e in staff_timeline.json()["items"][1:]] == [
+            {"issue_number": 7},
+            {"issue_number": 8},
+        ]
+        assert [e["kind"] for e in submitter_timeline.json()["items"]] == ["created"]
 
     async def test_create(self, accounts: Accounts, conn: Connection) -> None:
         ticket = await create_ticket(conn, accounts.alice)

@@ -282,6 +282,13 @@ class TestIssueEvents:
         assert seen_by_agent["github_issue_number"] == PAYLOAD_ISSUE
         assert seen_by_agent["github"]["issue_url"] == opened["issue"]["html_url"]
         assert (await ticket_json(accounts.agent.client, other.id))["github"] is None
+        # The issue's number is staff business on the timeline too.
+        assert await event_kinds(accounts.agent.client, ticket.id) == [
+            "created",
+            "github_link_requested",
+            "github_issue_number_changed",
+        ]
+        assert await event_kinds(accounts.alice.client, ticket.id) == ["created"]
 
 
 class TestCommentEvents:

@@ -125,7 +125,8 @@ class TestUpdateLabel:
         assert sorted(after.json()["tags"]) == ["User interface", "billing"]
         # Changed as if edited: a reader holding the old ETag learns of it.
         assert after.headers["ETag"] == '"3"'
-        events = await accounts.alice.client.get(f"/api/v1/tickets/{tagged.id}/events")
+        # On the timeline for staff: labels are their bookkeeping.
+        events = await accounts.agent.client.get(f"/api/v1/tickets/{tagged.id}/events")
         assert events.json()["items"][-1]["data"] == {
             "added": ["User interface"],
             "removed": ["ui"],
@@ -178,7 +179,7 @@ class TestDeleteLabel:
         after = await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}")
         assert after.json()["tags"] == ["billing"]
         assert after.headers["ETag"] == '"3"'
-        events = await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}/events")
+        events = await accounts.agent.client.get(f"/api/v1/tickets/{ticket.id}/events")
         assert events.json()["items"][-1]["data"] == {"added": [], "removed": ["ui"]}
         assert [lbl["name"] for lbl in (await accounts.admin.client.get(LABELS)).json()] == [
             "billing"

@@ -68,6 +68,13 @@ def serving_one(settings: Settings, timing: Timing = TEST_TIMING) -> Iterator[Se
 
 
 @pytest.fixture
+def server(settings: Settings) -> Iterator[Server]:
+    """One API process on the test's database."""
+    with _serving(settings) as one:
+        yield one
+
+
+@pytest.fixture
 def servers(settings: Settings) -> Iterator[tuple[Server, Server]]:
     """Two API processes on the test's database."""
     with serving_one(settings) as first, serving_one(settings) as second:

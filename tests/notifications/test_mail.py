@@ -221,6 +221,25 @@ class TestConversation:
         assert assigned in mail_to(smtp_server, accounts.agent)
         assert "Ada Admin assigned this ticket to you" in plain(assigned)
 
+    async def test_staff_bookkeeping_mails_the_submitter_nothing(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        await settled(conn)
+        before = len(mail_to(smtp_server, accounts.alice))
+        agent_before = len(mail_to(smtp_server, accounts.agent))
+
+        triaged = await accounts.agent.client.put(
+            f"/api/v1/tickets/{ticket['id']}", json={"priority": "critical", "type": "feature"}
+        )
+        assert triaged.status_code == 200, triaged.text
+        await assign(accounts.admin, ticket, accounts.agent)
+        await settled(conn)
+
+        # Type, priority and assignment are for staff, in mail as on the timeline.
+        assert len(mail_to(smtp_server, accounts.alice)) == before
+        assert len(mail_to(smtp_server, accounts.agent)) == agent_before + 1
+
 
 class TestStatus:
     async def test_resolved_offers_accept_and_reopen_and_closing_is_told(

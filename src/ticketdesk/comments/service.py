@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -148,7 +149,10 @@ async def delete_github_comment(conn: Connection, actor: Actor, github_comment_i
 
 
 async def _record_github_comment_change(
-    conn: Connection, actor: Actor, comment: _GitHubComment | None, kind: str
+    conn: Connection,
+    actor: Actor,
+    comment: _GitHubComment | None,
+    kind: Literal["comment_edited", "comment_deleted"],
 ) -> bool:
     if comment is None:
         return False

@@ -8,7 +8,7 @@ returning id;
 -- service.shown_to applies.
 
 -- name: list_events
--- include_internal only keeps a submitter's pages full; shown_to decides.
+-- include_internal and all_kinds only keep a submitter's pages full; shown_to decides.
 select e.id, e.ticket_id, t.number as ticket_number, t.user_id as submitter_id,
        e.kind, e.data, e.is_internal, e.created_at,
        case when u.id is null then null else jsonb_build_object(
@@ -18,6 +18,7 @@ join tickets t on t.id = e.ticket_id
 left join users u on u.id = e.actor_id
 where e.ticket_id = %(ticket_id)s
   and (%(include_internal)s or not e.is_internal)
+  and (%(all_kinds)s or e.kind = any(%(everyone_kinds)s::text[]))
   and (%(after_id)s::uuid is null or e.id > %(after_id)s)
 order by e.id
 limit %(limit)s;

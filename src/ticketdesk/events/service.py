@@ -3,18 +3,21 @@
 ``record`` subscribes to every change (see ``ticketdesk.subscriptions``), so each one
 leaves its row. Who may see an event, and the actor's address in it, is decided in one
 place, ``shown_to``: the timeline (``list_events``) and the live stream
-(``ticketdesk.live``) both read rows through it.
+(``ticketdesk.live``) both read rows through it. Each kind's audience is written down in
+``audience``: a submitter's timeline shows what concerns them (the ticket's own fields,
+its status, public replies, files), not staff bookkeeping.
 """
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, assert_never, get_args
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from ticketdesk.auth.service import Actor
-from ticketdesk.changes import Change
+from ticketdesk.changes import Change, EventKind
 from ticketdesk.db import Connection
 from ticketdesk.events.schemas import Event, EventPage, LiveEvent
 from ticketdesk.sql import fetch_all, fetch_value, load_queries
@@ -38,13 +41,69 @@ class EventRow(BaseModel):
     created_at: datetime
 
 
+class Audience(StrEnum):
+    """Who an event of a kind is for."""
+
+    # Staff, and the submitter of the ticket.
+    everyone = "everyone"
+    # Staff only: triage, routing and the GitHub mirror.
+    staff = "staff"
+
+
+def audience(kind: EventKind) -> Audience:
+    """Who events of ``kind`` are for; an event about an internal note is staff's whatever
+    its kind."""
+    match kind:
+        # The submitter's ticket as they see it change: what they wrote (title,
+        # description, the environment they reported), where it stands, the conversation
+        # and the files on it.
+        case (
+            "created"
+            | "title_changed"
+            | "description_changed"
+            | "metadata_changed"
+            | "status_changed"
+            | "commented"
+            | "comment_edited"
+            | "comment_deleted"
+            | "attachment_added"
+            | "attachment_deleted"
+        ):
+            return Audience.everyone
+        # Bookkeeping: how staff classify, rank, label and route the ticket, the
+        # escalation alarm, and the GitHub issue the submitter never sees.
+        case (
+            "type_changed"
+            | "priority_changed"
+            | "tags_changed"
+            | "assigned"
+            | "escalated"
+            | "github_link_requested"
+            | "github_issue_number_changed"
+            | "github_issue_renamed"
+        ):
+            return Audience.staff
+        case _:
+            assert_never(kind)
+
+
+# The kinds a submitter may see events of, for the queries to keep their pages full.
+EVERYONE_KINDS: tuple[EventKind, ...] = tuple(
+    kind for kind in get_args(EventKind) if audience(kind) is Audience.everyone
+)
+
+
 def shown_to(actor: Actor, row: EventRow) -> LiveEvent | None:
     """``row`` as ``actor`` may see it, or None: staff see every ticket's events, internal
-    ones too; a submitter sees the public events of the tickets they may see. The actor's
-    address only where ``access.shows_email`` allows it."""
+    ones too; a submitter sees, of the tickets they may see, the events whose kind is for
+    everyone (``audience``) and not about an internal note. The actor's address only where
+    ``access.shows_email`` allows it."""
     if not access.may_see_submitted_by(actor, row.submitter_id):
         return None
     if row.is_internal and not access.sees_internal(actor):
+        return None
+    # A kind the log holds but no longer names counts as staff's.
+    if row.kind not in EVERYONE_KINDS and not access.sees_staff_events(actor):
         return None
     by = row.actor
     if by is not None and not access.shows_email(actor, by.id):
@@ -79,7 +138,7 @@ async def record(conn: Connection, change: Change) -> UUID:
 async def list_events(
     conn: Connection, actor: Actor, ticket_id: UUID, *, after: UUID | None, limit: int
 ) -> EventPage:
-    """A ticket's timeline as ``actor`` may see it: no internal-note events for submitters."""
+    """A ticket's timeline as ``actor`` may see it (see ``shown_to``)."""
     rows = await fetch_all(
         conn,
         EventRow,
@@ -87,6 +146,8 @@ async def list_events(
         {
             "ticket_id": ticket_id,
             "include_internal": access.sees_internal(actor),
+            "all_kinds": access.sees_staff_events(actor),
+            "everyone_kinds": list(EVERYONE_KINDS),
             "after_id": after,
             "limit": limit + 1,
         },

@@ -37,6 +37,21 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+
+class _NoTranscript(logging.Filter):
+    """Drops IMAPClient's transcript of the IMAP conversation, which it logs at DEBUG: it
+    carries whole mails, their signed reply addresses among them. What the poller does
+    is logged by the poller."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Never keep a transcript line."""
+        return False
+
+
+_transcript = logging.getLogger("imapclient.imaplib")
+if not any(isinstance(f, _NoTranscript) for f in _transcript.filters):
+    _transcript.addFilter(_NoTranscript())
+
 # Without IDLE, how often the mailbox is looked at; with it, how long one IDLE lasts
 # before it is renewed and the mailbox searched again (servers may end an IDLE after 30
 # minutes, and a NAT may drop a connection quiet for long).

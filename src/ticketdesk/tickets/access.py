@@ -40,6 +40,12 @@ def sees_internal(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def sees_staff_events(actor: Actor) -> bool:
+    """Whether ``actor`` may see the events whose audience is staff (triage, routing, the
+    GitHub mirror: ``events.service.audience``)."""
+    return actor.is_staff
+
+
 def sees_triage(actor: Actor) -> bool:
     """Whether ``actor`` may see and filter by triage marks (a customer awaiting an answer)."""
     return actor.is_staff

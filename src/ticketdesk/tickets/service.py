@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from ticketdesk.auth.service import Actor
-from ticketdesk.changes import Change, record_change
+from ticketdesk.changes import Change, EventKind, record_change
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from ticketdesk.labels import service as labels
@@ -76,6 +76,15 @@ REPLY_MOVES: dict[str, Status] = {
     "closed": "open",
 }
 STAFF_ONLY_FIELDS = ("type", "priority", "tags")
+# The change recorded for each field whose event is its old and new value.
+_FIELD_CHANGES: dict[str, EventKind] = {
+    "title": "title_changed",
+    "description": "description_changed",
+    "type": "type_changed",
+    "priority": "priority_changed",
+    "status": "status_changed",
+    "github_issue_number": "github_issue_number_changed",
+}
 MAX_TAGS = 20
 
 
@@ -314,6 +323,7 @@ async def _change_event(
 ) -> Change:
     old = getattr(ticket, field)
     data: dict[str, Any]
+    kind: EventKind
     if field == "tags":
         data = {
             "added": sorted(set(new) - set(old)),
@@ -321,7 +331,7 @@ async def _change_event(
         }
         kind = "tags_changed"
     elif field == "assigned_to_user_id":
-        # Names, so a submitter's timeline can say who took the ticket.
+        # Names, so the timeline can say who took the ticket.
         named = {u.id: u.name for u in await users.users_by_id(conn, {i for i in (old, new) if i})}
         data = {
             "from": {"id": str(old), "name": named[old]} if old else None,
@@ -333,7 +343,7 @@ async def _change_event(
         kind = "metadata_changed"
     else:
         data = {"from": old, "to": new}
-        kind = f"{field}_changed"
+        kind = _FIELD_CHANGES[field]
     return Change(ticket_id=ticket.id, kind=kind, actor_id=actor.id if actor else None, data=data)
 
 

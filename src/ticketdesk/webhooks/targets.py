@@ -11,7 +11,9 @@ cannot move the call elsewhere. Redirects are not followed.
 """
 
 import asyncio
+import contextvars
 import ipaddress
+import logging
 import re
 import socket
 import time
@@ -29,6 +31,28 @@ EXCERPT_BYTES = 1024
 # Control characters other than tab and newline: PostgreSQL text cannot hold NUL, and
 # none of them helps an admin reading the excerpt.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+# A Slack or Discord URL is itself a credential, and httpx logs every request's URL: while
+# a delivery is being sent, that log line leaves out the URL's path and query.
+_delivering = contextvars.ContextVar("webhook_delivering", default=False)
+
+
+class _HideDeliveryPaths(logging.Filter):
+    """Hides the path and query of the URLs in httpx's records about a delivery."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep ``record``; during a delivery, with its URLs cut to scheme and host."""
+        if _delivering.get() and isinstance(record.args, tuple):
+            record.args = tuple(
+                f"{arg.scheme}://{arg.netloc.decode()}/…" if isinstance(arg, httpx.URL) else arg
+                for arg in record.args
+            )
+        return True
+
+
+_httpx_log = logging.getLogger("httpx")
+if not any(isinstance(f, _HideDeliveryPaths) for f in _httpx_log.filters):
+    _httpx_log.addFilter(_HideDeliveryPaths())
 
 # Cloud metadata and host services: AWS/GCP/Azure IMDS, AWS over IPv6, Azure's WireServer.
 _METADATA = {
@@ -150,16 +174,20 @@ async def post(
     parts = parse(url)
     limits = httpx.Timeout(within_seconds, connect=min(within_seconds, CONNECT_TIMEOUT_SECONDS))
     started = time.monotonic()
-    async with (
-        asyncio.timeout(within_seconds),
-        httpx.AsyncClient(timeout=limits, follow_redirects=False, trust_env=False) as client,
-    ):
-        for address in addresses[:-1]:
-            try:
-                return await _post_to(client, parts, address, body, headers, started)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                continue  # the next checked address of the same name
-        return await _post_to(client, parts, addresses[-1], body, headers, started)
+    delivering = _delivering.set(True)
+    try:
+        async with (
+            asyncio.timeout(within_seconds),
+            httpx.AsyncClient(timeout=limits, follow_redirects=False, trust_env=False) as client,
+        ):
+            for address in addresses[:-1]:
+                try:
+                    return await _post_to(client, parts, address, body, headers, started)
+                except (httpx.ConnectError, httpx.ConnectTimeout):
+                    continue  # the next checked address of the same name
+            return await _post_to(client, parts, addresses[-1], body, headers, started)
+    finally:
+        _delivering.reset(delivering)
 
 
 async def _post_to(
