@@ -70,7 +70,7 @@ def serving_one(settings: Settings, timing: Timing = TEST_TIMING) -> Iterator[Se
 @pytest.fixture
 def server(settings: Settings) -> Iterator[Server]:
     """One API process on the test's database."""
-    with _serving(settings) as one:
+    with serving_one(settings) as one:
         yield one
 
 
