@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ticketdesk import db, subscriptions
 from ticketdesk.api_docs import mount_api_docs
@@ -203,6 +204,10 @@ def create_app(
             }
         ),
     )
+    # The one place a request's client address and scheme are decided: X-Forwarded-For
+    # and -Proto are believed from the configured proxies only (none by default), however
+    # the app is served; ``ticketdesk serve`` turns uvicorn's own handling of them off.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

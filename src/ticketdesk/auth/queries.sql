@@ -4,22 +4,28 @@ select id, email, name, role, password_hash, is_active, is_system,
 from users where lower(email) = lower(%(email)s);
 
 -- name: record_attempt
-insert into login_failures (email, client_ip) values (%(email)s, %(client_ip)s)
+insert into login_failures (email, client_ip, device)
+values (%(email)s, %(client_ip)s, %(device)s)
 returning id;
 
 -- name: recent_failures
+-- Failures from a trusted device count against that device only.
 select
-    count(*) filter (where lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+    count(*) filter (where device is null
+                     and lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
         as by_pair,
-    count(*) filter (where client_ip = %(client_ip)s) as by_ip,
-    count(*) filter (where lower(email) = lower(%(email)s)) as by_email
+    count(*) filter (where device is null and client_ip = %(client_ip)s) as by_ip,
+    count(*) filter (where device is null and lower(email) = lower(%(email)s)) as by_email,
+    count(*) filter (where device = %(device)s) as by_device
 from login_failures
 where failed_at > now() - make_interval(secs => %(window_seconds)s)
-  and (lower(email) = lower(%(email)s) or client_ip = %(client_ip)s);
+  and (lower(email) = lower(%(email)s) or client_ip = %(client_ip)s
+       or device = %(device)s);
 
 -- name: forget_failures
 delete from login_failures
-where (lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+where (device is null and lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+   or device = %(device)s
    or id = %(attempt_id)s
    or failed_at < now() - interval '1 day';
 

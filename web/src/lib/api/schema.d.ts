@@ -193,7 +193,9 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Sign in with e-mail and password; sets the session cookie.
+         * @description Sign in with e-mail and password; sets the session cookie, and a device cookie
+         *     that keeps this browser's later sign-ins clear of the lockout that guessing the
+         *     address's password elsewhere causes.
          */
         post: operations["login"];
         delete?: never;
