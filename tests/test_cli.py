@@ -147,6 +147,14 @@ class TestCreateuserAndToken:
             main(args)
         assert "e-mail address exists" in str(exited.value)
 
+    def test_a_common_password_is_refused(self, env: dict[str, str], database_url: str) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["createuser", "--email", "ops@example.com", "--password", "password12"])
+
+        assert "list of common and leaked passwords" in str(exited.value)
+        with psycopg.connect(database_url) as conn:
+            assert conn.execute("select count(*) from users").fetchone() == (0,)
+
     def test_an_internal_domain_needs_the_setting(
         self,
         env: dict[str, str],

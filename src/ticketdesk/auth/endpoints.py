@@ -111,8 +111,9 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
     responses={
         status.HTTP_202_ACCEPTED: {
             "model": ConfirmationSent,
-            "description": "With accounts.verify_email: the account must follow a mailed "
-            "link before it can sign in.",
+            "description": "With accounts.verify_email: the same answer for a new address "
+            "(mailed the link that confirms it; the account cannot sign in before) and for "
+            "one that has an account (its owner is mailed how to sign in instead).",
         },
         **problem_responses(Forbidden, Conflict, RateLimited),
     },
@@ -129,13 +130,27 @@ async def signup(
     device: DeviceCookie = None,
 ) -> Me | JSONResponse:
     """Create a submitter account and sign in (or, when addresses are confirmed first,
-    mail the link that does)."""
+    mail the link that does; then an address that has an account is answered the same)."""
     if not settings.signup_enabled:
         raise Forbidden(
             "Sign-up is switched off; ask an admin for an account.", code="signup_disabled"
         )
     await limiter.check("signup", client)
-    confirm_first = settings.accounts.verify_email
+    if settings.accounts.verify_email:
+        address = await links.sign_up_to_confirm(
+            conn,
+            secret,
+            email=body.email,
+            name=body.name,
+            password=body.password,
+            internal_domains=settings.internal_email_domains,
+        )
+        sent = ConfirmationSent(
+            email=address,
+            detail=f"We sent a mail to {address}. Follow its link to start using your account.",
+        )
+        return JSONResponse(sent.model_dump(), status_code=status.HTTP_202_ACCEPTED)
+    # Signed in at once: an address that has an account cannot be answered alike (409).
     user = await users.create_user(
         conn,
         email=body.email,
@@ -143,15 +158,7 @@ async def signup(
         role="user",
         password=body.password,
         internal_domains=settings.internal_email_domains,
-        email_verified=not confirm_first,
     )
-    if confirm_first:
-        await links.send_verification(conn, secret, user.id)
-        sent = ConfirmationSent(
-            email=user.email,
-            detail=f"We sent a link to {user.email}. Follow it to start using your account.",
-        )
-        return JSONResponse(sent.model_dump(), status_code=status.HTTP_202_ACCEPTED)
     actor = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
     session = await service.open_session(conn, secret, user.id)
     _set_session_cookies(request, response, settings, secret, actor, session, device)

@@ -150,3 +150,6 @@ where id = %(user_id)s;
 -- name: revoke_tokens
 update api_tokens set revoked_at = now()
 where user_id = %(user_id)s and revoked_at is null;
+
+-- name: notice_recipient
+select email, name from users where id = %(user_id)s and is_active and not is_system;

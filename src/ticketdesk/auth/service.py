@@ -14,6 +14,7 @@ from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
 from ticketdesk.users import service as users
+from ticketdesk.users.passwords import check_password
 from ticketdesk.users.schemas import STAFF_ROLES, Role
 from ticketdesk.users.service import password_hasher, verify_password
 
@@ -222,6 +223,7 @@ async def change_password(
     ``conn`` must be in autocommit mode: a wrong current password counts as a failed
     sign-in, under the same limits.
     """
+    check_password(new_password, field="new_password")
     try:
         await authenticate(
             conn,

@@ -16,7 +16,17 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(no_nul),
 ]
-Password = Annotated[str, Field(min_length=10, max_length=200)]
+# The service refuses besides what guessers try first (``users.passwords``): 422
+# password_too_common or password_too_simple.
+Password = Annotated[
+    str,
+    Field(
+        min_length=10,
+        max_length=200,
+        description="At least 10 characters, at least 5 of them different, not only "
+        "spaces, and not on the list of common and leaked passwords.",
+    ),
+]
 # Checked as an address by the service, which knows the deployment's internal domains.
 EmailAddress = Annotated[
     str,

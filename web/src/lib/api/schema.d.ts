@@ -276,7 +276,7 @@ export interface paths {
         /**
          * Signup
          * @description Create a submitter account and sign in (or, when addresses are confirmed first,
-         *     mail the link that does).
+         *     mail the link that does; then an address that has an account is answered the same).
          */
         post: operations["signup"];
         delete?: never;
@@ -1548,7 +1548,10 @@ export interface components {
          * @description The invited person's chosen password, with the secret of their invitation link.
          */
         InvitationAcceptance: {
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
             /** Token */
             token: string;
@@ -1849,7 +1852,10 @@ export interface components {
         PasswordChange: {
             /** Current Password */
             current_password: string;
-            /** New Password */
+            /**
+             * New Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             new_password: string;
         };
         /**
@@ -1857,7 +1863,10 @@ export interface components {
          * @description A new password, with the secret of a reset link.
          */
         PasswordReset: {
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
             /** Token */
             token: string;
@@ -1964,7 +1973,10 @@ export interface components {
             email: string;
             /** Name */
             name: string;
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
         };
         /**
@@ -2340,7 +2352,10 @@ export interface components {
             email: string;
             /** Name */
             name: string;
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
             /**
              * Role
@@ -3294,7 +3309,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description With accounts.verify_email: the account must follow a mailed link before it can sign in. */
+            /** @description With accounts.verify_email: the same answer for a new address (mailed the link that confirms it; the account cannot sign in before) and for one that has an account (its owner is mailed how to sign in instead). */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,45 @@
+"""What a new password must be: long enough (the schemas), and not one guessers try first.
+
+Refused: an entry of the list of common and breached passwords shipped with the package
+(``common_passwords.txt.gz``: about 40,000, from zxcvbn and Django, compared lower-case,
+so it works offline), a password of only whitespace, and one of fewer than
+``MIN_DISTINCT_CHARACTERS`` different characters (``aaaaaaaaaa``, ``ababababab``).
+"""
+
+import gzip
+from functools import cache
+from importlib import resources
+
+from ticketdesk.errors import InvalidInput
+
+MIN_DISTINCT_CHARACTERS = 5
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list, read once a process."""
+    data = resources.files(__package__).joinpath("common_passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split("\n")) - {""}
+
+
+def check_password(password: str, *, field: str = "password") -> None:
+    """Refuse a password guessers try first: ``InvalidInput`` naming ``field``."""
+    if not password.strip():
+        raise InvalidInput(
+            "A password of only spaces is too easy to guess. Choose another.",
+            code="password_too_simple",
+            field=field,
+        )
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise InvalidInput(
+            f"A password needs at least {MIN_DISTINCT_CHARACTERS} different characters.",
+            code="password_too_simple",
+            field=field,
+        )
+    if password.lower() in common_passwords() or password.strip().lower() in common_passwords():
+        raise InvalidInput(
+            "This password is on a list of common and leaked passwords that guessers try "
+            "first. Choose another.",
+            code="password_too_common",
+            field=field,
+        )
