@@ -326,6 +326,8 @@ class TestErrorsNameTheKey:
             ),
             ("TICKETDESK_TRUSTED_PROXIES", "10.0.0.1,proxy.internal", "trusted_proxies"),
             ("TICKETDESK_TRUSTED_PROXIES", "10.0.0.0/33", "trusted_proxies"),
+            ("TICKETDESK_TRUSTED_PROXIES", "10.0.0.5/8", "trusted_proxies"),
+            ("TICKETDESK_TRUSTED_PROXIES", "fd00::1/8", "trusted_proxies"),
         ],
     )
     def test_bad_environment_value(

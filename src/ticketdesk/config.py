@@ -93,9 +93,16 @@ MailAddress = Annotated[str, AfterValidator(mail_address)]
 def _ip_network(value: str) -> str:
     """An address or a network in CIDR form (``10.0.0.0/8``), as written."""
     try:
-        ipaddress.ip_network(value, strict=False)
+        network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         raise ValueError(f"{value!r} is not an IP address or network") from None
+    if "/" in value:
+        # The proxy-headers middleware reads a network with host bits set as a name that
+        # no address matches: refused here rather than trusting nobody without a word.
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            raise ValueError(f"{value!r} has host bits set: the network is {network}") from None
     return value
 
 
