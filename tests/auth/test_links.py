@@ -90,6 +90,10 @@ async def confirm_reset(client: AsyncClient, token: str, password: str = NEW_PAS
     )
 
 
+async def no_jobs_left(conn: Connection) -> bool:
+    return await job_rows(conn) == []
+
+
 async def job_rows(conn: Connection) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "select id, task_name, status::text as status, attempts, args"
@@ -738,6 +742,30 @@ class TestSignupWithATakenAddress:
         assert (await cur.fetchone()) == {"n": 1}
         assert still_hers.status_code == 200
         assert not_the_new_password.status_code == 401
+
+    @pytest.mark.usefixtures("worker")
+    async def test_its_owner_is_told_once_an_hour(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer, conn: Connection
+    ) -> None:
+        alice = accounts.alice.user
+        again = [(await self.signup(anon, alice.email)).status_code for _ in range(3)]
+        await self.signup(anon, "nina@example.com")
+        await eventually(lambda: no_jobs_left(conn), what="the mail jobs to finish")
+        first = list(smtp_server.messages)
+        # An hour on, someone signs up with it again.
+        await conn.execute(
+            "update users set signup_notice_at = now() - interval '61 minutes' where id = %s",
+            [alice.id],
+        )
+        await self.signup(anon, alice.email)
+        later = (await mails(smtp_server, 3))[2]
+
+        assert again == [202] * 3
+        assert sorted(mail["Subject"] for mail in first) == [
+            "Confirm your e-mail address for ticketdesk",
+            "You already have a ticketdesk account",
+        ]
+        assert later["Subject"] == "You already have a ticketdesk account"
 
     async def test_a_common_password_is_refused_for_either(
         self, anon: AsyncClient, accounts: Accounts

@@ -79,6 +79,10 @@ REQUEST_WINDOW_SECONDS = 3600
 MAX_REQUESTS_PER_EMAIL = 3
 MAX_REQUESTS_PER_IP = 20
 
+# An account's owner hears of sign-ups with their address at most this often: whoever
+# signs up again and again, from however many clients, cannot fill their inbox.
+SIGNUP_NOTICE_INTERVAL_SECONDS = 3600
+
 LINK_EXPIRED = "This link has expired or has been used already. Ask for a new one."
 
 
@@ -297,9 +301,10 @@ async def sign_up_to_confirm(
 
     A new address gets an unconfirmed account and the link that confirms it. An address
     that has an account already gets no second one: its owner is mailed that someone
-    tried to sign up with it, and how to sign in. Either way the caller answers the same,
-    after the same work (the password is checked and hashed, one mail queued), so sign-up
-    tells nobody which addresses have accounts.
+    tried to sign up with it, and how to sign in, at most once every
+    ``SIGNUP_NOTICE_INTERVAL_SECONDS``. Either way the caller answers the same, after the
+    same work (the password is checked and hashed, a mail queued), so sign-up tells nobody
+    which addresses have accounts.
     """
     address = users.checked_email(email, internal_domains)
     try:
@@ -316,7 +321,14 @@ async def sign_up_to_confirm(
         if exc.code != "email_taken":
             raise
         owner = await users.get_user_by_email(conn, address)
-        await defer(conn, SIGNUP_NOTICE_TASK, user_id=str(owner.id))
+        due = await fetch_optional_value(
+            conn,
+            UUID,
+            Q.claim_signup_notice,
+            {"user_id": owner.id, "interval_seconds": SIGNUP_NOTICE_INTERVAL_SECONDS},
+        )
+        if due is not None:
+            await defer(conn, SIGNUP_NOTICE_TASK, user_id=str(owner.id))
         return address
     await _issue(conn, secret, user.id, "verify")
     return user.email

@@ -151,5 +151,13 @@ where id = %(user_id)s;
 update api_tokens set revoked_at = now()
 where user_id = %(user_id)s and revoked_at is null;
 
+-- name: claim_signup_notice
+-- The account, if its owner was not told of a sign-up with their address lately.
+update users set signup_notice_at = now()
+where id = %(user_id)s
+  and (signup_notice_at is null
+       or signup_notice_at < now() - make_interval(secs => %(interval_seconds)s))
+returning id;
+
 -- name: notice_recipient
 select email, name from users where id = %(user_id)s and is_active and not is_system;
