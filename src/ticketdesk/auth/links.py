@@ -369,11 +369,6 @@ def signup_notice_mail(settings: Settings, recipient: NoticeRecipient) -> EmailM
     return message
 
 
-async def send_verification(conn: Connection, secret: bytes, user_id: UUID) -> None:
-    """Mail a new account the link that confirms its address."""
-    await _issue(conn, secret, user_id, "verify")
-
-
 async def request_verification(conn: Connection, *, email: str, client_ip: str) -> None:
     """Mail a new confirmation link if ``email`` is an unconfirmed account; say nothing
     either way. ``conn`` must be in autocommit mode."""
