@@ -204,6 +204,15 @@ class TestTrustedProxies:
         assert each_its_own == [201] * (SIGNUPS_PER_HOUR + 1)
         assert one_client == [201] * SIGNUPS_PER_HOUR + [429]
 
+    async def test_a_proxy_seen_through_a_dual_stack_socket(self, from_address: From) -> None:
+        # Served on ::, a proxy connecting over IPv4 is the peer ::ffff:10.1.2.3.
+        async with from_address("::ffff:10.1.2.3") as proxy:
+            answers = await signups(
+                proxy, [f"203.0.113.{n}" for n in range(SIGNUPS_PER_HOUR + 1)], "c"
+            )
+
+        assert answers == [201] * (SIGNUPS_PER_HOUR + 1)
+
     async def test_the_address_a_client_made_up_is_passed_over(self, from_address: From) -> None:
         # The proxy appends the address it saw; what the client sent before it is not
         # believed.
