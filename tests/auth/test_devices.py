@@ -150,6 +150,34 @@ class TestDeviceCookie:
 
         assert changed.status_code == 204
 
+    async def test_a_new_password_ends_the_trust_of_devices_given_before(
+        self, from_address: From, accounts: Accounts
+    ) -> None:
+        """Someone who once had the password kept the cookies of their sign-ins; once the
+        owner sets a new password, those cookies free no more guesses."""
+        email, new_password = accounts.alice.user.email, "a brand new passphrase"
+        async with (
+            from_address("198.51.100.5") as intruder,
+            from_address("198.51.100.1") as owner,
+        ):
+            assert (await login(intruder, email)).status_code == 200
+            me = (await login(owner, email)).json()
+            changed = await owner.put(
+                "/api/v1/me/password",
+                json={"current_password": PASSWORD, "new_password": new_password},
+                headers={"X-CSRF-Token": me["csrf_token"]},
+            )
+            await lock_out(from_address, email)
+            intruders_guess = await login(intruder, email, new_password)
+            owners_sign_in = await login(owner, email, new_password)
+
+        assert changed.status_code == 204
+        assert (intruders_guess.status_code, intruders_guess.json()["code"]) == (
+            429,
+            "rate_limited",
+        )
+        assert owners_sign_in.status_code == 200
+
 
 async def signups(client: AsyncClient, forwarded_for: list[str], who: str = "n") -> list[int]:
     """Sign up once for each ``X-Forwarded-For`` value, each a new address."""

@@ -65,25 +65,30 @@ def _set_session_cookies(
     request: Request,
     response: Response,
     settings: Settings,
-    secret: bytes,
-    actor: Actor,
     session: NewSession,
-    device: str | None,
+    device_cookie: str,
 ) -> None:
     """The cookies of a session just opened by someone who gave the account's password:
-    the session, its CSRF token, and the device cookie that frees this browser's later
-    sign-ins from the lockout of the address."""
+    the session, its CSRF token, and the device cookie (``service.device_cookie``)."""
     secure = _secure(request, settings)
     common = {"max_age": service.SESSION_TTL_SECONDS, "secure": secure, "samesite": "lax"}
     response.set_cookie(SESSION_COOKIE, session.token, httponly=True, **common)  # type: ignore[arg-type]
     # Readable by the page's script, which echoes it in X-CSRF-Token.
     response.set_cookie(CSRF_COOKIE, session.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
+    _set_device_cookie(request, response, settings, device_cookie)
+
+
+def _set_device_cookie(
+    request: Request, response: Response, settings: Settings, device_cookie: str
+) -> None:
+    """The cookie that frees this browser's later sign-ins from the lockout of the
+    account's address, while the account keeps the password it has now."""
     response.set_cookie(
         DEVICE_COOKIE,
-        service.device_cookie(secret, actor.id, device),
+        device_cookie,
         max_age=service.DEVICE_TTL_SECONDS,
         path=DEVICE_COOKIE_PATH,
-        secure=secure,
+        secure=_secure(request, settings),
         httponly=True,
         samesite="lax",
     )
@@ -161,7 +166,13 @@ async def signup(
     )
     actor = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
     session = await service.open_session(conn, secret, user.id)
-    _set_session_cookies(request, response, settings, secret, actor, session, device)
+    _set_session_cookies(
+        request,
+        response,
+        settings,
+        session,
+        await service.device_cookie(conn, secret, actor.id, device),
+    )
     return _me(actor, session.csrf_token)
 
 
@@ -196,7 +207,13 @@ async def login(
         verified_only=settings.accounts.verify_email,
     )
     session = await service.open_session(conn, secret, actor.id)
-    _set_session_cookies(request, response, settings, secret, actor, session, device)
+    _set_session_cookies(
+        request,
+        response,
+        settings,
+        session,
+        await service.device_cookie(conn, secret, actor.id, device),
+    )
     return _me(actor, session.csrf_token)
 
 
@@ -272,8 +289,11 @@ async def update_me(body: MeUpdate, actor: CurrentUser, conn: Transaction) -> Me
 )
 async def change_password(
     body: PasswordChange,
+    request: Request,
+    response: Response,
     actor: CurrentUser,
     conn: AutocommitConnection,
+    settings: AppSettings,
     secret: SigningSecret,
     client: ClientKey,
     device: DeviceCookie = None,
@@ -288,6 +308,11 @@ async def change_password(
         new_password=body.new_password,
         client_ip=client,
         device=device,
+    )
+    # Device cookies given before no longer count (they are tied to the password): this
+    # browser, which knew the current one, gets one for the new.
+    _set_device_cookie(
+        request, response, settings, await service.device_cookie(conn, secret, actor.id, device)
     )
 
 
@@ -362,7 +387,13 @@ async def accept_invitation(
     """Choose your password with an invitation link, and sign in."""
     actor = await links.accept_invitation(conn, token=body.token, password=body.password)
     session = await service.open_session(conn, secret, actor.id)
-    _set_session_cookies(request, response, settings, secret, actor, session, device)
+    _set_session_cookies(
+        request,
+        response,
+        settings,
+        session,
+        await service.device_cookie(conn, secret, actor.id, device),
+    )
     return _me(actor, session.csrf_token)
 
 

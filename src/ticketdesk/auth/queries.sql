@@ -3,6 +3,9 @@ select id, email, name, role, password_hash, is_active, is_system,
        email_verified_at is not null as email_verified
 from users where lower(email) = lower(%(email)s);
 
+-- name: password_hash
+select password_hash from users where id = %(user_id)s;
+
 -- name: record_attempt
 insert into login_failures (email, client_ip, device)
 values (%(email)s, %(client_ip)s, %(device)s)

@@ -12,7 +12,15 @@ from uuid import UUID
 from ticketdesk.auth.schemas import NewToken, Token
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, NotFound, RateLimited, Unauthorized
-from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
+from ticketdesk.sql import (
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_optional_value,
+    fetch_value,
+    load_queries,
+)
 from ticketdesk.users import service as users
 from ticketdesk.users.passwords import check_password
 from ticketdesk.users.schemas import STAFF_ROLES, Role
@@ -76,29 +84,42 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _device_signature(secret: bytes, payload: str) -> str:
-    digest = hmac.new(secret, f"device:{payload}".encode(), hashlib.sha256).digest()
+def _device_signature(secret: bytes, payload: str, password_hash: str) -> str:
+    # The password's hash is signed too (never sent): a new password, as after a reset
+    # that takes an account back, ends the trust of every device cookie given before it.
+    message = f"device:{payload}:{password_hash}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def device_cookie(secret: bytes, user_id: UUID, presented: str | None) -> str:
-    """The device cookie to set after ``user_id`` signed in: the one ``presented`` while
-    it is theirs and current (the device keeps its identity), else a new one.
+async def device_cookie(
+    conn: Connection, secret: bytes, user_id: UUID, presented: str | None
+) -> str:
+    """The device cookie to set after ``user_id`` signed in or set their password: the
+    one ``presented`` while it is theirs and current (the device keeps its identity),
+    else a new one.
 
-    OWASP's device cookie: ``<user id>.<random id>.<issued at>.<HMAC of these under the
-    server's key>``; nothing is stored until a sign-in from the device fails.
+    OWASP's device cookie: ``<user id>.<random id>.<issued at>.<HMAC of these and the
+    account's password hash under the server's key>``; nothing is stored until a sign-in
+    from the device fails.
     """
-    if presented is not None and trusted_device(secret, presented, user_id) is not None:
+    password_hash = await fetch_optional_value(conn, str, Q.password_hash, {"user_id": user_id})
+    if presented is not None and trusted_device(secret, presented, user_id, password_hash):
         return presented
     payload = f"{user_id}.{secrets.token_urlsafe(16)}.{int(time.time())}"
-    return f"{payload}.{_device_signature(secret, payload)}"
+    return f"{payload}.{_device_signature(secret, payload, password_hash or '')}"
 
 
-def trusted_device(secret: bytes, cookie: str, user_id: UUID) -> str | None:
-    """The id of the device ``cookie`` names, if it was set for ``user_id`` by this server
-    within ``DEVICE_TTL_SECONDS``; otherwise ``None``."""
+def trusted_device(
+    secret: bytes, cookie: str, user_id: UUID, password_hash: str | None
+) -> str | None:
+    """The id of the device ``cookie`` names, if this server set it for ``user_id`` since
+    their password was last set and within ``DEVICE_TTL_SECONDS``; otherwise ``None``."""
+    if password_hash is None:
+        return None
     payload, _, signature = cookie.rpartition(".")
-    if not hmac.compare_digest(signature.encode(), _device_signature(secret, payload).encode()):
+    expected = _device_signature(secret, payload, password_hash)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
         return None
     parts = payload.split(".")
     if len(parts) != 3:
@@ -179,7 +200,7 @@ async def authenticate(
     """
     account = await fetch_optional(conn, Account, Q.user_by_email, {"email": email})
     device_id = (
-        trusted_device(secret, device, account.id)
+        trusted_device(secret, device, account.id, account.password_hash)
         if device is not None and account is not None
         else None
     )
