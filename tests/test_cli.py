@@ -155,6 +155,14 @@ class TestCreateuserAndToken:
         with psycopg.connect(database_url) as conn:
             assert conn.execute("select count(*) from users").fetchone() == (0,)
 
+    def test_a_short_password_is_refused(self, env: dict[str, str], database_url: str) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["createuser", "--email", "ops@example.com", "--password", "Xk9#mQ2"])
+
+        assert "A password needs 10 to 200 characters." in str(exited.value)
+        with psycopg.connect(database_url) as conn:
+            assert conn.execute("select count(*) from users").fetchone() == (0,)
+
     def test_an_internal_domain_needs_the_setting(
         self,
         env: dict[str, str],
