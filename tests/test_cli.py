@@ -184,6 +184,22 @@ class TestCreateuserAndToken:
             main(args)
         assert "e-mail address exists" in str(exited.value)
 
+    def test_a_common_password_is_refused(self, env: dict[str, str], database_url: str) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["createuser", "--email", "ops@example.com", "--password", "password12"])
+
+        assert "list of common and leaked passwords" in str(exited.value)
+        with psycopg.connect(database_url) as conn:
+            assert conn.execute("select count(*) from users").fetchone() == (0,)
+
+    def test_a_short_password_is_refused(self, env: dict[str, str], database_url: str) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["createuser", "--email", "ops@example.com", "--password", "Xk9#mQ2"])
+
+        assert "A password needs 10 to 200 characters." in str(exited.value)
+        with psycopg.connect(database_url) as conn:
+            assert conn.execute("select count(*) from users").fetchone() == (0,)
+
     def test_an_internal_domain_needs_the_setting(
         self,
         env: dict[str, str],
@@ -264,6 +280,49 @@ class TestServe:
         assert (process.returncode, errors) == (0, "")
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
+
+    @staticmethod
+    def _sign_ups(url: str, forwarded_for: list[str], proto: str = "http") -> list[httpx.Response]:
+        return [
+            httpx.post(
+                f"{url}/api/v1/auth/signup",
+                json={"email": f"n{n}@example.com", "name": "N", "password": "a long passphrase"},
+                headers={"X-Forwarded-For": address, "X-Forwarded-Proto": proto},
+            )
+            for n, address in enumerate(forwarded_for)
+        ]
+
+    def test_forwarded_headers_from_a_peer_not_trusted_are_ignored(
+        self, env: dict[str, str]
+    ) -> None:
+        port = _free_port()
+        process = _start(["serve", "--port", str(port)], env)
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}", process)
+            # A client on this host making up a new address for each request.
+            answers = self._sign_ups(
+                f"http://127.0.0.1:{port}", [f"203.0.113.{n}" for n in range(11)], "https"
+            )
+        finally:
+            _interrupt(process, seconds=30)
+
+        assert [r.status_code for r in answers] == [201] * 10 + [429]
+        assert "secure" not in answers[0].headers["set-cookie"].lower()
+
+    def test_forwarded_headers_from_a_trusted_proxy_are_believed(self, env: dict[str, str]) -> None:
+        port = _free_port()
+        trusted = {**env, "TICKETDESK_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}
+        process = _start(["serve", "--port", str(port)], trusted)
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}", process)
+            answers = self._sign_ups(
+                f"http://127.0.0.1:{port}", [f"203.0.113.{n}" for n in range(11)], "https"
+            )
+        finally:
+            _interrupt(process, seconds=30)
+
+        assert [r.status_code for r in answers] == [201] * 11
+        assert "secure" in answers[0].headers["set-cookie"].lower()
 
     def test_an_ipv6_address(self, env: dict[str, str]) -> None:
         port = _free_port()

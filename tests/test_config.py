@@ -264,6 +264,14 @@ class TestEnvironment:
 
         assert _load().internal_email_domains == ["corp.local", "lab.internal"]
 
+    def test_trusted_proxies_as_a_list(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TICKETDESK_TRUSTED_PROXIES", "10.0.0.5, 192.168.0.0/16,fd00::/8")
+
+        assert _load().trusted_proxies == ["10.0.0.5", "192.168.0.0/16", "fd00::/8"]
+
+    def test_no_trusted_proxies_by_default(self) -> None:
+        assert _load().trusted_proxies == []
+
     def test_overrides_the_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         path = _write(tmp_path, SEED_YAML + "port: 9000\n")
         monkeypatch.setenv("TICKETS_MAX_ATTACHMENT_SIZE_MB", "42")
@@ -316,6 +324,10 @@ class TestErrorsNameTheKey:
                 "corp.local,not a domain",
                 "internal_email_domains",
             ),
+            ("TICKETDESK_TRUSTED_PROXIES", "10.0.0.1,proxy.internal", "trusted_proxies"),
+            ("TICKETDESK_TRUSTED_PROXIES", "10.0.0.0/33", "trusted_proxies"),
+            ("TICKETDESK_TRUSTED_PROXIES", "10.0.0.5/8", "trusted_proxies"),
+            ("TICKETDESK_TRUSTED_PROXIES", "fd00::1/8", "trusted_proxies"),
         ],
     )
     def test_bad_environment_value(

@@ -1,6 +1,7 @@
 """The ASGI application: ``create_app(settings)`` and its lifespan."""
 
 import asyncio
+import ipaddress
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ticketdesk import db, subscriptions
 from ticketdesk.api_docs import mount_api_docs
@@ -148,6 +150,17 @@ class _App(FastAPI):
         return ResponseHeaders(super().build_middleware_stack(), https=self.https)
 
 
+def _proxy_peers(trusted_proxies: list[str]) -> list[str]:
+    """The peers whose forwarded headers are believed: ``trusted_proxies``, each IPv4 one
+    also as a dual-stack socket (``--host ::``) names its peer, ``::ffff:10.0.0.5``."""
+    peers = list(trusted_proxies)
+    for value in trusted_proxies:
+        network = ipaddress.ip_network(value)
+        if network.version == 4:
+            peers.append(f"::ffff:{network.network_address}/{96 + network.prefixlen}")
+    return peers
+
+
 def create_app(
     settings: Settings,
     *,
@@ -229,6 +242,10 @@ def create_app(
             }
         ),
     )
+    # The one place a request's client address and scheme are decided: X-Forwarded-For
+    # and -Proto are believed from the configured proxies only (none by default), however
+    # the app is served; ``ticketdesk serve`` turns uvicorn's own handling of them off.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=_proxy_peers(settings.trusted_proxies))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

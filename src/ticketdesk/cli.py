@@ -373,7 +373,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             log_level=ready.log_level,
             # Our handlers, not uvicorn's own: one format, and its lifecycle kept quiet.
             log_config=None,
-            proxy_headers=True,
+            # The app decides whose X-Forwarded-For to believe (trusted_proxies); uvicorn's
+            # own default believes any loopback peer.
+            proxy_headers=False,
             server_header=False,
         )
         _Server(config, app, _banner(host, port, show_logins=show_logins)).run(sockets=[sock])

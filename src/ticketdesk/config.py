@@ -5,6 +5,7 @@ The seed's keys (``tickets.*``) and environment variables (``TICKETS_GITHUB_*``,
 ``ENV_KEYS``. A bad value stops start-up with a ``ConfigError`` naming the key.
 """
 
+import ipaddress
 import os
 import re
 import secrets
@@ -43,6 +44,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_BASE_URL": "base_url",
     "TICKETDESK_SECRET_KEY": "secret_key",
     "TICKETDESK_SIGNUP_ENABLED": "signup_enabled",
+    "TICKETDESK_TRUSTED_PROXIES": "trusted_proxies",
     "TICKETDESK_INTERNAL_EMAIL_DOMAINS": "internal_email_domains",
     "TICKETDESK_LOG_LEVEL": "log_level",
     "TICKETDESK_SMTP_URL": "smtp_url",
@@ -86,6 +88,25 @@ _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 DomainName = Annotated[str, AfterValidator(hostname)]
 MailAddress = Annotated[str, AfterValidator(mail_address)]
+
+
+def _ip_network(value: str) -> str:
+    """An address or a network in CIDR form (``10.0.0.0/8``), as written."""
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address or network") from None
+    if "/" in value:
+        # The proxy-headers middleware reads a network with host bits set as a name that
+        # no address matches: refused here rather than trusting nobody without a word.
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            raise ValueError(f"{value!r} has host bits set: the network is {network}") from None
+    return value
+
+
+IpNetwork = Annotated[str, AfterValidator(_ip_network)]
 
 
 def _comma_separated(value: Any) -> Any:
@@ -421,6 +442,10 @@ class Settings(BaseModel):
     base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     secret_key: SecretStr | None = None
     signup_enabled: bool = True
+    # The reverse proxies in front of ticketdesk (addresses or CIDR networks): only from
+    # these are X-Forwarded-For and X-Forwarded-Proto believed. From anyone else they are
+    # ignored, and the peer's own address is the client's.
+    trusted_proxies: list[IpNetwork] = Field(default_factory=list)
     # Domains that are not on the public internet but where this team gets mail
     # (corp.local): addresses there are accepted for accounts, with their subdomains.
     internal_email_domains: list[DomainName] = Field(default_factory=list)
@@ -479,6 +504,12 @@ class Settings(BaseModel):
         if not database.isdigit():
             raise ValueError("the database must be a number, e.g. redis://redis.internal:6379/0")
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        """Accept ``10.0.0.5,192.168.0.0/16`` from the environment."""
+        return _comma_separated(value)
 
     @field_validator("internal_email_domains", mode="before")
     @classmethod

@@ -68,6 +68,17 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
+def request_client_key(request: Request) -> str:
+    """What the request's client counts under, for rate limits and failed sign-ins alike:
+    ``client_key`` of its address. The address is the peer's, or the one a trusted
+    proxy forwarded (``trusted_proxies``, applied by the app's proxy-headers middleware)."""
+    return client_key(request.client.host if request.client else "unknown")
+
+
+# The client a request counts under: ``client: ClientKey``.
+ClientKey = Annotated[str, Depends(request_client_key)]
+
+
 class RateLimiter:
     """Counts actions, in Redis while it answers and in this process otherwise."""
 

@@ -90,6 +90,10 @@ async def confirm_reset(client: AsyncClient, token: str, password: str = NEW_PAS
     )
 
 
+async def no_jobs_left(conn: Connection) -> bool:
+    return await job_rows(conn) == []
+
+
 async def job_rows(conn: Connection) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "select id, task_name, status::text as status, attempts, args"
@@ -685,3 +689,188 @@ class TestWithoutConfirmation:
         assert (await browser.get("/api/v1/me")).status_code == 200
         assert await job_rows(conn) == []
         assert smtp_server.messages == []
+
+
+class TestSignupWithATakenAddress:
+    """With addresses confirmed first, sign-up tells nobody which addresses have accounts."""
+
+    @pytest.fixture
+    def settings_overrides(self, smtp_server: SmtpServer) -> dict[str, Any]:
+        return {
+            "smtp_url": smtp_server.url,
+            "base_url": "http://desk.example.com",
+            "accounts": {"verify_email": True},
+            "jobs": {"poll_interval_seconds": 0.2},
+        }
+
+    async def signup(self, client: AsyncClient, email: str) -> Response:
+        return await client.post(
+            "/api/v1/auth/signup",
+            json={"email": email, "password": NEW_PASSWORD, "name": "Someone"},
+        )
+
+    @pytest.mark.usefixtures("worker")
+    async def test_answered_as_a_new_address_and_its_owner_is_told(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer, conn: Connection
+    ) -> None:
+        alice = accounts.alice.user
+        taken = await self.signup(anon, alice.email.upper())
+        [notice] = await mails(smtp_server, 1)
+        new = await self.signup(anon, "nina@example.com")
+        [_, confirmation] = await mails(smtp_server, 2)
+        cur = await conn.execute(
+            "select count(*) as n from users where lower(email) = lower(%s)", [alice.email]
+        )
+        still_hers = await login(anon, alice.email, PASSWORD)
+        not_the_new_password = await login(anon, alice.email, NEW_PASSWORD)
+
+        assert (taken.status_code, new.status_code) == (202, 202)
+        # Each names the address as it was given (normalised), not as an account holds it.
+        assert taken.json()["email"] == alice.email.upper().replace("EXAMPLE.COM", "example.com")
+        assert new.json()["email"] == "nina@example.com"
+        assert taken.json()["detail"].replace(taken.json()["email"], "X") == new.json()[
+            "detail"
+        ].replace("nina@example.com", "X")
+        assert set(taken.json()) == set(new.json()) == {"email", "detail"}
+        assert "set-cookie" not in taken.headers
+        assert notice["To"] == f"Alice Submitter <{alice.email}>"
+        assert notice["Subject"] == "You already have a ticketdesk account"
+        assert "http://desk.example.com/login" in text_of(notice)
+        assert "http://desk.example.com/forgot-password" in text_of(notice)
+        assert LINK.search(text_of(notice)) is None  # no secret link: nothing to misuse
+        assert confirmation["Subject"] == "Confirm your e-mail address for ticketdesk"
+        assert (await cur.fetchone()) == {"n": 1}
+        assert still_hers.status_code == 200
+        assert not_the_new_password.status_code == 401
+
+    @pytest.mark.usefixtures("worker")
+    async def test_its_owner_is_told_once_an_hour(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer, conn: Connection
+    ) -> None:
+        alice = accounts.alice.user
+        again = [(await self.signup(anon, alice.email)).status_code for _ in range(3)]
+        await self.signup(anon, "nina@example.com")
+        await eventually(lambda: no_jobs_left(conn), what="the mail jobs to finish")
+        first = list(smtp_server.messages)
+        # An hour on, someone signs up with it again.
+        await conn.execute(
+            "update users set signup_notice_at = now() - interval '61 minutes' where id = %s",
+            [alice.id],
+        )
+        await self.signup(anon, alice.email)
+        later = (await mails(smtp_server, 3))[2]
+
+        assert again == [202] * 3
+        assert sorted(mail["Subject"] for mail in first) == [
+            "Confirm your e-mail address for ticketdesk",
+            "You already have a ticketdesk account",
+        ]
+        assert later["Subject"] == "You already have a ticketdesk account"
+
+    async def test_a_common_password_is_refused_for_either(
+        self, anon: AsyncClient, accounts: Accounts
+    ) -> None:
+        for email in (accounts.alice.user.email, "nina@example.com"):
+            refused = await anon.post(
+                "/api/v1/auth/signup",
+                json={"email": email, "password": "password12", "name": "Someone"},
+            )
+            assert refused.status_code == 422
+            assert (refused.json()["code"], refused.json()["field"]) == (
+                "password_too_common",
+                "password",
+            )
+
+
+@pytest.mark.usefixtures("worker")
+class TestGuessablePasswords:
+    """Wherever a password is set, one that guessers try first is refused: 422 on its
+    field, and nothing changes."""
+
+    @pytest.mark.parametrize(
+        ("password", "code"),
+        [
+            ("password12", "password_too_common"),
+            ("QWERTYUIOP123", "password_too_common"),
+            (" " * 10, "password_too_simple"),
+            ("abababababab", "password_too_simple"),
+        ],
+    )
+    async def test_sign_up(
+        self, anon: AsyncClient, conn: Connection, password: str, code: str
+    ) -> None:
+        refused = await anon.post(
+            "/api/v1/auth/signup",
+            json={"email": "nina@example.com", "password": password, "name": "Nina"},
+        )
+
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert (refused.json()["code"], refused.json()["field"]) == (code, "password")
+        cur = await conn.execute("select count(*) as n from users")
+        assert (await cur.fetchone()) == {"n": 0}
+
+    async def test_an_admin_creating_an_account(self, accounts: Accounts) -> None:
+        refused = await accounts.admin.client.post(
+            "/api/v1/users",
+            json={"email": "ops@example.com", "name": "Ops", "password": "password12"},
+        )
+
+        assert refused.status_code == 422
+        assert (refused.json()["code"], refused.json()["field"]) == (
+            "password_too_common",
+            "password",
+        )
+
+    async def test_changing_a_password(self, accounts: Accounts) -> None:
+        refused = await accounts.alice.client.put(
+            "/api/v1/me/password",
+            json={"current_password": PASSWORD, "new_password": "1234567890"},
+        )
+        token_still_works = await accounts.alice.client.get("/api/v1/me")
+
+        assert refused.status_code == 422
+        assert (refused.json()["code"], refused.json()["field"]) == (
+            "password_too_common",
+            "new_password",
+        )
+        assert token_still_works.status_code == 200  # nothing was changed or revoked
+
+    async def test_a_reset(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer
+    ) -> None:
+        await request_reset(anon, accounts.alice.user.email)
+        _, token = link_in((await mails(smtp_server, 1))[0])
+
+        refused = await confirm_reset(anon, token, "iloveyou12")
+        then = await confirm_reset(anon, token)
+
+        assert refused.status_code == 422
+        assert (refused.json()["code"], refused.json()["field"]) == (
+            "password_too_common",
+            "password",
+        )
+        assert then.status_code == 204  # the refused attempt did not spend the link
+
+    async def test_accepting_an_invitation(
+        self, anon: AsyncClient, accounts: Accounts, smtp_server: SmtpServer
+    ) -> None:
+        await accounts.admin.client.post(
+            "/api/v1/users/invitations",
+            json={"email": "grace@example.com", "name": "Grace", "role": "agent"},
+        )
+        _, token = link_in((await mails(smtp_server, 1))[0])
+
+        refused = await anon.post(
+            "/api/v1/auth/invitations/accept", json={"token": token, "password": " " * 12}
+        )
+        then = await anon.post(
+            "/api/v1/auth/invitations/accept", json={"token": token, "password": NEW_PASSWORD}
+        )
+
+        assert refused.status_code == 422
+        assert (refused.json()["code"], refused.json()["field"]) == (
+            "password_too_simple",
+            "password",
+        )
+        assert then.status_code == 200

@@ -20,7 +20,9 @@ def test_a_short_password_is_explained_once(new_page: Callable[..., Page]) -> No
     page = new_page()
     page.goto("/signup")
     password = page.get_by_label("Password")
-    expect(password).to_have_accessible_description("At least 10 characters.")
+    expect(password).to_have_accessible_description(
+        "At least 10 characters, and not a common password."
+    )
 
     page.get_by_label("Name").fill(NAME)
     page.get_by_label("Email").fill("nina@example.com")
@@ -55,4 +57,29 @@ def test_an_address_the_server_refuses_shows_its_message(
     expect(email).to_have_accessible_description(message)
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(page.locator("main")).not_to_contain_text("special-use")
+    expect(page).to_have_url(re.compile("/signup$"))
+
+
+def test_a_common_password_shows_the_servers_message(
+    new_page: Callable[..., Page],
+    live_server: str,
+    expected_console_errors: list[re.Pattern[str]],
+) -> None:
+    """Long enough, but one guessers try first: the server says so on the password field."""
+    expected_console_errors.append(refused(422, "/auth/signup"))
+    answer = httpx.post(
+        f"{live_server}/api/v1/auth/signup",
+        json={"name": NAME, "email": "nina@example.com", "password": "password12"},
+    )
+    assert (answer.status_code, answer.json()["field"]) == (422, "password")
+
+    page = new_page()
+    page.goto("/signup")
+    page.get_by_label("Name").fill(NAME)
+    page.get_by_label("Email").fill("nina@example.com")
+    page.get_by_label("Password").fill("password12")
+    page.get_by_role("button", name="Create account").click()
+    password = page.get_by_label("Password")
+    expect(password).to_have_accessible_description(answer.json()["detail"])
+    expect(password).to_have_attribute("aria-invalid", "true")
     expect(page).to_have_url(re.compile("/signup$"))

@@ -19,6 +19,10 @@ from ticketdesk.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "ticketdesk_session"
 CSRF_COOKIE = "ticketdesk_csrf"
+# Set on signing in: a later sign-in from the same browser is not held by the lockout of
+# its address (``service.authenticate``). Sent only to the API, where sign-ins happen.
+DEVICE_COOKIE = "ticketdesk_device"
+DEVICE_COOKIE_PATH = "/api/v1"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_METHODS = frozenset({"GET", "HEAD"})

@@ -4,12 +4,14 @@ mailed to people: password resets, invitations and address confirmations."""
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Request, Response, status
+from fastapi import APIRouter, Body, Cookie, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from ticketdesk.auth import links, service
 from ticketdesk.auth.dependencies import (
     CSRF_COOKIE,
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_PATH,
     SESSION_COOKIE,
     CurrentAdmin,
     CurrentUser,
@@ -46,25 +48,52 @@ from ticketdesk.errors import (
     Unauthorized,
     problem_responses,
 )
-from ticketdesk.rate_limits import RateLimits, client_key
+from ticketdesk.rate_limits import ClientKey, RateLimits
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import User
 
 router = APIRouter(tags=["auth"])
 
 
+# The device cookie a sign-in presents, if any: ``device: DeviceCookie``.
+DeviceCookie = Annotated[str | None, Cookie(alias=DEVICE_COOKIE, include_in_schema=False)]
+
+
+def _secure(request: Request, settings: Settings) -> bool:
+    return request.url.scheme == "https" or settings.public_url.startswith("https://")
+
+
 def _set_session_cookies(
-    request: Request, response: Response, settings: Settings, session: NewSession
+    request: Request,
+    response: Response,
+    settings: Settings,
+    session: NewSession,
+    device_cookie: str,
 ) -> None:
-    secure = request.url.scheme == "https" or settings.public_url.startswith("https://")
+    """The cookies of a session just opened by someone who gave the account's password:
+    the session, its CSRF token, and the device cookie (``service.device_cookie``)."""
+    secure = _secure(request, settings)
     common = {"max_age": service.SESSION_TTL_SECONDS, "secure": secure, "samesite": "lax"}
     response.set_cookie(SESSION_COOKIE, session.token, httponly=True, **common)  # type: ignore[arg-type]
     # Readable by the page's script, which echoes it in X-CSRF-Token.
     response.set_cookie(CSRF_COOKIE, session.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
+    _set_device_cookie(request, response, settings, device_cookie)
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _set_device_cookie(
+    request: Request, response: Response, settings: Settings, device_cookie: str
+) -> None:
+    """The cookie that frees this browser's later sign-ins from the lockout of the
+    account's address, while the account keeps the password it has now."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_cookie,
+        max_age=service.DEVICE_TTL_SECONDS,
+        path=DEVICE_COOKIE_PATH,
+        secure=_secure(request, settings),
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def _require_mail(settings: Settings, what: str) -> None:
@@ -89,8 +118,9 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
     responses={
         status.HTTP_202_ACCEPTED: {
             "model": ConfirmationSent,
-            "description": "With accounts.verify_email: the account must follow a mailed "
-            "link before it can sign in.",
+            "description": "With accounts.verify_email: the same answer for a new address "
+            "(mailed the link that confirms it; the account cannot sign in before) and for "
+            "one that has an account (its owner is mailed how to sign in instead).",
         },
         **problem_responses(Forbidden, Conflict, RateLimited),
     },
@@ -103,15 +133,31 @@ async def signup(
     settings: AppSettings,
     secret: SigningSecret,
     limiter: RateLimits,
+    client: ClientKey,
+    device: DeviceCookie = None,
 ) -> Me | JSONResponse:
     """Create a submitter account and sign in (or, when addresses are confirmed first,
-    mail the link that does)."""
+    mail the link that does; then an address that has an account is answered the same)."""
     if not settings.signup_enabled:
         raise Forbidden(
             "Sign-up is switched off; ask an admin for an account.", code="signup_disabled"
         )
-    await limiter.check("signup", client_key(_client_ip(request)))
-    confirm_first = settings.accounts.verify_email
+    await limiter.check("signup", client)
+    if settings.accounts.verify_email:
+        address = await links.sign_up_to_confirm(
+            conn,
+            secret,
+            email=body.email,
+            name=body.name,
+            password=body.password,
+            internal_domains=settings.internal_email_domains,
+        )
+        sent = ConfirmationSent(
+            email=address,
+            detail=f"We sent a mail to {address}. Follow its link to start using your account.",
+        )
+        return JSONResponse(sent.model_dump(), status_code=status.HTTP_202_ACCEPTED)
+    # Signed in at once: an address that has an account cannot be answered alike (409).
     user = await users.create_user(
         conn,
         email=body.email,
@@ -119,18 +165,16 @@ async def signup(
         role="user",
         password=body.password,
         internal_domains=settings.internal_email_domains,
-        email_verified=not confirm_first,
     )
-    if confirm_first:
-        await links.send_verification(conn, secret, user.id)
-        sent = ConfirmationSent(
-            email=user.email,
-            detail=f"We sent a link to {user.email}. Follow it to start using your account.",
-        )
-        return JSONResponse(sent.model_dump(), status_code=status.HTTP_202_ACCEPTED)
-    session = await service.open_session(conn, secret, user.id)
-    _set_session_cookies(request, response, settings, session)
     actor = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
+    session = await service.open_session(conn, secret, user.id)
+    _set_session_cookies(
+        request,
+        response,
+        settings,
+        session,
+        await service.device_cookie(conn, secret, actor.id, device),
+    )
     return _me(actor, session.csrf_token)
 
 
@@ -147,19 +191,31 @@ async def login(
     settings: AppSettings,
     secret: SigningSecret,
     limiter: RateLimits,
+    client: ClientKey,
+    device: DeviceCookie = None,
 ) -> Me:
-    """Sign in with e-mail and password; sets the session cookie."""
-    await limiter.check("login", client_key(_client_ip(request)))
+    """Sign in with e-mail and password; sets the session cookie, and a device cookie
+    that keeps this browser's later sign-ins clear of the lockout that guessing the
+    address's password elsewhere causes."""
+    await limiter.check("login", client)
     # Autocommit: a failed attempt must be counted even though the request fails.
     actor = await service.authenticate(
         conn,
+        secret,
         email=body.email,
         password=body.password,
-        client_ip=_client_ip(request),
+        client_ip=client,
+        device=device,
         verified_only=settings.accounts.verify_email,
     )
     session = await service.open_session(conn, secret, actor.id)
-    _set_session_cookies(request, response, settings, session)
+    _set_session_cookies(
+        request,
+        response,
+        settings,
+        session,
+        await service.device_cookie(conn, secret, actor.id, device),
+    )
     return _me(actor, session.csrf_token)
 
 
@@ -262,16 +318,31 @@ async def update_me(body: MeUpdate, actor: CurrentUser, conn: Transaction) -> Me
     responses=problem_responses(Unauthorized, Forbidden, InvalidInput, RateLimited),
 )
 async def change_password(
-    body: PasswordChange, request: Request, actor: CurrentUser, conn: AutocommitConnection
+    body: PasswordChange,
+    request: Request,
+    response: Response,
+    actor: CurrentUser,
+    conn: AutocommitConnection,
+    settings: AppSettings,
+    secret: SigningSecret,
+    client: ClientKey,
+    device: DeviceCookie = None,
 ) -> None:
     """Change your password, giving the current one; your other sessions end and your
     access tokens are revoked."""
     await service.change_password(
         conn,
+        secret,
         actor,
         current_password=body.current_password,
         new_password=body.new_password,
-        client_ip=_client_ip(request),
+        client_ip=client,
+        device=device,
+    )
+    # Device cookies given before no longer count (they are tied to the password): this
+    # browser, which knew the current one, gets one for the new.
+    _set_device_cookie(
+        request, response, settings, await service.device_cookie(conn, secret, actor.id, device)
     )
 
 
@@ -282,14 +353,11 @@ async def change_password(
     responses=problem_responses(Conflict, RateLimited),
 )
 async def request_password_reset(
-    body: LinkRequest,
-    request: Request,
-    conn: AutocommitConnection,
-    settings: AppSettings,
+    body: LinkRequest, conn: AutocommitConnection, settings: AppSettings, client: ClientKey
 ) -> Accepted:
     """Mail a link to set a new password; the answer is the same for any address."""
     _require_mail(settings, "Resetting a password")
-    await links.request_password_reset(conn, email=body.email, client_ip=_client_ip(request))
+    await links.request_password_reset(conn, email=body.email, client_ip=client)
     return Accepted(
         detail="If an account uses this address, a link to set a new password is on its way."
     )
@@ -313,14 +381,11 @@ async def reset_password(body: PasswordReset, conn: Transaction) -> None:
     responses=problem_responses(Conflict, RateLimited),
 )
 async def request_email_confirmation(
-    body: LinkRequest,
-    request: Request,
-    conn: AutocommitConnection,
-    settings: AppSettings,
+    body: LinkRequest, conn: AutocommitConnection, settings: AppSettings, client: ClientKey
 ) -> Accepted:
     """Mail a new link to confirm an address; the answer is the same for any address."""
     _require_mail(settings, "Confirming an address")
-    await links.request_verification(conn, email=body.email, client_ip=_client_ip(request))
+    await links.request_verification(conn, email=body.email, client_ip=client)
     return Accepted(detail="If an unconfirmed account uses this address, a new link is on its way.")
 
 
@@ -347,11 +412,18 @@ async def accept_invitation(
     conn: Transaction,
     settings: AppSettings,
     secret: SigningSecret,
+    device: DeviceCookie = None,
 ) -> Me:
     """Choose your password with an invitation link, and sign in."""
     actor = await links.accept_invitation(conn, token=body.token, password=body.password)
     session = await service.open_session(conn, secret, actor.id)
-    _set_session_cookies(request, response, settings, session)
+    _set_session_cookies(
+        request,
+        response,
+        settings,
+        session,
+        await service.device_cookie(conn, secret, actor.id, device),
+    )
     return _me(actor, session.csrf_token)
 
 

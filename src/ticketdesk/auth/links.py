@@ -39,6 +39,7 @@ from ticketdesk.sql import (
     load_queries,
 )
 from ticketdesk.users import service as users
+from ticketdesk.users.passwords import check_password
 from ticketdesk.users.schemas import Role, User
 
 Q = load_queries(__package__)
@@ -46,6 +47,7 @@ Q = load_queries(__package__)
 LinkPurpose = Literal["reset", "invite", "verify"]
 SEND_LINK_TASK = "auth.send_account_link"
 ANSWER_REQUEST_TASK = "auth.answer_link_request"
+SIGNUP_NOTICE_TASK = "auth.send_signup_notice"
 
 # How long each kind of link works, in seconds and in the words its mail uses.
 LINK_TTL_SECONDS: dict[LinkPurpose, int] = {
@@ -76,6 +78,10 @@ TEMPLATES: dict[LinkPurpose, str] = {
 REQUEST_WINDOW_SECONDS = 3600
 MAX_REQUESTS_PER_EMAIL = 3
 MAX_REQUESTS_PER_IP = 20
+
+# An account's owner hears of sign-ups with their address at most this often: whoever
+# signs up again and again, from however many clients, cannot fill their inbox.
+SIGNUP_NOTICE_INTERVAL_SECONDS = 3600
 
 LINK_EXPIRED = "This link has expired or has been used already. Ask for a new one."
 
@@ -212,7 +218,8 @@ async def reset_password(conn: Connection, *, token: str, password: str) -> None
     Its sessions end, its access tokens are revoked and its other links stop working:
     a reset is how someone takes back an account another person may hold.
     """
-    # The link first: a made-up one costs no password hash.
+    check_password(password)
+    # The link before hashing: a made-up one costs no password hash.
     user_id = await _use(conn, token, "reset")
     password_hash = await users.hash_password(password)
     await execute(
@@ -268,7 +275,8 @@ async def accept_invitation(conn: Connection, *, token: str, password: str) -> A
     Only an account without a password accepts one: an invitation link never replaces a
     password chosen since (that takes a reset link, or the current password).
     """
-    # The link first: a made-up one costs no password hash.
+    check_password(password)
+    # The link before hashing: a made-up one costs no password hash.
     user_id = await _use(conn, token, "invite")
     password_hash = await users.hash_password(password)
     actor = await fetch_optional(
@@ -280,9 +288,85 @@ async def accept_invitation(conn: Connection, *, token: str, password: str) -> A
     return actor
 
 
-async def send_verification(conn: Connection, secret: bytes, user_id: UUID) -> None:
-    """Mail a new account the link that confirms its address."""
-    await _issue(conn, secret, user_id, "verify")
+async def sign_up_to_confirm(
+    conn: Connection,
+    secret: bytes,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    internal_domains: Collection[str],
+) -> str:
+    """A sign-up that must confirm its address: the address, normalised.
+
+    A new address gets an unconfirmed account and the link that confirms it. An address
+    that has an account already gets no second one: its owner is mailed that someone
+    tried to sign up with it, and how to sign in, at most once every
+    ``SIGNUP_NOTICE_INTERVAL_SECONDS``. Either way the caller answers the same, after the
+    same work (the password is checked and hashed, a mail queued), so sign-up tells nobody
+    which addresses have accounts.
+    """
+    address = users.checked_email(email, internal_domains)
+    try:
+        user = await users.create_user(
+            conn,
+            email=address,
+            name=name,
+            role="user",
+            password=password,
+            internal_domains=internal_domains,
+            email_verified=False,
+        )
+    except Conflict as exc:
+        if exc.code != "email_taken":
+            raise
+        owner = await users.get_user_by_email(conn, address)
+        due = await fetch_optional_value(
+            conn,
+            UUID,
+            Q.claim_signup_notice,
+            {"user_id": owner.id, "interval_seconds": SIGNUP_NOTICE_INTERVAL_SECONDS},
+        )
+        if due is not None:
+            await defer(conn, SIGNUP_NOTICE_TASK, user_id=str(owner.id))
+        return address
+    await _issue(conn, secret, user.id, "verify")
+    return user.email
+
+
+@dataclass(frozen=True)
+class NoticeRecipient:
+    """Someone with an account, to be told that their address was used to sign up."""
+
+    email: str
+    name: str
+
+
+async def signup_notice_recipient(conn: Connection, user_id: UUID) -> NoticeRecipient | None:
+    """Who to tell of a sign-up with their address, or ``None`` if they cannot sign in."""
+    return await fetch_optional(conn, NoticeRecipient, Q.notice_recipient, {"user_id": user_id})
+
+
+def signup_notice_mail(settings: Settings, recipient: NoticeRecipient) -> EmailMessage:
+    """The mail telling an account's owner that someone signed up with their address."""
+    body = render(
+        "signup_notice",
+        person=recipient.name,
+        site=settings.public_url,
+        sign_in=f"{settings.public_url}/login",
+        forgot=f"{settings.public_url}/forgot-password",
+    )
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = formataddr((recipient.name, recipient.email))
+    message["Subject"] = "You already have a ticketdesk account"
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id(domain_of(settings.mail_from))
+    # Not worth an automatic reply either.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body.text)
+    message.add_alternative(body.html, subtype="html")
+    return message
 
 
 async def request_verification(conn: Connection, *, email: str, client_ip: str) -> None:

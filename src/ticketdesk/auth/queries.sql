@@ -3,23 +3,32 @@ select id, email, name, role, password_hash, is_active, is_system,
        email_verified_at is not null as email_verified
 from users where lower(email) = lower(%(email)s);
 
+-- name: password_hash
+select password_hash from users where id = %(user_id)s;
+
 -- name: record_attempt
-insert into login_failures (email, client_ip) values (%(email)s, %(client_ip)s)
+insert into login_failures (email, client_ip, device)
+values (%(email)s, %(client_ip)s, %(device)s)
 returning id;
 
 -- name: recent_failures
+-- Failures from a trusted device count against that device only.
 select
-    count(*) filter (where lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+    count(*) filter (where device is null
+                     and lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
         as by_pair,
-    count(*) filter (where client_ip = %(client_ip)s) as by_ip,
-    count(*) filter (where lower(email) = lower(%(email)s)) as by_email
+    count(*) filter (where device is null and client_ip = %(client_ip)s) as by_ip,
+    count(*) filter (where device is null and lower(email) = lower(%(email)s)) as by_email,
+    count(*) filter (where device = %(device)s) as by_device
 from login_failures
 where failed_at > now() - make_interval(secs => %(window_seconds)s)
-  and (lower(email) = lower(%(email)s) or client_ip = %(client_ip)s);
+  and (lower(email) = lower(%(email)s) or client_ip = %(client_ip)s
+       or device = %(device)s);
 
 -- name: forget_failures
 delete from login_failures
-where (lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+where (device is null and lower(email) = lower(%(email)s) and client_ip = %(client_ip)s)
+   or device = %(device)s
    or id = %(attempt_id)s
    or failed_at < now() - interval '1 day';
 
@@ -164,3 +173,14 @@ where id = %(user_id)s;
 update api_tokens set revoked_at = now()
 where user_id = %(user_id)s and revoked_at is null
 returning id;
+
+-- name: claim_signup_notice
+-- The account, if its owner was not told of a sign-up with their address lately.
+update users set signup_notice_at = now()
+where id = %(user_id)s
+  and (signup_notice_at is null
+       or signup_notice_at < now() - make_interval(secs => %(interval_seconds)s))
+returning id;
+
+-- name: notice_recipient
+select email, name from users where id = %(user_id)s and is_active and not is_system;

@@ -1,8 +1,10 @@
 """Passwords, sessions, personal access tokens and sign-in limits."""
 
+import base64
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +24,7 @@ from ticketdesk.sql import (
     load_queries,
 )
 from ticketdesk.users import service as users
+from ticketdesk.users.passwords import check_password
 from ticketdesk.users.schemas import STAFF_ROLES, Role
 from ticketdesk.users.service import password_hasher, verify_password
 
@@ -33,8 +36,13 @@ FAILURE_WINDOW_SECONDS = 15 * 60
 # Per address and client: a guesser is stopped without locking the owner out elsewhere.
 MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_IP = 30
-# Per address from anywhere: slows a guesser spread over many clients.
+# Per address from anywhere: slows a guesser spread over many clients. A device the
+# account signed in from before is not held by it (nor by the two above), so a guesser
+# cannot lock the owner out of their own browser: it has a limit of its own.
 MAX_FAILURES_PER_EMAIL = 100
+MAX_FAILURES_PER_DEVICE = 5
+# How long a device cookie is honoured after the sign-in that set it.
+DEVICE_TTL_SECONDS = 365 * 24 * 3600
 
 # Verifying against this keeps a sign-in for an unknown e-mail as slow as a wrong password.
 _DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
@@ -88,17 +96,69 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def _device_signature(secret: bytes, payload: str, password_hash: str) -> str:
+    # The password's hash is signed too (never sent): a new password, as after a reset
+    # that takes an account back, ends the trust of every device cookie given before it.
+    message = f"device:{payload}:{password_hash}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def device_cookie(
+    conn: Connection, secret: bytes, user_id: UUID, presented: str | None
+) -> str:
+    """The device cookie to set after ``user_id`` signed in or set their password: the
+    one ``presented`` while it is theirs and current (the device keeps its identity),
+    else a new one.
+
+    OWASP's device cookie: ``<user id>.<random id>.<issued at>.<HMAC of these and the
+    account's password hash under the server's key>``; nothing is stored until a sign-in
+    from the device fails.
+    """
+    password_hash = await fetch_optional_value(conn, str, Q.password_hash, {"user_id": user_id})
+    if presented is not None and trusted_device(secret, presented, user_id, password_hash):
+        return presented
+    payload = f"{user_id}.{secrets.token_urlsafe(16)}.{int(time.time())}"
+    return f"{payload}.{_device_signature(secret, payload, password_hash or '')}"
+
+
+def trusted_device(
+    secret: bytes, cookie: str, user_id: UUID, password_hash: str | None
+) -> str | None:
+    """The id of the device ``cookie`` names, if this server set it for ``user_id`` since
+    their password was last set and within ``DEVICE_TTL_SECONDS``; otherwise ``None``."""
+    if password_hash is None:
+        return None
+    payload, _, signature = cookie.rpartition(".")
+    expected = _device_signature(secret, payload, password_hash)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    parts = payload.split(".")
+    if len(parts) != 3:
+        return None
+    owner, device, issued = parts
+    if owner != str(user_id) or not issued.isdigit():
+        return None
+    if int(issued) + DEVICE_TTL_SECONDS < time.time():
+        return None
+    return device
+
+
 @dataclass(frozen=True)
 class FailureCounts:
-    """Failed sign-ins within the window: per address and client, per client, per address."""
+    """Failed sign-ins within the window: per address and client, per client, per address
+    (each without those from trusted devices), and from the attempt's trusted device."""
 
     by_pair: int
     by_ip: int
     by_email: int
+    by_device: int
 
-    @property
-    def too_many(self) -> bool:
-        """Whether any of the counts is past its limit."""
+    def too_many(self, *, trusted_device: bool) -> bool:
+        """Whether the counts that hold this attempt are past their limits: its device's
+        alone for a trusted device, the others otherwise."""
+        if trusted_device:
+            return self.by_device > MAX_FAILURES_PER_DEVICE
         return (
             self.by_pair > MAX_FAILURES_PER_PAIR
             or self.by_ip > MAX_FAILURES_PER_IP
@@ -131,38 +191,47 @@ class Account:
 
 
 async def authenticate(
-    conn: Connection, *, email: str, password: str, client_ip: str, verified_only: bool = False
+    conn: Connection,
+    secret: bytes,
+    *,
+    email: str,
+    password: str,
+    client_ip: str,
+    device: str | None = None,
+    verified_only: bool = False,
 ) -> Actor:
-    """Check a password, limiting failed attempts per address and client.
+    """Check a password, limiting failed attempts per address and client, or per device.
 
+    ``device``: the device cookie the client presented, if any. One that this account
+    was given when it signed in before frees the attempt from the per-address and
+    per-client limits: it counts against that device alone (``MAX_FAILURES_PER_DEVICE``).
     ``conn`` must be in autocommit mode: the attempt is stored before the password is
     checked, so parallel guesses count, and a failed request keeps its count.
     ``verified_only``: refuse an account whose address is not confirmed yet (told only
     to someone who knows its password, so it reveals nothing about who has an account).
     """
-    attempt_id = await fetch_value(
-        conn, int, Q.record_attempt, {"email": email, "client_ip": client_ip}
+    account = await fetch_optional(conn, Account, Q.user_by_email, {"email": email})
+    device_id = (
+        trusted_device(secret, device, account.id, account.password_hash)
+        if device is not None and account is not None
+        else None
     )
+    params = {"email": email, "client_ip": client_ip, "device": device_id}
+    attempt_id = await fetch_value(conn, int, Q.record_attempt, params)
     counts = await fetch_one(
-        conn,
-        FailureCounts,
-        Q.recent_failures,
-        {"email": email, "client_ip": client_ip, "window_seconds": FAILURE_WINDOW_SECONDS},
+        conn, FailureCounts, Q.recent_failures, {**params, "window_seconds": FAILURE_WINDOW_SECONDS}
     )
-    if counts.too_many:
+    if counts.too_many(trusted_device=device_id is not None):
         raise RateLimited(
             "Too many failed sign-in attempts. Try again in 15 minutes.",
             retry_after=FAILURE_WINDOW_SECONDS,
         )
-    account = await fetch_optional(conn, Account, Q.user_by_email, {"email": email})
     stored = account.password_hash if account is not None and account.may_sign_in else None
     # Verify against a dummy hash for unknown accounts, so timing does not tell them apart.
     verified = await verify_password(stored or _DUMMY_HASH, password) and stored is not None
     if not verified or account is None:
         raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials")
-    await execute(
-        conn, Q.forget_failures, {"email": email, "client_ip": client_ip, "attempt_id": attempt_id}
-    )
+    await execute(conn, Q.forget_failures, {**params, "attempt_id": attempt_id})
     if verified_only and not account.email_verified:
         raise Forbidden(
             "Confirm your e-mail address first: follow the link we mailed you.",
@@ -172,7 +241,14 @@ async def authenticate(
 
 
 async def change_password(
-    conn: Connection, actor: Actor, *, current_password: str, new_password: str, client_ip: str
+    conn: Connection,
+    secret: bytes,
+    actor: Actor,
+    *,
+    current_password: str,
+    new_password: str,
+    client_ip: str,
+    device: str | None,
 ) -> None:
     """Change a password, given the current one; the caller's other sessions end and
     their personal access tokens are revoked.
@@ -180,8 +256,16 @@ async def change_password(
     ``conn`` must be in autocommit mode: a wrong current password counts as a failed
     sign-in, under the same limits.
     """
+    check_password(new_password, field="new_password")
     try:
-        await authenticate(conn, email=actor.email, password=current_password, client_ip=client_ip)
+        await authenticate(
+            conn,
+            secret,
+            email=actor.email,
+            password=current_password,
+            client_ip=client_ip,
+            device=device,
+        )
     except Unauthorized:
         raise Forbidden(
             "The current password is wrong.", code="wrong_password", field="current_password"

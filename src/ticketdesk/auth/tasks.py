@@ -1,4 +1,5 @@
-"""Mailing account links: password resets, invitations and address confirmations.
+"""Mailing account links: password resets, invitations and address confirmations; and
+telling an account's owner that someone tried to sign up with their address.
 
 Jobs carry ids only. ``send_account_link`` mails a link made in the request that caused
 it (an invitation, a sign-up); its secret is worked out again here (see ``links``).
@@ -43,6 +44,20 @@ async def answer_link_request(context: JobContext, request_id: int, purpose: Lin
         await _send(env, link_id)
 
 
+async def send_signup_notice(context: JobContext, user_id: str) -> None:
+    """Tell an account's owner that someone tried to sign up with their address."""
+    env = job_env(context.additional_context)
+    target = _smtp_target(env)
+    async with db.transaction(env.pool) as conn:
+        recipient = await links.signup_notice_recipient(conn, UUID(user_id))
+    if recipient is None:
+        return
+    try:
+        await smtp.send(target, links.signup_notice_mail(env.settings, recipient))
+    except MailRefused as exc:
+        raise GiveUp(f"The mail server refused the sign-up notice: {exc}") from None
+
+
 def _smtp_target(env: JobEnv) -> SmtpTarget:
     target = env.settings.smtp
     if target is None:
@@ -66,4 +81,5 @@ async def _send(env: JobEnv, link_id: UUID) -> None:
 TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     links.SEND_LINK_TASK: send_account_link,
     links.ANSWER_REQUEST_TASK: answer_link_request,
+    links.SIGNUP_NOTICE_TASK: send_signup_notice,
 }

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from ticketdesk.users.passwords import MAX_LENGTH, MIN_DISTINCT_CHARACTERS, MIN_LENGTH
 from ticketdesk.validation import no_nul
 
 Role = Literal["user", "agent", "admin"]
@@ -16,7 +17,18 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(no_nul),
 ]
-Password = Annotated[str, Field(min_length=10, max_length=200)]
+# The service refuses besides what guessers try first (``users.passwords``): 422
+# password_too_common or password_too_simple.
+Password = Annotated[
+    str,
+    Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description=f"At least {MIN_LENGTH} characters, at least {MIN_DISTINCT_CHARACTERS} "
+        "of them different, not only spaces, and not on the list of common and leaked "
+        "passwords.",
+    ),
+]
 # Checked as an address by the service, which knows the deployment's internal domains.
 EmailAddress = Annotated[
     str,

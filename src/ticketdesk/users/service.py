@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.sql import fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
+from ticketdesk.users.passwords import check_password
 from ticketdesk.users.schemas import Role, User, UserPage
 from ticketdesk.validation import is_hostname
 
@@ -80,14 +81,18 @@ async def create_user(
     internal_domains: Collection[str],
     email_verified: bool = True,
 ) -> User:
-    """Create an account; ``Conflict`` when the e-mail address is taken.
+    """Create an account; ``Conflict`` when the e-mail address is taken, ``InvalidInput``
+    when it is not an address or the password is too easy to guess.
 
     ``internal_domains``: the deployment's ``internal_email_domains`` setting.
     ``email_verified``: false for an address nobody has proved to be theirs yet (a
     sign-up that must follow a mailed link, an invitation not yet accepted).
     """
+    address = checked_email(email, internal_domains)
+    if password is not None:
+        check_password(password)
     params: dict[str, Any] = {
-        "email": checked_email(email, internal_domains),
+        "email": address,
         "name": name,
         "role": role,
         "password_hash": await hash_password(password) if password is not None else None,

@@ -193,7 +193,9 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Sign in with e-mail and password; sets the session cookie.
+         * @description Sign in with e-mail and password; sets the session cookie, and a device cookie
+         *     that keeps this browser's later sign-ins clear of the lockout that guessing the
+         *     address's password elsewhere causes.
          */
         post: operations["login"];
         delete?: never;
@@ -295,7 +297,7 @@ export interface paths {
         /**
          * Signup
          * @description Create a submitter account and sign in (or, when addresses are confirmed first,
-         *     mail the link that does).
+         *     mail the link that does; then an address that has an account is answered the same).
          */
         post: operations["signup"];
         delete?: never;
@@ -1568,7 +1570,10 @@ export interface components {
          * @description The invited person's chosen password, with the secret of their invitation link.
          */
         InvitationAcceptance: {
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
             /** Token */
             token: string;
@@ -1884,7 +1889,10 @@ export interface components {
         PasswordChange: {
             /** Current Password */
             current_password: string;
-            /** New Password */
+            /**
+             * New Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             new_password: string;
         };
         /**
@@ -1892,7 +1900,10 @@ export interface components {
          * @description A new password, with the secret of a reset link.
          */
         PasswordReset: {
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
             /** Token */
             token: string;
@@ -2021,7 +2032,10 @@ export interface components {
             email: string;
             /** Name */
             name: string;
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
         };
         /**
@@ -2424,7 +2438,10 @@ export interface components {
             email: string;
             /** Name */
             name: string;
-            /** Password */
+            /**
+             * Password
+             * @description At least 10 characters, at least 5 of them different, not only spaces, and not on the list of common and leaked passwords.
+             */
             password: string;
             /**
              * Role
@@ -3429,7 +3446,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description With accounts.verify_email: the account must follow a mailed link before it can sign in. */
+            /** @description With accounts.verify_email: the same answer for a new address (mailed the link that confirms it; the account cannot sign in before) and for one that has an account (its owner is mailed how to sign in instead). */
             202: {
                 headers: {
                     [name: string]: unknown;
