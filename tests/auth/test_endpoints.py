@@ -617,6 +617,7 @@ class TestTokenExpiry:
             ("2030-01-01T00:00:00", "timezone"),
             ("soon", "datetime"),
         ],
+        ids=["past", "over-a-year", "no-timezone", "not-a-time"],
     )
     async def test_refused(
         self, accounts: Accounts, conn: Connection, expires_at: str, message: str
