@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
 from ticketdesk.users.schemas import UserRef
-from ticketdesk.validation import no_nul
+from ticketdesk.validation import RequestModel, no_nul
 
 Body = Annotated[
     str,
@@ -16,11 +16,11 @@ Body = Annotated[
 ]
 
 
-class CommentCreate(BaseModel):
+class CommentCreate(RequestModel):
     """A reply, or with ``is_internal`` a note only staff can read."""
 
     comment: Body = Field(description="Markdown.")
-    is_internal: bool = False
+    is_internal: StrictBool = False
 
 
 class Comment(BaseModel):
