@@ -93,3 +93,20 @@ class TestStrictQueries:
         assert refused.status_code == 422
         assert refused.json()["field"] == "customer_replied"
         assert taken.status_code == 200
+
+
+class TestOneName:
+    async def test_a_comment_is_written_and_read_as_comment(self, accounts: Accounts) -> None:
+        ticket = (await accounts.alice.client.post("/api/v1/tickets", json=TICKET)).json()
+        url = f"/api/v1/tickets/{ticket['id']}/comments"
+
+        written = await accounts.alice.client.post(url, json={"comment": "It fails on Linux."})
+        by_old_name = await accounts.alice.client.post(url, json={"body": "And on Windows."})
+        listed = await accounts.alice.client.get(url)
+
+        assert written.status_code == 201
+        # body is the former name of the same text, still sent for older clients.
+        assert (written.json()["comment"], written.json()["body"]) == ("It fails on Linux.",) * 2
+        assert by_old_name.status_code == 422
+        assert {e["field"] for e in by_old_name.json()["errors"]} == {"comment", "body"}
+        assert [c["comment"] for c in listed.json()] == ["It fails on Linux."]

@@ -74,6 +74,8 @@ does.
 
 Names: a ticket's labels are its `tags` (the seed's name), each the name of a label of
 `/labels`; lists filter on them with `tags` (`tag`, its former name, is still taken).
+A comment is written as `comment` (the seed's name) and read back as `comment`; `body`,
+its former name in answers, still carries the same text.
 """
 
 _LANDING = """<!doctype html>

@@ -1156,8 +1156,17 @@ export interface components {
          */
         Comment: {
             author: components["schemas"]["UserRef"];
-            /** Body */
+            /**
+             * Body
+             * @deprecated
+             * @description The former name of `comment`: the same text, kept for older clients.
+             */
             body: string;
+            /**
+             * Comment
+             * @description Markdown: the text, by the name it is written with.
+             */
+            readonly comment: string;
             /**
              * Created At
              * Format: date-time
