@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import AsyncConnectionPool
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -23,7 +24,17 @@ from ticketdesk.auth.endpoints import router as auth_router
 from ticketdesk.body_limit import BodyLimit, limits_by_route
 from ticketdesk.comments.endpoints import router as comments_router
 from ticketdesk.config import AppSettings, Settings
-from ticketdesk.errors import PROBLEM_JSON, NotFound, install_error_handlers, problem_responses
+from ticketdesk.errors import (
+    PROBLEM_JSON,
+    InvalidInput,
+    NotFound,
+    TicketdeskError,
+    TooLarge,
+    Unavailable,
+    install_error_handlers,
+    literal_path_methods,
+    problem_responses,
+)
 from ticketdesk.events.endpoints import router as events_router
 from ticketdesk.github.endpoints import router as github_router
 from ticketdesk.headers import ResponseHeaders
@@ -80,6 +91,18 @@ personal access token as `Authorization: Bearer tdpat_…`.
 
 Errors are RFC 9457 `application/problem+json` documents with a stable `code` and,
 where one field is at fault, its name in `field`.
+
+Requests are read strictly: a body field an operation does not describe is a 422 naming
+it (`extra_forbidden`), never dropped; booleans and integers must be JSON's own (`0` is
+not `false`, `"2"` is not `2`); integer and boolean query parameters are written in
+digits and as `true` or `false`; a body that is not well-formed JSON is a 422
+`malformed_body`. A method a path does not serve is a 405 whose `Allow` lists those it
+does.
+
+Names: a ticket's labels are its `tags` (the seed's name), each the name of a label of
+`/labels`; lists filter on them with `tags` (`tag`, its former name, is still taken).
+A comment is written as `comment` (the seed's name) and read back as `comment`; `body`,
+its former name in answers, still carries the same text.
 """
 
 _LANDING = """<!doctype html>
@@ -108,8 +131,17 @@ _TICKET_ROUTERS = (
 )
 
 
+async def _method_served(request: Request) -> None:
+    """A path the API names literally (``/tickets/bulk``, ``/users/invitations``) asked
+    with a method it does not serve is a 405, though a route with a parameter
+    (``/tickets/{id}``) would take the path."""
+    allowed = literal_path_methods(request)
+    if allowed and request.method not in allowed:
+        raise HTTPException(405, headers={"Allow": ", ".join(allowed)})
+
+
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(_method_served)])
     for router in (
         auth_router,
         users_router,
@@ -291,6 +323,19 @@ def _describe_event_stream(content: dict[str, Any]) -> None:
         stream["schema"] = {"type": "string"}
 
 
+def _describe_json_parameter(parameter: dict[str, Any]) -> None:
+    """A parameter whose text is JSON (``contentMediaType``) is described by its
+    ``content``, so clients and fuzzers send JSON of that shape."""
+    schema = parameter.get("schema", {})
+    if schema.get("contentMediaType") == "application/json":
+        del parameter["schema"]
+        parameter["content"] = {"application/json": {"schema": schema["contentSchema"]}}
+
+
+def _headers(response: dict[str, Any]) -> dict[str, Any]:
+    return {"headers": response["headers"]} if "headers" in response else {}
+
+
 def _document_problems(app: FastAPI) -> None:
     """Describe every error response as problem+json, FastAPI's own 422 included."""
     original = app.openapi
@@ -300,6 +345,17 @@ def _document_problems(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = original()
             for operation in (op for path in schema["paths"].values() for op in path.values()):
+                for parameter in operation.get("parameters", []):
+                    _describe_json_parameter(parameter)
+                # Every operation may find the database busy, every body may be too large
+                # or not well-formed.
+                common: tuple[type[TicketdeskError], ...] = (Unavailable,)
+                if "requestBody" in operation:
+                    common += (TooLarge, InvalidInput)
+                for status, response in problem_responses(*common).items():
+                    operation.setdefault("responses", {}).setdefault(
+                        str(status), {"description": response["description"], **_headers(response)}
+                    )
                 # In status order, wherever a response was declared (route or router).
                 operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
                 for status, response in operation["responses"].items():

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,12 @@ class Unavailable(TicketdeskError):
     status = 503
     title = "Service unavailable"
     default_code = "unavailable"
+    response_headers: ClassVar[dict[str, Any]] = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
 
 
 def problem_type(code: str) -> str:
@@ -206,9 +213,10 @@ def problem_response(
 def _field_path(loc: Sequence[int | str]) -> str:
     # FastAPI prefixes the location with where it came from: body, query, path, header.
     parts = list(loc[1:]) if loc and loc[0] in {"body", "query", "path"} else list(loc)
-    if loc and loc[0] == "query":
-        # A repeated parameter (?status=a&status=b) is one field to the caller.
-        parts = [p for p in parts if not isinstance(p, int)]
+    if loc and loc[0] in {"query", "path"}:
+        # A parameter is one field to the caller, repeated (?status=a&status=b) or of
+        # several forms (assignee: me, none or an id).
+        parts = parts[:1]
     return ".".join(str(p) for p in parts) or "body"
 
 
@@ -250,19 +258,58 @@ def _message(err: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the API describes at this request's path: those of the paths without
+    parameters that match it if any (``/tickets/bulk``), else of every matching one."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    matching = [template for template in paths if compile_path(template)[0].match(request.url.path)]
+    literal = [template for template in matching if "{" not in template]
+    return sorted(
+        {method.upper() for t in (literal or matching) for method in paths[t] if method in _METHODS}
+    )
+
+
+def literal_path_methods(request: Request) -> list[str]:
+    """The methods of the path the API describes with exactly this request's path and no
+    parameters (``/tickets/bulk``), if it has one."""
+    item = request.app.openapi()["paths"].get(request.url.path, {})
+    return sorted(method.upper() for method in item if method in _METHODS)
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    status, detail, headers = exc.status_code, str(exc.detail), dict(exc.headers or {})
+    if status in (404, 405):
+        # Routing's own answers: a path that another method serves is a 405 that lists
+        # every method served there (Starlette names only the first route's).
+        allowed = allowed_methods(request)
+        if allowed:
+            status, detail = 405, f"{request.method} is not served here; use {', '.join(allowed)}."
+            headers["Allow"] = ", ".join(allowed)
+    if status == 400:
+        # The body could not be read as the content type it claims (bad JSON, bad UTF-8).
+        return problem_response(
+            422,
+            InvalidInput.title,
+            f"The request body is not well-formed: {detail}",
+            "malformed_body",
+            request=request,
+            field="body",
+            errors=[FieldError(field="body", message=detail, code="malformed_body")],
+        )
     code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
-        exc.status_code, "http_error"
+        status, "http_error"
     )
-    title = HTTPStatus(exc.status_code).phrase
     return problem_response(
-        exc.status_code,
-        title,
-        str(exc.detail),
+        status,
+        HTTPStatus(status).phrase,
+        detail,
         code,
         request=request,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
 
 

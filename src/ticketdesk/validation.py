@@ -3,6 +3,8 @@
 import re
 from email.utils import formataddr, getaddresses
 
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
 # A DNS host name: dot-separated labels of letters, digits and inner hyphens.
 _HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
@@ -44,3 +46,36 @@ def mail_address(value: str) -> str:
             "Support <support@example.com>, without + in the part before the @"
         )
     return formataddr((name, f"{local}@{domain.lower()}"))
+
+
+class RequestModel(BaseModel):
+    """A request body: a field it does not know is refused with a 422 that names it,
+    never silently dropped. Its booleans and integers are JSON's own (``StrictBool``,
+    ``StrictInt``): ``0`` is not ``false`` and ``"2"`` is not ``2``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+_PLAIN_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def plain_integer(value: object) -> object:
+    """A query or path integer written as digits only: no spaces, signs of +, or
+    underscores, which int() would otherwise take."""
+    if isinstance(value, str) and not _PLAIN_INTEGER.fullmatch(value):
+        raise ValueError("must be an integer written in digits")
+    return value
+
+
+def plain_boolean(value: object) -> object:
+    """A query boolean written ``true`` or ``false``, not ``1``, ``yes`` or ``on``."""
+    if isinstance(value, str) and value not in {"true", "false"}:
+        raise ValueError("must be true or false")
+    return value
+
+
+# Integers and booleans as query or path parameters, which arrive as text; each goes
+# after the parameter's Query() or Path(), so its bounds stay in the API's description:
+# ``Annotated[int, Query(ge=1, le=100), PlainInteger]``.
+PlainInteger = BeforeValidator(plain_integer)
+PlainBoolean = BeforeValidator(plain_boolean)

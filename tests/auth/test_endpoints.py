@@ -87,8 +87,14 @@ class TestSignup:
             },
         )
 
-        assert response.status_code == 201
-        assert response.json()["role"] == "user"
+        login = await browser.post(
+            "/api/v1/auth/login",
+            json={"email": "sneaky@example.com", "password": "a long passphrase"},
+        )
+
+        assert response.status_code == 422
+        assert response.json()["field"] == "role"
+        assert login.status_code == 401  # no account was made
 
     async def test_password_stored_as_argon2id(
         self, browser: AsyncClient, conn: Connection

@@ -133,7 +133,9 @@ class TestUpdateLabel:
         }
         other = await accounts.alice.client.get(f"/api/v1/tickets/{untagged.id}")
         assert other.json()["tags"] == []
-        found = await accounts.agent.client.get("/api/v1/tickets", params={"tag": "User interface"})
+        found = await accounts.agent.client.get(
+            "/api/v1/tickets", params={"tags": "User interface"}
+        )
         assert [t["id"] for t in found.json()["items"]] == [str(tagged.id)]
 
     async def test_rename_to_a_taken_name(self, accounts: Accounts) -> None:

@@ -66,8 +66,11 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 _DOWNLOAD_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The file's bytes, as a download, with its sniffed media type.",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "description": (
+            "The file's bytes, as a download (`Content-Disposition: attachment`), served as"
+            " the media type sniffed from them at upload: one of `allowed_attachment_types`."
+        ),
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
 # RFC 5987 attr-char: what may stand unescaped in filename*.

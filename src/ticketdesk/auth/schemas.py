@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StrictBool
 
 from ticketdesk.users.schemas import EmailAddress, Name, Password, Role
-from ticketdesk.validation import no_nul
+from ticketdesk.validation import RequestModel, no_nul
 
 
-class Signup(BaseModel):
+class Signup(RequestModel):
     """Self-service sign-up."""
 
     email: EmailAddress
@@ -18,7 +18,7 @@ class Signup(BaseModel):
     name: Name
 
 
-class Login(BaseModel):
+class Login(RequestModel):
     """E-mail and password."""
 
     email: Annotated[str, Field(max_length=320), AfterValidator(no_nul)]
@@ -54,7 +54,7 @@ def _token_expiry(value: datetime | None) -> datetime | None:
     return value
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(RequestModel):
     """A new personal access token."""
 
     name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
@@ -91,10 +91,10 @@ class NewToken(Token):
     token: str
 
 
-class SignOutEverywhere(BaseModel):
+class SignOutEverywhere(RequestModel):
     """Ending every session of the caller, and optionally their tokens too."""
 
-    revoke_tokens: bool = Field(
+    revoke_tokens: StrictBool = Field(
         default=False,
         description="Also revoke every personal access token (scripts using them stop).",
     )
@@ -114,46 +114,46 @@ LinkToken = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(n
 AnyAddress = Annotated[str, Field(min_length=1, max_length=320), AfterValidator(no_nul)]
 
 
-class LinkRequest(BaseModel):
+class LinkRequest(RequestModel):
     """Someone asking for a link at an address (a password reset, a new confirmation)."""
 
     email: AnyAddress
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(RequestModel):
     """A new password, with the secret of a reset link."""
 
     token: LinkToken
     password: Password
 
 
-class InvitationAcceptance(BaseModel):
+class InvitationAcceptance(RequestModel):
     """The invited person's chosen password, with the secret of their invitation link."""
 
     token: LinkToken
     password: Password
 
 
-class EmailConfirmation(BaseModel):
+class EmailConfirmation(RequestModel):
     """The secret of a link that confirms an address."""
 
     token: LinkToken
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestModel):
     """A new password for the signed-in person, who proves it is them with the current one."""
 
     current_password: str = Field(max_length=200)
     new_password: Password
 
 
-class MeUpdate(BaseModel):
+class MeUpdate(RequestModel):
     """What people change about themselves."""
 
     name: Name
 
 
-class Invitation(BaseModel):
+class Invitation(RequestModel):
     """An admin inviting someone: they get a mail with a link to choose their password."""
 
     email: EmailAddress

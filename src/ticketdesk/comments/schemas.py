@@ -4,10 +4,17 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictBool,
+    StringConstraints,
+    computed_field,
+)
 
 from ticketdesk.users.schemas import UserRef
-from ticketdesk.validation import no_nul
+from ticketdesk.validation import RequestModel, no_nul
 
 Body = Annotated[
     str,
@@ -16,11 +23,11 @@ Body = Annotated[
 ]
 
 
-class CommentCreate(BaseModel):
+class CommentCreate(RequestModel):
     """A reply, or with ``is_internal`` a note only staff can read."""
 
     comment: Body = Field(description="Markdown.")
-    is_internal: bool = False
+    is_internal: StrictBool = False
 
 
 class Comment(BaseModel):
@@ -29,9 +36,18 @@ class Comment(BaseModel):
     id: UUID
     ticket_id: UUID
     author: UserRef
-    body: str
+    body: str = Field(
+        description="The former name of `comment`: the same text, kept for older clients.",
+        json_schema_extra={"deprecated": True},
+    )
     is_internal: bool
     source: Literal["ticketdesk", "github"] = "ticketdesk"
     github_login: str | None = None
     created_at: datetime
     updated_at: datetime
+
+    @computed_field(description="Markdown: the text, by the name it is written with.")  # type: ignore[prop-decorator]
+    @property
+    def comment(self) -> str:
+        """The comment's text, as ``CommentCreate`` names it (the seed's name)."""
+        return self.body

@@ -12,6 +12,7 @@ from ticketdesk.events import service
 from ticketdesk.events.schemas import EventPage
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketRef
+from ticketdesk.validation import PlainInteger
 
 router = APIRouter(tags=["events"])
 
@@ -26,7 +27,7 @@ async def list_events(
     actor: CurrentUser,
     conn: Transaction,
     cursor: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: Annotated[int, Query(ge=1, le=200), PlainInteger] = 100,
 ) -> EventPage:
     """Everything that happened to a ticket, oldest first."""
     ticket = await get_visible_ticket(conn, actor, id)

@@ -3,7 +3,17 @@
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+
+from ticketdesk.validation import RequestModel
 
 SyncState = Literal["pending", "synced", "error"]
 
@@ -22,11 +32,11 @@ class GitHubLink(BaseModel):
     last_error: str | None
 
 
-class GitHubLinkRequest(BaseModel):
+class GitHubLinkRequest(RequestModel):
     """Link an existing issue with ``issue_number``, or create one with ``create: true``."""
 
-    issue_number: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    create: bool = False
+    issue_number: StrictInt | None = Field(default=None, ge=1, le=2_147_483_647)
+    create: StrictBool = False
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:

@@ -16,6 +16,7 @@ from ticketdesk.errors import (
 )
 from ticketdesk.jobs import service
 from ticketdesk.jobs.schemas import Job, JobPage
+from ticketdesk.validation import PlainInteger
 
 router = APIRouter(tags=["admin"])
 
@@ -32,7 +33,7 @@ async def list_jobs(
         Literal["failed"], Query(description="Only failed jobs are listed.")
     ] = "failed",
     cursor: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> JobPage:
     """Jobs that gave up after their retries, newest first, with their last error."""
     return await service.list_failed_jobs(conn, cursor=cursor, limit=limit)
@@ -44,7 +45,7 @@ async def list_jobs(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def retry_job(
-    job_id: Annotated[int, Path(ge=1)], actor: CurrentAdmin, conn: Transaction
+    job_id: Annotated[int, Path(ge=1), PlainInteger], actor: CurrentAdmin, conn: Transaction
 ) -> Job:
     """Run a failed job once more, now."""
     return await service.retry_job(conn, job_id)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
-from ticketdesk.validation import no_nul
+from ticketdesk.validation import RequestModel, no_nul
 
 LabelName = Annotated[
     str,
@@ -26,7 +26,7 @@ class Label(BaseModel):
     created_at: datetime
 
 
-class LabelCreate(BaseModel):
+class LabelCreate(RequestModel):
     """A new label."""
 
     name: LabelName
@@ -34,7 +34,7 @@ class LabelCreate(BaseModel):
     description: Description = ""
 
 
-class LabelUpdate(BaseModel):
+class LabelUpdate(RequestModel):
     """A change to a label; renaming it renames it on every ticket."""
 
     name: LabelName | None = None

@@ -18,10 +18,11 @@ from ticketdesk.errors import (
 )
 from ticketdesk.mailbox import service
 from ticketdesk.mailbox.schemas import InboundMail, InboundMailPage, InboundStatus
+from ticketdesk.validation import PlainInteger
 
 router = APIRouter(tags=["admin"])
 
-InboundId = Annotated[int, Path(ge=1)]
+InboundId = Annotated[int, Path(ge=1), PlainInteger]
 
 
 @router.get(
@@ -34,7 +35,7 @@ async def list_inbound_mail(
     conn: Transaction,
     status: Annotated[InboundStatus, Query(description="Which messages to list.")] = "failed",
     cursor: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> InboundMailPage:
     """Mail that arrived, by what became of it (failed by default), newest first."""
     return await service.list_messages(conn, status=status, cursor=cursor, limit=limit)

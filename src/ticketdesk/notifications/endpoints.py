@@ -25,6 +25,7 @@ from ticketdesk.notifications.schemas import (
     QueuedMail,
     Unsubscribed,
 )
+from ticketdesk.validation import PlainInteger
 
 router = APIRouter(tags=["notifications"])
 
@@ -95,7 +96,7 @@ async def list_failed_mail(
     actor: CurrentAdmin,
     conn: Transaction,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> FailedMailPage:
     """Mail that failed for good, newest first, with why."""
     return await service.list_failed_mails(conn, cursor=cursor, limit=limit)

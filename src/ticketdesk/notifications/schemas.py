@@ -4,7 +4,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
+
+from ticketdesk.validation import RequestModel
 
 # Every kind of mail ticketdesk sends about tickets. The first five go to a ticket's
 # submitter, the next three to staff, the last to admins.
@@ -38,14 +40,14 @@ class NotificationSettings(BaseModel):
     kinds: list[KindChoice]
 
 
-class KindUpdate(BaseModel):
+class KindUpdate(RequestModel):
     """Turn one kind of mail on or off."""
 
     kind: Kind
-    enabled: bool
+    enabled: StrictBool
 
 
-class NotificationSettingsUpdate(BaseModel):
+class NotificationSettingsUpdate(RequestModel):
     """Kinds to turn on or off; kinds not named keep their setting."""
 
     kinds: list[KindUpdate] = Field(max_length=20)

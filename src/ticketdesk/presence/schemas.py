@@ -6,11 +6,12 @@ from typing import Literal
 from pydantic import BaseModel
 
 from ticketdesk.users.schemas import UserRef
+from ticketdesk.validation import RequestModel
 
 PresenceState = Literal["viewing", "replying"]
 
 
-class PresenceUpdate(BaseModel):
+class PresenceUpdate(RequestModel):
     """The caller is on the ticket: reading it, or writing a reply or note."""
 
     state: PresenceState

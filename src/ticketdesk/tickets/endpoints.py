@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -43,9 +43,15 @@ from ticketdesk.tickets.schemas import (
     TicketType,
     TicketUpdate,
 )
-from ticketdesk.validation import no_nul
+from ticketdesk.validation import PlainBoolean, PlainInteger, no_nul
 
 router = APIRouter(tags=["tickets"])
+
+# What a client may do next with the ticket an answer holds (OpenAPI links).
+_LINKS_TO_A_TICKET = {
+    name: {"operationId": name, "parameters": {"id": "$response.body#/id"}}
+    for name in ("getTicket", "updateTicket", "addComment", "listComments")
+}
 
 IfMatch = Annotated[
     str | None, Header(description="An ETag from a read; a stale one is refused with 412.")
@@ -66,7 +72,10 @@ async def _page(
     "/tickets",
     status_code=status.HTTP_201_CREATED,
     operation_id="createTicket",
-    responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput, RateLimited),
+    responses={
+        201: {"description": "The ticket, as opened.", "links": _LINKS_TO_A_TICKET},
+        **problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput, RateLimited),
+    },
 )
 async def create_ticket(
     body: TicketCreate,
@@ -109,17 +118,37 @@ async def list_tickets(
     status: Annotated[list[Status] | None, Query(description="One or more statuses.")] = None,
     type: Annotated[list[TicketType] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
-    assignee: Annotated[str | None, Query(description="me, none, or a user id.")] = None,
+    assignee: Annotated[
+        Literal["me", "none"] | UUID | None,
+        Query(description="me, none, or a user id."),
+    ] = None,
     submitter: UUID | None = None,
+    tags: Annotated[
+        list[SearchText] | None,
+        Query(
+            max_length=20,
+            description="Tickets whose `tags` hold all these label names (repeat it: "
+            "`?tags=ui&tags=api`).",
+        ),
+    ] = None,
     tag: Annotated[
         list[SearchText] | None,
-        Query(max_length=20, description="Tickets carrying all these labels."),
+        Query(
+            max_length=20,
+            deprecated=True,
+            description="The former name of `tags`, still taken: both together are one list.",
+        ),
     ] = None,
     metadata: Annotated[
         str | None,
         Query(
             max_length=2000,
             description='A JSON object the metadata must contain: {"os": "Linux"}.',
+            # Described as JSON in the query (OpenAPI's parameter "content").
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {"type": "object"},
+            },
         ),
     ] = None,
     created_after: datetime | None = None,
@@ -130,10 +159,11 @@ async def list_tickets(
     customer_replied: Annotated[
         bool | None,
         Query(description="Staff only: tickets whose submitter awaits an answer (true) or not."),
+        PlainBoolean,
     ] = None,
     sort: SortKey = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> TicketPage:
     """Tickets you may see, filtered and sorted, a page at a time."""
     metadata_filter = None
@@ -150,9 +180,9 @@ async def list_tickets(
         status=status or [],
         type=type or [],
         priority=priority or [],
-        assignee=assignee,
+        assignee=None if assignee is None else str(assignee),
         submitter=submitter,
-        tag=tag or [],
+        tags=[*(tags or []), *(tag or [])],
         metadata=metadata_filter,
         created_after=created_after,
         created_before=created_before,
@@ -175,7 +205,13 @@ async def list_tickets(
 @router.get(
     "/tickets/{id}",
     operation_id="getTicket",
-    responses=problem_responses(Unauthorized, NotFound),
+    responses={
+        200: {
+            "description": "The ticket with its conversation and files.",
+            "links": {k: v for k, v in _LINKS_TO_A_TICKET.items() if k != "getTicket"},
+        },
+        **problem_responses(Unauthorized, NotFound),
+    },
 )
 async def get_ticket(
     id: TicketRef, actor: CurrentUser, conn: Transaction, response: Response, settings: AppSettings

@@ -97,8 +97,8 @@ def _filter_clauses(
         add("assigned_to_user_id = %(assignee)s", assignee=assignee)
     if filters.submitter is not None:
         add("user_id = %(submitter)s", submitter=filters.submitter)
-    if filters.tag:
-        add("tags @> %(tags)s::text[]", tags=filters.tag)
+    if filters.tags:
+        add("tags @> %(tags)s::text[]", tags=filters.tags)
     if filters.metadata is not None:
         add("metadata @> %(metadata)s", metadata=Jsonb(filters.metadata))
     if filters.created_after is not None:

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstrai
 
 from ticketdesk.labels.schemas import LabelName
 from ticketdesk.users.schemas import UserRef
-from ticketdesk.validation import no_nul
+from ticketdesk.validation import RequestModel, no_nul
 
 TicketType = Literal["bug", "feature", "support"]
 Priority = Literal["low", "medium", "high", "critical"]
@@ -53,7 +53,7 @@ Metadata = Annotated[dict[str, JsonValue], AfterValidator(_storable_metadata)]
 Tags = Annotated[list[LabelName], Field(max_length=20)]
 
 
-class TicketCreate(BaseModel):
+class TicketCreate(RequestModel):
     """A new ticket. Only staff may set ``tags``."""
 
     type: TicketType
@@ -68,7 +68,7 @@ class TicketCreate(BaseModel):
     tags: Tags = Field(default_factory=list)
 
 
-class TicketUpdate(BaseModel):
+class TicketUpdate(RequestModel):
     """A change to some of a ticket's fields; absent fields stay as they are."""
 
     title: Title | None = None
@@ -80,7 +80,7 @@ class TicketUpdate(BaseModel):
     metadata: Metadata | None = None
 
 
-class Assignment(BaseModel):
+class Assignment(RequestModel):
     """Assign to an agent, or ``null`` to unassign."""
 
     assignee_id: UUID | None
@@ -137,7 +137,7 @@ class TicketFilters(BaseModel):
     priority: list[Priority] = Field(default_factory=list)
     assignee: str | None = None
     submitter: UUID | None = None
-    tag: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
     metadata: Metadata | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -150,7 +150,7 @@ class TicketFilters(BaseModel):
 BulkAction = Literal["assign", "status", "priority", "add_label", "close"]
 
 
-class BulkRequest(BaseModel):
+class BulkRequest(RequestModel):
     """One action applied to many tickets, all or nothing."""
 
     ticket_ids: Annotated[list[UUID], Field(min_length=1, max_length=100)]

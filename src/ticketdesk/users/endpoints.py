@@ -11,6 +11,7 @@ from ticketdesk.db import Transaction
 from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.users import service
 from ticketdesk.users.schemas import Role, User, UserCreate, UserPage, UserUpdate
+from ticketdesk.validation import PlainInteger
 
 router = APIRouter(tags=["users"])
 
@@ -23,7 +24,7 @@ async def list_users(
     conn: Transaction,
     role: Role | None = None,
     cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 50,
 ) -> UserPage:
     """Accounts, ordered by e-mail address (agents and admins)."""
     return await service.list_users(conn, role=role, after_email=cursor, limit=limit)

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from ticketdesk.users.passwords import MAX_LENGTH, MIN_DISTINCT_CHARACTERS, MIN_LENGTH
-from ticketdesk.validation import no_nul
+from ticketdesk.validation import RequestModel, no_nul
 
 Role = Literal["user", "agent", "admin"]
 STAFF_ROLES: frozenset[str] = frozenset({"agent", "admin"})
@@ -64,7 +64,7 @@ class UserRef(BaseModel):
     email: str | None = None
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestModel):
     """An admin creating an account."""
 
     email: EmailAddress
@@ -73,12 +73,12 @@ class UserCreate(BaseModel):
     role: Role = "user"
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestModel):
     """An admin changing someone's role, name or access."""
 
     name: Name | None = None
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class UserPage(BaseModel):

@@ -16,6 +16,7 @@ from ticketdesk.errors import (
     Unauthorized,
     problem_responses,
 )
+from ticketdesk.validation import PlainInteger
 from ticketdesk.webhooks import service
 from ticketdesk.webhooks.schemas import (
     Delivery,
@@ -113,7 +114,7 @@ async def list_deliveries(
     actor: CurrentAdmin,
     conn: Transaction,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> DeliveryPage:
     """The endpoint's deliveries, newest first: event, answer, duration, attempts."""
     return await service.list_deliveries(conn, webhook_id, cursor=cursor, limit=limit)

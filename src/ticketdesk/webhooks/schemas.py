@@ -4,7 +4,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
+
+from ticketdesk.validation import RequestModel
 
 Event = Literal[
     "ticket.created",
@@ -19,7 +21,7 @@ Format = Literal["json", "slack", "discord"]
 DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(RequestModel):
     """A new endpoint: where to send which events, in which shape."""
 
     name: str = Field(min_length=1, max_length=100)
@@ -38,17 +40,17 @@ class WebhookCreate(BaseModel):
         description="json: signed Standard Webhooks payloads; slack, discord: incoming-webhook "
         "messages for those chat services.",
     )
-    is_active: bool = True
-    staff_only: bool = Field(
+    is_active: StrictBool = True
+    staff_only: StrictBool = Field(
         default=False, description="Whether only staff read what this endpoint receives."
     )
-    include_internal: bool = Field(
+    include_internal: StrictBool = Field(
         default=False,
         description="Send changes about internal notes too (staff-only endpoints only).",
     )
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(RequestModel):
     """Fields to change; those not given keep their value."""
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -60,9 +62,9 @@ class WebhookUpdate(BaseModel):
         description="ticket.escalated is staff business: only a staff-only endpoint takes it.",
     )
     format: Format | None = None
-    is_active: bool | None = None
-    staff_only: bool | None = None
-    include_internal: bool | None = None
+    is_active: StrictBool | None = None
+    staff_only: StrictBool | None = None
+    include_internal: StrictBool | None = None
 
 
 class Webhook(BaseModel):

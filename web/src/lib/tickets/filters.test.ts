@@ -3,9 +3,9 @@ import { activeFilterCount, emptyFilters, filtersFromSearchParams, filtersToApiQ
 
 describe('filters ⇄ query string', () => {
 	it('round-trips every filter', () => {
-		const f = emptyFilters({ status: ['open', 'waiting'], type: ['bug'], priority: ['high', 'critical'], tag: ['billing'], assignee: 'me', q: 'export csv', sort: 'priority' });
+		const f = emptyFilters({ status: ['open', 'waiting'], type: ['bug'], priority: ['high', 'critical'], tags: ['billing'], assignee: 'me', q: 'export csv', sort: 'priority' });
 		const qs = filtersToSearchParams(f).toString();
-		expect(qs).toBe('status=open&status=waiting&type=bug&priority=high&priority=critical&tag=billing&assignee=me&q=export+csv&sort=priority');
+		expect(qs).toBe('status=open&status=waiting&type=bug&priority=high&priority=critical&tags=billing&assignee=me&q=export+csv&sort=priority');
 		expect(filtersFromSearchParams(new URLSearchParams(qs))).toEqual(f);
 	});
 

@@ -6,7 +6,8 @@ export interface TicketFilters {
 	status: TicketStatus[];
 	type: TicketType[];
 	priority: TicketPriority[];
-	tag: string[];
+	/** Label names, as the API's `tags`. */
+	tags: string[];
 	/** `me`, `none`, a user id, or '' for anyone. */
 	assignee: string;
 	q: string;
@@ -27,7 +28,7 @@ const SORT_VALUES = new Set<string>(SORTS.map((s) => s.value));
 export const DEFAULT_SORT: TicketSort = '-created';
 
 export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
-	return { status: [], type: [], priority: [], tag: [], assignee: '', q: '', customerReplied: false, sort: DEFAULT_SORT, ...overrides };
+	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, sort: DEFAULT_SORT, ...overrides };
 }
 
 function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
@@ -43,7 +44,8 @@ export function filtersFromSearchParams(params: URLSearchParams, defaults: Parti
 		status: params.has('status') ? pick(params.getAll('status'), STATUSES) : base.status,
 		type: pick(params.getAll('type'), TYPES),
 		priority: pick(params.getAll('priority'), PRIORITIES),
-		tag: [...new Set(params.getAll('tag').filter(Boolean))],
+		// `tag` is how links made before the rename wrote it.
+		tags: [...new Set([...params.getAll('tags'), ...params.getAll('tag')].filter(Boolean))],
 		assignee: params.has('assignee') ? (params.get('assignee') ?? '') : base.assignee,
 		q: params.get('q') ?? '',
 		customerReplied: params.has('customer_replied') ? params.get('customer_replied') === 'true' : base.customerReplied,
@@ -62,7 +64,7 @@ export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<
 	}
 	filters.type.forEach((t) => params.append('type', t));
 	filters.priority.forEach((p) => params.append('priority', p));
-	filters.tag.forEach((t) => params.append('tag', t));
+	filters.tags.forEach((t) => params.append('tags', t));
 	if (filters.assignee !== base.assignee) params.set('assignee', filters.assignee);
 	if (filters.q.trim()) params.set('q', filters.q.trim());
 	if (filters.customerReplied !== base.customerReplied) params.set('customer_replied', String(filters.customerReplied));
@@ -76,7 +78,7 @@ export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: numbe
 	if (filters.status.length) query.status = filters.status;
 	if (filters.type.length) query.type = filters.type;
 	if (filters.priority.length) query.priority = filters.priority;
-	if (filters.tag.length) query.tag = filters.tag;
+	if (filters.tags.length) query.tags = filters.tags;
 	if (filters.assignee) query.assignee = filters.assignee;
 	if (filters.q.trim()) query.q = filters.q.trim();
 	if (filters.customerReplied) query.customer_replied = true;
@@ -107,7 +109,7 @@ export function activeFilterCount(filters: TicketFilters, defaults: Partial<Tick
 	if (filters.status.join() !== base.status.join()) n++;
 	if (filters.type.length) n++;
 	if (filters.priority.length) n++;
-	if (filters.tag.length) n++;
+	if (filters.tags.length) n++;
 	if (filters.assignee !== base.assignee) n++;
 	if (filters.q.trim()) n++;
 	if (filters.customerReplied !== base.customerReplied) n++;
