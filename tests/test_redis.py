@@ -210,9 +210,10 @@ class TestRedisHangs:
             finally:
                 redis_server.resume()
 
-        # A hung Redis costs a request one command's timeout (1 s) at most, never more.
+        # A hung Redis costs a request one command's timeout (1 s), not a hang: paused, it
+        # would never answer. The bound leaves room for a busy machine.
         assert [status for status, _ in timed] == [200] * 8
-        assert max(seconds for _, seconds in timed) <= 2.0, timed
+        assert max(seconds for _, seconds in timed) <= 4.0, timed
         assert [p["state"] for p in seen] == ["replying"]
         assert made == 201
         lost = warnings(caplog, "cannot be reached")

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 from psycopg.rows import dict_row
 
 from tests.e2e.backlog import Backlog, seed_backlog
@@ -51,6 +51,11 @@ BLOCKING_IMPACTS = ("serious", "critical")
 PASSWORD = "e2e password 123"
 
 T = TypeVar("T")
+
+# An expectation waits as long as an action (page.set_default_timeout below): on a busy
+# machine (the suite runs more workers than cores) a page can take longer than the 5 s
+# Playwright's expect waits by default.
+expect.set_options(timeout=10_000)
 
 
 @dataclass(frozen=True)

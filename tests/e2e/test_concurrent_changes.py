@@ -1,4 +1,9 @@
-"""Two people change one ticket: the second write is refused, reloaded and explained."""
+"""Two people change one ticket: the second write is refused, reloaded and explained.
+
+Each page here has not yet heard of the other person's change: its live-update stream is
+held unanswered, so the change it would have brought cannot land between the other write
+and the click (a race the test would otherwise lose now and then on a busy machine).
+"""
 
 import re
 from collections.abc import Callable
@@ -19,6 +24,11 @@ DARK_MODE = "Dark mode for the customer dashboard"
 STALE = "Someone else changed this ticket"
 
 
+def not_hearing_changes(page: Page) -> None:
+    """Hold the page's live-update stream unanswered, as a connection still being made."""
+    page.route("**/api/v1/events/stream*", lambda route: None)
+
+
 def test_agent_changes_a_ticket_someone_else_just_changed(
     new_page: Callable[..., Page],
     cast: Cast,
@@ -30,6 +40,7 @@ def test_agent_changes_a_ticket_someone_else_just_changed(
     ticket = backlog.tickets[EXPORT]
     expected_console_errors.append(refused(412, f"/tickets/{ticket['id']}"))
     page = new_page()
+    not_hearing_changes(page)
     sign_in(page, cast.agent)
     page.goto(f"/tickets/{ticket['number']}")
     expect(ticket_header(page)).to_contain_text("In progress")
@@ -71,6 +82,7 @@ def test_submitter_accepts_a_resolution_that_was_withdrawn(
     ticket = backlog.tickets[TWO_FACTOR]
     expected_console_errors.append(refused(412, f"/tickets/{ticket['id']}/close"))
     page = new_page()
+    not_hearing_changes(page)
     sign_in(page, cast.user)
     page.goto(f"/tickets/{ticket['number']}")
     accept = page.get_by_role("button", name="Accept resolution")
@@ -99,6 +111,7 @@ def test_agent_moves_a_card_someone_else_just_moved(
     ticket = backlog.tickets[DARK_MODE]
     expected_console_errors.append(refused(412, f"/tickets/{ticket['id']}"))
     page = new_page()
+    not_hearing_changes(page)
     sign_in(page, cast.agent)
     page.goto("/board")
 
