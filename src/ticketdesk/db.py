@@ -26,6 +26,10 @@ async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Async
         min_size=min_size,
         max_size=max_size,
         kwargs={"row_factory": dict_row, "autocommit": True},
+        # A connection the server dropped (a restart, a failover, an idle timeout) is
+        # found out when it is taken from the pool, and replaced, rather than failing
+        # the request that took it.
+        check=AsyncConnectionPool.check_connection,
         open=False,
         name="ticketdesk",
     )

@@ -13,7 +13,8 @@
     └── Unavailable                503 unavailable
 
 Services raise these; driver errors are translated where they happen, by constraint
-name. Anything else becomes a bare 500 that reveals nothing.
+name. A database that cannot serve now (connection lost, pool exhausted, deadlock) is a
+503 ``busy`` with ``Retry-After``. Anything else becomes a bare 500 that reveals nothing.
 """
 
 import logging
@@ -303,14 +304,15 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TicketdeskError, _on_ticketdesk_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    for busy in (
-        PoolTimeout,
-        psycopg.errors.DeadlockDetected,
-        psycopg.errors.SerializationFailure,
-        psycopg.errors.LockNotAvailable,
-    ):
+    # The database cannot do it now: no connection free in time, a connection lost (a
+    # restart, a failover), a deadlock or serialization failure, a lock not granted. The
+    # transaction did not commit, and the same request may well succeed in a moment.
+    for busy in (PoolTimeout, psycopg.OperationalError):
         app.add_exception_handler(busy, _on_database_busy)
-    app.add_exception_handler(psycopg.DataError, _on_data_error)
+    # A value beyond what PostgreSQL can store (54xxx is an OperationalError too): the
+    # request's, retrying it cannot help.
+    for data_error in (psycopg.DataError, psycopg.errors.ProgramLimitExceeded):
+        app.add_exception_handler(data_error, _on_data_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

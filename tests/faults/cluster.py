@@ -1,0 +1,91 @@
+"""A PostgreSQL cluster of a test's own, which the test may restart.
+
+The suite's server (127.0.0.1:5432, shared with everyone on the machine) is never
+restarted: a test that wants the database to go away makes its own cluster with the
+PostgreSQL that pgserver's wheel ships (so it is there wherever ticketdesk installs),
+in a temporary directory, listening on a free port of 127.0.0.1. PostgreSQL refuses to
+run as root; as root the cluster runs as the ``pgserver`` system user, as the embedded
+server does.
+"""
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pgserver._commands import POSTGRES_BIN_PATH
+
+from tests.mailservers import free_port
+
+SYSTEM_USER = "pgserver"
+DATABASE = "ticketdesk"
+
+
+class Cluster:
+    """initdb, then ``pg_ctl start``/``restart``/``stop``; ``dsn`` names its database."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="ticketdesk-test-cluster-", dir="/tmp"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self._user: dict[str, Any] = {}
+        if os.geteuid() == 0:
+            try:
+                entry = pwd.getpwnam(SYSTEM_USER)
+            except KeyError:
+                subprocess.run(["useradd", "-s", "/bin/false", SYSTEM_USER], check=True)
+                entry = pwd.getpwnam(SYSTEM_USER)
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+            self._user = {"user": entry.pw_uid, "group": entry.pw_gid}
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+            "--encoding=utf8", "--no-sync",
+        )  # fmt: skip
+
+    @property
+    def dsn(self) -> str:
+        """Where ticketdesk reaches the cluster's ``ticketdesk`` database, over TCP."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    def start(self) -> None:
+        """Start the server and wait until it takes connections."""
+        self._pg_ctl("start")
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop the server (``fast``: end every session; ``immediate``: as a crash) and
+        start it again on the same port; return once it takes connections."""
+        self._pg_ctl("restart", "-m", mode)
+
+    def stop(self) -> None:
+        """Stop the server and remove its files."""
+        try:
+            self._pg_ctl("stop", "-m", "immediate")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def log(self) -> str:
+        """What the server logged."""
+        path = self.root / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def _pg_ctl(self, action: str, *options: str) -> None:
+        server_options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+        self._run(
+            "pg_ctl", action, "-D", str(self.data), "-w", "-t", "30",
+            "-l", str(self.root / "server.log"), "-o", server_options, *options,
+        )  # fmt: skip
+
+    def _run(self, program: str, *args: str) -> None:
+        result = subprocess.run(
+            [str(POSTGRES_BIN_PATH / program), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            check=False,
+            **self._user,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{program} failed: {result.stderr}\n{self.log()}")
