@@ -162,11 +162,20 @@ class RateLimited(TicketdeskError):
 
 
 class Unavailable(TicketdeskError):
-    """A dependency the request needs is down or switched off."""
+    """A dependency the request needs is down; try again after ``Retry-After`` seconds."""
 
     status = 503
     title = "Service unavailable"
     default_code = "unavailable"
+    response_headers: ClassVar[dict[str, Any]] = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
+
+    def __init__(self, detail: str, *, code: str, retry_after: int) -> None:
+        super().__init__(detail, code=code, headers={"Retry-After": str(retry_after)})
 
 
 def problem_type(code: str) -> str:

@@ -77,7 +77,7 @@ class AttachmentStorage:
             raise Unavailable(
                 "The file store cannot take files now; try again later.",
                 code="storage_unavailable",
-                headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+                retry_after=STORAGE_RETRY_AFTER_SECONDS,
             ) from None
 
     async def read(self, key: str) -> StoredObject:
