@@ -9,14 +9,19 @@ server does.
 """
 
 import os
-import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from pgserver._commands import POSTGRES_BIN_PATH
+from pgserver.utils import (
+    ensure_folder_permissions,
+    ensure_prefix_permissions,
+    ensure_user_exists,
+)
 
 from tests.mailservers import free_port
 
@@ -33,11 +38,14 @@ class Cluster:
         self.port = free_port()
         self._user: dict[str, Any] = {}
         if os.geteuid() == 0:
-            try:
-                entry = pwd.getpwnam(SYSTEM_USER)
-            except KeyError:
-                subprocess.run(["useradd", "-s", "/bin/false", SYSTEM_USER], check=True)
-                entry = pwd.getpwnam(SYSTEM_USER)
+            # As pgserver does: the user, and its way to the binaries (the checkout may be
+            # under a directory only root may enter).
+            entry = ensure_user_exists(SYSTEM_USER)
+            assert entry is not None
+            readable = stat.S_IRGRP | stat.S_IROTH
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
+            ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
             self._user = {"user": entry.pw_uid, "group": entry.pw_gid}
         self._run(
