@@ -24,7 +24,6 @@ What is guaranteed, and asserted:
   delivery, succeeded.
 """
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -100,12 +99,11 @@ def start_worker(
         worker.stop()
 
 
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    async def holds() -> bool:
+        return condition()
+
+    await eventually(holds, what=what)
 
 
 async def test_each_effect_happens_once_after_the_worker_dies_mid_job(
@@ -124,9 +122,9 @@ async def test_each_effect_happens_once_after_the_worker_dies_mid_job(
     created = await accounts.alice.client.post("/api/v1/tickets", json=ticket_body())
     assert created.status_code == 201, created.text
     ticket = created.json()
-    _wait(lambda: any(r.method == "POST" for r in gh.requests), "the issue to be created")
-    _wait(lambda: smtp_server.held == 1, "the mail to reach the server")
-    _wait(lambda: len(receiver.received) == 1, "the delivery to reach the receiver")
+    await _until(lambda: any(r.method == "POST" for r in gh.requests), "the issue to be created")
+    await _until(lambda: smtp_server.held == 1, "the mail to reach the server")
+    await _until(lambda: len(receiver.received) == 1, "the delivery to reach the receiver")
     first.kill()
     gh.delay(0)
     smtp_server.release()
