@@ -19,12 +19,21 @@ Connection = psycopg.AsyncConnection[DictRow]
 MIGRATION_LOCK_ID = 7_461_020_031
 
 
-async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
-    """Open a pool whose connections return rows as dicts."""
+# A request waits this long for a connection (all in use, or the server down), then
+# ends with a 503 ``busy``.
+POOL_TIMEOUT_SECONDS = 30.0
+
+
+async def open_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, wait_seconds: float = POOL_TIMEOUT_SECONDS
+) -> AsyncConnectionPool:
+    """Open a pool whose connections return rows as dicts; ``wait_seconds``: how long
+    taking a connection may wait."""
     pool: AsyncConnectionPool = AsyncConnectionPool(
         dsn,
         min_size=min_size,
         max_size=max_size,
+        timeout=wait_seconds,
         kwargs={"row_factory": dict_row, "autocommit": True},
         # A connection the server dropped (a restart, a failover, an idle timeout) is
         # found out when it is taken from the pool, and replaced, rather than failing

@@ -30,7 +30,8 @@ DATABASE = "ticketdesk"
 
 
 class Cluster:
-    """initdb, then ``pg_ctl start``/``restart``/``stop``; ``dsn`` names its database."""
+    """initdb, then ``pg_ctl start``/``restart``/``stop``; ``dsn`` names its database;
+    ``close`` removes it."""
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="ticketdesk-test-cluster-", dir="/tmp"))
@@ -68,6 +69,10 @@ class Cluster:
         self._pg_ctl("restart", "-m", mode)
 
     def stop(self) -> None:
+        """Stop the server (``fast``): connections are refused until ``start``."""
+        self._pg_ctl("stop", "-m", "fast")
+
+    def close(self) -> None:
         """Stop the server and remove its files."""
         try:
             self._pg_ctl("stop", "-m", "immediate")

@@ -28,4 +28,4 @@ async def cluster() -> AsyncIterator[Cluster]:
         await db.migrate(own.dsn)
         yield own
     finally:
-        own.stop()
+        own.close()

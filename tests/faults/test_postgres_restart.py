@@ -21,6 +21,7 @@ import pytest
 
 from tests.factories import make_user, ticket_body
 from tests.faults.cluster import Cluster
+from tests.jobs.waiting import eventually
 from tests.servers import serving
 from ticketdesk.app import create_app
 from ticketdesk.auth import service as auth
@@ -34,6 +35,8 @@ BEFORE, AFTER = 3, 3
 # No request may take longer than this: a hang fails the test.
 REQUEST_SECONDS = 20.0
 MAX_REQUESTS = 400
+# How long a request waits for a connection before its 503 (30 s in production).
+POOL_TIMEOUT = 1.0
 
 
 @dataclass
@@ -61,7 +64,7 @@ def cluster_settings(cluster: Cluster, tmp_path: Path) -> Settings:
 def server(cluster_settings: Settings) -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    with serving(create_app(cluster_settings), sock) as url:
+    with serving(create_app(cluster_settings, pool_timeout=POOL_TIMEOUT), sock) as url:
         yield url
 
 
@@ -74,6 +77,13 @@ async def _tokens(dsn: str, count: int) -> list[str]:
             user = await make_user(conn, name=f"Loader{n} Test")
             tokens.append((await auth.create_token(conn, user.id, "load")).token)
         return tokens
+
+
+def _refused_cleanly(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.json()["code"] == "busy"
 
 
 async def _load(
@@ -137,9 +147,7 @@ async def test_requests_fail_cleanly_and_nothing_answered_201_is_lost(
     statuses = {s for a in answers for s in a.statuses}
     assert statuses <= {201, 503}, statuses
     for refusal in (r for a in answers for r in a.refusals):
-        assert refusal.headers["content-type"] == "application/problem+json"
-        assert int(refusal.headers["retry-after"]) >= 1
-        assert refusal.json()["code"] == "busy"
+        _refused_cleanly(refusal)
     assert all(a.since_restart >= AFTER for a in answers), "the pool did not recover"
     tickets = [t for a in answers for t in a.tickets]
     comments = [c for a in answers for c in a.comments]
@@ -152,3 +160,36 @@ async def test_requests_fail_cleanly_and_nothing_answered_201_is_lost(
         ).fetchone()
     assert stored_tickets == (len(tickets),)
     assert stored_comments == (len(comments),)
+
+
+async def test_a_database_down_for_longer_is_a_503_until_it_is_back(
+    cluster: Cluster, server: str
+) -> None:
+    """Stopped, not restarted: each request waits ``pool_timeout`` for a connection, then
+    is a 503; once the server is started again, requests succeed without a restart."""
+    (token,) = await _tokens(cluster.dsn, 1)
+    async with httpx.AsyncClient(
+        base_url=f"{server}/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=REQUEST_SECONDS,
+    ) as client:
+        await asyncio.to_thread(cluster.stop)
+        try:
+            down = [
+                await client.post("/tickets", json=ticket_body()),
+                await client.get("/tickets"),
+            ]
+        finally:
+            await asyncio.to_thread(cluster.start)
+
+        async def created() -> httpx.Response | None:
+            response = await client.post("/tickets", json=ticket_body(title="Back again"))
+            return response if response.status_code == 201 else None
+
+        again = await eventually(created, what="a ticket once the database is back")
+
+    for response in down:
+        _refused_cleanly(response)
+    with psycopg.connect(cluster.dsn) as conn:
+        titles = conn.execute("select title from tickets where id = %s", (again.json()["id"],))
+        assert titles.fetchall() == [("Back again",)]
