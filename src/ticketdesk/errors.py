@@ -276,8 +276,27 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# What says the database cannot do it now, not that the request or the code is wrong,
+# by SQLSTATE (psycopg's classes do not nest by it): a connection lost or refused (class
+# 08, and psycopg's own errors, which carry none), a transaction rolled back (40:
+# deadlock, serialization failure), resources short (53: too many connections, out of
+# memory, disk full), a server shutting down or starting (57, with a statement cancelled
+# by its timeout), a lock not granted (55P03). Every other OperationalError (a savepoint
+# misused, an object not in the state the code expected, …) is a bug: a 500, logged
+# with its traceback.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57"})
+
+
+async def _on_operational_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, psycopg.OperationalError)
+    state = exc.sqlstate
+    if state is None or state[:2] in _TRANSIENT_CLASSES or state == "55P03":
+        return await _on_database_busy(request, exc)
+    return await _on_unexpected(request, exc)
+
+
 async def _on_database_busy(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database busy: %s", type(exc).__name__)
+    log.warning("database busy: %s: %s", type(exc).__name__, _first_line(exc))
     return problem_response(
         503,
         Unavailable.title,
@@ -301,6 +320,10 @@ async def _on_data_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", "")})
     return problem_response(
@@ -313,11 +336,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TicketdeskError, _on_ticketdesk_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    # The database cannot do it now: no connection free in time, a connection lost (a
-    # restart, a failover), a deadlock or serialization failure, a lock not granted. The
-    # transaction did not commit, and the same request may well succeed in a moment.
-    for busy in (PoolTimeout, psycopg.OperationalError):
-        app.add_exception_handler(busy, _on_database_busy)
+    # The database cannot do it now: no connection free in time, or _TRANSIENT_CLASSES.
+    # Nothing was half-stored, and the same request may well succeed in a moment.
+    app.add_exception_handler(PoolTimeout, _on_database_busy)
+    app.add_exception_handler(psycopg.OperationalError, _on_operational_error)
     # A value beyond what PostgreSQL can store (54xxx is an OperationalError too): the
     # request's, retrying it cannot help.
     for data_error in (psycopg.DataError, psycopg.errors.ProgramLimitExceeded):
