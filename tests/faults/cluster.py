@@ -49,10 +49,14 @@ class Cluster:
             ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
             self._user = {"user": entry.pw_uid, "group": entry.pw_gid}
-        self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-            "--encoding=utf8", "--no-sync",
-        )  # fmt: skip
+        try:
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                "--encoding=utf8", "--no-sync",
+            )  # fmt: skip
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     @property
     def dsn(self) -> str:

@@ -94,6 +94,11 @@ async def test_what_was_queued_meanwhile_arrives_once_in_order(
         )
         assert answered.status_code == 201, answered.text
     await asyncio.sleep(DOWN_SECONDS)  # the worker tries, and fails, meanwhile
+
+    async def tried() -> bool:  # however slow the machine, the receiver was found down
+        return any(d["attempts"] >= 1 for d in await deliveries(accounts.admin, webhook))
+
+    await eventually(tried, what="a delivery attempted while the receiver is down")
     gh.up()
     smtp_server.start()
     receiver.start()
