@@ -37,7 +37,7 @@ from ticketdesk.comments import service as comments
 from ticketdesk.comments.schemas import CommentCreate
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.errors import Conflict, InvalidInput, NotFound, TicketdeskError
+from ticketdesk.errors import Conflict, InvalidInput, NotFound, TicketdeskError, Unavailable
 from ticketdesk.jobs.queue import describe_error
 from ticketdesk.mail.addresses import (
     domain_of,
@@ -170,6 +170,8 @@ async def _store_files(
                     )
                 )
                 rules = rules.after(stored[-1])
+            except Unavailable:
+                raise  # the store failed, not the file: the mail fails, kept for admins
             except TicketdeskError as exc:
                 refused.append(f"{name}: {exc.detail}")
     except BaseException:
@@ -271,6 +273,10 @@ async def _process(
             return await _act_on(conn, storage, settings, read_mail(raw))
     except Refused as exc:
         return Outcome("refused", str(exc))
+    except Unavailable as exc:
+        # The file store failed: nothing about the message, which admins may retry.
+        log.warning("an inbound message failed; kept for admins: %s", exc.detail)
+        return Outcome("failed", exc.detail)
     except TicketdeskError as exc:
         return Outcome("refused", exc.detail)
     except Exception as exc:
