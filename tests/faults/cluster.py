@@ -27,6 +27,37 @@ from tests.mailservers import free_port
 
 SYSTEM_USER = "pgserver"
 DATABASE = "ticketdesk"
+ROOT_PREFIX = "ticketdesk-test-cluster-"
+# The test process a cluster belongs to.
+OWNER_FILE = "owner.pid"
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` is still running."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_abandoned(user: dict[str, Any]) -> None:
+    """Stop and remove the clusters of test runs killed before they could (their owner is
+    gone): pg_ctl starts a server that outlives the process that started it. Another
+    run's clusters, whose owner is alive, are left alone."""
+    for root in Path("/tmp").glob(f"{ROOT_PREFIX}*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # being made, or not one of these
+        if alive(owner):
+            continue
+        if (root / "data" / "postmaster.pid").exists():
+            stop = [str(POSTGRES_BIN_PATH / "pg_ctl"), "stop", "-D", str(root / "data")]
+            subprocess.run([*stop, "-m", "immediate"], capture_output=True, check=False, **user)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class Cluster:
@@ -34,7 +65,7 @@ class Cluster:
     ``close`` removes it."""
 
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="ticketdesk-test-cluster-", dir="/tmp"))
+        self.root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX, dir="/tmp"))
         self.data = self.root / "data"
         self.port = free_port()
         self._user: dict[str, Any] = {}
@@ -49,6 +80,8 @@ class Cluster:
             ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
             self._user = {"user": entry.pw_uid, "group": entry.pw_gid}
+        _stop_abandoned(self._user)
+        (self.root / OWNER_FILE).write_text(str(os.getpid()))
         try:
             self._run(
                 "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",

@@ -1,5 +1,6 @@
 """``ticketdesk worker`` in a process of its own, which a test may kill with SIGKILL."""
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -8,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 # The test's settings come from its file alone, not from the environment it runs in.
 _SETTINGS_PREFIXES = ("TICKETDESK_", "TICKETS_", "DATABASE_URL", "REDIS_URL")
@@ -23,6 +26,12 @@ FAST_JOBS = {
 }
 
 
+def _die_with_parent() -> None:
+    # Should the test run itself be killed, the worker goes too: one left behind would
+    # take later runs' jobs from the same test database.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class Worker:
     """One ``ticketdesk worker`` process, reading ``config`` (YAML) for its settings."""
 
@@ -36,6 +45,7 @@ class Worker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     def kill(self) -> None:

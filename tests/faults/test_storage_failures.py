@@ -7,6 +7,8 @@ object, no staging file, no unfinished multipart upload), and the orphan sweep f
 nothing either. Once the store works again, so do uploads.
 """
 
+import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -29,6 +31,7 @@ from starlette.routing import Route
 from tests.attachments.conftest import S3_KEY, S3_REGION, S3_SECRET, moto_endpoint
 from tests.attachments.samples import LOG
 from tests.factories import Accounts, create_ticket
+from tests.faults.cluster import alive
 from tests.mailservers import free_port
 from ticketdesk.attachments import service
 from ticketdesk.config import Settings, load_settings
@@ -39,6 +42,7 @@ __all__ = ["moto_endpoint"]  # the attachment suite's S3 server serves here too
 pytestmark = pytest.mark.xdist_group("faults")
 
 MIB = 1024 * 1024
+DISK_PREFIX = "ticketdesk-test-disk-"
 # A store of 1 MiB; the file is larger: the disk fills up while it is written.
 DISK_BYTES = MIB
 # Larger than one multipart part (5 MiB): the first part is stored, the second fails.
@@ -74,10 +78,20 @@ def _refused_cleanly(response: httpx.Response) -> None:
     assert response.json()["code"] == "storage_unavailable"
 
 
+def _unmount_abandoned() -> None:
+    """Unmount the disks of test runs killed before they could (their process is gone)."""
+    abandoned = re.compile(rf"^\S+ (/tmp/{DISK_PREFIX}(\d+)-\S+) tmpfs ")
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        if (found := abandoned.match(line)) and not alive(int(found[2])):
+            subprocess.run(["umount", "-l", found[1]], check=False)
+            Path(found[1]).rmdir()
+
+
 @pytest.fixture
 def small_disk() -> Iterator[Path]:
     """A 1 MiB tmpfs of the test's own (mounting needs root, as the suite runs in CI)."""
-    mountpoint = Path(tempfile.mkdtemp(prefix="ticketdesk-test-disk-"))
+    _unmount_abandoned()
+    mountpoint = Path(tempfile.mkdtemp(prefix=f"{DISK_PREFIX}{os.getpid()}-", dir="/tmp"))
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(mountpoint)],
         capture_output=True,
