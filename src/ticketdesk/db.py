@@ -29,11 +29,12 @@ CHECK_AFTER_IDLE_SECONDS = 1.0
 
 
 class _CheckWhenIdle:
-    """The pool's ``check``: a connection idle for ``CHECK_AFTER_IDLE_SECONDS`` is tried
-    with an empty query before it is handed out, and replaced if the server dropped it (a
-    restart, a failover, an idle timeout). Under load connections are never idle that
-    long, so no request pays the round trip; one that meets a connection dropped while in
-    use ends with a 503 ``busy``, and the pool discards that connection."""
+    """The pool's ``check``: a connection not handed out in the last
+    ``CHECK_AFTER_IDLE_SECONDS`` (or never) is tried with an empty query before it is, and
+    replaced if the server dropped it (a restart, a failover, an idle timeout). Under load
+    every connection is handed out more often than that, so no request pays the round
+    trip; one that meets a connection dropped since ends with a 503 ``busy``, and the pool
+    discards that connection."""
 
     def __init__(self) -> None:
         self._handed_out: WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
