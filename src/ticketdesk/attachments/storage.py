@@ -78,7 +78,7 @@ class AttachmentStorage:
                 "The file store cannot take files now; try again later.",
                 code="storage_unavailable",
                 retry_after=STORAGE_RETRY_AFTER_SECONDS,
-            ) from None
+            ) from exc
 
     async def read(self, key: str) -> StoredObject:
         """Open ``key`` for streaming; ``FileNotFoundError`` when it is missing."""

@@ -273,17 +273,17 @@ async def _process(
             return await _act_on(conn, storage, settings, read_mail(raw))
     except Refused as exc:
         return Outcome("refused", str(exc))
-    except Unavailable as exc:
-        # The file store failed: nothing about the message, which admins may retry.
-        log.warning("an inbound message failed; kept for admins: %s", exc.detail)
-        return Outcome("failed", exc.detail)
     except TicketdeskError as exc:
-        return Outcome("refused", exc.detail)
+        if not isinstance(exc, Unavailable):
+            return Outcome("refused", exc.detail)
+        # The file store failed, nothing about the message: kept, with the store's error.
+        failure: BaseException = exc.__cause__ or exc
     except Exception as exc:
         if database_unavailable(exc):
             raise
-        log.warning("an inbound message failed; kept for admins", exc_info=True)
-        return Outcome("failed", describe_error(exc, [settings.secret().decode()]))
+        failure = exc
+    log.warning("an inbound message failed; kept for admins", exc_info=failure)
+    return Outcome("failed", describe_error(failure, [settings.secret().decode()]))
 
 
 async def _settle(conn: Connection, mail_id: int, outcome: Outcome, raw: bytes) -> InboundMail:
