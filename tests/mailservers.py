@@ -5,6 +5,7 @@
 that goes down and comes back.
 """
 
+import asyncio
 import grp
 import imaplib
 import os
@@ -58,7 +59,11 @@ class _Handler:
             self.server.received.append(
                 Received(str(envelope.mail_from), list(envelope.rcpt_tos), message)
             )
+            held = not self.server.answering.is_set()
+            self.server.held += held
             self.server.arrived.notify_all()
+        if held:  # kept, as an MTA queues a message before it answers that it took it
+            await asyncio.to_thread(self.server.answering.wait)
         return "250 OK"
 
 
@@ -73,6 +78,10 @@ class SmtpServer:
         self.arrived = threading.Condition()
         # An SMTP reply code every message gets instead of 250, e.g. 550 or 451.
         self.refusal: int | None = None
+        # Cleared by ``hold``: messages wait, unanswered, until ``release``.
+        self.answering = threading.Event()
+        self.answering.set()
+        self.held = 0
         self._controller: Controller | None = None
 
     @property
@@ -110,9 +119,20 @@ class SmtpServer:
 
     def stop(self) -> None:
         """Stop listening: connections are refused until ``start``."""
+        self.answering.set()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def hold(self) -> None:
+        """Keep each message, and hold back the answer that it was taken, until
+        ``release``; ``held`` counts them. The message stays kept whatever becomes of the
+        client meanwhile, as with an MTA that queued it before its answer went out."""
+        self.answering.clear()
+
+    def release(self) -> None:
+        """Answer the held messages, and every later one, at once."""
+        self.answering.set()
 
     def refuse(self, code: int | None) -> None:
         """Answer every message with ``code`` (``None``: accept again)."""

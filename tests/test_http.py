@@ -16,6 +16,7 @@ from tests.factories import Accounts
 from ticketdesk.api_docs import mount_api_docs
 from ticketdesk.app import create_app
 from ticketdesk.config import Settings
+from ticketdesk.db import Transaction
 from ticketdesk.errors import install_error_handlers
 from ticketdesk.spa import mount_spa
 
@@ -108,6 +109,24 @@ class TestProblemDocuments:
         assert "hunter2" not in response.text
         assert "secret.py" not in response.text
 
+    async def test_connection_lost_is_busy(self, settings: Settings) -> None:
+        async with _app_with_a_failing_route(settings) as client:
+            response = await client.post("/api/v1/lost")
+
+        assert response.status_code == 503
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.headers["Retry-After"] == "2"
+        assert response.json()["code"] == "busy"
+
+    async def test_database_error_from_a_bug_is_not_busy(self, settings: Settings) -> None:
+        # An OperationalError too, but retrying cannot help: a 500, not a 503 to retry.
+        async with _app_with_a_failing_route(settings) as client:
+            response = await client.post("/api/v1/misused")
+
+        assert response.status_code == 500
+        assert response.json()["code"] == "internal"
+        assert "Retry-After" not in response.headers
+
 
 @asynccontextmanager
 async def _app_with_a_failing_route(settings: Settings) -> AsyncIterator[AsyncClient]:
@@ -118,6 +137,14 @@ async def _app_with_a_failing_route(settings: Settings) -> AsyncIterator[AsyncCl
     @application.post("/api/v1/boom")
     async def boom() -> None:
         raise RuntimeError("password=hunter2 at /srv/secret.py line 12")
+
+    @application.post("/api/v1/lost")
+    async def lost(conn: Transaction) -> None:
+        await conn.execute("select pg_terminate_backend(pg_backend_pid())")
+
+    @application.post("/api/v1/misused")
+    async def misused(conn: Transaction) -> None:
+        await conn.execute("release savepoint never_made")
 
     transport = ASGITransport(app=application, raise_app_exceptions=False)
     async with (

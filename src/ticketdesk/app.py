@@ -202,20 +202,24 @@ def create_app(
     live_reconnect_wait: ReconnectWait = asyncio.sleep,
     presence_ttl: timedelta = PRESENCE_TTL,
     redis_reprobe_seconds: float = REPROBE_SECONDS,
+    pool_timeout: float = db.POOL_TIMEOUT_SECONDS,
 ) -> FastAPI:
     """Build the app; with ``pool`` given, use it instead of opening one; with ``worker``,
     also run background jobs in-process (``ticketdesk serve`` without ``--no-worker``);
     ``live_timing``: the event streams' heartbeat and credential checks;
     ``live_reconnect_wait``: how the live listener waits before connecting again;
     ``presence_ttl``: how long a mark of presence on a ticket lasts unless renewed;
-    ``redis_reprobe_seconds``: how often a Redis that went away is tried again."""
+    ``redis_reprobe_seconds``: how often a Redis that went away is tried again;
+    ``pool_timeout``: how long a request waits for a database connection before its 503."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_pool = pool is None
         assert settings.database_url is not None, "the CLI resolves the database first"
         app.state.secret = settings.secret()
-        app.state.pool = pool or await db.open_pool(settings.database_url)
+        app.state.pool = pool or await db.open_pool(
+            settings.database_url, wait_seconds=pool_timeout
+        )
         app.state.storage = open_storage(settings)
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
         app.state.redis = (

@@ -4,7 +4,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Annotated, cast
+from time import monotonic
+from typing import Annotated, Any, cast
+from weakref import WeakKeyDictionary
 
 import psycopg
 from fastapi import Depends, Request
@@ -19,13 +21,45 @@ Connection = psycopg.AsyncConnection[DictRow]
 MIGRATION_LOCK_ID = 7_461_020_031
 
 
-async def open_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
-    """Open a pool whose connections return rows as dicts."""
+# A request waits this long for a connection (all in use, or the server down), then
+# ends with a 503 ``busy``.
+POOL_TIMEOUT_SECONDS = 30.0
+# A connection handed out this recently is handed out again unchecked.
+CHECK_AFTER_IDLE_SECONDS = 1.0
+
+
+class _CheckWhenIdle:
+    """The pool's ``check``: a connection not handed out in the last
+    ``CHECK_AFTER_IDLE_SECONDS`` (or never) is tried with an empty query before it is, and
+    replaced if the server dropped it (a restart, a failover, an idle timeout). Under load
+    every connection is handed out more often than that, so no request pays the round
+    trip; one that meets a connection dropped since ends with a 503 ``busy``, and the pool
+    discards that connection."""
+
+    def __init__(self) -> None:
+        self._handed_out: WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+            WeakKeyDictionary()
+        )
+
+    async def __call__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        now = monotonic()
+        if now - self._handed_out.get(conn, float("-inf")) >= CHECK_AFTER_IDLE_SECONDS:
+            await AsyncConnectionPool.check_connection(conn)
+        self._handed_out[conn] = now
+
+
+async def open_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, wait_seconds: float = POOL_TIMEOUT_SECONDS
+) -> AsyncConnectionPool:
+    """Open a pool whose connections return rows as dicts; ``wait_seconds``: how long
+    taking a connection may wait."""
     pool: AsyncConnectionPool = AsyncConnectionPool(
         dsn,
         min_size=min_size,
         max_size=max_size,
+        timeout=wait_seconds,
         kwargs={"row_factory": dict_row, "autocommit": True},
+        check=_CheckWhenIdle(),
         open=False,
         name="ticketdesk",
     )

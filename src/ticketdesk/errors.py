@@ -13,7 +13,8 @@
     └── Unavailable                503 unavailable
 
 Services raise these; driver errors are translated where they happen, by constraint
-name. Anything else becomes a bare 500 that reveals nothing.
+name. A database that cannot serve now (connection lost, pool exhausted, deadlock) is a
+503 ``busy`` with ``Retry-After``. Anything else becomes a bare 500 that reveals nothing.
 """
 
 import logging
@@ -162,7 +163,7 @@ class RateLimited(TicketdeskError):
 
 
 class Unavailable(TicketdeskError):
-    """A dependency the request needs is down or switched off."""
+    """A dependency the request needs is down; try again after ``Retry-After`` seconds."""
 
     status = 503
     title = "Service unavailable"
@@ -173,6 +174,9 @@ class Unavailable(TicketdeskError):
             "schema": {"type": "integer", "minimum": 1},
         }
     }
+
+    def __init__(self, detail: str, *, code: str, retry_after: int) -> None:
+        super().__init__(detail, code=code, headers={"Retry-After": str(retry_after)})
 
 
 def problem_type(code: str) -> str:
@@ -313,8 +317,27 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# What says the database cannot do it now, not that the request or the code is wrong,
+# by SQLSTATE (psycopg's classes do not nest by it): a connection lost or refused (class
+# 08, and psycopg's own errors, which carry none), a transaction rolled back (40:
+# deadlock, serialization failure), resources short (53: too many connections, out of
+# memory, disk full), a server shutting down or starting (57, with a statement cancelled
+# by its timeout), a lock not granted (55P03). Every other OperationalError (a savepoint
+# misused, an object not in the state the code expected, …) is a bug: a 500, logged
+# with its traceback.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57"})
+
+
+async def _on_operational_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, psycopg.OperationalError)
+    state = exc.sqlstate
+    if state is None or state[:2] in _TRANSIENT_CLASSES or state == "55P03":
+        return await _on_database_busy(request, exc)
+    return await _on_unexpected(request, exc)
+
+
 async def _on_database_busy(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database busy: %s", type(exc).__name__)
+    log.warning("database busy: %s: %s", type(exc).__name__, _first_line(exc))
     return problem_response(
         503,
         Unavailable.title,
@@ -338,6 +361,10 @@ async def _on_data_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", "")})
     return problem_response(
@@ -350,14 +377,14 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TicketdeskError, _on_ticketdesk_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    for busy in (
-        PoolTimeout,
-        psycopg.errors.DeadlockDetected,
-        psycopg.errors.SerializationFailure,
-        psycopg.errors.LockNotAvailable,
-    ):
-        app.add_exception_handler(busy, _on_database_busy)
-    app.add_exception_handler(psycopg.DataError, _on_data_error)
+    # The database cannot do it now: no connection free in time, or _TRANSIENT_CLASSES.
+    # Nothing was half-stored, and the same request may well succeed in a moment.
+    app.add_exception_handler(PoolTimeout, _on_database_busy)
+    app.add_exception_handler(psycopg.OperationalError, _on_operational_error)
+    # A value beyond what PostgreSQL can store (54xxx is an OperationalError too): the
+    # request's, retrying it cannot help.
+    for data_error in (psycopg.DataError, psycopg.errors.ProgramLimitExceeded):
+        app.add_exception_handler(data_error, _on_data_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

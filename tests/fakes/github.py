@@ -374,6 +374,12 @@ class FakeGitHub:
         with self._lock:
             return _copy(self._issue(self._repository(owner, repo), number))
 
+    def issues(self, owner: str, repo: str) -> list[JSON]:
+        """Return every issue of the repository as GitHub holds them now, by number."""
+        with self._lock:
+            repository = self._repository(owner, repo)
+            return [_copy(repository.issues[n]) for n in sorted(repository.issues)]
+
     def comments(self, owner: str, repo: str, number: int) -> list[JSON]:
         """Return an issue's comments as GitHub holds them now, oldest first."""
         with self._lock:

@@ -27,6 +27,9 @@ from ticketdesk.users.schemas import Role, User
 
 # Short enough for a test to see them without waiting 15 s, or a minute.
 TEST_TIMING = Timing(heartbeat_seconds=0.5, recheck_seconds=0.5)
+# How long a request waits for a database connection: a test that lets none in waits
+# this long for its failure.
+POOL_TIMEOUT = 2.0
 
 
 class Reconnects:
@@ -60,7 +63,12 @@ class Server:
 def serving_one(settings: Settings, timing: Timing = TEST_TIMING) -> Iterator[Server]:
     """One API process on the test's database, its streams on ``timing``."""
     reconnects = Reconnects()
-    app = create_app(settings, live_timing=timing, live_reconnect_wait=reconnects.wait)
+    app = create_app(
+        settings,
+        live_timing=timing,
+        live_reconnect_wait=reconnects.wait,
+        pool_timeout=POOL_TIMEOUT,
+    )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         with serving(app, sock) as url:

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from tests.factories import PASSWORD, ticket_body
 from tests.live.conftest import EventReader, Server, Someone, open_stream, serving_one
@@ -439,6 +441,7 @@ class TestStreamEvents:
         person: Person,
         conn: Connection,
         caplog: pytest.LogCaptureFixture,
+        server_dsn: str,
     ) -> None:
         one, _ = servers
         agent = await person("agent", "Grace Agent")
@@ -447,17 +450,24 @@ class TestStreamEvents:
 
         async with open_stream(one.url, agent.headers) as stream:
             await stream.next()
-            # The pools' connections go away: the stream's next credentials check fails.
-            await conn.execute(
-                "select pg_terminate_backend(pid) from pg_stat_activity"
-                " where datname = current_database() and pid <> pg_backend_pid()"
-                " and application_name <> %s",
-                (APPLICATION_NAME,),
-            )
-            try:
-                frames = await stream.until_end()
-            finally:
-                server_log.removeHandler(caplog.handler)
+            # The pools' connections go away and no new one is let in: the stream's next
+            # credentials check fails (the pool gives up after its POOL_TIMEOUT).
+            database = sql.Identifier(conn.info.dbname)
+            allow = sql.SQL("alter database {} allow_connections {}")
+            # Not from a connection to the database itself, which may not do this.
+            async with await psycopg.AsyncConnection.connect(server_dsn, autocommit=True) as server:
+                await server.execute(allow.format(database, sql.SQL("false")))
+                await conn.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity"
+                    " where datname = current_database() and pid <> pg_backend_pid()"
+                    " and application_name <> %s",
+                    (APPLICATION_NAME,),
+                )
+                try:
+                    frames = await stream.until_end()
+                finally:
+                    await server.execute(allow.format(database, sql.SQL("true")))
+                    server_log.removeHandler(caplog.handler)
 
         assert all(frame.comment == "ping" for frame in frames)
         # Ended by the stream, as a warning, not as a server error.

@@ -25,6 +25,7 @@ class Receiver:
         self.plan: deque[tuple[int, float]] = deque()
         # The body of each 2xx answer.
         self.reply = b"ok"
+        self._server: ThreadingHTTPServer | None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,21 +51,29 @@ class Receiver:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
+        self._handler = Handler
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._port: int = self._server.server_address[1]
+        self._running = False
 
     @property
     def url(self) -> str:
         """Where to send deliveries."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+        return f"http://127.0.0.1:{self._port}/hook"
 
     def start(self) -> None:
-        """Serve in a background thread."""
-        self._thread.start()
+        """Serve in a background thread; after ``stop``, on the same port again."""
+        if self._server is None:
+            self._server = ThreadingHTTPServer(("127.0.0.1", self._port), self._handler)
+            self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._running = True
 
     def stop(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
+        """Stop serving: connections are refused until ``start``."""
+        if self._server is not None:
+            if self._running:
+                self._server.shutdown()
+            self._server.server_close()
+            self._server, self._running = None, False

@@ -34,6 +34,7 @@ from ticketdesk.errors import (
     NotFound,
     TooLarge,
     Unauthorized,
+    Unavailable,
     UnsupportedMediaType,
     problem_responses,
 )
@@ -127,7 +128,13 @@ async def _upload_target(
     status_code=status.HTTP_201_CREATED,
     operation_id="uploadAttachments",
     responses=problem_responses(
-        Unauthorized, Forbidden, NotFound, TooLarge, UnsupportedMediaType, InvalidInput
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        TooLarge,
+        UnsupportedMediaType,
+        InvalidInput,
+        Unavailable,
     ),
     openapi_extra={"requestBody": _UPLOAD_BODY},
 )

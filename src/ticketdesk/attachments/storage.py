@@ -18,11 +18,13 @@ from uuid import UUID
 
 import anyio
 import obstore
+import obstore.exceptions
 import uuid_utils
 from fastapi import Depends, Request
 from obstore.store import LocalStore, S3Store
 
 from ticketdesk.config import Settings
+from ticketdesk.errors import Unavailable
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, ObjectStore, S3Config
@@ -34,6 +36,8 @@ KEY_PREFIX = "tickets/"
 PART_BYTES = 5 * 1024 * 1024
 PARTS_IN_FLIGHT = 2
 READ_CHUNK_BYTES = 256 * 1024
+# What a refused upload's Retry-After says when the store itself failed.
+STORAGE_RETRY_AFTER_SECONDS = 30
 # obstore's local store stages a multipart write as "<key>#<n>" next to the object.
 _LOCAL_STAGING = re.compile(r"#\d+$")
 
@@ -59,10 +63,22 @@ class AttachmentStorage:
         self._local_root = local_root
 
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> None:
-        """Store the bytes ``chunks`` yields under ``key``; if it raises, nothing is stored."""
-        await obstore.put_async(
-            self._store, key, chunks, chunk_size=PART_BYTES, max_concurrency=PARTS_IN_FLIGHT
-        )
+        """Store the bytes ``chunks`` yields under ``key``; if it raises, nothing is stored.
+
+        What ``chunks`` raises comes through as it is; the store itself failing (a full
+        disk, S3 answering 5xx after obstore's retries) is ``Unavailable``,
+        ``storage_unavailable``."""
+        try:
+            await obstore.put_async(
+                self._store, key, chunks, chunk_size=PART_BYTES, max_concurrency=PARTS_IN_FLIGHT
+            )
+        except (obstore.exceptions.BaseError, OSError) as exc:
+            log.warning("could not store attachment object %s: %s", key, _first_line(exc))
+            raise Unavailable(
+                "The file store cannot take files now; try again later.",
+                code="storage_unavailable",
+                retry_after=STORAGE_RETRY_AFTER_SECONDS,
+            ) from exc
 
     async def read(self, key: str) -> StoredObject:
         """Open ``key`` for streaming; ``FileNotFoundError`` when it is missing."""
@@ -106,6 +122,11 @@ class AttachmentStorage:
             # (AbortIncompleteMultipartUpload) expires them.
             return 0
         return await anyio.to_thread.run_sync(_remove_staging_files, self._local_root, cutoff)
+
+
+def _first_line(exc: BaseException) -> str:
+    # obstore's messages go on with a multi-line debug dump of the request.
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _remove_staging_files(root: Path, cutoff: datetime) -> int:

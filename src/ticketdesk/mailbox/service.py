@@ -37,7 +37,7 @@ from ticketdesk.comments import service as comments
 from ticketdesk.comments.schemas import CommentCreate
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.errors import Conflict, InvalidInput, NotFound, TicketdeskError
+from ticketdesk.errors import Conflict, InvalidInput, NotFound, TicketdeskError, Unavailable
 from ticketdesk.jobs.queue import describe_error
 from ticketdesk.mail.addresses import (
     domain_of,
@@ -170,6 +170,8 @@ async def _store_files(
                     )
                 )
                 rules = rules.after(stored[-1])
+            except Unavailable:
+                raise  # the store failed, not the file: the mail fails, kept for admins
             except TicketdeskError as exc:
                 refused.append(f"{name}: {exc.detail}")
     except BaseException:
@@ -272,12 +274,16 @@ async def _process(
     except Refused as exc:
         return Outcome("refused", str(exc))
     except TicketdeskError as exc:
-        return Outcome("refused", exc.detail)
+        if not isinstance(exc, Unavailable):
+            return Outcome("refused", exc.detail)
+        # The file store failed, nothing about the message: kept, with the store's error.
+        failure: BaseException = exc.__cause__ or exc
     except Exception as exc:
         if database_unavailable(exc):
             raise
-        log.warning("an inbound message failed; kept for admins", exc_info=True)
-        return Outcome("failed", describe_error(exc, [settings.secret().decode()]))
+        failure = exc
+    log.warning("an inbound message failed; kept for admins", exc_info=failure)
+    return Outcome("failed", describe_error(failure, [settings.secret().decode()]))
 
 
 async def _settle(conn: Connection, mail_id: int, outcome: Outcome, raw: bytes) -> InboundMail:

@@ -7,10 +7,12 @@ with the change. Changes about internal notes go only to endpoints that are staf
 and ask for notes (``include_internal``); every other endpoint never hears of them.
 
 The job (``tasks.deliver``) sends the delivery to the endpoint as it is set up then,
-retrying with its own backoff (``webhooks.*`` settings, about a day); when its last
-attempt fails, the delivery fails and the endpoint is marked failing for admins, until
-a later delivery succeeds. An admin can deliver any message again: a new delivery with
-the same message id, so a receiver that already took it can tell.
+in order: one ticket's deliveries to one endpoint share a procrastinate lock, so a
+later one waits while an earlier one is being retried. It retries with its own backoff
+(``webhooks.*`` settings, about a day); when its last attempt fails, the delivery fails
+and the endpoint is marked failing for admins, until a later delivery succeeds. An
+admin can deliver any message again: a new delivery with the same message id, so a
+receiver that already took it can tell.
 """
 
 from datetime import UTC, datetime
@@ -309,7 +311,14 @@ async def on_change(conn: Connection, change: Change) -> None:
                     "payload": Jsonb(payloads[event]),
                 },
             )
-            await defer(conn, DELIVER_TASK, delivery_id=str(delivery_id))
+            # One ticket's deliveries to one endpoint go one at a time, in order: a later
+            # one waits while an earlier one is retried.
+            await defer(
+                conn,
+                DELIVER_TASK,
+                lock=f"webhook:{webhook.id}:{change.ticket_id}",
+                delivery_id=str(delivery_id),
+            )
 
 
 # --- delivering -----------------------------------------------------------------------
