@@ -45,7 +45,7 @@ CONFIG = Path(__file__).parent / "schemathesis.toml"
 # The examples each operation gets, and each run's time budget in seconds: a role's run,
 # and the stateful one.
 MAX_EXAMPLES = 10
-ROLE_SECONDS = 25
+ROLE_SECONDS = 20
 STATEFUL_SECONDS = 15
 STATELESS_PHASES = ("examples", "coverage", "fuzzing")
 # The links the document declares from a ticket to what may follow it.
