@@ -1,8 +1,14 @@
 """The API reads requests strictly and answers only what its description promises."""
 
-from httpx import AsyncClient
+import typing
+from collections.abc import Iterator
 
+from httpx import AsyncClient
+from pydantic import Strict
+
+import ticketdesk.app  # noqa: F401 (imports every domain's request schemas)
 from tests.factories import Accounts
+from ticketdesk.validation import RequestModel
 
 PROBLEM_JSON = "application/problem+json"
 TICKET = {
@@ -110,3 +116,35 @@ class TestOneName:
         assert by_old_name.status_code == 422
         assert {e["field"] for e in by_old_name.json()["errors"]} == {"comment", "body"}
         assert [c["comment"] for c in listed.json()] == ["It fails on Linux."]
+
+
+def _request_models(base: type[RequestModel] = RequestModel) -> Iterator[type[RequestModel]]:
+    for model in base.__subclasses__():
+        yield model
+        yield from _request_models(model)
+
+
+def _loose(annotation: object, metadata: typing.Sequence[object] = ()) -> list[object]:
+    """The plain bool, int and float in ``annotation`` that are not marked strict."""
+    if any(isinstance(m, Strict) for m in metadata):
+        return []
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *more = typing.get_args(annotation)
+        return _loose(base, more)
+    if annotation in (bool, int, float):
+        return [annotation]
+    return [t for arg in typing.get_args(annotation) for t in _loose(arg)]
+
+
+class TestRequestModels:
+    def test_booleans_and_numbers_are_json_s_own(self) -> None:
+        """RequestModel promises 0 is not false and "2" is not 2: each body field that
+        holds a boolean or a number says so with StrictBool or StrictInt."""
+        loose = {
+            f"{model.__name__}.{name}": _loose(field.annotation, field.metadata)
+            for model in _request_models()
+            for name, field in model.model_fields.items()
+        }
+
+        assert len(loose) > 50
+        assert {field: kinds for field, kinds in loose.items() if kinds} == {}

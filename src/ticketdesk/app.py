@@ -95,7 +95,8 @@ where one field is at fault, its name in `field`.
 Requests are read strictly: a body field an operation does not describe is a 422 naming
 it (`extra_forbidden`), never dropped; booleans and integers must be JSON's own (`0` is
 not `false`, `"2"` is not `2`); integer and boolean query parameters are written in
-digits and as `true` or `false`; a body that is not well-formed JSON is a 422
+digits and as `true` or `false`, date-time ones as RFC 3339 with their offset
+(`2025-01-02T12:00:00Z`); a body that is not well-formed JSON is a 422
 `malformed_body`. A method a path does not serve is a 405 whose `Allow` lists those it
 does.
 

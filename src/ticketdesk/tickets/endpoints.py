@@ -43,7 +43,7 @@ from ticketdesk.tickets.schemas import (
     TicketType,
     TicketUpdate,
 )
-from ticketdesk.validation import PlainBoolean, PlainInteger, no_nul
+from ticketdesk.validation import PlainBoolean, PlainDateTime, PlainInteger, no_nul
 
 router = APIRouter(tags=["tickets"])
 
@@ -151,10 +151,10 @@ async def list_tickets(
             },
         ),
     ] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    updated_after: datetime | None = None,
-    updated_before: datetime | None = None,
+    created_after: Annotated[datetime | None, PlainDateTime] = None,
+    created_before: Annotated[datetime | None, PlainDateTime] = None,
+    updated_after: Annotated[datetime | None, PlainDateTime] = None,
+    updated_before: Annotated[datetime | None, PlainDateTime] = None,
     q: Annotated[SearchText | None, Query(max_length=200, description="Full-text search.")] = None,
     customer_replied: Annotated[
         bool | None,
