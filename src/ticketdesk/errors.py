@@ -328,10 +328,17 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 _TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57"})
 
 
-async def _on_operational_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, psycopg.OperationalError)
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot do it now (try again later), rather than
+    that the request or the code is wrong."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
     state = exc.sqlstate
-    if state is None or state[:2] in _TRANSIENT_CLASSES or state == "55P03":
+    return state is None or state[:2] in _TRANSIENT_CLASSES or state == "55P03"
+
+
+async def _on_operational_error(request: Request, exc: Exception) -> JSONResponse:
+    if database_unavailable(exc):
         return await _on_database_busy(request, exc)
     return await _on_unexpected(request, exc)
 

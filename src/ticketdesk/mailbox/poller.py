@@ -31,6 +31,7 @@ from psycopg_pool import AsyncConnectionPool
 from ticketdesk import db
 from ticketdesk.attachments.storage import AttachmentStorage
 from ticketdesk.config import ImapTarget, Settings
+from ticketdesk.errors import database_unavailable
 from ticketdesk.mailbox import service
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ async def _take_in(
                 else:
                     delivery = await service.receive(conn, storage, settings, raw, source="imap")
         except Exception as exc:
-            if service.database_unavailable(exc):
+            if database_unavailable(exc):
                 raise  # nothing is marked: the next round takes it in
             # Never one message blocking all later ones: it stays in the mailbox, seen.
             log.exception("mail UID %s cannot be taken in; marked seen and left there", uid)

@@ -37,7 +37,14 @@ from ticketdesk.comments import service as comments
 from ticketdesk.comments.schemas import CommentCreate
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
-from ticketdesk.errors import Conflict, InvalidInput, NotFound, TicketdeskError, Unavailable
+from ticketdesk.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TicketdeskError,
+    Unavailable,
+    database_unavailable,
+)
 from ticketdesk.jobs.queue import describe_error
 from ticketdesk.mail.addresses import (
     domain_of,
@@ -251,15 +258,6 @@ async def _act_on(
         await attachments.remove_stored(storage, stored)
         raise
     return Outcome("posted", None if ref is not None else "opened a ticket", ticket)
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database cannot be used now, so the message should wait
-    and come again, rather than something about the message itself. A value beyond one
-    of PostgreSQL's limits is an OperationalError too, but it is the message's."""
-    return isinstance(exc, psycopg.OperationalError) and not isinstance(
-        exc, psycopg.errors.ProgramLimitExceeded
-    )
 
 
 async def _process(
