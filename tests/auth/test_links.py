@@ -18,6 +18,7 @@ from tests.jobs.waiting import eventually
 from tests.mailservers import SmtpServer
 from tests.workers import running_worker
 from ticketdesk.auth import links
+from ticketdesk.auth.service import MAX_FAILURES_PER_PAIR
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.db import Connection
 from ticketdesk.users.service import hash_password
@@ -78,6 +79,13 @@ def link_in(message: EmailMessage) -> tuple[str, str]:
 
 async def login(client: AsyncClient, email: str, password: str) -> Response:
     return await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def answer_of(response: Response) -> tuple[int, dict[str, Any], bool]:
+    """What a caller sees of a response: its status, its body but the request's id (which
+    every response has its own of), and whether it sets a cookie."""
+    body = {key: value for key, value in response.json().items() if key != "request_id"}
+    return response.status_code, body, "set-cookie" in response.headers
 
 
 async def request_reset(client: AsyncClient, email: str) -> Response:
@@ -614,8 +622,14 @@ class TestConfirmingAddresses:
         assert signed_up.status_code == 202
         assert signed_up.json()["email"] == "nina@example.com"
         assert "ticketdesk_session" not in signed_up.headers.get("set-cookie", "")
-        assert (too_soon.status_code, too_soon.json()["code"]) == (403, "email_unverified")
-        assert wrong_password.status_code == 401  # only the password's owner learns more
+        # Refused as a wrong password is: a sign-up with a taken address creates nothing,
+        # so anything else would tell which addresses have accounts.
+        assert (too_soon.status_code, too_soon.json()["code"]) == (401, "invalid_credentials")
+        assert too_soon.json()["detail"] == (
+            "Wrong e-mail address or password — or, if you just signed up, confirm your "
+            "address first with the link we mailed you."
+        )
+        assert answer_of(too_soon) == answer_of(wrong_password)
         assert mail["Subject"] == "Confirm your e-mail address for ticketdesk"
         assert page == "http://desk.example.com/verify-email"
         assert confirmed.status_code == 204
@@ -742,6 +756,30 @@ class TestSignupWithATakenAddress:
         assert (await cur.fetchone()) == {"n": 1}
         assert still_hers.status_code == 200
         assert not_the_new_password.status_code == 401
+
+    async def test_signing_in_with_the_password_signed_up_with_tells_nothing(
+        self, anon: AsyncClient, accounts: Accounts
+    ) -> None:
+        # The probe: sign up with an address and a password of one's choosing, then sign
+        # in with that pair, over and over, till the failures are throttled. For a new
+        # address the account exists (unconfirmed) with that password; for a taken one
+        # the password is wrong.
+        probes = {}
+        for email in (accounts.alice.user.email, "nina@example.com"):
+            signed_up = await self.signup(anon, email)
+            attempts = [
+                answer_of(await login(anon, email, NEW_PASSWORD))
+                for _ in range(MAX_FAILURES_PER_PAIR + 1)
+            ]
+            probes[email] = (signed_up.status_code, attempts)
+
+        taken, new = probes[accounts.alice.user.email], probes["nina@example.com"]
+        assert taken == new
+        status, attempts = new
+        assert status == 202
+        assert [answer[0] for answer in attempts] == [401] * MAX_FAILURES_PER_PAIR + [429]
+        assert attempts[0][1]["code"] == "invalid_credentials"
+        assert not any(sets_cookie for _, _, sets_cookie in attempts)
 
     @pytest.mark.usefixtures("worker")
     async def test_its_owner_is_told_once_an_hour(

@@ -49,7 +49,7 @@ def test_a_new_account_confirms_its_address(
     smtp_server: SmtpServer,
     expected_console_errors: list[re.Pattern[str]],
 ) -> None:
-    expected_console_errors.append(refused(403, "/auth/login"))
+    expected_console_errors.append(refused(401, "/auth/login"))
     page = new_page()
     page.goto("/signup")
     page.get_by_label("Name").fill("Nina Simone")
@@ -63,7 +63,10 @@ def test_a_new_account_confirms_its_address(
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("Confirm your e-mail address first")
+    # Refused as a wrong password is, with a word for whoever just signed up.
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Wrong e-mail address or password — or, if you just signed up, confirm your address"
+    )
     page.get_by_role("button", name="Send the link again").click()
     expect(page.get_by_role("status").first).to_contain_text("a new link is on its way")
 

@@ -33,6 +33,7 @@ class TestDefaults:
             ],
             "github_enabled": False,
             "mail_enabled": False,
+            "verify_email": False,
         }
 
 
@@ -50,6 +51,7 @@ class TestConfigured:
                 "github": {"enabled": True, "repo": "acme/widgets", "token": "ghp_x"},
             },
             "smtp_url": "smtp://127.0.0.1:2525",
+            "accounts": {"verify_email": True},
         }
 
     async def test_the_switches_are_reported(self, anon: AsyncClient) -> None:
@@ -62,6 +64,7 @@ class TestConfigured:
         assert config["allowed_media_types"] == ["image/png", "text/plain"]
         assert config["github_enabled"] is True
         assert config["mail_enabled"] is True
+        assert config["verify_email"] is True
 
 
 class TestAutomation:

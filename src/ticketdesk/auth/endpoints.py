@@ -119,8 +119,9 @@ def _me(actor: Actor, csrf_token: str | None) -> Me:
         status.HTTP_202_ACCEPTED: {
             "model": ConfirmationSent,
             "description": "With accounts.verify_email: the same answer for a new address "
-            "(mailed the link that confirms it; the account cannot sign in before) and for "
-            "one that has an account (its owner is mailed how to sign in instead).",
+            "(mailed the link that confirms it; until then signing in with its password is "
+            "refused as a wrong password is) and for one that has an account (its owner is "
+            "mailed how to sign in instead).",
         },
         **problem_responses(Forbidden, Conflict, RateLimited),
     },
@@ -181,7 +182,7 @@ async def signup(
 @router.post(
     "/auth/login",
     operation_id="login",
-    responses=problem_responses(Unauthorized, Forbidden, RateLimited),
+    responses=problem_responses(Unauthorized, RateLimited),
 )
 async def login(
     body: Login,
@@ -196,7 +197,8 @@ async def login(
 ) -> Me:
     """Sign in with e-mail and password; sets the session cookie, and a device cookie
     that keeps this browser's later sign-ins clear of the lockout that guessing the
-    address's password elsewhere causes."""
+    address's password elsewhere causes. Where addresses are confirmed first, an account
+    whose address is not confirmed yet is refused as a wrong password is (401)."""
     await limiter.check("login", client)
     # Autocommit: a failed attempt must be counted even though the request fails.
     actor = await service.authenticate(

@@ -44,6 +44,14 @@ MAX_FAILURES_PER_DEVICE = 5
 # How long a device cookie is honoured after the sign-in that set it.
 DEVICE_TTL_SECONDS = 365 * 24 * 3600
 
+WRONG_CREDENTIALS = "Wrong e-mail address or password."
+# Where addresses are confirmed first, an unconfirmed account's right password is answered
+# alike (see ``authenticate``): one sentence that helps whoever just signed up.
+WRONG_CREDENTIALS_UNCONFIRMED = (
+    "Wrong e-mail address or password — or, if you just signed up, confirm your address "
+    "first with the link we mailed you."
+)
+
 # Verifying against this keeps a sign-in for an unknown e-mail as slow as a wrong password.
 _DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
 
@@ -207,8 +215,10 @@ async def authenticate(
     per-client limits: it counts against that device alone (``MAX_FAILURES_PER_DEVICE``).
     ``conn`` must be in autocommit mode: the attempt is stored before the password is
     checked, so parallel guesses count, and a failed request keeps its count.
-    ``verified_only``: refuse an account whose address is not confirmed yet (told only
-    to someone who knows its password, so it reveals nothing about who has an account).
+    ``verified_only``: refuse an account whose address is not confirmed yet exactly as a
+    wrong password is refused (same answer, a failed attempt that counts): a sign-up
+    with an address that has an account creates nothing, so telling the two apart would
+    tell a sign-up followed by a sign-in which addresses have accounts.
     """
     account = await fetch_optional(conn, Account, Q.user_by_email, {"email": email})
     device_id = (
@@ -229,14 +239,12 @@ async def authenticate(
     stored = account.password_hash if account is not None and account.may_sign_in else None
     # Verify against a dummy hash for unknown accounts, so timing does not tell them apart.
     verified = await verify_password(stored or _DUMMY_HASH, password) and stored is not None
-    if not verified or account is None:
-        raise Unauthorized("Wrong e-mail address or password.", code="invalid_credentials")
-    await execute(conn, Q.forget_failures, {**params, "attempt_id": attempt_id})
-    if verified_only and not account.email_verified:
-        raise Forbidden(
-            "Confirm your e-mail address first: follow the link we mailed you.",
-            code="email_unverified",
+    if not verified or account is None or (verified_only and not account.email_verified):
+        raise Unauthorized(
+            WRONG_CREDENTIALS_UNCONFIRMED if verified_only else WRONG_CREDENTIALS,
+            code="invalid_credentials",
         )
+    await execute(conn, Q.forget_failures, {**params, "attempt_id": attempt_id})
     return account.actor
 
 

@@ -28,6 +28,7 @@ async def get_config(settings: AppSettings) -> InstanceConfig:
         allowed_media_types=list(tickets.allowed_attachment_types),
         github_enabled=tickets.github.enabled,
         mail_enabled=settings.mail_enabled,
+        verify_email=settings.accounts.verify_email,
     )
 
 

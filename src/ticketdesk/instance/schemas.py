@@ -20,6 +20,11 @@ class InstanceConfig(BaseModel):
     mail_enabled: bool = Field(
         description="Whether this server sends mail (notifications, reset links, invitations)."
     )
+    verify_email: bool = Field(
+        description="Whether a new account confirms its address by a mailed link before it "
+        "signs in (accounts.verify_email); until then, signing in is refused as a wrong "
+        "password is."
+    )
 
 
 class Automation(BaseModel):

@@ -195,7 +195,8 @@ export interface paths {
          * Login
          * @description Sign in with e-mail and password; sets the session cookie, and a device cookie
          *     that keeps this browser's later sign-ins clear of the lockout that guessing the
-         *     address's password elsewhere causes.
+         *     address's password elsewhere causes. Where addresses are confirmed first, an account
+         *     whose address is not confirmed yet is refused as a wrong password is (401).
          */
         post: operations["login"];
         delete?: never;
@@ -1552,6 +1553,11 @@ export interface components {
             signup_enabled: boolean;
             /** Tickets Enabled */
             tickets_enabled: boolean;
+            /**
+             * Verify Email
+             * @description Whether a new account confirms its address by a mailed link before it signs in (accounts.verify_email); until then, signing in is refused as a wrong password is.
+             */
+            verify_email: boolean;
             /** Version */
             version: string;
         };
@@ -3330,15 +3336,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Content too large */
             413: {
                 headers: {
@@ -3654,7 +3651,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description With accounts.verify_email: the same answer for a new address (mailed the link that confirms it; the account cannot sign in before) and for one that has an account (its owner is mailed how to sign in instead). */
+            /** @description With accounts.verify_email: the same answer for a new address (mailed the link that confirms it; until then signing in with its password is refused as a wrong password is) and for one that has an account (its owner is mailed how to sign in instead). */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -41,6 +41,11 @@ class Instance {
 		return this.config?.mail_enabled ?? false;
 	}
 
+	/** Unknown counts as off: new accounts confirm their address by a mailed link before signing in. */
+	get verifyEmail(): boolean {
+		return this.config?.verify_email ?? false;
+	}
+
 	get githubEnabled(): boolean {
 		return this.config?.github_enabled ?? false;
 	}

@@ -11,7 +11,8 @@ const CONFIG: InstanceConfig = {
 	max_files_per_upload: 3,
 	allowed_media_types: ['image/png'],
 	github_enabled: true,
-	mail_enabled: true
+	mail_enabled: true,
+	verify_email: true
 };
 
 afterEach(() => {
@@ -26,20 +27,23 @@ describe('instance switches', () => {
 		expect(instance.attachments).toBeNull();
 	});
 
-	it('follows the tickets, sign-up, GitHub and mail switches', () => {
+	it('follows the tickets, sign-up, GitHub, mail and address confirmation switches', () => {
 		instance.config = CONFIG;
 		expect(instance.mailEnabled).toBe(true);
-		instance.config = { ...CONFIG, tickets_enabled: false, signup_enabled: false, github_enabled: false, mail_enabled: false };
+		expect(instance.verifyEmail).toBe(true);
+		instance.config = { ...CONFIG, tickets_enabled: false, signup_enabled: false, github_enabled: false, mail_enabled: false, verify_email: false };
 		expect(instance.ticketsEnabled).toBe(false);
 		expect(instance.signupEnabled).toBe(false);
 		expect(instance.githubEnabled).toBe(false);
 		expect(instance.mailEnabled).toBe(false);
+		expect(instance.verifyEmail).toBe(false);
 	});
 
-	it('before the config is known, hides attachments, GitHub and mail but keeps tickets and sign-up reachable', () => {
+	it('before the config is known, hides attachments, GitHub, mail and address confirmation but keeps tickets and sign-up reachable', () => {
 		expect(instance.attachments).toBeNull();
 		expect(instance.githubEnabled).toBe(false);
 		expect(instance.mailEnabled).toBe(false);
+		expect(instance.verifyEmail).toBe(false);
 		expect(instance.ticketsEnabled).toBe(true);
 		expect(instance.signupEnabled).toBe(true);
 	});
