@@ -23,6 +23,7 @@ from psycopg import sql
 from tests.factories import Accounts, make_accounts
 from tests.mailservers import SmtpServer
 from tests.redis_server import RedisMissing, RedisServer
+from tests.webhooks.receiver import Receiver
 from ticketdesk import db
 from ticketdesk.app import create_app
 from ticketdesk.config import Settings, load_settings
@@ -189,6 +190,15 @@ def smtp_server() -> Iterator[SmtpServer]:
     ``{"smtp_url": smtp_server.url}``.
     """
     server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP server on 127.0.0.1 that takes webhook deliveries and keeps them."""
+    server = Receiver()
     server.start()
     yield server
     server.stop()

@@ -168,15 +168,6 @@ def imap_server() -> Iterator[ImapServer]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A webhook receiver."""
-    server = Receiver()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings_overrides(
     gh: FakeGitHub, smtp_server: SmtpServer, imap_server: ImapServer
 ) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 and reads its delivery log."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,14 +20,6 @@ TICKET = {
     "title": "The export button does nothing",
     "description": "Clicking Export on the reports page shows no file and no error.",
 }
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -41,14 +41,6 @@ def gh() -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings_overrides(gh: FakeGitHub, smtp_server: SmtpServer) -> dict[str, Any]:
     return {
         **github_settings(gh),

@@ -1,26 +1,16 @@
 """Webhook tests: a real HTTP receiver on 127.0.0.1, a real worker, retries in fractions
 of a second."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-from tests.webhooks.receiver import Receiver
 from tests.workers import running_worker
 from ticketdesk.config import Settings
 
 BASE_URL = "https://desk.example.com"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A receiver for deliveries, stopped after the test."""
-    server = Receiver()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
