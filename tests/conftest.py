@@ -21,6 +21,7 @@ from httpx import ASGITransport, AsyncClient
 from psycopg import sql
 
 from tests.factories import Accounts, make_accounts
+from tests.fakes.github import FakeGitHub
 from tests.mailservers import SmtpServer
 from tests.redis_server import RedisMissing, RedisServer
 from tests.webhooks.receiver import Receiver
@@ -193,6 +194,13 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def gh() -> Iterator[FakeGitHub]:
+    """A running fake GitHub; its state starts empty."""
+    with FakeGitHub() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, cast
 
@@ -24,13 +23,6 @@ from githubkit_schemas.latest.models import IssueComment
 from tests.fakes.github import DEFAULT_TOKEN, FIXTURES, FakeGitHub
 
 OWNER, REPO = "acme", "widgets"
-
-
-@pytest.fixture
-def gh() -> Iterator[FakeGitHub]:
-    """A running fake GitHub, stopped after the test."""
-    with FakeGitHub() as fake:
-        yield fake
 
 
 def client(

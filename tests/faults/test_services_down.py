@@ -10,7 +10,7 @@ receiver's ``ticket.created`` then the three ``ticket.commented`` in order, each
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -32,12 +32,6 @@ pytestmark = pytest.mark.xdist_group("faults")
 
 REPLIES = ["First answer", "Second answer", "Third answer"]
 DOWN_SECONDS = 1.5
-
-
-@pytest.fixture
-def gh() -> Iterator[FakeGitHub]:
-    with FakeGitHub() as fake:
-        yield fake
 
 
 @pytest.fixture

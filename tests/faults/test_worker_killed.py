@@ -48,12 +48,6 @@ HOLD_SECONDS = 8.0
 
 
 @pytest.fixture
-def gh() -> Iterator[FakeGitHub]:
-    with FakeGitHub() as fake:
-        yield fake
-
-
-@pytest.fixture
 def settings_overrides(gh: FakeGitHub, smtp_server: SmtpServer) -> dict[str, Any]:
     github = github_settings(gh, timeout_seconds=HOLD_SECONDS + 5)
     return {

@@ -1,19 +1,11 @@
 """A fake GitHub for every test here, and settings pointing the integration at it."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.fakes.github import FakeGitHub
 from tests.github.support import github_settings
-
-
-@pytest.fixture
-def gh() -> Iterator[FakeGitHub]:
-    """A running fake GitHub; its state starts empty."""
-    with FakeGitHub() as fake:
-        yield fake
 
 
 @pytest.fixture
