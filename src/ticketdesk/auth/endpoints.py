@@ -36,9 +36,9 @@ from ticketdesk.auth.schemas import (
     Token,
     TokenCreate,
 )
-from ticketdesk.auth.service import Actor, NewSession
+from ticketdesk.auth.service import Actor
 from ticketdesk.config import AppSettings, Settings
-from ticketdesk.db import AutocommitConnection, Transaction
+from ticketdesk.db import AutocommitConnection, Connection, Transaction
 from ticketdesk.errors import (
     Conflict,
     Forbidden,
@@ -63,21 +63,26 @@ def _secure(request: Request, settings: Settings) -> bool:
     return request.url.scheme == "https" or settings.public_url.startswith("https://")
 
 
-def _set_session_cookies(
+async def _start_session(
     request: Request,
     response: Response,
+    conn: Connection,
+    secret: bytes,
     settings: Settings,
-    session: NewSession,
-    device_cookie: str,
-) -> None:
-    """The cookies of a session just opened by someone who gave the account's password:
-    the session, its CSRF token, and the device cookie (``service.device_cookie``)."""
+    actor: Actor,
+    device: str | None,
+) -> Me:
+    """Open a session for someone who just gave the account's password, and set its
+    cookies: the session, its CSRF token, and the device cookie (``service.device_cookie``)."""
+    session = await service.open_session(conn, secret, actor.id)
     secure = _secure(request, settings)
     common = {"max_age": service.SESSION_TTL_SECONDS, "secure": secure, "samesite": "lax"}
     response.set_cookie(SESSION_COOKIE, session.token, httponly=True, **common)  # type: ignore[arg-type]
     # Readable by the page's script, which echoes it in X-CSRF-Token.
     response.set_cookie(CSRF_COOKIE, session.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
+    device_cookie = await service.device_cookie(conn, secret, actor.id, device)
     _set_device_cookie(request, response, settings, device_cookie)
+    return _me(actor, session.csrf_token)
 
 
 def _set_device_cookie(
@@ -168,15 +173,7 @@ async def signup(
         internal_domains=settings.internal_email_domains,
     )
     actor = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
-    session = await service.open_session(conn, secret, user.id)
-    _set_session_cookies(
-        request,
-        response,
-        settings,
-        session,
-        await service.device_cookie(conn, secret, actor.id, device),
-    )
-    return _me(actor, session.csrf_token)
+    return await _start_session(request, response, conn, secret, settings, actor, device)
 
 
 @router.post(
@@ -210,15 +207,7 @@ async def login(
         device=device,
         verified_only=settings.accounts.verify_email,
     )
-    session = await service.open_session(conn, secret, actor.id)
-    _set_session_cookies(
-        request,
-        response,
-        settings,
-        session,
-        await service.device_cookie(conn, secret, actor.id, device),
-    )
-    return _me(actor, session.csrf_token)
+    return await _start_session(request, response, conn, secret, settings, actor, device)
 
 
 @router.post(
@@ -418,15 +407,7 @@ async def accept_invitation(
 ) -> Me:
     """Choose your password with an invitation link, and sign in."""
     actor = await links.accept_invitation(conn, token=body.token, password=body.password)
-    session = await service.open_session(conn, secret, actor.id)
-    _set_session_cookies(
-        request,
-        response,
-        settings,
-        session,
-        await service.device_cookie(conn, secret, actor.id, device),
-    )
-    return _me(actor, session.csrf_token)
+    return await _start_session(request, response, conn, secret, settings, actor, device)
 
 
 @router.post(
