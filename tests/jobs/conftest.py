@@ -5,11 +5,11 @@ from collections.abc import AsyncIterator
 import pytest
 from fastapi import FastAPI
 
-from tests.github.conftest import gh, settings_overrides
+from tests.github.conftest import settings_overrides
 from tests.workers import running_worker
 from ticketdesk.config import Settings
 
-__all__ = ["gh", "settings_overrides"]  # the GitHub suite's fixtures serve here too
+__all__ = ["settings_overrides"]  # the GitHub suite's settings serve here too
 
 
 @pytest.fixture
