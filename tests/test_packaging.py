@@ -1,6 +1,6 @@
-"""The wheel production installs: built by ``python -m build``, installed into a
-fresh virtual environment away from the source tree, with no Node.js on PATH, it
-migrates a new database and serves the API and the web app.
+"""The wheel production installs: built by ``python -m build`` as the Dockerfile builds
+it, installed into a fresh virtual environment away from the source tree, with no Node.js
+on PATH, it migrates a new database and serves the API and the web app.
 
 ``python -m build --wheel`` runs ``hatch_build.py``, which puts the web app into the
 wheel; it reuses the one ``scripts/bootstrap`` built into ``src/ticketdesk/web/dist``
