@@ -108,6 +108,18 @@ async def session_db(server_dsn: str) -> AsyncIterator[str]:
         conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
+@pytest.fixture
+def empty_database(server_dsn: str) -> Iterator[str]:
+    """A database that exists and holds nothing, not even the migrations, as on a new
+    server; dropped after the test."""
+    name = f"ticketdesk_empty_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield _dsn_for(server_dsn, name)
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
 # Foreign keys between the tables, as (referencing, referenced) pairs.
 _FOREIGN_KEYS = """
 select c.conrelid::regclass::text, c.confrelid::regclass::text

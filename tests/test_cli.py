@@ -17,7 +17,6 @@ import httpx
 import psutil
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ticketdesk.cli import main
@@ -404,17 +403,6 @@ def _applied(dsn: str) -> list[str]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("select version from schema_migrations order by version")
         return [row[0] for row in rows]
-
-
-@pytest.fixture
-def empty_database(server_dsn: str) -> Iterator[str]:
-    """A database that exists but was never migrated, as on a new server."""
-    name = f"ticketdesk_empty_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    yield make_conninfo(server_dsn, dbname=name)
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
 class TestUnreachableDatabase:

@@ -2,14 +2,13 @@
 
 import asyncio
 import re
-import uuid
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import pq, sql
+from psycopg import pq
 from pydantic import BaseModel
 
 from ticketdesk import db
@@ -21,17 +20,6 @@ from ticketdesk.labels.schemas import Label
 from ticketdesk.sql import load_queries
 from ticketdesk.tickets.schemas import Ticket
 from ticketdesk.users.schemas import User
-
-
-@pytest.fixture
-def empty_database(server_dsn: str) -> Iterator[str]:
-    """A database with nothing in it, not even the migrations."""
-    name = f"ticketdesk_m_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    yield psycopg.conninfo.make_conninfo(server_dsn, dbname=name)
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
 def _applied(dsn: str) -> list[str]:

@@ -16,16 +16,11 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from uv import find_uv_bin
 
 ROOT = Path(__file__).parent.parent
@@ -58,17 +53,6 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run([sys.executable, "-m", "build", "--wheel", "--installer", "uv", "--outdir", out, ROOT])
     (built,) = out.glob("ticketdesk-*.whl")
     return built
-
-
-@pytest.fixture
-def new_database(server_dsn: str) -> Iterator[str]:
-    """A database that exists and holds nothing, as on a new server."""
-    name = f"ticketdesk_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    yield make_conninfo(server_dsn, dbname=name)
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
 def _free_port() -> int:
@@ -111,7 +95,7 @@ def test_the_wheel_holds_the_package_and_the_built_web_app_only(wheel: Path) -> 
 
 
 def test_installed_without_the_source_tree_or_node_it_migrates_and_serves(
-    wheel: Path, new_database: str, tmp_path: Path
+    wheel: Path, empty_database: str, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", venv])
@@ -125,7 +109,7 @@ def test_installed_without_the_source_tree_or_node_it_migrates_and_serves(
     env = {
         "PATH": str(venv / "bin"),
         "HOME": str(workdir),
-        "DATABASE_URL": new_database,
+        "DATABASE_URL": empty_database,
         "TICKETDESK_SECRET_KEY": SECRET_KEY,
         "TICKETDESK_DATA_DIR": str(workdir / "data"),
         "TICKETDESK_PORT": str(port),
