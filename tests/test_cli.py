@@ -266,6 +266,18 @@ class TestServe:
             main(["serve"])
         assert "secret_key (TICKETDESK_SECRET_KEY): required" in str(exited.value)
 
+    def test_a_worker_on_its_own_database_needs_the_secret_key_too(
+        self, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # It would sign the links it mails with a key of its own, which the API lacks.
+        monkeypatch.delenv("TICKETDESK_SECRET_KEY")
+        with pytest.raises(SystemExit) as exited:
+            main(["worker"])
+        assert exited.value.code == (
+            "ticketdesk: invalid configuration:\n"
+            "  secret_key (TICKETDESK_SECRET_KEY): required when database_url (DATABASE_URL) is set"
+        )
+
     def test_serves_until_interrupted(self, env: dict[str, str]) -> None:
         port = _free_port()
         process = _start(["serve", "--port", str(port)], env)

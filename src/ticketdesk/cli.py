@@ -408,6 +408,12 @@ def _banner(host: str, port: int, *, show_logins: bool) -> str:
 
 def worker(settings: Settings, args: argparse.Namespace) -> None:
     """Run background jobs (GitHub sync, the IMAP mailbox, clean-up) until Ctrl-C."""
+    if settings.database_url is not None and settings.secret_key is None:
+        # It signs the links and reply addresses it mails with the key the API checks.
+        raise ConfigError(
+            "invalid configuration:\n  secret_key (TICKETDESK_SECRET_KEY): "
+            "required when database_url (DATABASE_URL) is set"
+        )
     with migrated_database(settings, Story(args.log_file)) as ready:
         _terminal.serving = True
         print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
