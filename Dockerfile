@@ -28,7 +28,10 @@ COPY --from=build /dist/ /tmp/dist/
 RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.txt /tmp/dist/ticketdesk-*.whl \
     && pip check \
     && rm -rf /tmp/requirements.txt /tmp/dist
-RUN useradd --system --user-group --uid 10001 --create-home --home-dir /var/lib/ticketdesk ticketdesk
+# The user and its group both 10001, the ids USER names.
+RUN groupadd --gid 10001 ticketdesk \
+    && useradd --no-log-init --uid 10001 --gid 10001 --create-home --home-dir /var/lib/ticketdesk \
+        --shell /usr/sbin/nologin ticketdesk
 USER 10001:10001
 WORKDIR /var/lib/ticketdesk
 # Listen on every interface of the container. The data directory holds the attachments
