@@ -149,6 +149,11 @@ def test_installed_without_the_source_tree_or_node_it_migrates_and_serves(
             assert asset.status_code == 200
             assert asset.headers["content-type"].startswith("text/css")
             assert asset.content == archive.read(f"ticketdesk/web/dist/{stylesheets[0]}")
+            # The API documentation the banner points at loads Swagger UI from the wheel.
+            bundle = httpx.get(f"{url}/api/v1/docs/swagger-ui-bundle.js")
+            assert bundle.status_code == 200
+            swagger_ui = "ticketdesk/web/dist/swagger-ui/swagger-ui-bundle.js"
+            assert bundle.content == archive.read(swagger_ui)
 
         server.send_signal(signal.SIGTERM)
         out, err = server.communicate(timeout=30)
