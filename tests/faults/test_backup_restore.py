@@ -9,8 +9,6 @@ their access tokens are restored with them.
 import asyncio
 import shutil
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,6 @@ import psycopg
 import pytest
 from httpx import ASGITransport, AsyncClient
 from pgserver._commands import POSTGRES_BIN_PATH
-from psycopg import sql
 
 from tests.attachments.samples import LOG, PNG
 from tests.factories import Accounts, ticket_body
@@ -37,17 +34,6 @@ def pg_tool(name: str, dsn: str) -> str:
         major = conn.info.server_version // 10000
     debian = Path(f"/usr/lib/postgresql/{major}/bin/{name}")
     return str(debian if debian.exists() else POSTGRES_BIN_PATH / name)
-
-
-@pytest.fixture
-def restored_url(server_dsn: str) -> Iterator[str]:
-    """A new, empty database on the same server, dropped after the test."""
-    name = f"ticketdesk_restored_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    yield psycopg.conninfo.make_conninfo(server_dsn, dbname=name)
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
 async def _snapshot(client: AsyncClient) -> dict[str, Any]:
@@ -72,7 +58,7 @@ async def _snapshot(client: AsyncClient) -> dict[str, Any]:
 
 
 async def test_restored_copy_has_every_ticket_comment_and_file(
-    accounts: Accounts, settings: Settings, restored_url: str, tmp_path: Path
+    accounts: Accounts, settings: Settings, empty_database: str, tmp_path: Path
 ) -> None:
     agent = accounts.agent.client
     for n in range(2):
@@ -109,12 +95,12 @@ async def test_restored_copy_has_every_ticket_comment_and_file(
     # The restore, into a new database and a new data directory.
     await asyncio.to_thread(
         subprocess.run,
-        [pg_tool("pg_restore", restored_url), "--no-owner", f"--dbname={restored_url}",
+        [pg_tool("pg_restore", empty_database), "--no-owner", f"--dbname={empty_database}",
          str(dump)],
         check=True,
     )  # fmt: skip
     restored = settings.model_copy(
-        update={"database_url": restored_url, "data_dir": tmp_path / "restored"}
+        update={"database_url": empty_database, "data_dir": tmp_path / "restored"}
     )
     shutil.copytree(store, restored.data_dir / "attachments")
 
