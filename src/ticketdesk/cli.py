@@ -46,6 +46,7 @@ from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
 from ticketdesk.mailbox import service as mailbox
 from ticketdesk.mailbox.message import head_of
+from ticketdesk.telemetry import JsonFormatter
 from ticketdesk.users import service as users
 from ticketdesk.worker import run_worker
 
@@ -101,10 +102,13 @@ _terminal = _Terminal()
 
 
 @contextmanager
-def _logging(level: str, *, verbose: bool, log_file: Path | None) -> Iterator[None]:
-    """Log to the terminal (filtered by ``_terminal``) and, when given, all of it to a file."""
+def _logging(
+    level: str, *, verbose: bool, log_file: Path | None, json_lines: bool = False
+) -> Iterator[None]:
+    """Log to the terminal (filtered by ``_terminal``) and, when given, all of it to a file;
+    with ``json_lines``, each record as one JSON object a line."""
     root = logging.getLogger()
-    formatter = logging.Formatter(LOG_FORMAT)
+    formatter = JsonFormatter() if json_lines else logging.Formatter(LOG_FORMAT)
     terminal = logging.StreamHandler()
     if not verbose:  # with -v it shows all the log file gets
         terminal.setLevel(level.upper())
@@ -377,6 +381,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             # own default believes any loopback peer.
             proxy_headers=False,
             server_header=False,
+            # In JSON, the app logs each request itself, with more than uvicorn knows.
+            access_log=ready.log_format == "text",
         )
         _Server(config, app, _banner(host, port, show_logins=show_logins)).run(sockets=[sock])
 
@@ -622,7 +628,12 @@ def _main(args: argparse.Namespace, failure: int) -> None:
     subscriptions.install()
     try:
         settings = load_settings(args.config)
-        with _logging(settings.log_level, verbose=args.verbose, log_file=args.log_file):
+        with _logging(
+            settings.log_level,
+            verbose=args.verbose,
+            log_file=args.log_file,
+            json_lines=settings.log_format == "json",
+        ):
             args.handler(settings, args)
     except TicketdeskError as exc:
         _fail(exc.detail, failure)

@@ -30,3 +30,15 @@ select procrastinate_retry_job_v2(%(job_id)s, now(), null, null, null);
 -- name: insert_job_error
 insert into job_errors (job_id, attempt, error)
 values (%(job_id)s, %(attempt)s, %(error)s);
+
+-- Jobs waiting, running and given up, by queue, for /metrics; succeeded jobs are deleted.
+-- Only the rows of the partial indexes on todo/doing and on failed are read.
+-- name: count_jobs
+select queue_name, status::text as status, count(*) as jobs,
+       count(*) filter (
+           where status = 'todo' and (scheduled_at is null or scheduled_at <= now())
+       ) as due
+from procrastinate_jobs
+where status in ('todo', 'doing', 'failed')
+group by queue_name, status
+order by queue_name, status;
