@@ -281,6 +281,31 @@ class TestServe:
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
 
+    def test_json_logs_one_line_a_request(self, database_url: str, tmp_path: Path) -> None:
+        env = {**_operator_env(database_url, tmp_path), "TICKETDESK_LOG_FORMAT": "json"}
+        port = _free_port()
+        process = _start(["serve", "--no-worker", "--port", str(port)], env)
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}", process)
+            response = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/me",
+                headers={"X-Request-ID": "cli-json-0123", "X-Forwarded-For": "203.0.113.9"},
+            )
+        finally:
+            output, errors = _interrupt(process, seconds=30)
+
+        assert response.status_code == 401
+        assert process.returncode == 0
+        logged = [json.loads(line) for line in errors.splitlines()]
+        [line] = [entry for entry in logged if entry.get("request_id") == "cli-json-0123"]
+        assert line["logger"] == "ticketdesk.access"
+        assert (line["method"], line["route"], line["status"]) == ("GET", "/api/v1/me", 401)
+        # The peer is not a trusted proxy: its X-Forwarded-For is not believed.
+        assert line["client"] == "127.0.0.1"
+        # uvicorn's own access line is left out: one line a request.
+        assert not any(entry["logger"] == "uvicorn.access" for entry in logged)
+        assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
+
     @staticmethod
     def _sign_ups(url: str, forwarded_for: list[str], proto: str = "http") -> list[httpx.Response]:
         return [
