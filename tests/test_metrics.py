@@ -141,12 +141,15 @@ async def test_jobs_waiting_and_due_are_reported(anon: AsyncClient, conn: Connec
     async with conn.transaction():
         await defer(conn, "some.task", answer=1)
         await defer(conn, "some.task", run_at=datetime.now(UTC) + timedelta(hours=1), answer=2)
+        gave_up = await defer(conn, "some.task", answer=3)
+    # As a worker leaves a job that gave up.
+    await conn.execute("update procrastinate_jobs set status = 'failed' where id = %s", (gave_up,))
 
     samples = _samples(await _scrape(anon))
 
     assert _value(samples, "ticketdesk_jobs", queue="default", state="todo") == 2
     assert _value(samples, "ticketdesk_jobs", queue="default", state="doing") == 0
-    assert _value(samples, "ticketdesk_jobs", queue="default", state="failed") == 0
+    assert _value(samples, "ticketdesk_jobs", queue="default", state="failed") == 1
     # One is due now; the other waits for its time.
     assert _value(samples, "ticketdesk_jobs_due", queue="default") == 1
 
