@@ -194,9 +194,7 @@ _PROCESS = textwrap.dedent(
 ).format(token=TOKEN)
 
 
-def test_several_processes_report_together(
-    settings: Settings, database_url: str, tmp_path: Path
-) -> None:
+def test_several_processes_report_together(database_url: str, tmp_path: Path) -> None:
     shared = tmp_path / "metrics"
     shared.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
