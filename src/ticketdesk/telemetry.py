@@ -67,26 +67,6 @@ LATENCY = Histogram(
     "and status class (2xx, 4xx, …).",
     ["route", "method", "status_class"],
 )
-POOL_SIZE = Gauge(
-    "ticketdesk_db_pool_size",
-    "Database connections open in the pool, in use or not (summed over processes).",
-    multiprocess_mode="livesum",
-)
-POOL_MAX = Gauge(
-    "ticketdesk_db_pool_max_size",
-    "The most database connections the pool may open (summed over processes).",
-    multiprocess_mode="livesum",
-)
-POOL_AVAILABLE = Gauge(
-    "ticketdesk_db_pool_available",
-    "Database connections open and not in use (summed over processes).",
-    multiprocess_mode="livesum",
-)
-POOL_WAITING = Gauge(
-    "ticketdesk_db_pool_waiting",
-    "Requests waiting for a database connection (summed over processes).",
-    multiprocess_mode="livesum",
-)
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "ticketdesk_request_id", default=None
 )
@@ -235,19 +215,46 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+@functools.cache
+def _pool_gauges() -> dict[str, Gauge]:
+    """The pool's figures by their ``get_stats`` names, summed over the live processes.
+    Made by the processes that serve: a command that only imports this module leaves no
+    files of its own in ``PROMETHEUS_MULTIPROC_DIR``."""
+    return {
+        "pool_size": Gauge(
+            "ticketdesk_db_pool_size",
+            "Database connections open in the pool, in use or not.",
+            multiprocess_mode="livesum",
+        ),
+        "pool_max": Gauge(
+            "ticketdesk_db_pool_max_size",
+            "The most database connections the pool may open.",
+            multiprocess_mode="livesum",
+        ),
+        "pool_available": Gauge(
+            "ticketdesk_db_pool_available",
+            "Database connections open and not in use.",
+            multiprocess_mode="livesum",
+        ),
+        "requests_waiting": Gauge(
+            "ticketdesk_db_pool_waiting",
+            "Requests waiting for a database connection.",
+            multiprocess_mode="livesum",
+        ),
+    }
+
+
 def _sample_pool(pool: AsyncConnectionPool) -> None:
     stats = pool.get_stats()
-    POOL_SIZE.set(stats.get("pool_size", 0))
-    POOL_MAX.set(stats.get("pool_max", 0))
-    POOL_AVAILABLE.set(stats.get("pool_available", 0))
-    POOL_WAITING.set(stats.get("requests_waiting", 0))
+    for name, gauge in _pool_gauges().items():
+        gauge.set(stats.get(name, 0))
 
 
 @functools.cache
 def _process_gauges() -> dict[str, Gauge]:
     """Per process in multiprocess mode (a ``pid`` label each): the scraping process's
-    own process_* metrics would describe one process as if it were all of them. Made by
-    the processes that serve, not by a parent that only starts them."""
+    own process_* metrics would describe one process as if it were all of them. Made,
+    like the pool's, by the processes that serve only."""
     return {
         "process_resident_memory_bytes": Gauge(
             "ticketdesk_process_resident_memory_bytes",
