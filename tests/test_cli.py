@@ -816,6 +816,25 @@ class TestUnwritableDataDir:
         assert result.stdout == ""  # it stopped before the set-up
 
 
+class TestUnwritableMetricsDir:
+    def test_serve_refuses_to_start(self, database_url: str, tmp_path: Path) -> None:
+        missing = tmp_path / "metrics"
+        env = {
+            **_operator_env(database_url, tmp_path),
+            "TICKETDESK_METRICS_TOKEN": "metrics-token-for-the-tests-0123",
+            "PROMETHEUS_MULTIPROC_DIR": str(missing),
+            "TICKETDESK_PORT": str(_free_port()),
+        }
+
+        result = _ticketdesk(["serve"], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ticketdesk: cannot write to PROMETHEUS_MULTIPROC_DIR {missing}:"
+            " No such file or directory; create it, or name another"
+        ]
+
+
 class TestCtrlCBeforeItIsUp:
     @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
     def test_quiet_with_status_130(
