@@ -164,15 +164,16 @@ async def test_pool_and_process_figures_are_reported(anon: AsyncClient) -> None:
     assert (_value(samples, "process_resident_memory_bytes") or 0) > 0
 
 
-# One server process: serves ``requests`` health checks, or scrapes, then stops.
+# One server process: serves ``requests`` health checks, or scrapes, then stops, or is
+# stopped as if killed.
 _PROCESS = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, os, sys
     from httpx import ASGITransport, AsyncClient
     from ticketdesk.app import create_app
     from ticketdesk.config import load_settings
 
-    async def main(database_url, data_dir, requests):
+    async def main(database_url, data_dir, requests, killed):
         settings = load_settings(
             database_url=database_url,
             data_dir=data_dir,
@@ -188,8 +189,11 @@ _PROCESS = textwrap.dedent(
                 if requests == 0:
                     scraped = await c.get("/metrics", headers={{"Authorization": "Bearer {token}"}})
                     print(scraped.text)
+            if killed:  # as a killed process ends: once sampled, without its lifespan's end
+                await asyncio.sleep(0)
+                os._exit(0)
 
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "killed"))
     """
 ).format(token=TOKEN)
 
@@ -199,9 +203,10 @@ def test_several_processes_report_together(database_url: str, tmp_path: Path) ->
     shared.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
 
-    def run(requests: int) -> str:
+    def run(requests: int, end: str = "stopped") -> str:
+        data_dir = str(tmp_path / "data")
         done = subprocess.run(
-            [sys.executable, "-c", _PROCESS, database_url, str(tmp_path / "data"), str(requests)],
+            [sys.executable, "-c", _PROCESS, database_url, data_dir, str(requests), end],
             env=env,
             capture_output=True,
             text=True,
@@ -212,17 +217,17 @@ def test_several_processes_report_together(database_url: str, tmp_path: Path) ->
         return done.stdout
 
     run(2)
-    run(3)
+    run(3, "killed")
     samples = _samples(run(0))
 
-    # Both processes' requests, though neither is running any more.
+    # Both processes' requests, though neither is running any more, and one was killed.
     assert (
         _value(
             samples, "ticketdesk_http_requests_total", route="/healthz", method="GET", status="200"
         )
         == 5
     )
-    # Only the live process's pool: a stopped process's connections are gone.
+    # Only the live process's pool and figures: the others' connections are gone.
     assert _value(samples, "ticketdesk_db_pool_max_size") == 10
     assert (
         len([key for key in samples if key[0] == "ticketdesk_process_resident_memory_bytes"]) == 1

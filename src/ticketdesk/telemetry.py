@@ -52,6 +52,10 @@ JOB_STATES = ("todo", "doing", "failed")
 # procrastinate's queue when a task names none (ticketdesk's tasks do not).
 DEFAULT_QUEUE = "default"
 
+# A live gauge's file in PROMETHEUS_MULTIPROC_DIR, as prometheus_client names it: its
+# mode and the process's id (``gauge_livesum_1234.db``).
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]*_(\d+)\.db")
+
 # A path with a secret in it: an unsubscribe link's token, on the API and on the page the
 # link leads to (it works without signing in).
 _SECRET_IN_PATH = re.compile(r"(/unsubscribe/)[^/?#\s]+")
@@ -347,6 +351,27 @@ def _job_families(counts: list[jobs.JobCount]) -> list[Metric]:
     return [total, due]
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def _forget_ended_processes(directory: str) -> None:
+    """Take away the live gauges of processes that ended without taking them away
+    themselves (killed, or out of memory): a live gauge counts the running ones only."""
+    for name in os.listdir(directory):
+        match = _LIVE_GAUGE_FILE.fullmatch(name)
+        if match and not _running(int(match[1])):
+            # Another scrape may be taking them away too.
+            with contextlib.suppress(FileNotFoundError):
+                multiprocess.mark_process_dead(int(match[1]), directory)  # type: ignore[no-untyped-call]
+
+
 async def scrape(pool: AsyncConnectionPool) -> bytes:
     """Every metric in Prometheus's text format: this process's, or with
     ``PROMETHEUS_MULTIPROC_DIR`` all the server processes' together, and the jobs'."""
@@ -354,7 +379,8 @@ async def scrape(pool: AsyncConnectionPool) -> bytes:
         counts = await jobs.count_jobs(conn)
     _sample(pool)
     registry = CollectorRegistry()
-    if multiprocess_dir():
+    if directory := multiprocess_dir():
+        _forget_ended_processes(directory)
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Families(REGISTRY.collect()))
