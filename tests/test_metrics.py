@@ -92,6 +92,7 @@ async def test_requests_are_counted_by_route_template(
         assert (await admin.get(f"/api/v1/tickets/{ticket_id}")).status_code == 200
     stranger = f"/api/v1/nothing-{uuid.uuid4().hex}"
     assert (await anon.get(stranger)).status_code == 404
+    assert (await anon.request("BREW", "/api/v1/tickets")).status_code == 405
 
     text = await _scrape(anon)
     samples = _samples(text)
@@ -117,9 +118,20 @@ async def test_requests_are_counted_by_route_template(
         )
         or 0
     ) >= 1
-    # Templates, never paths: no id and no made-up path adds a series.
+    assert (
+        _value(
+            samples,
+            "ticketdesk_http_requests_total",
+            route="/api/v1/tickets",
+            method="other",
+            status="405",
+        )
+        or 0
+    ) >= 1
+    # Templates, never paths: no id, no made-up path and no made-up method adds a series.
     assert ticket_id not in text
     assert stranger not in text
+    assert "BREW" not in text
     assert "/metrics" not in app.openapi()["paths"]
     assert "/healthz" not in app.openapi()["paths"]
 
