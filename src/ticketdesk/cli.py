@@ -104,7 +104,7 @@ _terminal = _Terminal()
 
 @contextmanager
 def _logging(
-    level: str, *, verbose: bool, log_file: Path | None, json_lines: bool = False
+    level: str, *, verbose: bool, log_file: Path | None, json_lines: bool
 ) -> Iterator[None]:
     """Log to the terminal (filtered by ``_terminal``) and, when given, all of it to a file;
     with ``json_lines``, each record as one JSON object a line."""
