@@ -37,7 +37,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ticketdesk import db
 from ticketdesk.jobs import service as jobs
 
-log = logging.getLogger(__name__)
 access_log = logging.getLogger("ticketdesk.access")
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
