@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.factories import Accounts
+from tests.factories import PASSWORD, Accounts
 from ticketdesk.telemetry import JsonFormatter
 
 # The test's own HTTP client, whose records tell what it sent.
@@ -83,6 +83,23 @@ async def test_one_line_a_request(lines: _Lines, anon: AsyncClient, accounts: Ac
     assert (theirs["route"], theirs["status"], theirs["user_id"]) == ("/api/v1/me", 401, None)
     # Who signed in is told by id only.
     assert admin.user.email not in "\n".join(lines.lines)
+
+
+async def test_a_session_is_told_by_its_user_id(
+    lines: _Lines, anon: AsyncClient, accounts: Accounts
+) -> None:
+    alice = accounts.alice.user
+    login = await anon.post("/api/v1/auth/login", json={"email": alice.email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+
+    me = await anon.get("/api/v1/me")
+
+    assert me.status_code == 200, me.text
+    [entry] = [r for r in lines.requests() if r["request_id"] == me.headers["X-Request-ID"]]
+    assert (entry["route"], entry["user_id"]) == ("/api/v1/me", str(alice.id))
+    logged = "\n".join(lines.lines)
+    assert alice.email not in logged
+    assert PASSWORD not in logged
 
 
 async def test_a_secret_in_the_path_is_not_logged(lines: _Lines, anon: AsyncClient) -> None:
