@@ -817,22 +817,26 @@ class TestUnwritableDataDir:
 
 
 class TestUnwritableMetricsDir:
-    def test_serve_refuses_to_start(self, database_url: str, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("named", [True, False], ids=["missing", "empty"])
+    def test_serve_refuses_to_start(self, named: bool, database_url: str, tmp_path: Path) -> None:
         missing = tmp_path / "metrics"
         env = {
             **_operator_env(database_url, tmp_path),
             "TICKETDESK_METRICS_TOKEN": "metrics-token-for-the-tests-0123",
-            "PROMETHEUS_MULTIPROC_DIR": str(missing),
+            "PROMETHEUS_MULTIPROC_DIR": str(missing) if named else "",
             "TICKETDESK_PORT": str(_free_port()),
         }
 
         result = _ticketdesk(["serve"], env)
 
+        said = (
+            f"cannot write to PROMETHEUS_MULTIPROC_DIR {missing}: No such file or directory;"
+            " create it, or name another"
+            if named
+            else "PROMETHEUS_MULTIPROC_DIR is set but empty: name a directory, or unset it"
+        )
         assert result.returncode == 1
-        assert result.stderr.splitlines() == [
-            f"ticketdesk: cannot write to PROMETHEUS_MULTIPROC_DIR {missing}:"
-            " No such file or directory; create it, or name another"
-        ]
+        assert result.stderr.splitlines() == [f"ticketdesk: {said}"]
 
 
 class TestCtrlCBeforeItIsUp:
