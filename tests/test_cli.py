@@ -292,6 +292,31 @@ class TestServe:
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
 
+    def test_json_logs_one_line_a_request(self, database_url: str, tmp_path: Path) -> None:
+        env = {**_operator_env(database_url, tmp_path), "TICKETDESK_LOG_FORMAT": "json"}
+        port = _free_port()
+        process = _start(["serve", "--no-worker", "--port", str(port)], env)
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}", process)
+            response = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/me",
+                headers={"X-Request-ID": "cli-json-0123", "X-Forwarded-For": "203.0.113.9"},
+            )
+        finally:
+            output, errors = _interrupt(process, seconds=30)
+
+        assert response.status_code == 401
+        assert process.returncode == 0
+        logged = [json.loads(line) for line in errors.splitlines()]
+        [line] = [entry for entry in logged if entry.get("request_id") == "cli-json-0123"]
+        assert line["logger"] == "ticketdesk.access"
+        assert (line["method"], line["route"], line["status"]) == ("GET", "/api/v1/me", 401)
+        # The peer is not a trusted proxy: its X-Forwarded-For is not believed.
+        assert line["client"] == "127.0.0.1"
+        # uvicorn's own access line is left out: one line a request.
+        assert not any(entry["logger"] == "uvicorn.access" for entry in logged)
+        assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
+
     @staticmethod
     def _sign_ups(url: str, forwarded_for: list[str], proto: str = "http") -> list[httpx.Response]:
         return [
@@ -789,6 +814,29 @@ class TestUnwritableDataDir:
             " Not a directory; choose another with TICKETDESK_DATA_DIR"
         ]
         assert result.stdout == ""  # it stopped before the set-up
+
+
+class TestUnwritableMetricsDir:
+    @pytest.mark.parametrize("named", [True, False], ids=["missing", "empty"])
+    def test_serve_refuses_to_start(self, named: bool, database_url: str, tmp_path: Path) -> None:
+        missing = tmp_path / "metrics"
+        env = {
+            **_operator_env(database_url, tmp_path),
+            "TICKETDESK_METRICS_TOKEN": "metrics-token-for-the-tests-0123",
+            "PROMETHEUS_MULTIPROC_DIR": str(missing) if named else "",
+            "TICKETDESK_PORT": str(_free_port()),
+        }
+
+        result = _ticketdesk(["serve"], env)
+
+        said = (
+            f"cannot write to PROMETHEUS_MULTIPROC_DIR {missing}: No such file or directory;"
+            " create it, or name another"
+            if named
+            else "PROMETHEUS_MULTIPROC_DIR is set but empty: name a directory, or unset it"
+        )
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [f"ticketdesk: {said}"]
 
 
 class TestCtrlCBeforeItIsUp:

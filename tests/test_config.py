@@ -309,6 +309,8 @@ class TestErrorsNameTheKey:
             ("TICKETS_AUTO_CLOSE_DAYS", "-1", "tickets.auto_close_days"),
             ("TICKETDESK_BASE_URL", "not a url", "base_url"),
             ("TICKETDESK_SECRET_KEY", "too-short", "secret_key"),
+            ("TICKETDESK_METRICS_TOKEN", "too-short", "metrics_token"),
+            ("TICKETDESK_LOG_FORMAT", "xml", "log_format"),
             ("DATABASE_URL", "mysql://root@db/desk", "database_url"),
             ("REDIS_URL", "memcached://cache:11211", "redis_url"),
             ("REDIS_URL", "redis://:secret@/0", "redis_url"),

@@ -6,8 +6,9 @@ personal access token, a password reset, webhook endpoints (one signed, one Slac
 URL is the credential) and their deliveries, GitHub (its token, and a signed delivery
 from it) and mail (an SMTP server that wants a password, a reply by mail to a signed
 reply address, read from an IMAP mailbox with its password, and unsubscribe links).
-Every logger is heard at DEBUG; each record, its arguments and its traceback, must hold
-none of the secrets the run used or made.
+Prometheus scrapes /metrics with its token, and logs are JSON. Every logger is heard at
+DEBUG; each record, its arguments, its traceback and its JSON line must hold none of the
+secrets the run used or made.
 
 Left out, as not ticketdesk's: what the test's own HTTP client logs (httpx and httpcore on
 the main thread; the server and its worker run in another) and what the stand-in SMTP
@@ -42,6 +43,7 @@ from ticketdesk.app import create_app
 from ticketdesk.auth import service as auth
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.telemetry import JsonFormatter
 
 SMTP_USER = "desk"
 SMTP_PASSWORD = f"smtp-{secrets.token_hex(12)}"
@@ -49,6 +51,7 @@ SUPPORT = "support@example.com"
 IMAP_PASSWORD = f"imap-{secrets.token_hex(12)}"
 GITHUB_TOKEN = f"ghp_{secrets.token_hex(18)}"
 GITHUB_WEBHOOK_SECRET = f"ghwh-{secrets.token_hex(16)}"
+METRICS_TOKEN = f"metrics-{secrets.token_hex(12)}"
 PASSWORD = f"first passphrase {secrets.token_hex(6)}"
 WRONG_PASSWORD = f"wrong passphrase {secrets.token_hex(6)}"
 NEW_PASSWORD = f"second passphrase {secrets.token_hex(6)}"
@@ -110,6 +113,7 @@ class _Hearing:
     def ticketdesk_lines(self) -> list[str]:
         """Each record ticketdesk made, as all the text it carries."""
         formatter = logging.Formatter()
+        json_lines = JsonFormatter()
         lines = []
         for record in self.kept.records:
             if record.name in STAND_IN_LOGGERS:
@@ -124,6 +128,7 @@ class _Hearing:
             if record.stack_info:
                 parts.append(record.stack_info)
             parts.append(repr({k: v for k, v in vars(record).items() if k != "exc_info"}))
+            parts.append(json_lines.format(record))
             lines.append(f"{record.name}: " + "\n".join(parts))
         return lines
 
@@ -176,6 +181,8 @@ def settings_overrides(
         # http: the session's cookies are then not marked Secure, and the test's plain
         # HTTP client sends them back.
         "base_url": "http://desk.example.com",
+        "log_format": "json",
+        "metrics_token": METRICS_TOKEN,
         "smtp_url": smtp_server.url,
         "mail_from": f"Help Desk <{SUPPORT}>",
         "imap_url": imap_server.url,
@@ -238,6 +245,7 @@ async def test_a_whole_run_logs_no_secret(
         WRONG_PASSWORD,
         NEW_PASSWORD,
         SECRET_KEY,
+        METRICS_TOKEN,
     ]
     admin = await make_user(conn, role="admin", name="Ada Admin")
     admin_token = (await auth.create_token(conn, admin.id, "ops")).token
@@ -389,6 +397,16 @@ async def test_a_whole_run_logs_no_secret(
                 one_click = await api.post(f"/notifications/unsubscribe/{unsubscribe[1]}")
                 assert one_click.status_code == 200, one_click.text
 
+                # Prometheus scrapes, and someone guesses.
+                scraped = await api.get(
+                    f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+                )
+                assert scraped.status_code == 200, scraped.text
+                guessed = await api.get(
+                    f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}0"}
+                )
+                assert guessed.status_code == 403
+
                 # A password reset by mailed link, then signing in with the new password.
                 sent = len(await _mail_to(smtp_server, email, 1))
                 asked = await api.post("/auth/password-reset", json={"email": email})
@@ -411,6 +429,7 @@ async def test_a_whole_run_logs_no_secret(
     lines = hearing.ticketdesk_lines()
     # The run was heard: the app, uvicorn's access log and the outbound HTTP calls.
     assert any("POST /api/v1/auth/login" in line for line in lines)
+    assert any(line.startswith("ticketdesk.access:") for line in lines)
     assert any(line.startswith("httpx:") for line in lines)
     assert any("Traceback" in line for line in lines)
     leaks = [(secret, line) for secret in used for line in lines if secret and secret in line]

@@ -1,22 +1,23 @@
 """The ASGI application: ``create_app(settings)`` and its lifespan."""
 
 import asyncio
+import hmac
 import ipaddress
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from psycopg_pool import AsyncConnectionPool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from ticketdesk import db, subscriptions
+from ticketdesk import db, subscriptions, telemetry
 from ticketdesk.api_docs import mount_api_docs
 from ticketdesk.attachments.endpoints import router as attachments_router
 from ticketdesk.attachments.storage import open_storage
@@ -26,10 +27,12 @@ from ticketdesk.comments.endpoints import router as comments_router
 from ticketdesk.config import AppSettings, Settings
 from ticketdesk.errors import (
     PROBLEM_JSON,
+    Forbidden,
     InvalidInput,
     NotFound,
     TicketdeskError,
     TooLarge,
+    Unauthorized,
     Unavailable,
     install_error_handlers,
     literal_path_methods,
@@ -51,6 +54,7 @@ from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
 from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
 from ticketdesk.spa import mount_spa
+from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
 from ticketdesk.webhooks.endpoints import router as webhooks_router
@@ -58,28 +62,11 @@ from ticketdesk.worker import alongside_app
 
 log = logging.getLogger(__name__)
 
-# A path with a secret in it: an unsubscribe link's token, on the API and on the page the
-# link leads to (it works without signing in). The server's access log prints each path.
-_SECRET_IN_PATH = re.compile(r"(/unsubscribe/)[^/?#\s]+")
-
-
-class _HideSecretsInPaths(logging.Filter):
-    """Replaces the secret in the paths of uvicorn's access-log records with ``…``."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Keep ``record``, its path without the secret."""
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _SECRET_IN_PATH.sub(r"\1…", arg) if isinstance(arg, str) else arg
-                for arg in record.args
-            )
-        return True
-
 
 def _hide_secrets_in_access_log() -> None:
     access_log = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _HideSecretsInPaths) for f in access_log.filters):
-        access_log.addFilter(_HideSecretsInPaths())
+    if not any(isinstance(f, HideSecretsInPaths) for f in access_log.filters):
+        access_log.addFilter(HideSecretsInPaths())
 
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -172,15 +159,23 @@ def _api_router() -> APIRouter:
 
 
 class _App(FastAPI):
-    """FastAPI with ``ResponseHeaders`` around everything, its error pages included."""
+    """FastAPI with ``ResponseHeaders`` around everything, its error pages included, and
+    inside it, when metrics or JSON logs are on, ``RequestTelemetry``."""
 
-    def __init__(self, *, https: bool, **kwargs: Any) -> None:
+    def __init__(self, *, https: bool, metrics: bool, json_logs: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.https = https
+        self.metrics = metrics
+        self.json_logs = json_logs
 
     def build_middleware_stack(self) -> ASGIApp:
         """Wrap the stack Starlette builds, whose outermost layer answers unhandled errors."""
-        return ResponseHeaders(super().build_middleware_stack(), https=self.https)
+        app = super().build_middleware_stack()
+        if self.metrics or self.json_logs:
+            app = RequestTelemetry(
+                app, self.routes, metrics=self.metrics, access_log=self.json_logs
+            )
+        return ResponseHeaders(app, https=self.https)
 
 
 def _proxy_peers(trusted_proxies: list[str]) -> list[str]:
@@ -240,7 +235,10 @@ def create_app(
         try:
             if live is not None:
                 await live.start()
-            async with alongside_app(settings, app.state.pool, run_jobs=worker):
+            async with (
+                alongside_app(settings, app.state.pool, run_jobs=worker),
+                telemetry.sampling(app.state.pool, enabled=metrics),
+            ):
                 yield
         finally:
             try:
@@ -254,8 +252,11 @@ def create_app(
 
     subscriptions.install()
     _hide_secrets_in_access_log()
+    metrics = settings.metrics_token is not None
     app = _App(
         https=settings.public_url.startswith("https://"),
+        metrics=metrics,
+        json_logs=settings.log_format == "json",
         title="ticketdesk",
         version="1",
         description=API_DESCRIPTION,
@@ -299,6 +300,25 @@ def create_app(
             log.warning("readiness check failed", exc_info=True)
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus's scrape, with ``metrics_token`` as a bearer token; without one set,
+        there is nothing here."""
+        token = settings.metrics_token
+        if token is None:
+            raise HTTPException(404, detail="Not Found")
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not sent.strip():
+            raise Unauthorized(
+                "Send the metrics token as Authorization: Bearer <token>.",
+                code="metrics_token_missing",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not hmac.compare_digest(sent.strip().encode(), token.get_secret_value().encode()):
+            raise Forbidden("The metrics token is wrong.", code="metrics_token_wrong")
+        scraped = await telemetry.scrape(db.app_pool(request))
+        return Response(scraped, media_type=CONTENT_TYPE_LATEST)
 
     mount_api_docs(app, docs_url=DOCS_URL, openapi_url=OPENAPI_URL)
     if not mount_spa(app):

@@ -19,6 +19,7 @@ import errno
 import getpass
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -36,7 +37,7 @@ from fastapi import FastAPI
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from ticketdesk import db, embedded, subscriptions
+from ticketdesk import db, embedded, subscriptions, telemetry
 from ticketdesk.app import create_app, end_live_streams
 from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth import service as auth
@@ -46,6 +47,7 @@ from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
 from ticketdesk.mailbox import service as mailbox
 from ticketdesk.mailbox.message import head_of
+from ticketdesk.telemetry import JsonFormatter
 from ticketdesk.users import service as users
 from ticketdesk.worker import run_worker
 
@@ -73,7 +75,7 @@ class DatabaseNotReady(Exception):
 class CannotRun(Exception):
     """Something the command needs is unavailable; the message says what, and what to do.
 
-    The port, the data directory or the log file.
+    The port, the data directory, the log file or the metrics directory.
     """
 
 
@@ -101,10 +103,13 @@ _terminal = _Terminal()
 
 
 @contextmanager
-def _logging(level: str, *, verbose: bool, log_file: Path | None) -> Iterator[None]:
-    """Log to the terminal (filtered by ``_terminal``) and, when given, all of it to a file."""
+def _logging(
+    level: str, *, verbose: bool, log_file: Path | None, json_lines: bool
+) -> Iterator[None]:
+    """Log to the terminal (filtered by ``_terminal``) and, when given, all of it to a file;
+    with ``json_lines``, each record as one JSON object a line."""
     root = logging.getLogger()
-    formatter = logging.Formatter(LOG_FORMAT)
+    formatter = JsonFormatter() if json_lines else logging.Formatter(LOG_FORMAT)
     terminal = logging.StreamHandler()
     if not verbose:  # with -v it shows all the log file gets
         terminal.setLevel(level.upper())
@@ -288,6 +293,28 @@ def _writable_data_dir(path: Path) -> None:
         ) from None
 
 
+def _writable_metrics_dir() -> None:
+    """Raise ``CannotRun`` unless ``PROMETHEUS_MULTIPROC_DIR``, when set, is a directory
+    this process can write: prometheus_client writes each figure to a file there, and
+    would fail every request instead."""
+    path = os.environ.get(telemetry.MULTIPROC_DIR_ENV)
+    if path is None:
+        return
+    if not path:
+        # prometheus_client would then write its files to the working directory.
+        raise CannotRun(
+            f"{telemetry.MULTIPROC_DIR_ENV} is set but empty: name a directory, or unset it"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CannotRun(
+            f"cannot write to {telemetry.MULTIPROC_DIR_ENV} {path}: {exc.strerror};"
+            " create it, or name another"
+        ) from None
+
+
 def _authority(host: str, port: int) -> str:
     """``host:port`` as a URL writes it: an IPv6 address in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -358,6 +385,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         )
     if settings.secret_key is None or settings.s3.bucket is None:
         _writable_data_dir(settings.data_dir)  # for the generated key, or the attachments
+    if settings.metrics_token is not None:
+        _writable_metrics_dir()
     demo_wanted = settings.database_url is None and not args.no_demo
     story = Story(args.log_file)
     with _listen(host, port) as sock, migrated_database(settings, story) as ready:
@@ -377,6 +406,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
             # own default believes any loopback peer.
             proxy_headers=False,
             server_header=False,
+            # In JSON, the app logs each request itself, with more than uvicorn knows.
+            access_log=ready.log_format == "text",
         )
         _Server(config, app, _banner(host, port, show_logins=show_logins)).run(sockets=[sock])
 
@@ -628,7 +659,12 @@ def _main(args: argparse.Namespace, failure: int) -> None:
     subscriptions.install()
     try:
         settings = load_settings(args.config)
-        with _logging(settings.log_level, verbose=args.verbose, log_file=args.log_file):
+        with _logging(
+            settings.log_level,
+            verbose=args.verbose,
+            log_file=args.log_file,
+            json_lines=settings.log_format == "json",
+        ):
             args.handler(settings, args)
     except TicketdeskError as exc:
         _fail(exc.detail, failure)

@@ -47,6 +47,8 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_TRUSTED_PROXIES": "trusted_proxies",
     "TICKETDESK_INTERNAL_EMAIL_DOMAINS": "internal_email_domains",
     "TICKETDESK_LOG_LEVEL": "log_level",
+    "TICKETDESK_LOG_FORMAT": "log_format",
+    "TICKETDESK_METRICS_TOKEN": "metrics_token",
     "TICKETDESK_SMTP_URL": "smtp_url",
     "TICKETDESK_MAIL_FROM": "mail_from",
     "TICKETDESK_IMAP_URL": "imap_url",
@@ -450,6 +452,11 @@ class Settings(BaseModel):
     # (corp.local): addresses there are accepted for accounts, with their subdomains.
     internal_email_domains: list[DomainName] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    # text: one human-readable line a record; json: one JSON object a line, one a request.
+    log_format: Literal["text", "json"] = "text"
+    # Unset: there is no /metrics (a 404). Set: Prometheus scrapes /metrics with it as a
+    # bearer token.
+    metrics_token: SecretStr | None = None
     # Unset: no mail is sent or queued, and nothing promises it.
     smtp_url: SecretStr | None = None
     mail_from: MailAddress = "ticketdesk@localhost"
@@ -536,6 +543,13 @@ class Settings(BaseModel):
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _hard_to_guess(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
         return value
 
     @property

@@ -50,13 +50,15 @@ async def optional_actor(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     session_token: Annotated[str | None, Depends(session_cookie_scheme)],
 ) -> Actor | None:
-    """The caller, or ``None`` when anonymous; wrong credentials are a 401."""
+    """The caller, or ``None`` when anonymous; wrong credentials are a 401. Whose the
+    credentials are is noted as ``request.state.user_id``, for the request's log line."""
     if bearer is not None:
         use = await service.actor_for_token(conn, bearer.credentials)
         if use is None:
             raise Unauthorized(
                 "The access token is invalid, expired or revoked.", code="invalid_token"
             )
+        request.state.user_id = str(use.actor.id)
         if use.scope == "read" and request.method not in READ_METHODS:
             raise Forbidden(
                 "This access token is read-only: it may only make GET and HEAD requests.",
@@ -72,6 +74,7 @@ async def optional_actor(
         actor = await service.actor_for_session(conn, secret, session_token)
         if actor is None:
             return None
+        request.state.user_id = str(actor.id)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent.encode(), (actor.csrf_token or "").encode()):

@@ -1,6 +1,8 @@
-"""What admins do with jobs: see the ones that gave up, and run one again."""
+"""What admins do with jobs: see the ones that gave up, and run one again; and how many
+there are, for /metrics."""
 
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
 
 from ticketdesk.db import Connection, connection
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
@@ -44,6 +46,21 @@ async def retry_job(conn: Connection, job_id: int) -> Job:
         )
     await execute(conn, Q.retry_failed_job, {"job_id": job_id})
     return await get_job(conn, job_id)
+
+
+class JobCount(BaseModel):
+    """How many jobs of one queue are in one state; ``due``: of those waiting, the ones
+    whose time has come (the rest are scheduled for later)."""
+
+    queue_name: str
+    status: str
+    jobs: int
+    due: int
+
+
+async def count_jobs(conn: Connection) -> list[JobCount]:
+    """The jobs waiting, running and given up, by queue and state."""
+    return await fetch_all(conn, JobCount, Q.count_jobs)
 
 
 async def record_error(pool: AsyncConnectionPool, job_id: int, attempt: int, error: str) -> None:
