@@ -1,21 +1,21 @@
 """Fill a fresh database with N realistic tickets, their comments and timeline, for benchmarks.
 
-    .venv/bin/python bench/fill.py --tickets 100000 [--database ticketdesk_bench_100k]
-        [--seed 1] [--no-events]
+    .venv/bin/python bench/fill.py --tickets 100000 [--database NAME] [--seed 1] [--no-events]
 
-Creates the database (dropping one of that name first), migrates it with ticketdesk's own
-migration runner, then loads with ``COPY``:
+Creates the database (``ticketdesk_bench_N`` unless named; one of that name is dropped
+first), migrates it with ticketdesk's own migration runner, then loads with ``COPY``:
 
 - 20 agents and an admin (password ``bench-password``: the web app works), and
   submitters (N / 100, from 1,000 to 5,000), some filing far more tickets than others;
-- 16 labels, on about 45 % of tickets;
+- 16 labels, on about 60 % of tickets;
 - N tickets over two years, in plausible proportions: about 45 % bugs, 40 % support,
   15 % features; 55 % medium priority, 5 % critical; recent tickets mostly open or in
   progress, older ones mostly closed, resolved ones resolved in the last week (so the
   auto-close job has nothing to do), every ticket answered by staff (so escalation has
   nothing to do), 40 % of open ones unassigned;
 - 1 to 5 comments each (3 on average), taking turns between staff and the submitter,
-  one in ten of staff's an internal note; ``customer_replied_at`` as the app sets it;
+  a quarter of staff's later ones internal notes (4 % of comments); resolved and closed
+  tickets end with staff's public answer; ``customer_replied_at`` as the app sets it;
 - the timeline rows the app writes for these (``created``, ``commented``), unless
   ``--no-events``; status changes and assignments have none.
 
@@ -23,8 +23,9 @@ Titles, descriptions and comments are drawn from a vocabulary whose words follow
 distribution, so some words are in most tickets and thousands are in few; a title starts
 with one of a few dozen help-desk phrases. A few marker words are each in exactly one
 ticket (a title, a description, a public comment, an internal note); they are printed at
-the end with a common word, a rare word, a word in no ticket and a phrase, for
-``bench/load.py``'s searches.
+the end with the words for ``bench/load.py``'s searches: a common word (in about half of
+the tickets), a rare one (the marker in a public comment), a word in no ticket and a
+phrase (in about a third).
 
 While loading, the user triggers of tickets and comments are disabled and the secondary
 indexes of tickets, comments and ticket_events dropped (and built again afterwards from
