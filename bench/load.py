@@ -18,7 +18,7 @@ Scenarios: ``create`` (a ticket), ``comment`` (a public reply on one of 100 rece
 tickets), ``list_open`` (status open, first page), ``list_status_assignee`` (open or in
 progress, one agent's), ``list_priority`` (by priority, highest first), ``list_page40``
 (the 40th page, newest first: its cursor is found once by following ``next_cursor``
-39 times; only fetching page 40 is timed), ``detail`` (one of 100 recent tickets),
+39 times; only fetching page 40 is timed), ``detail`` (any ticket, by its number),
 ``search_common``, ``search_rare``, ``search_absent``, ``search_phrase`` (``q``) and
 ``similar`` (``GET /api/v1/tickets/similar?title=…``, reported as skipped when the server
 answers 404 for it). The words come from ``--words`` (bench/fill.py's output, whose
@@ -101,6 +101,7 @@ class Context:
     """What the scenarios need, found once before they run."""
 
     ticket_ids: list[str]
+    newest_number: int
     agent_id: str | None
     page40_cursor: str | None
     words: dict[str, str]
@@ -172,7 +173,8 @@ def requests_for(scenario: str, context: Context) -> Request:
                 json={"comment": "A reply from bench/load.py: " + _title(rng)},
             )
         case "detail":
-            return lambda client, rng: client.get(f"{API}/tickets/{rng.choice(tickets)}")
+            newest = context.newest_number
+            return lambda client, rng: client.get(f"{API}/tickets/{rng.randint(1, newest)}")
         case "list_open":
             return listing({"status": "open"})
         case "list_status_assignee":
@@ -216,6 +218,7 @@ async def prepare(client: httpx.AsyncClient, words: dict[str, str]) -> Context:
             break
     return Context(
         ticket_ids=[t["id"] for t in items],
+        newest_number=items[0]["number"],
         agent_id=agents[0] if agents else None,
         page40_cursor=cursor,
         words=words,

@@ -408,7 +408,7 @@ async def measure_creates(urls: list[str], token: str, seconds: float) -> dict[s
     """Tickets created per second by 16 clients spread over ``urls``."""
     clients = load.open_clients(urls, token, 16)
     try:
-        context = load.Context([], None, None, dict(load.SEARCH_WORDS), "")
+        context = load.Context([], 0, None, None, dict(load.SEARCH_WORDS), "")
         request = load.requests_for("create", context)
         result = await load.run(
             clients, "create", request, concurrency=16, duration=seconds, max_requests=100_000
