@@ -15,7 +15,9 @@ first), migrates it with ticketdesk's own migration runner, then loads with ``CO
   nothing to do), 40 % of open ones unassigned;
 - 1 to 5 comments each (3 on average), taking turns between staff and the submitter,
   a quarter of staff's later ones internal notes (4 % of comments); resolved and closed
-  tickets end with staff's public answer; ``customer_replied_at`` as the app sets it;
+  tickets end with staff's public answer; ``customer_replied_at`` and ``updated_at`` as
+  the app sets them (a note moves neither; a submitter's reply moves a waiting ticket back
+  to in progress);
 - the timeline rows the app writes for these (``created``, ``commented``), unless
   ``--no-events``; status changes and assignments have none.
 
@@ -309,6 +311,7 @@ class Generator:
         finished = status in ("resolved", "closed")
         moments = sorted(created + room * rng.random() ** 1.5 for _ in range(count))
         customer_replied: float | None = None
+        last_public = created
         events = chunk.events
         if self.with_events:
             data = json.dumps({"type": kind, "priority": priority, "title": title})
@@ -338,8 +341,10 @@ class Generator:
             self.counts.comments += 1
             self.counts.notes += internal
             if not internal:
-                # A submitter's reply waits for staff's next public one.
+                # A submitter's reply waits for staff's next public one. A note moves
+                # neither this nor updated_at: submitters would see it.
                 customer_replied = (customer_replied or moment) if author == submitter else None
+                last_public = moment
             if self.with_events:
                 note = "true" if internal else "false"
                 events.append(
@@ -349,6 +354,9 @@ class Generator:
                 )
             if not internal or rng.random() < 0.5:
                 staff_turn = not staff_turn
+        if status == "waiting" and customer_replied is not None:
+            # The submitter's reply sends a waiting ticket back to the agents.
+            status = "in_progress"
         last = moments[-1]
         resolved_at: float | None = None
         closed_at: float | None = None
@@ -359,7 +367,7 @@ class Generator:
             resolved_at = last + rng.uniform(0, 3600)
             closed_at = min(resolved_at + 7 * 86400, self.now)
             resolved_at = min(resolved_at, closed_at)
-        updated = max(last, closed_at or resolved_at or last)
+        updated = max(last_public, closed_at or resolved_at or last_public)
         assignee = agent if status != "open" or rng.random() < 0.6 else None
         tags = rng.choices(
             LABELS, cum_weights=self._label_cumulative, k=rng.choice((0, 0, 1, 1, 2))
