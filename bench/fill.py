@@ -29,11 +29,13 @@ the end with the words for ``bench/load.py``'s searches: a common word (in about
 the tickets), a rare one (the marker in a public comment), a word in no ticket and a
 phrase (in about a third).
 
-While loading, the user triggers of tickets and comments are disabled and the secondary
-indexes of tickets, comments and ticket_events dropped (and built again afterwards from
-their own definitions). If the schema has a function whose name starts with
-``ticket_search`` and that takes no arguments (a search-document backfill, such as
-``ticket_search_refresh()``), it is called once the triggers are back on. Last, VACUUM
+While loading, the secondary indexes of tickets, comments and ticket_events are dropped
+(and built again afterwards from their own definitions). If the schema has a function
+whose name starts with ``ticket_search`` and that takes no arguments (a search-document
+backfill, such as ``ticket_search_refresh()``), the user triggers of tickets and comments
+are disabled too, put back as they were after the load, and the function is called once
+to do their work; without one, the triggers stay on (nothing would redo what they
+write). Last, VACUUM
 ANALYZE, so that no autovacuum of the new rows runs into a benchmark. Each phase prints
 its time. ``BENCH_POSTGRES`` names the server (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``).
@@ -473,6 +475,26 @@ def _secondary_indexes(conn: psycopg.Connection[tuple[object, ...]]) -> list[tup
     return [(str(name), str(definition)) for name, definition in cur.fetchall()]
 
 
+# How to put back a trigger, by its pg_trigger.tgenabled: on, on for replication only, always.
+_ENABLE = {
+    "O": "alter table {} enable trigger {}",
+    "R": "alter table {} enable replica trigger {}",
+    "A": "alter table {} enable always trigger {}",
+}
+
+
+def _enabled_triggers(conn: psycopg.Connection[tuple[object, ...]]) -> list[tuple[str, str, str]]:
+    """``(table, trigger, tgenabled)`` of the enabled user triggers of tickets and comments."""
+    cur = conn.execute(
+        "select c.relname, t.tgname, t.tgenabled from pg_trigger t"
+        " join pg_class c on c.oid = t.tgrelid"
+        " where c.relnamespace = 'public'::regnamespace and c.relname in ('tickets', 'comments')"
+        " and not t.tgisinternal and t.tgenabled <> 'D'"
+        " order by c.relname, t.tgname"
+    )
+    return [(str(table), str(name), str(state)) for table, name, state in cur.fetchall()]
+
+
 def _search_refresh(conn: psycopg.Connection[tuple[object, ...]]) -> sql.Composed | None:
     """The call of the search-document backfill: a function (or procedure) named
     ``ticket_search…`` that takes no arguments and is no trigger; ``None`` when the
@@ -480,9 +502,9 @@ def _search_refresh(conn: psycopg.Connection[tuple[object, ...]]) -> sql.Compose
     cur = conn.execute(
         "select p.proname, p.prokind from pg_proc p"
         " join pg_namespace n on n.oid = p.pronamespace"
-        " where n.nspname = 'public' and p.proname like 'ticket\\_search%%'"
+        " where n.nspname = 'public' and p.proname like 'ticket\\_search%'"
         " and p.pronargs = p.pronargdefaults and p.prorettype <> 'trigger'::regtype"
-        " order by (p.proname like '%%refresh%%') desc, p.proname"
+        " order by (p.proname like '%refresh%') desc, p.proname"
     )
     found = [(str(name), str(kind)) for name, kind in cur.fetchall()]
     if len(found) > 1:
@@ -542,10 +564,14 @@ def fill(name: str, total: int, seed: int, with_events: bool) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         with phase("users and labels"):
             people = _people(conn, rng, total)
-        with phase("triggers off, indexes dropped"):
-            for table in ("tickets", "comments"):
+        refresh = _search_refresh(conn)
+        triggers = _enabled_triggers(conn) if refresh is not None else []
+        with phase(f"{len(triggers)} triggers off, indexes dropped"):
+            for table, trigger, _ in triggers:
                 conn.execute(
-                    sql.SQL("alter table {} disable trigger user").format(sql.Identifier(table))
+                    sql.SQL("alter table {} disable trigger {}").format(
+                        sql.Identifier(table), sql.Identifier(trigger)
+                    )
                 )
             indexes = _secondary_indexes(conn)
             for index, _ in indexes:
@@ -561,12 +587,11 @@ def fill(name: str, total: int, seed: int, with_events: bool) -> None:
             conn.execute("set maintenance_work_mem = '512MB'")
             for _, definition in indexes:
                 conn.execute(definition)  # a definition read from pg_indexes
-        with phase("triggers on"):
-            for table in ("tickets", "comments"):
+        with phase(f"{len(triggers)} triggers on"):
+            for table, trigger, state in triggers:
                 conn.execute(
-                    sql.SQL("alter table {} enable trigger user").format(sql.Identifier(table))
+                    sql.SQL(_ENABLE[state]).format(sql.Identifier(table), sql.Identifier(trigger))
                 )
-        refresh = _search_refresh(conn)
         if refresh is None:
             print(f"  {'search documents':<32} skipped: no ticket_search… function")
         else:
