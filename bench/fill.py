@@ -3,7 +3,8 @@
     .venv/bin/python bench/fill.py --tickets 100000 [--database NAME] [--seed 1] [--no-events]
 
 Creates the database (``ticketdesk_bench_N`` unless named; one of that name is dropped
-first), migrates it with ticketdesk's own migration runner, then loads with ``COPY``:
+first; dropped again if the fill fails or is interrupted), migrates it with ticketdesk's own
+migration runner, then loads with ``COPY``:
 
 - 20 agents and an admin (password ``bench-password``: the web app works), and
   submitters (N / 100, from 1,000 to 5,000), some filing far more tickets than others;
@@ -48,6 +49,7 @@ import json
 import os
 import queue
 import random
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -516,6 +518,21 @@ def _search_refresh(conn: psycopg.Connection[tuple[object, ...]]) -> sql.Compose
     return sql.SQL(verb).format(sql.Identifier(name))
 
 
+@contextmanager
+def _dropped_on_failure(name: str) -> Iterator[None]:
+    """Drop database ``name`` if the block fails: half filled, with indexes missing or
+    triggers off, it would mislead whoever benchmarks it."""
+    try:
+        yield
+    except BaseException:
+        with psycopg.connect(SERVER, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+        print(f"the fill did not finish: {name} dropped", file=sys.stderr)
+        raise
+
+
 def _load(dsn: str, generator: Generator) -> None:
     """COPY the tickets, comments and events, generated in a thread meanwhile."""
     chunks: queue.Queue[Chunk | None] = queue.Queue(maxsize=2)
@@ -560,8 +577,9 @@ def fill(name: str, total: int, seed: int, with_events: bool) -> None:
             ident = sql.Identifier(name)
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(ident))
             conn.execute(sql.SQL("create database {}").format(ident))
-        asyncio.run(db.migrate(dsn))
-    with psycopg.connect(dsn, autocommit=True) as conn:
+        with _dropped_on_failure(name):
+            asyncio.run(db.migrate(dsn))
+    with _dropped_on_failure(name), psycopg.connect(dsn, autocommit=True) as conn:
         with phase("users and labels"):
             people = _people(conn, rng, total)
         refresh = _search_refresh(conn)
