@@ -234,12 +234,15 @@ async def _event_stream(
     """The ``event: ticket`` frames of a live-update stream, as they arrive."""
     frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     opened = asyncio.Event()
+    refused: list[int] = []
 
     async def read() -> None:
         timeout = httpx.Timeout(None, connect=5)
         async with client.stream("GET", f"{API}/events/stream", timeout=timeout) as response:
             if response.status_code != 200:
-                raise CheckFailed(f"the stream answered {response.status_code}")
+                refused.append(response.status_code)
+                opened.set()
+                return
             event = None
             async for line in response.aiter_lines():
                 opened.set()
@@ -252,7 +255,12 @@ async def _event_stream(
 
     reader = asyncio.create_task(read())
     try:
-        await asyncio.wait_for(opened.wait(), 10)
+        try:
+            await asyncio.wait_for(opened.wait(), 10)
+        except TimeoutError:
+            raise CheckFailed("B's stream sent nothing within 10 s") from None
+        if refused:
+            raise CheckFailed(f"B's stream answered {refused[0]}")
         await asyncio.sleep(0.5)  # the first line is sent as the stream subscribes
         yield frames
     finally:
@@ -425,13 +433,20 @@ class Report:
     def __init__(self) -> None:
         self.failed = False
 
+    def fail(self, label: str, detail: str) -> None:
+        """Print a FAIL line."""
+        self.failed = True
+        print(f"FAIL {label}: {detail}", flush=True)
+
     async def check(self, label: str, check: Any) -> None:
         """Run a check coroutine and print its line."""
         try:
             outcome = await check
         except CheckFailed as exc:
-            self.failed = True
-            print(f"FAIL {label}: {exc}", flush=True)
+            self.fail(label, str(exc))
+            return
+        except Exception as exc:  # a check that breaks has not held either
+            self.fail(label, f"{type(exc).__name__}: {exc}")
             return
         status, detail = outcome if isinstance(outcome, tuple) else ("PASS", outcome)
         print(f"{status} {label}: {detail}", flush=True)
