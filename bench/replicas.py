@@ -147,7 +147,8 @@ def _stop(processes: list[Process]) -> None:
         try:
             process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.popen.kill()
+            # Its whole session: any process it started goes with it.
+            os.killpg(process.popen.pid, signal.SIGKILL)
             process.popen.wait()
 
 
@@ -455,6 +456,13 @@ class Report:
         print(f"{status} {label}: {detail}", flush=True)
 
 
+def _still_running(report: Report, running: Cluster) -> None:
+    """A FAIL line if a process exited while checks ran: they did not prove what they say."""
+    exited = [p.name for p in running.processes if p.popen.poll() is not None]
+    if exited:
+        report.fail("processes", f"{', '.join(exited)} exited while the checks ran")
+
+
 def _interrupted(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
@@ -506,6 +514,7 @@ def main() -> int:
                 with cluster(env, logs) as running:
                     a, b = running.urls
                     asyncio.run(run_checks(report, a, b, accounts, github, smtp, bool(args.redis)))
+                    _still_running(report, running)
                     if report.failed:
                         print("\n".join(p.tail() for p in running.processes))
             finally:
@@ -513,6 +522,7 @@ def main() -> int:
             env = {**base, "TICKETDESK_RATE_LIMIT_TICKETS_PER_HOUR": "100000"}
             with cluster(env, logs) as running:
                 asyncio.run(run_throughput(report, running.urls, accounts, args.seconds))
+                _still_running(report, running)
     except KeyboardInterrupt:
         print("interrupted; processes stopped", file=sys.stderr)
         shutil.rmtree(logs)
