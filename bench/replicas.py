@@ -21,9 +21,11 @@ e) throughput: tickets created per second by 16 clients for ``--seconds`` throug
    alone, then through A and B (clients split between them), with the processes
    started again without GitHub and mail so that no job competes for the cores.
 
-Exits 1 if a check fails. The processes are stopped on exit, Ctrl-C included; their
-logs are kept in a temporary directory only when a check failed or a process did not
-start.
+Exits 1 if a check fails or a process exits while they run. The processes are stopped
+on exit, Ctrl-C included; their logs are kept in a temporary directory only when a check
+failed or a process did not start. With ``--redis``, the rate-limit counters of the
+throw-away accounts (and 8 failed sign-ins from 127.0.0.1) stay in that Redis database
+until they expire, within the hour: give it a database number of its own.
 """
 
 import argparse
