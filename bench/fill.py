@@ -518,6 +518,15 @@ def _search_refresh(conn: psycopg.Connection[tuple[object, ...]]) -> sql.Compose
     return sql.SQL(verb).format(sql.Identifier(name))
 
 
+def _without_password(dsn: str) -> str:
+    """``dsn`` with its password, if it has one, shown as ``***``."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
 @contextmanager
 def _dropped_on_failure(name: str) -> Iterator[None]:
     """Drop database ``name`` if the block fails: half filled, with indexes missing or
@@ -631,9 +640,10 @@ def fill(name: str, total: int, seed: int, with_events: bool) -> None:
     print(
         f"users {1 + AGENTS + len(people.submitters):,}, database size {sizes[0] if sizes else '?'}"
     )
-    print(f"database: {dsn}")
+    shown = _without_password(dsn)
+    print(f"database: {shown}")
     print(
-        "a token:  DATABASE_URL=" + dsn + " .venv/bin/ticketdesk token create"
+        "a token:  DATABASE_URL=" + shown + " .venv/bin/ticketdesk token create"
         " --email admin@bench.test --name bench"
     )
     print()
