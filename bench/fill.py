@@ -35,11 +35,10 @@ While loading, the secondary indexes of tickets, comments and ticket_events are 
 whose name starts with ``ticket_search`` and that takes no arguments (a search-document
 backfill, such as ``ticket_search_refresh()``), the user triggers of tickets and comments
 are disabled too, put back as they were after the load, and the function is called once
-to do their work; without one, the triggers stay on (nothing would redo what they
-write). Last, VACUUM
-ANALYZE, so that no autovacuum of the new rows runs into a benchmark. Each phase prints
-its time. ``BENCH_POSTGRES`` names the server (default
-``postgresql://postgres@127.0.0.1:5432/postgres``).
+to do their work, and tickets compacted after it (VACUUM FULL); without one, the triggers
+stay on (nothing would redo what they write). Last, VACUUM ANALYZE, so that no autovacuum
+of the new rows runs into a benchmark. Each phase prints its time. ``BENCH_POSTGRES``
+names the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
 
 import argparse
@@ -624,6 +623,11 @@ def fill(name: str, total: int, seed: int, with_events: bool) -> None:
         else:
             with phase(refresh.as_string(conn)):
                 conn.execute(refresh)
+            # The backfill wrote every ticket again: compact the table and its indexes, or
+            # reads would cross the old rows' space (at 100,000 tickets the indexes were 40 %
+            # larger).
+            with phase("vacuum full tickets"):
+                conn.execute("vacuum (full) tickets")
         with phase("vacuum analyze"):
             conn.execute("vacuum (analyze)")
         sizes = conn.execute(
