@@ -155,13 +155,27 @@ async def list_tickets(
     created_before: Annotated[datetime | None, PlainDateTime] = None,
     updated_after: Annotated[datetime | None, PlainDateTime] = None,
     updated_before: Annotated[datetime | None, PlainDateTime] = None,
-    q: Annotated[SearchText | None, Query(max_length=200, description="Full-text search.")] = None,
+    q: Annotated[
+        SearchText | None,
+        Query(
+            max_length=200,
+            description='Full-text search in every status: words, "a phrase", -excluded; '
+            "staff also search internal notes. A ticket number (`51`, `#51`) also finds that "
+            "ticket. Each result then carries a `snippet`.",
+        ),
+    ] = None,
     customer_replied: Annotated[
         bool | None,
         Query(description="Staff only: tickets whose submitter awaits an answer (true) or not."),
         PlainBoolean,
     ] = None,
-    sort: SortKey = "-created",
+    sort: Annotated[
+        SortKey,
+        Query(
+            description="`relevance` (only with q): best match first, among the newest "
+            "1,000 matches."
+        ),
+    ] = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> TicketPage:

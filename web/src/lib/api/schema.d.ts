@@ -2205,6 +2205,11 @@ export interface components {
             /** Resolved At */
             resolved_at: string | null;
             /**
+             * Snippet
+             * @description Only in a search (q): where it matched, as HTML — the text escaped, each match in <mark>…</mark>, nothing else.
+             */
+            snippet?: string | null;
+            /**
              * Status
              * @enum {string}
              */
@@ -2289,6 +2294,11 @@ export interface components {
             priority: "low" | "medium" | "high" | "critical";
             /** Resolved At */
             resolved_at: string | null;
+            /**
+             * Snippet
+             * @description Only in a search (q): where it matched, as HTML — the text escaped, each match in <mark>…</mark>, nothing else.
+             */
+            snippet?: string | null;
             /**
              * Status
              * @enum {string}
@@ -4933,9 +4943,10 @@ export interface operations {
                 /** @description A JSON object the metadata must contain: {"os": "Linux"}. */
                 metadata?: string;
                 priority?: ("low" | "medium" | "high" | "critical")[] | null;
-                /** @description Full-text search. */
+                /** @description Full-text search in every status: words, "a phrase", -excluded; staff also search internal notes. A ticket number (`51`, `#51`) also finds that ticket. Each result then carries a `snippet`. */
                 q?: string | null;
-                sort?: "created" | "-created" | "updated" | "-updated" | "priority" | "-priority";
+                /** @description `relevance` (only with q): best match first, among the newest 1,000 matches. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance";
                 /** @description One or more statuses. */
                 status?: ("open" | "in_progress" | "waiting" | "resolved" | "closed")[] | null;
                 submitter?: string | null;
