@@ -11,6 +11,7 @@ from httpx import AsyncClient
 from tests.factories import Accounts, create_ticket
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
+from ticketdesk.tickets import similar
 
 LIST = "/api/v1/tickets"
 
@@ -278,3 +279,73 @@ class TestSnippets:
         response = await accounts.alice.client.get(LIST)
 
         assert response.json()["items"][0]["snippet"] is None
+
+
+SIMILAR = f"{LIST}/similar"
+
+
+class TestSimilar:
+    async def test_alike_titles_and_shared_words_within_what_the_caller_sees(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        typo = await create_ticket(conn, accounts.alice, title="Exprot button does nothing")
+        words = await create_ticket(
+            conn, accounts.alice, title="Nothing happens", description="The export button is dead."
+        )
+        unrelated = await create_ticket(conn, accounts.alice, title="Dark mode please")
+        bobs = await create_ticket(conn, accounts.bob, title="Export button does nothing")
+
+        alice = await accounts.alice.client.get(
+            SIMILAR, params={"title": "Export button does nothing"}
+        )
+        agent = await accounts.agent.client.get(
+            SIMILAR, params={"title": "Export button does nothing", "limit": 2}
+        )
+
+        assert alice.status_code == 200, alice.text
+        found = [t["id"] for t in alice.json()]
+        assert found[:1] == [str(typo.id)]
+        assert str(words.id) in found
+        assert str(unrelated.id) not in found
+        assert str(bobs.id) not in found
+        assert [t["id"] for t in agent.json()] == [str(bobs.id), str(typo.id)]
+        assert set(agent.json()[0]) == {"id", "number", "title", "status", "created_at", "score"}
+
+    async def test_words_only_without_trigrams(self, accounts: Accounts, conn: Connection) -> None:
+        """What the embedded server (no pg_trgm) answers: tickets sharing the title's words."""
+        shared = await create_ticket(conn, accounts.alice, title="Export button does nothing")
+        await create_ticket(conn, accounts.alice, title="Exprot buton dose nothign")
+        async with conn.transaction():
+            found = await similar.similar_tickets(
+                conn, accounts.alice.actor, "export buttons", limit=5
+            )
+            query, params = similar.similar_query(
+                accounts.alice.actor, "export buttons", limit=5, trigrams=False
+            )
+            cur = await conn.execute(query, params)
+            words_only = [row["id"] for row in await cur.fetchall()]
+
+        assert [t.id for t in found][:1] == [shared.id]
+        assert words_only == [shared.id]
+
+    async def test_invalid(self, accounts: Accounts) -> None:
+        cases: list[tuple[dict[str, Any], str]] = [
+            ({}, "title"),
+            ({"title": ""}, "title"),
+            ({"title": "   "}, "title"),
+            ({"title": "x" * 201}, "title"),
+            ({"title": "export", "limit": 0}, "limit"),
+            ({"title": "export", "limit": 21}, "limit"),
+            ({"title": "export", "limit": "5.0"}, "limit"),
+        ]
+        for params, field in cases:
+            response = await accounts.alice.client.get(SIMILAR, params=params)
+            assert response.status_code == 422, params
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["field"] == field, params
+
+    async def test_only_get(self, accounts: Accounts) -> None:
+        response = await accounts.alice.client.post(SIMILAR, json={})
+
+        assert response.status_code == 405
+        assert response.headers["Allow"] == "GET"
