@@ -195,6 +195,5 @@ def test_every_list_sort_has_an_index(migrated: psycopg.Connection) -> None:
         ("gin", "metadata jsonb_path_ops"),
         ("gin", "search_public"),
         ("gin", "search_staff"),
-        ("gist", "title gist_trgm_ops"),
     ):
         assert (method, columns) in indexes, f"no {method} index on ({columns})"

@@ -319,14 +319,29 @@ class TestSimilar:
             found = await similar.similar_tickets(
                 conn, accounts.alice.actor, "export buttons", limit=5
             )
+            words = await similar.title_words(conn, "export buttons")
+            assert words.trigrams
             query, params = similar.similar_query(
-                accounts.alice.actor, "export buttons", limit=5, trigrams=False
+                accounts.alice.actor,
+                "export buttons",
+                words.model_copy(update={"trigrams": False}),
+                limit=5,
             )
             cur = await conn.execute(query, params)
             words_only = [row["id"] for row in await cur.fetchall()]
 
         assert [t.id for t in found][:1] == [shared.id]
         assert words_only == [shared.id]
+
+    async def test_a_title_of_stop_words_finds_nothing(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        await create_ticket(conn, accounts.alice, title="It is what it is, and so on")
+
+        response = await accounts.alice.client.get(SIMILAR, params={"title": "it is what it is"})
+
+        assert response.status_code == 200
+        assert response.json() == []
 
     async def test_invalid(self, accounts: Accounts) -> None:
         cases: list[tuple[dict[str, Any], str]] = [

@@ -122,13 +122,12 @@ select ticket_search_refresh();
 create index tickets_search_public_idx on tickets using gin (search_public);
 create index tickets_search_staff_idx on tickets using gin (search_staff);
 
--- Similar titles (GET /tickets/similar) by trigram distance, when the server has pg_trgm
--- (the embedded demo server does not: there, similar tickets are found by their words only).
+-- GET /tickets/similar scores titles by trigram similarity where the server has pg_trgm
+-- (the embedded demo server does not: there, similar tickets are scored by their words).
 do $$
 begin
     if exists (select from pg_available_extensions where name = 'pg_trgm') then
         create extension if not exists pg_trgm;
-        create index tickets_title_trgm_idx on tickets using gist (title gist_trgm_ops);
     end if;
 end
 $$;
