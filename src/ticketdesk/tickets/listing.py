@@ -194,7 +194,10 @@ def listing_query(
     if cursor is not None:
         values = _decode_cursor(cursor, sort)
         placeholders = sql.SQL(", ").join(
-            sql.SQL("%(k0)s::real" if i == 0 and sort == "relevance" else f"%(k{i})s")
+            # A rank is a real: compared as one, it matches the row it came from exactly.
+            sql.Composed([sql.Placeholder("k0"), sql.SQL("::real")])
+            if i == 0 and sort == "relevance"
+            else sql.Placeholder(f"k{i}")
             for i in range(len(values))
         )
         after.append(
@@ -238,6 +241,11 @@ def listing_query(
     return query, params
 
 
+class _Snippet(BaseModel):
+    id: UUID
+    headline: str
+
+
 async def snippets(conn: Connection, actor: Actor, ids: list[UUID], q: str) -> dict[UUID, str]:
     """Where ``q`` matched in each ticket of ``ids`` (its description and the comments
     ``actor`` may read), as HTML: the text escaped, each match in ``<mark>``."""
@@ -259,11 +267,6 @@ async def snippets(conn: Connection, actor: Actor, ids: list[UUID], q: str) -> d
         .replace(_STOP, "</mark>")
         for row in rows
     }
-
-
-class _Snippet(BaseModel):
-    id: UUID
-    headline: str
 
 
 async def list_tickets(
