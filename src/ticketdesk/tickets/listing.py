@@ -282,7 +282,14 @@ async def list_tickets(
     """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
     statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
     query, params = listing_query(actor, filters, sort=sort, cursor=cursor, limit=limit)
-    rows = await fetch_all(conn, _Ranked if sort == "relevance" else _Listed, query, params)
+    rows = await fetch_all(
+        conn,
+        _Ranked if sort == "relevance" else _Listed,
+        query,
+        params,
+        # A search is planned for its words: how common they are decides the plan.
+        prepare=False if filters.q else None,
+    )
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:

@@ -111,4 +111,5 @@ async def similar_tickets(
     if words.any_word is None or words.all_words is None:
         return []  # only stop words
     query, params = similar_query(actor, title, words, limit=limit)
-    return await fetch_all(conn, SimilarTicket, query, params)
+    # Planned for these words and this caller each time (see listing.list_tickets).
+    return await fetch_all(conn, SimilarTicket, query, params, prepare=False)
