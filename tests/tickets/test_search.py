@@ -343,6 +343,16 @@ class TestSimilar:
         assert response.status_code == 200
         assert response.json() == []
 
+    async def test_any_text(self, accounts: Accounts, conn: Connection) -> None:
+        title = "Saving C:\\temp\\o'brien.txt fails"
+        ticket = await create_ticket(conn, accounts.alice, title=title)
+
+        for text in ("C:\\temp\\o'brien.txt fails", "a & b | !c <-> d:* 'e'", "\\'\\''"):
+            response = await accounts.alice.client.get(SIMILAR, params={"title": text})
+            assert response.status_code == 200, text
+            if "brien" in text:
+                assert [t["id"] for t in response.json()] == [str(ticket.id)]
+
     async def test_invalid(self, accounts: Accounts) -> None:
         cases: list[tuple[dict[str, Any], str]] = [
             ({}, "title"),

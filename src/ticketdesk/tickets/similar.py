@@ -61,10 +61,12 @@ async def title_words(conn: Connection, title: str) -> TitleWords:
     rows = await fetch_all(
         conn,
         TitleWords,
+        # PostgreSQL's own text form of the query: quoted lexemes joined by " & ", never
+        # inside one (a lexeme holds no space), so " | " in their place means any of them.
         "select to_regprocedure('similarity(text, text)') is not null as trigrams,"
-        " string_agg(quote_literal(lexeme), ' | ') as any_word,"
-        " string_agg(quote_literal(lexeme), ' & ') as all_words"
-        " from unnest(tsvector_to_array(to_tsvector('english', %(title)s))) as lexeme",
+        " nullif(replace(words::text, ' & ', ' | '), '') as any_word,"
+        " nullif(words::text, '') as all_words"
+        " from plainto_tsquery('english', %(title)s) as words",
         {"title": title},
     )
     return rows[0]
