@@ -168,6 +168,12 @@ ROUTES: list[Route] = [
         ),
     ),
     Route("GET", "/api/v1/tickets", EVERYONE_SIGNED_IN),
+    Route(
+        "GET",
+        "/api/v1/tickets/similar",
+        EVERYONE_SIGNED_IN,
+        lambda w: {"params": {"title": "The export button does nothing"}},
+    ),
     Route("GET", "/api/v1/tickets/{id}", OWNER_AND_STAFF),
     Route("PUT", "/api/v1/tickets/{id}", OWNER_AND_STAFF, _json({"title": "A retitled ticket"})),
     # An open ticket: its submitter may only close it once it is resolved.
@@ -429,6 +435,21 @@ async def test_submitter_search_never_finds_the_note(
 
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+async def test_similar_tickets_are_only_the_callers_own(
+    app: FastAPI, accounts: Accounts, conn: Connection
+) -> None:
+    world = await make_world(app, accounts, conn)
+    title = {"title": "The export button does nothing"}
+
+    bob = await accounts.bob.client.get("/api/v1/tickets/similar", params=title)
+    alice = await accounts.alice.client.get("/api/v1/tickets/similar", params=title)
+    agent = await accounts.agent.client.get("/api/v1/tickets/similar", params=title)
+
+    assert bob.json() == []
+    assert [t["id"] for t in alice.json()] == [world.ids["id"]]
+    assert [t["id"] for t in agent.json()] == [world.ids["id"]]
 
 
 def _shape(path: str) -> str:

@@ -101,11 +101,18 @@ async def fetch_one(conn: Connection, row: type[Row], query: Query, params: Para
 
 
 async def fetch_all(
-    conn: Connection, row: type[Row], query: Query, params: Params = None
+    conn: Connection,
+    row: type[Row],
+    query: Query,
+    params: Params = None,
+    *,
+    prepare: bool | None = None,
 ) -> list[Row]:
-    """Every row of ``query``, each as a ``row``."""
+    """Every row of ``query``, each as a ``row``. ``prepare=False``: never as a prepared
+    statement, so that each run is planned for its values (a generic plan cannot tell a
+    common word from a rare one)."""
     cur = conn.cursor(row_factory=class_row(row))
-    await cur.execute(query, params)
+    await cur.execute(query, params, prepare=prepare)
     return await cur.fetchall()
 
 

@@ -25,7 +25,7 @@ from ticketdesk.errors import (
 )
 from ticketdesk.rate_limits import RateLimits
 from ticketdesk.ticket_detail import TicketDetail
-from ticketdesk.tickets import listing, service
+from ticketdesk.tickets import listing, service, similar
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import (
     Assignment,
@@ -155,13 +155,27 @@ async def list_tickets(
     created_before: Annotated[datetime | None, PlainDateTime] = None,
     updated_after: Annotated[datetime | None, PlainDateTime] = None,
     updated_before: Annotated[datetime | None, PlainDateTime] = None,
-    q: Annotated[SearchText | None, Query(max_length=200, description="Full-text search.")] = None,
+    q: Annotated[
+        SearchText | None,
+        Query(
+            max_length=200,
+            description='Full-text search in every status: words, "a phrase", -excluded; '
+            "staff also search internal notes. A ticket number (`51`, `#51`) also finds that "
+            "ticket. Each result then carries a `snippet`.",
+        ),
+    ] = None,
     customer_replied: Annotated[
         bool | None,
         Query(description="Staff only: tickets whose submitter awaits an answer (true) or not."),
         PlainBoolean,
     ] = None,
-    sort: SortKey = "-created",
+    sort: Annotated[
+        SortKey,
+        Query(
+            description="`relevance` (only with q): best match first, among the newest "
+            "1,000 matches."
+        ),
+    ] = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> TicketPage:
@@ -200,6 +214,27 @@ async def list_tickets(
         limit=limit,
         reopen_window=settings.reopen_window,
     )
+
+
+@router.get(
+    "/tickets/similar",
+    operation_id="similarTickets",
+    responses=problem_responses(Unauthorized, InvalidInput),
+)
+async def similar_tickets(
+    actor: CurrentUser,
+    conn: Transaction,
+    title: Annotated[
+        SearchText,
+        Query(min_length=1, max_length=200, description="The title of a ticket being written."),
+    ],
+    limit: Annotated[int, Query(ge=1, le=20), PlainInteger] = 5,
+) -> list[similar.SimilarTicket]:
+    """Tickets you may see that are likely the same as one titled ``title``, best first:
+    titles alike by trigrams (when the database has pg_trgm) and tickets with its words."""
+    if not title.strip():
+        raise InvalidInput("Give a title to compare.", code="empty_title", field="title")
+    return await similar.similar_tickets(conn, actor, title.strip(), limit=limit)
 
 
 @router.get(

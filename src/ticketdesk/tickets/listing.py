@@ -2,37 +2,75 @@
 
 A page is read in the order of one index: each sort's columns end in ``id``, so the
 keyset is total and the next page starts strictly after the last row of this one.
+
+Search (``q``) is one GIN lookup on the ticket's search document for the caller's
+audience (migration 0017): staff search internal notes too, a submitter never does.
+``sort=relevance`` ranks the newest ``RELEVANCE_CANDIDATES`` matches by ``ts_rank``; its
+cursor is a keyset over (rank, created_at, id) within them.
 """
 
 import base64
 import binascii
+import html
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any, LiteralString
 from uuid import UUID
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, InvalidInput
-from ticketdesk.sql import columns, fetch_all
+from ticketdesk.sql import columns, fetch_all, load_queries
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import SortKey, Ticket, TicketFilters, TicketPage
 from ticketdesk.tickets.service import summaries
+
+Q = load_queries(__package__)
 
 SORT_COLUMNS: dict[str, tuple[LiteralString, ...]] = {
     "created": ("created_at", "id"),
     "updated": ("updated_at", "id"),
     "priority": ("priority_rank", "created_at", "id"),
+    "relevance": ("relevance", "created_at", "id"),
 }
+# sort=relevance ranks this many of the newest matches: a bounded cost for any word.
+RELEVANCE_CANDIDATES = 1000
+# A search that is a ticket's number ("51", "#51") also finds that ticket.
+_NUMBER = re.compile(r"#?([0-9]{1,18})")
+# Around each match in a snippet, replaced by <mark> tags once the text is escaped.
+_START, _STOP = "\x02", "\x03"
+_HEADLINE_OPTIONS = (
+    f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2, "
+    'FragmentDelimiter=" … "'
+)
 
 
 class _Listed(Ticket):
     """A ticket with the rank its priority sorts by, for the cursor."""
 
     priority_rank: int
+
+
+class _Ranked(_Listed):
+    """A ticket with how well it matched the search, for sort=relevance and its cursor."""
+
+    relevance: float
+
+
+def search_document(actor: Actor) -> LiteralString:
+    """The search document ``actor`` searches: staff's covers internal notes."""
+    return "search_staff" if access.sees_internal(actor) else "search_public"
+
+
+def ticket_number(q: str) -> int | None:
+    """The ticket number ``q`` names (``51`` or ``#51``), if it is one."""
+    match = _NUMBER.fullmatch(q)
+    return int(match[1]) if match else None
 
 
 def _encode_cursor(sort: str, values: list[Any]) -> str:
@@ -54,6 +92,8 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
         try:
             if column == "priority_rank" and type(value) is int and 1 <= value <= 4:
                 values.append(value)
+            elif column == "relevance" and type(value) in (int, float) and 0 <= value < 2:
+                values.append(float(value))
             elif column == "id" and isinstance(value, str):
                 values.append(UUID(value))
             elif column.endswith("_at") and isinstance(value, str):
@@ -122,13 +162,13 @@ def _filter_clauses(
         else:
             add("customer_replied_at is null")
     if filters.q:
-        # Title, description and *public* comments only: internal notes are never searched.
-        add(
-            "(search @@ websearch_to_tsquery('english', %(q)s) or exists ("
-            " select 1 from comments c where c.ticket_id = tickets.id and not c.is_internal"
-            " and c.search @@ websearch_to_tsquery('english', %(q)s)))",
-            q=filters.q,
-        )
+        document = sql.Identifier(search_document(actor))
+        params["q"] = filters.q
+        match = sql.SQL("{} @@ websearch_to_tsquery('english', %(q)s)").format(document)
+        if (number := ticket_number(filters.q)) is not None:
+            match = sql.SQL("({} or number = %(q_number)s)").format(match)
+            params["q_number"] = number
+        where.append(match)
     return where, params
 
 
@@ -142,14 +182,25 @@ def listing_query(
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """The SELECT of a page of the tickets ``actor`` may see, and its parameters: one row
     more than ``limit``, to tell whether another page follows."""
+    if sort == "relevance" and not filters.q:
+        raise InvalidInput(
+            "Sorting by relevance needs a search (q).", code="relevance_needs_q", field="sort"
+        )
     where, params = _filter_clauses(actor, filters)
-    descending = sort.startswith("-")
+    descending = sort.startswith("-") or sort == "relevance"
     keys = SORT_COLUMNS[sort.lstrip("-")]
     keyset = sql.SQL(", ").join(sql.Identifier(c) for c in keys)
+    after: list[sql.Composable] = []
     if cursor is not None:
         values = _decode_cursor(cursor, sort)
-        placeholders = sql.SQL(", ").join(sql.Placeholder(f"k{i}") for i in range(len(values)))
-        where.append(
+        placeholders = sql.SQL(", ").join(
+            # A rank is a real: compared as one, it matches the row it came from exactly.
+            sql.Composed([sql.Placeholder("k0"), sql.SQL("::real")])
+            if i == 0 and sort == "relevance"
+            else sql.Placeholder(f"k{i}")
+            for i in range(len(values))
+        )
+        after.append(
             sql.SQL("({}) {} ({})").format(
                 keyset, sql.SQL("<" if descending else ">"), placeholders
             )
@@ -157,13 +208,65 @@ def listing_query(
         params.update({f"k{i}": v for i, v in enumerate(values)})
     direction = sql.SQL(" desc" if descending else " asc")
     order = sql.SQL(", ").join(sql.Composed([sql.Identifier(c), direction]) for c in keys)
-    query = sql.SQL("select {columns} from tickets {where} order by {order} limit {limit}").format(
+    if sort != "relevance":
+        where += after
+        query = sql.SQL(
+            "select {columns} from tickets {where} order by {order} limit {limit}"
+        ).format(
+            columns=columns(_Listed),
+            where=sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
+            order=order,
+            limit=sql.Literal(limit + 1),
+        )
+        return query, params
+    # The newest matches, ranked (normalised to [0, 1); the ticket the number names first).
+    number_match = sql.SQL("(number = %(q_number)s)::int" if "q_number" in params else "0")
+    query = sql.SQL(
+        "select * from ("
+        " select {columns}, (ts_rank({document}, websearch_to_tsquery('english', %(q)s), 32)"
+        " + {number_match})::real as relevance from ("
+        "  select * from tickets where {where} order by created_at desc, id desc"
+        "  limit {candidates}) as candidates"
+        ") as ranked {after} order by {order} limit {limit}"
+    ).format(
         columns=columns(_Listed),
-        where=sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
+        document=sql.Identifier(search_document(actor)),
+        number_match=number_match,
+        where=sql.SQL(" and ").join(where),
+        candidates=sql.Literal(RELEVANCE_CANDIDATES),
+        after=sql.SQL("where ") + after[0] if after else sql.SQL(""),
         order=order,
         limit=sql.Literal(limit + 1),
     )
     return query, params
+
+
+class _Snippet(BaseModel):
+    id: UUID
+    headline: str
+
+
+async def snippets(conn: Connection, actor: Actor, ids: list[UUID], q: str) -> dict[UUID, str]:
+    """Where ``q`` matched in each ticket of ``ids`` (its description and the comments
+    ``actor`` may read), as HTML: the text escaped, each match in ``<mark>``."""
+    rows = await fetch_all(
+        conn,
+        _Snippet,
+        Q.search_snippets,
+        {
+            "ids": ids,
+            "q": q,
+            "staff": access.sees_internal(actor),
+            "options": _HEADLINE_OPTIONS,
+            "sentinels": _START + _STOP,
+        },
+    )
+    return {
+        row.id: html.escape(row.headline, quote=False)
+        .replace(_START, "<mark>")
+        .replace(_STOP, "</mark>")
+        for row in rows
+    }
 
 
 async def list_tickets(
@@ -179,13 +282,21 @@ async def list_tickets(
     """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
     statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
     query, params = listing_query(actor, filters, sort=sort, cursor=cursor, limit=limit)
-    rows = await fetch_all(conn, _Listed, query, params)
+    rows = await fetch_all(
+        conn,
+        _Ranked if sort == "relevance" else _Listed,
+        query,
+        params,
+        # A search is planned for its words: how common they are decides the plan.
+        prepare=False if filters.q else None,
+    )
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1].model_dump()
         next_cursor = _encode_cursor(sort, [last[c] for c in SORT_COLUMNS[sort.lstrip("-")]])
-    return TicketPage(
-        items=await summaries(conn, actor, page, reopen_window=reopen_window),
-        next_cursor=next_cursor,
-    )
+    items = await summaries(conn, actor, page, reopen_window=reopen_window)
+    if filters.q and items:
+        found = await snippets(conn, actor, [t.id for t in items], filters.q)
+        items = [t.model_copy(update={"snippet": found.get(t.id)}) for t in items]
+    return TicketPage(items=items, next_cursor=next_cursor)

@@ -87,3 +87,15 @@ where t.status = 'resolved' and t.resolved_at < now() - make_interval(days => %(
 order by t.resolved_at
 limit %(limit)s
 for update of t skip locked;
+
+-- name: search_snippets
+-- Where a search matched in each ticket named, from the text its search document was
+-- made of (without the title, which a list shows anyway): the description and public
+-- comments, plus internal notes for staff. The caller's sentinels are taken out of the
+-- text first, so that only the matches carry them.
+select id, ts_headline('english', translate(concat_ws(
+           E'\n', left(description, 20000), ticket_search_comments(id, false),
+           case when %(staff)s then ticket_search_comments(id, true) end
+       ), %(sentinels)s, ''), websearch_to_tsquery('english', %(q)s), %(options)s) as headline
+from tickets
+where id = any(%(ids)s::uuid[]);

@@ -16,7 +16,9 @@ from ticketdesk.validation import RequestModel, no_nul
 TicketType = Literal["bug", "feature", "support"]
 Priority = Literal["low", "medium", "high", "critical"]
 Status = Literal["open", "in_progress", "waiting", "resolved", "closed"]
-SortKey = Literal["created", "-created", "updated", "-updated", "priority", "-priority"]
+SortKey = Literal[
+    "created", "-created", "updated", "-updated", "priority", "-priority", "relevance"
+]
 
 MAX_METADATA_BYTES = 16 * 1024
 
@@ -119,6 +121,11 @@ class TicketSummary(Ticket):
     assigned_to: UserRef | None
     transitions: list[Status] = Field(
         description="The statuses the caller may move this ticket to now, in flow order."
+    )
+    snippet: str | None = Field(
+        default=None,
+        description="Only in a search (q): where it matched, as HTML — the text escaped, "
+        "each match in <mark>…</mark>, nothing else.",
     )
 
 

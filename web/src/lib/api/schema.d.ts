@@ -872,6 +872,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Similar Tickets
+         * @description Tickets you may see that are likely the same as one titled ``title``, best first:
+         *     titles alike by trigrams (when the database has pg_trgm) and tickets with its words.
+         */
+        get: operations["similarTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -2054,6 +2075,36 @@ export interface components {
             password: string;
         };
         /**
+         * SimilarTicket
+         * @description A ticket that may be about the same thing.
+         */
+        SimilarTicket: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Number */
+            number: number;
+            /**
+             * Score
+             * @description Trigram similarity of the titles plus the full-text rank; higher is closer.
+             */
+            score: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "in_progress" | "waiting" | "resolved" | "closed";
+            /** Title */
+            title: string;
+        };
+        /**
          * Ticket
          * @description A ticket's own fields.
          */
@@ -2205,6 +2256,11 @@ export interface components {
             /** Resolved At */
             resolved_at: string | null;
             /**
+             * Snippet
+             * @description Only in a search (q): where it matched, as HTML — the text escaped, each match in <mark>…</mark>, nothing else.
+             */
+            snippet?: string | null;
+            /**
              * Status
              * @enum {string}
              */
@@ -2289,6 +2345,11 @@ export interface components {
             priority: "low" | "medium" | "high" | "critical";
             /** Resolved At */
             resolved_at: string | null;
+            /**
+             * Snippet
+             * @description Only in a search (q): where it matched, as HTML — the text escaped, each match in <mark>…</mark>, nothing else.
+             */
+            snippet?: string | null;
             /**
              * Status
              * @enum {string}
@@ -4933,9 +4994,10 @@ export interface operations {
                 /** @description A JSON object the metadata must contain: {"os": "Linux"}. */
                 metadata?: string;
                 priority?: ("low" | "medium" | "high" | "critical")[] | null;
-                /** @description Full-text search. */
+                /** @description Full-text search in every status: words, "a phrase", -excluded; staff also search internal notes. A ticket number (`51`, `#51`) also finds that ticket. Each result then carries a `snippet`. */
                 q?: string | null;
-                sort?: "created" | "-created" | "updated" | "-updated" | "priority" | "-priority";
+                /** @description `relevance` (only with q): best match first, among the newest 1,000 matches. */
+                sort?: "created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance";
                 /** @description One or more statuses. */
                 status?: ("open" | "in_progress" | "waiting" | "resolved" | "closed")[] | null;
                 submitter?: string | null;
@@ -6356,6 +6418,68 @@ export interface operations {
             };
             /** @description Content too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    similarTickets: {
+        parameters: {
+            query: {
+                limit?: number;
+                /** @description The title of a ticket being written. */
+                title: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarTicket"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,6 +10,7 @@ export type UserRef = S['UserRef'];
 export type Token = S['Token'];
 export type NewToken = S['NewToken'];
 export type TicketSummary = S['TicketSummary'];
+export type SimilarTicket = S['SimilarTicket'];
 export type TicketDetail = S['TicketDetail'];
 export type TicketStatus = TicketDetail['status'];
 export type TicketPriority = TicketDetail['priority'];

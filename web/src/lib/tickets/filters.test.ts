@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeFilterCount, emptyFilters, filtersFromSearchParams, filtersToApiQuery, filtersToSearchParams, triageView } from './filters';
+import { activeFilterCount, emptyFilters, filtersFromSearchParams, filtersToApiQuery, filtersToSearchParams, searchEverywhere, sortsFor, triageView } from './filters';
 
 describe('filters ⇄ query string', () => {
 	it('round-trips every filter', () => {
@@ -59,5 +59,23 @@ describe('filters ⇄ query string', () => {
 
 	it('counts active filters', () => {
 		expect(activeFilterCount(emptyFilters({ q: 'x', type: ['bug'] }))).toBe(2);
+	});
+
+	it('searches every status from a triage view, keeping filters picked by hand', () => {
+		const view = triageView('unassigned')!;
+		const typed = filtersFromSearchParams(new URLSearchParams('q=zebracorn&type=bug'), view.defaults);
+		expect(filtersToApiQuery(searchEverywhere(typed, view.defaults))).toEqual({ sort: '-created', q: 'zebracorn', type: ['bug'] });
+		const picked = filtersFromSearchParams(new URLSearchParams('q=zebracorn&status=resolved'), view.defaults);
+		expect(searchEverywhere(picked, view.defaults).status).toEqual(['resolved']);
+		const browsing = filtersFromSearchParams(new URLSearchParams(''), view.defaults);
+		expect(searchEverywhere(browsing, view.defaults)).toEqual(browsing);
+	});
+
+	it('offers relevance only with a search, and never asks for it without one', () => {
+		expect(sortsFor(emptyFilters()).map((s) => s.value)).not.toContain('relevance');
+		expect(sortsFor(emptyFilters({ q: 'x' }))[0].value).toBe('relevance');
+		expect(filtersFromSearchParams(new URLSearchParams('q=x&sort=relevance')).sort).toBe('relevance');
+		expect(filtersToApiQuery(emptyFilters({ sort: 'relevance' })).sort).toBe('-created');
+		expect(filtersToApiQuery(emptyFilters({ sort: 'relevance', q: 'x' })).sort).toBe('relevance');
 	});
 });

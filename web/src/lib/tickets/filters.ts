@@ -24,8 +24,14 @@ export const SORTS: { value: TicketSort; label: string }[] = [
 	{ value: '-priority', label: 'Highest priority' },
 	{ value: 'priority', label: 'Lowest priority' }
 ];
-const SORT_VALUES = new Set<string>(SORTS.map((s) => s.value));
+const RELEVANCE = { value: 'relevance', label: 'Relevance' } as const;
+const SORT_VALUES = new Set<string>([...SORTS, RELEVANCE].map((s) => s.value));
 export const DEFAULT_SORT: TicketSort = '-created';
+
+/** The sorts to offer: "Relevance" only while there is a search. */
+export function sortsFor(filters: TicketFilters): { value: TicketSort; label: string }[] {
+	return filters.q.trim() ? [RELEVANCE, ...SORTS] : SORTS;
+}
 
 export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
 	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, sort: DEFAULT_SORT, ...overrides };
@@ -72,9 +78,9 @@ export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<
 	return params;
 }
 
-/** The API query for these filters. */
+/** The API query for these filters (relevance needs a search: without one, the default sort). */
 export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: number; cursor?: string | null } = {}): TicketListQuery {
-	const query: TicketListQuery = { sort: filters.sort };
+	const query: TicketListQuery = { sort: filters.sort === 'relevance' && !filters.q.trim() ? DEFAULT_SORT : filters.sort };
 	if (filters.status.length) query.status = filters.status;
 	if (filters.type.length) query.type = filters.type;
 	if (filters.priority.length) query.priority = filters.priority;
@@ -85,6 +91,23 @@ export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: numbe
 	if (extra.limit) query.limit = extra.limit;
 	if (extra.cursor) query.cursor = extra.cursor;
 	return query;
+}
+
+/**
+ * What a triage view searches: a search looks through every ticket, so while there is one
+ * the view's own scope (its statuses, assignee, "customer replied") is lifted; filters the
+ * user picked themselves still apply.
+ */
+export function searchEverywhere(filters: TicketFilters, defaults: Partial<TicketFilters>): TicketFilters {
+	if (!filters.q.trim()) return filters;
+	const base = emptyFilters();
+	const scope = emptyFilters(defaults);
+	return {
+		...filters,
+		status: filters.status.join() === scope.status.join() ? base.status : filters.status,
+		assignee: filters.assignee === scope.assignee ? base.assignee : filters.assignee,
+		customerReplied: filters.customerReplied === scope.customerReplied ? base.customerReplied : filters.customerReplied
+	};
 }
 
 export type TriageView = 'unassigned' | 'mine' | 'replied' | 'open' | 'resolved' | 'closed';
