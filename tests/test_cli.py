@@ -281,6 +281,56 @@ class TestServe:
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
         assert "Demo logins" not in output  # an operator's own database gets no demo data
 
+    @pytest.mark.parametrize("workers", ["0", "two"])
+    def test_workers_out_of_range(self, capsys: pytest.CaptureFixture[str], workers: str) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", "--workers", workers])
+
+        assert exited.value.code == 2
+        assert "--workers: must be a whole number, 1 or more" in capsys.readouterr().err
+
+    def test_workers(self, env: dict[str, str], database_url: str) -> None:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = _start(["serve", "--workers", "2", "--port", str(port)], env)
+        try:
+            _wait_ready(url, process)
+            servers = psutil.Process(process.pid).children()
+            assert len(servers) == 2
+            for server in servers:  # each answers while the other is stopped
+                other = next(s for s in servers if s.pid != server.pid)
+                other.suspend()
+                try:
+                    assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+                finally:
+                    other.resume()
+            assert _job_workers(database_url) == 1
+
+            def body() -> Iterator[bytes]:
+                # The request has begun when ticketdesk is told to stop; it finishes.
+                yield b'{"email": "late@example.com", '
+                _wait_for_connection(servers, port)
+                process.send_signal(signal.SIGTERM)
+                time.sleep(0.5)
+                yield b'"name": "Late", "password": "a long passphrase"}'
+
+            response = httpx.post(
+                f"{url}/api/v1/auth/signup",
+                content=body(),
+                headers={"Content-Type": "application/json"},
+                timeout=30,
+            )
+            output, errors = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+
+        assert response.status_code == 201
+        # Stopped by SIGTERM, as one process is (uvicorn raises it again once stopped).
+        assert (process.returncode, errors) == (-signal.SIGTERM, "")
+        assert output.count("ticketdesk is running at") == 1
+
     @staticmethod
     def _sign_ups(url: str, forwarded_for: list[str], proto: str = "http") -> list[httpx.Response]:
         return [
@@ -296,7 +346,8 @@ class TestServe:
         self, env: dict[str, str]
     ) -> None:
         port = _free_port()
-        process = _start(["serve", "--port", str(port)], env)
+        # One process: each counts the limit on its own without Redis.
+        process = _start(["serve", "--workers", "1", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
             # A client on this host making up a new address for each request.
@@ -370,6 +421,31 @@ class TestServe:
         ]
         assert leftover == []
         shutil.rmtree(data_dir)
+
+
+def _job_workers(dsn: str) -> int:
+    """How many job workers have registered with the queue, once one has."""
+    deadline = time.monotonic() + 30
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while True:
+            row = conn.execute("select count(*) from procrastinate_workers").fetchone()
+            assert row is not None
+            if row[0] or time.monotonic() > deadline:
+                count: int = row[0]
+                return count
+            time.sleep(0.2)
+
+
+def _wait_for_connection(servers: list[psutil.Process], port: int) -> None:
+    """Until one of ``servers`` has taken a connection on ``port``."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for server in servers:
+            for connection in server.net_connections(kind="tcp"):
+                if connection.laddr.port == port and connection.status == psutil.CONN_ESTABLISHED:
+                    return
+        time.sleep(0.05)
+    raise AssertionError("no server process took the connection")
 
 
 def _operator_env(database_url: str, tmp_path: Path) -> dict[str, str]:
