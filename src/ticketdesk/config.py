@@ -644,7 +644,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     return settings
 
 
-def app_settings(request: Request) -> Settings:
+# A coroutine, as every dependency that only reads the app's state: FastAPI runs a plain
+# function in its thread pool, a hand-off between threads for each request.
+async def app_settings(request: Request) -> Settings:
     """The running app's settings, for endpoints: ``settings: AppSettings``."""
     settings: Settings = request.app.state.settings
     return settings

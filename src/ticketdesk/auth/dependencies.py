@@ -33,7 +33,7 @@ session_cookie_scheme = APIKeyCookie(
 )
 
 
-def signing_secret(request: Request) -> bytes:
+async def signing_secret(request: Request) -> bytes:
     """The running app's key for signing sessions: ``secret: SigningSecret``."""
     secret: bytes = request.app.state.secret
     return secret
@@ -101,7 +101,7 @@ async def current_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Acto
     return actor
 
 
-def credentials_recheck(
+async def credentials_recheck(
     pool: Pool,
     secret: SigningSecret,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
