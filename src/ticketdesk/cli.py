@@ -300,12 +300,13 @@ def _authority(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
     """A socket listening on ``host:port``, or ``CannotRun`` saying why there is none.
 
     Bound before start-up, and handed to uvicorn: a port that is taken fails at once,
     and nothing can take it between this check and serving. A name is resolved as a
-    server resolves it: its first address, IPv4 or IPv6.
+    server resolves it: its first address, IPv4 or IPv6. A ``shared`` one lets
+    ``_sibling`` sockets listen on the port too.
     """
     where = _authority(host, port)
     try:
@@ -313,20 +314,47 @@ def _listen(host: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
     family, kind, protocol, _, address = addresses[0]
-    sock = socket.socket(family, kind, protocol)
+    try:
+        if shared:
+            # SO_REUSEPORT would let this bind join another process's sockets on the port
+            # (another serve of this user's): a plain bind first finds the port taken.
+            with socket.socket(family, kind, protocol) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        sock = socket.socket(family, kind, protocol)
+    except OSError as exc:
+        raise _cannot_listen(where, exc) from None
     try:
         # Like uvicorn: a port left in TIME_WAIT by the previous run can be bound again.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen()  # uvicorn sets its own backlog when it starts serving
     except OSError as exc:
         sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise CannotRun(
-                f"{where} is already in use; choose another port with TICKETDESK_PORT or --port"
-            ) from None
-        raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
+        raise _cannot_listen(where, exc) from None
     return sock
+
+
+def _cannot_listen(where: str, exc: OSError) -> CannotRun:
+    if exc.errno == errno.EADDRINUSE:
+        return CannotRun(
+            f"{where} is already in use; choose another port with TICKETDESK_PORT or --port"
+        )
+    return CannotRun(f"cannot listen on {where}: {exc.strerror}")
+
+
+def _sibling(sock: socket.socket) -> socket.socket:
+    """Another socket listening where the ``shared`` ``sock`` does. The kernel spreads new
+    connections over them (by their addresses' hash), where one socket that several
+    processes accept from would leave most connections to whichever wakes first."""
+    sibling = socket.socket(sock.family, sock.type, sock.proto)
+    sibling.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sibling.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sibling.bind(sock.getsockname())
+    sibling.listen()
+    return sibling
 
 
 class _Server(uvicorn.Server):
@@ -407,7 +435,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         _writable_data_dir(settings.data_dir)  # for the generated key, or the attachments
     demo_wanted = settings.database_url is None and not args.no_demo
     story = Story(args.log_file)
-    with _listen(host, port) as sock, migrated_database(settings, story) as ready:
+    with (
+        _listen(host, port, shared=workers > 1) as sock,
+        migrated_database(settings, story) as ready,
+    ):
         show_logins = False
         if demo_wanted:
             with story.step("demo data") as step:
@@ -421,10 +452,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         ready.secret()  # a generated key is written now, before the processes read it
 
         def run(index: int, on_ready: Callable[[], None]) -> None:
-            # The first process runs the jobs: one worker, however many processes.
+            # The first process serves the socket taken at start-up (and what waits on
+            # it), each of the others a sibling; the first runs the jobs: one worker,
+            # however many processes.
+            listener = sock if index == 0 else _sibling(sock)
+            if listener is not sock:
+                sock.close()
             app = create_app(ready, worker=index == 0 and not args.no_worker)
             config = _uvicorn_config(app, ready, host, port)
-            _Server(config, app, on_ready, parent=os.getppid()).run(sockets=[sock])
+            _Server(config, app, on_ready, parent=os.getppid()).run(sockets=[listener])
 
         _supervise(workers, run, banner)
 
