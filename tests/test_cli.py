@@ -317,6 +317,58 @@ class TestServe:
         assert not any(entry["logger"] == "uvicorn.access" for entry in logged)
         assert f"ticketdesk is running at http://127.0.0.1:{port}/" in output
 
+    @pytest.mark.parametrize("workers", ["0", "two"])
+    def test_workers_out_of_range(self, capsys: pytest.CaptureFixture[str], workers: str) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", "--workers", workers])
+
+        assert exited.value.code == 2
+        assert "--workers: must be a whole number, 1 or more" in capsys.readouterr().err
+
+    def test_workers(self, env: dict[str, str], database_url: str) -> None:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = _start(["serve", "--workers", "2", "--port", str(port)], env)
+        try:
+            _wait_ready(url, process)
+            servers = psutil.Process(process.pid).children()
+            assert len(servers) == 2
+            # Connections are spread over both: that all of 16 go to one has odds of 1 in
+            # 32,768.
+            clients = [httpx.Client(base_url=url) for _ in range(16)]
+            try:
+                assert {c.get("/healthz").status_code for c in clients} == {200}
+                assert all(_connections(server, port) for server in servers)
+            finally:
+                for client in clients:
+                    client.close()
+            assert _job_workers(database_url) == 1
+
+            def body() -> Iterator[bytes]:
+                # The request has begun when ticketdesk is told to stop; it finishes.
+                yield b'{"email": "late@example.com", '
+                _wait_for_connection(servers, port)
+                process.send_signal(signal.SIGTERM)
+                time.sleep(0.5)
+                yield b'"name": "Late", "password": "a long passphrase"}'
+
+            response = httpx.post(
+                f"{url}/api/v1/auth/signup",
+                content=body(),
+                headers={"Content-Type": "application/json"},
+                timeout=30,
+            )
+            output, errors = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+
+        assert response.status_code == 201
+        # Stopped by SIGTERM, as one process is (uvicorn raises it again once stopped).
+        assert (process.returncode, errors) == (-signal.SIGTERM, "")
+        assert output.count("ticketdesk is running at") == 1
+
     @staticmethod
     def _sign_ups(url: str, forwarded_for: list[str], proto: str = "http") -> list[httpx.Response]:
         return [
@@ -332,7 +384,8 @@ class TestServe:
         self, env: dict[str, str]
     ) -> None:
         port = _free_port()
-        process = _start(["serve", "--port", str(port)], env)
+        # One process: each counts the limit on its own without Redis.
+        process = _start(["serve", "--workers", "1", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
             # A client on this host making up a new address for each request.
@@ -406,6 +459,38 @@ class TestServe:
         ]
         assert leftover == []
         shutil.rmtree(data_dir)
+
+
+def _job_workers(dsn: str) -> int:
+    """How many job workers have registered with the queue, once one has."""
+    deadline = time.monotonic() + 30
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while True:
+            row = conn.execute("select count(*) from procrastinate_workers").fetchone()
+            assert row is not None
+            if row[0] or time.monotonic() > deadline:
+                count: int = row[0]
+                return count
+            time.sleep(0.2)
+
+
+def _connections(server: psutil.Process, port: int) -> int:
+    """How many clients' connections to ``port`` ``server`` holds."""
+    return sum(
+        1
+        for connection in server.net_connections(kind="tcp")
+        if connection.laddr.port == port and connection.status == psutil.CONN_ESTABLISHED
+    )
+
+
+def _wait_for_connection(servers: list[psutil.Process], port: int) -> None:
+    """Until one of ``servers`` has taken a connection on ``port``."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(_connections(server, port) for server in servers):
+            return
+        time.sleep(0.05)
+    raise AssertionError("no server process took the connection")
 
 
 def _operator_env(database_url: str, tmp_path: Path) -> dict[str, str]:
@@ -837,6 +922,22 @@ class TestUnwritableMetricsDir:
         )
         assert result.returncode == 1
         assert result.stderr.splitlines() == [f"ticketdesk: {said}"]
+
+    def test_several_processes_need_it(self, database_url: str, tmp_path: Path) -> None:
+        env = {
+            **_operator_env(database_url, tmp_path),
+            "TICKETDESK_METRICS_TOKEN": "metrics-token-for-the-tests-0123",
+            "TICKETDESK_PORT": str(_free_port()),
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+        result = _ticketdesk(["serve", "--workers", "2"], env)
+
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            "ticketdesk: --workers 2 with metrics needs PROMETHEUS_MULTIPROC_DIR: an empty"
+            " directory the server processes add up their figures in"
+        ]
 
 
 class TestCtrlCBeforeItIsUp:

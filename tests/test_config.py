@@ -304,6 +304,7 @@ class TestErrorsNameTheKey:
             ("TICKETS_GITHUB_ENABLED", "maybe", "tickets.github.enabled"),
             ("TICKETS_GITHUB_REPO", "nope", "tickets.github.repo"),
             ("TICKETDESK_PORT", "70000", "port"),
+            ("TICKETDESK_WORKERS", "0", "workers"),
             ("TICKETDESK_ESCALATION_PRIORITY", "urgent", "escalation.priority"),
             ("TICKETDESK_ESCALATION_AFTER_HOURS", "0", "escalation.after_hours"),
             ("TICKETS_AUTO_CLOSE_DAYS", "-1", "tickets.auto_close_days"),

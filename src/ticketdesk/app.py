@@ -317,7 +317,7 @@ def create_app(
             )
         if not hmac.compare_digest(sent.strip().encode(), token.get_secret_value().encode()):
             raise Forbidden("The metrics token is wrong.", code="metrics_token_wrong")
-        scraped = await telemetry.scrape(db.app_pool(request))
+        scraped = await telemetry.scrape(await db.app_pool(request))
         return Response(scraped, media_type=CONTENT_TYPE_LATEST)
 
     mount_api_docs(app, docs_url=DOCS_URL, openapi_url=OPENAPI_URL)

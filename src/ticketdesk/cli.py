@@ -20,6 +20,7 @@ import getpass
 import json
 import logging
 import os
+import select
 import signal
 import socket
 import sys
@@ -66,6 +67,11 @@ EX_DATAERR = 65
 EX_TEMPFAIL = 75
 # The exit status of a command cut short by Ctrl-C (SIGINT), as shells report it: 128 + 2.
 INTERRUPTED = 128 + signal.SIGINT
+# How long requests under way when the server is told to stop may take to finish.
+GRACEFUL_SHUTDOWN_SECONDS = 30
+# How long server processes may take to stop (requests, then the job worker) before
+# they are killed.
+STOP_SECONDS = GRACEFUL_SHUTDOWN_SECONDS + 30
 
 
 class DatabaseNotReady(Exception):
@@ -293,12 +299,29 @@ def _writable_data_dir(path: Path) -> None:
         ) from None
 
 
-def _writable_metrics_dir() -> None:
+def _shared_secret_key(settings: Settings) -> None:
+    """Raise ``ConfigError`` when a database of the operator's own comes without a key:
+    every API replica and worker on it must sign and check links, cookies and reply
+    addresses with the same key, so one cannot be generated per process."""
+    if settings.database_url is not None and settings.secret_key is None:
+        raise ConfigError(
+            "invalid configuration:\n  secret_key (TICKETDESK_SECRET_KEY): "
+            "required when database_url (DATABASE_URL) is set"
+        )
+
+
+def _writable_metrics_dir(workers: int) -> None:
     """Raise ``CannotRun`` unless ``PROMETHEUS_MULTIPROC_DIR``, when set, is a directory
     this process can write: prometheus_client writes each figure to a file there, and
-    would fail every request instead."""
+    would fail every request instead. ``workers`` server processes need it set: without
+    it each would answer a scrape with its own share of the requests."""
     path = os.environ.get(telemetry.MULTIPROC_DIR_ENV)
     if path is None:
+        if workers > 1:
+            raise CannotRun(
+                f"--workers {workers} with metrics needs {telemetry.MULTIPROC_DIR_ENV}: an"
+                " empty directory the server processes add up their figures in"
+            )
         return
     if not path:
         # prometheus_client would then write its files to the working directory.
@@ -320,12 +343,13 @@ def _authority(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
     """A socket listening on ``host:port``, or ``CannotRun`` saying why there is none.
 
     Bound before start-up, and handed to uvicorn: a port that is taken fails at once,
     and nothing can take it between this check and serving. A name is resolved as a
-    server resolves it: its first address, IPv4 or IPv6.
+    server resolves it: its first address, IPv4 or IPv6. A ``shared`` one lets
+    ``_sibling`` sockets listen on the port too.
     """
     where = _authority(host, port)
     try:
@@ -333,38 +357,79 @@ def _listen(host: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
     family, kind, protocol, _, address = addresses[0]
-    sock = socket.socket(family, kind, protocol)
+    try:
+        if shared:
+            # SO_REUSEPORT would let this bind join another process's sockets on the port
+            # (another serve of this user's): a plain bind first finds the port taken.
+            with socket.socket(family, kind, protocol) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        sock = socket.socket(family, kind, protocol)
+    except OSError as exc:
+        raise _cannot_listen(where, exc) from None
     try:
         # Like uvicorn: a port left in TIME_WAIT by the previous run can be bound again.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen()  # uvicorn sets its own backlog when it starts serving
     except OSError as exc:
         sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise CannotRun(
-                f"{where} is already in use; choose another port with TICKETDESK_PORT or --port"
-            ) from None
-        raise CannotRun(f"cannot listen on {where}: {exc.strerror}") from None
+        raise _cannot_listen(where, exc) from None
     return sock
 
 
-class _Server(uvicorn.Server):
-    """A uvicorn server that prints the banner once it listens, not before, and ends the
-    app's live-update streams when it stops."""
+def _cannot_listen(where: str, exc: OSError) -> CannotRun:
+    if exc.errno == errno.EADDRINUSE:
+        return CannotRun(
+            f"{where} is already in use; choose another port with TICKETDESK_PORT or --port"
+        )
+    return CannotRun(f"cannot listen on {where}: {exc.strerror}")
 
-    def __init__(self, config: uvicorn.Config, app: FastAPI, banner: str) -> None:
+
+def _sibling(sock: socket.socket) -> socket.socket:
+    """Another socket listening where the ``shared`` ``sock`` does. The kernel spreads new
+    connections over them (by their addresses' hash), where one socket that several
+    processes accept from would leave most connections to whichever wakes first."""
+    sibling = socket.socket(sock.family, sock.type, sock.proto)
+    sibling.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sibling.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sibling.bind(sock.getsockname())
+    sibling.listen()
+    return sibling
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that calls ``on_ready`` once it listens, not before, and ends the
+    app's live-update streams when it stops; with ``parent``, it also stops should that
+    process go away (killed with no chance to stop it)."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        app: FastAPI,
+        on_ready: Callable[[], None],
+        parent: int | None = None,
+    ) -> None:
         super().__init__(config)
         self.app = app
-        self.banner = banner
+        self.on_ready = on_ready
+        self.parent = parent
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """Start as uvicorn does (it exits on failure), then print the banner."""
+        """Start as uvicorn does (it exits on failure), then say it is ready."""
         await super().startup(sockets)
         if self.should_exit:  # Ctrl-C during start-up: it stops without having served
             return
         _terminal.serving = True  # before the banner: once told it runs, Ctrl-C stops it
-        print(self.banner, flush=True)
+        self.on_ready()
+
+    async def on_tick(self, counter: int) -> bool:
+        """Stop, as on SIGTERM, once the parent is gone (the process was adopted)."""
+        if self.parent is not None and os.getppid() != self.parent:
+            self.should_exit = True
+        return await super().on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Stop as uvicorn does, once the event streams, which never end by themselves,
@@ -373,43 +438,187 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def _default_workers(settings: Settings) -> int:
+    """One process a core for a database of one's own; the embedded one serves a demo."""
+    if settings.database_url is None:
+        return 1
+    return len(os.sched_getaffinity(0))
+
+
+def _uvicorn_config(app: FastAPI, settings: Settings, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,  # uvicorn serves the socket given, and names these in its messages
+        port=port,
+        log_level=settings.log_level,
+        # Our handlers, not uvicorn's own: one format, and its lifecycle kept quiet.
+        log_config=None,
+        # The app decides whose X-Forwarded-For to believe (trusted_proxies); uvicorn's
+        # own default believes any loopback peer.
+        proxy_headers=False,
+        server_header=False,
+        # In JSON, the app logs each request itself, with more than uvicorn knows.
+        access_log=settings.log_format == "text",
+        # Requests under way when it is told to stop may finish for this long; the event
+        # streams, which never finish, are ended at once.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load demo data into a new embedded database, and serve until Ctrl-C."""
     host = args.host or settings.host
     port = args.port or settings.port
-    if settings.database_url is not None and settings.secret_key is None:
-        # Replicas sharing a database must share the key, so it cannot be generated.
-        raise ConfigError(
-            "invalid configuration:\n  secret_key (TICKETDESK_SECRET_KEY): "
-            "required when database_url (DATABASE_URL) is set"
-        )
+    workers = args.workers or settings.workers or _default_workers(settings)
+    _shared_secret_key(settings)
     if settings.secret_key is None or settings.s3.bucket is None:
         _writable_data_dir(settings.data_dir)  # for the generated key, or the attachments
     if settings.metrics_token is not None:
-        _writable_metrics_dir()
+        _writable_metrics_dir(workers)
     demo_wanted = settings.database_url is None and not args.no_demo
     story = Story(args.log_file)
-    with _listen(host, port) as sock, migrated_database(settings, story) as ready:
+    with (
+        _listen(host, port, shared=workers > 1) as sock,
+        migrated_database(settings, story) as ready,
+    ):
         show_logins = False
         if demo_wanted:
             with story.step("demo data") as step:
                 show_logins, step.result = asyncio.run(_ensure_demo(ready))
-        app = create_app(ready, worker=not args.no_worker)
-        config = uvicorn.Config(
-            app,
-            host=host,  # uvicorn serves the socket given, and names these in its messages
-            port=port,
-            log_level=ready.log_level,
-            # Our handlers, not uvicorn's own: one format, and its lifecycle kept quiet.
-            log_config=None,
-            # The app decides whose X-Forwarded-For to believe (trusted_proxies); uvicorn's
-            # own default believes any loopback peer.
-            proxy_headers=False,
-            server_header=False,
-            # In JSON, the app logs each request itself, with more than uvicorn knows.
-            access_log=ready.log_format == "text",
-        )
-        _Server(config, app, _banner(host, port, show_logins=show_logins)).run(sockets=[sock])
+        banner = _banner(host, port, show_logins=show_logins)
+        if workers == 1:
+            app = create_app(ready, worker=not args.no_worker)
+            config = _uvicorn_config(app, ready, host, port)
+            _Server(config, app, lambda: print(banner, flush=True)).run(sockets=[sock])
+            return
+        ready.secret()  # a generated key is written now, before the processes read it
+
+        def run(index: int, on_ready: Callable[[], None]) -> None:
+            # The first process serves the socket taken at start-up (and what waits on
+            # it), each of the others a sibling; the first runs the jobs: one worker,
+            # however many processes.
+            listener = sock if index == 0 else _sibling(sock)
+            if listener is not sock:
+                sock.close()
+            app = create_app(ready, worker=index == 0 and not args.no_worker)
+            config = _uvicorn_config(app, ready, host, port)
+            _Server(config, app, on_ready, parent=os.getppid()).run(sockets=[listener])
+
+        _supervise(workers, run, banner)
+
+
+def _exit_status(wait_status: int) -> str:
+    code = os.waitstatus_to_exitcode(wait_status)
+    return f"status {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
+
+
+def _child(index: int, run: Callable[[int, Callable[[], None]], None], ready: int) -> NoReturn:
+    """The forked server process ``index``: serve until stopped, then exit, leaving what the
+    parent holds (the embedded database, its exit handlers) to the parent."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def listening() -> None:
+        os.write(ready, b".")
+
+    code = 1
+    try:
+        run(index, listening)
+        code = 0
+    except SystemExit as exc:  # uvicorn's, when the app fails to start
+        code = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        code = 0
+    except BaseException:
+        log.exception("server process %d failed", index + 1)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _supervise(count: int, run: Callable[[int, Callable[[], None]], None], banner: str) -> None:
+    """Fork ``count`` server processes that ``run`` on the socket they inherit, print the
+    banner once all of them listen, and return when all have exited.
+
+    SIGINT or SIGTERM is passed on as SIGTERM (a second SIGINT as SIGINT, which cuts
+    their wait for requests short), then raised again here once they have stopped, as
+    uvicorn does. A process that exits on its own stops the others, and ``serve`` with
+    one line and status 1: whatever runs ``serve`` (systemd, Kubernetes) restarts it.
+    """
+    received: list[int] = []
+    children: dict[int, int] = {}  # pid → index
+
+    def on_signal(sig: int, frame: object) -> None:
+        received.append(sig)
+        passed = signal.SIGINT if sig == signal.SIGINT and len(received) > 1 else signal.SIGTERM
+        _signal_all(children, passed)
+
+    readable, writable = os.pipe()
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    failed = ""
+    try:
+        for index in range(count):
+            if received:
+                break
+            pid = os.fork()
+            if pid == 0:
+                os.close(readable)
+                _child(index, run, writable)
+            children[pid] = index
+        os.close(writable)
+        failed = _watch(children, readable, count, banner, received)
+    finally:
+        os.close(readable)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failed:
+        raise CannotRun(failed)
+    if received:
+        signal.raise_signal(received[0])
+
+
+def _signal_all(children: dict[int, int], sig: int) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def _watch(
+    children: dict[int, int], ready: int, count: int, banner: str, received: list[int]
+) -> str:
+    """Wait for the server processes to exit; what went wrong, if one exited on its own."""
+    listening = 0
+    failed = ""
+    stopping_since: float | None = None
+    watched = [ready]
+    while children:
+        if (received or failed) and stopping_since is None:
+            stopping_since = time.monotonic()
+        if stopping_since is not None and time.monotonic() - stopping_since > STOP_SECONDS:
+            log.warning("server processes did not stop in %d s; killing them", STOP_SECONDS)
+            _signal_all(children, signal.SIGKILL)
+            stopping_since = float("inf")
+        if select.select(watched, [], [], 0.2)[0]:
+            said = os.read(ready, 64)
+            if not said:
+                watched = []  # every process has closed its end
+            listening += len(said)
+            if said and listening == count and not (received or failed):
+                _terminal.serving = True
+                print(banner, flush=True)
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            index = children.pop(pid)
+            if not (received or failed):
+                failed = (
+                    f"server process {index + 1} of {count} (pid {pid}) exited with"
+                    f" {_exit_status(status)}; the others were stopped"
+                )
+                _signal_all(children, signal.SIGTERM)
+    return failed
 
 
 async def _load_demo(settings: Settings) -> bool:
@@ -439,12 +648,7 @@ def _banner(host: str, port: int, *, show_logins: bool) -> str:
 
 def worker(settings: Settings, args: argparse.Namespace) -> None:
     """Run background jobs (GitHub sync, the IMAP mailbox, clean-up) until Ctrl-C."""
-    if settings.database_url is not None and settings.secret_key is None:
-        # It signs the links and reply addresses it mails with the key the API checks.
-        raise ConfigError(
-            "invalid configuration:\n  secret_key (TICKETDESK_SECRET_KEY): "
-            "required when database_url (DATABASE_URL) is set"
-        )
+    _shared_secret_key(settings)
     with migrated_database(settings, Story(args.log_file)) as ready:
         _terminal.serving = True
         print("\n  ticketdesk worker is running jobs. Press Ctrl-C to stop.\n", flush=True)
@@ -477,6 +681,16 @@ def createuser(settings: Settings, args: argparse.Namespace) -> None:
     # The database is checked first, so that nobody types a password for nothing.
     with database(settings) as ready:
         _run(create(ready, args.password or getpass.getpass("Password: ")))
+
+
+def _workers(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError("must be a whole number, 1 or more")
+    return count
 
 
 def _token_days(value: str) -> int:
@@ -612,6 +826,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--host")
     sub.add_argument("--port", type=int)
     sub.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    sub.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="server processes (or TICKETDESK_WORKERS; default: one a core with"
+        " DATABASE_URL, else 1)",
+    )
     sub.add_argument("--no-worker", action="store_true", help="run no jobs in this process")
     sub = command("worker", worker)
     sub.add_argument("--concurrency", type=int, help="jobs at once (default: jobs.concurrency)")

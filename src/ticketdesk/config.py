@@ -41,6 +41,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_DATA_DIR": "data_dir",
     "TICKETDESK_HOST": "host",
     "TICKETDESK_PORT": "port",
+    "TICKETDESK_WORKERS": "workers",
     "TICKETDESK_BASE_URL": "base_url",
     "TICKETDESK_SECRET_KEY": "secret_key",
     "TICKETDESK_SIGNUP_ENABLED": "signup_enabled",
@@ -441,6 +442,9 @@ class Settings(BaseModel):
     data_dir: Path = Path(".ticketdesk")
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    # Server processes of ``ticketdesk serve``. Unset: one a core with ``database_url``,
+    # one with the embedded database.
+    workers: Annotated[int, Field(ge=1)] | None = None
     base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     secret_key: SecretStr | None = None
     signup_enabled: bool = True
@@ -654,7 +658,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     return settings
 
 
-def app_settings(request: Request) -> Settings:
+# A coroutine, as every dependency that only reads the app's state: FastAPI runs a plain
+# function in its thread pool, a hand-off between threads for each request.
+async def app_settings(request: Request) -> Settings:
     """The running app's settings, for endpoints: ``settings: AppSettings``."""
     settings: Settings = request.app.state.settings
     return settings

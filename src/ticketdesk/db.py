@@ -73,7 +73,7 @@ async def open_pool(
     return pool
 
 
-def app_pool(request: Request) -> AsyncConnectionPool:
+async def app_pool(request: Request) -> AsyncConnectionPool:
     """The running app's connection pool."""
     pool: AsyncConnectionPool = request.app.state.pool
     return pool

@@ -68,7 +68,7 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
-def request_client_key(request: Request) -> str:
+async def request_client_key(request: Request) -> str:
     """What the request's client counts under, for rate limits and failed sign-ins alike:
     ``client_key`` of its address. The address is the peer's, or the one a trusted
     proxy forwarded (``trusted_proxies``, applied by the app's proxy-headers middleware)."""
@@ -127,7 +127,7 @@ class RateLimiter:
         raise RateLimited(f"{_REFUSALS[action]} Try again in {wait} seconds.", retry_after=wait)
 
 
-def app_rate_limiter(request: Request) -> RateLimiter:
+async def app_rate_limiter(request: Request) -> RateLimiter:
     """The running app's rate limiter: ``limiter: RateLimits``."""
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter

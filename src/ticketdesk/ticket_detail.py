@@ -47,16 +47,22 @@ class TicketDetail(TicketSummary):
 
 
 async def assemble(
-    conn: Connection, actor: Actor, ticket: Ticket, *, reopen_window: timedelta
+    conn: Connection,
+    actor: Actor,
+    ticket: Ticket,
+    *,
+    reopen_window: timedelta,
+    just_opened: bool = False,
 ) -> TicketDetail:
     """``ticket`` with its people, conversation and files, as ``actor`` may see them;
-    ``reopen_window`` is the setting that decides whether they may still reply."""
+    ``reopen_window`` is the setting that decides whether they may still reply. A ticket
+    ``just_opened`` in this transaction has neither comments nor files to read."""
     [summary] = await tickets.summaries(conn, actor, [ticket], reopen_window=reopen_window)
     refusal = tickets.reopen_refusal(actor, ticket, reopen_window, field="comment")
     return TicketDetail(
         **summary.model_dump(),
         reply_refusal=ReplyRefusal(code=refusal.code, detail=refusal.detail) if refusal else None,
-        comments=await comments.list_comments(conn, actor, ticket),
-        attachments=await attachments.list_attachments(conn, ticket.id),
+        comments=[] if just_opened else await comments.list_comments(conn, actor, ticket),
+        attachments=[] if just_opened else await attachments.list_attachments(conn, ticket.id),
         github=await github.link_state(conn, actor, ticket.id),
     )

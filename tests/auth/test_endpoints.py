@@ -12,9 +12,12 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 
-from tests.factories import PASSWORD, Accounts, ticket_body
+from tests.factories import PASSWORD, Accounts, make_user, ticket_body
+from ticketdesk import db
+from ticketdesk.app import create_app
 from ticketdesk.auth import service as auth
 from ticketdesk.auth.service import TokenGrant
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, Unauthorized
 
@@ -530,6 +533,39 @@ class TestTokens:
         listed = await accounts.alice.client.get("/api/v1/me/tokens")
         [ci] = [t for t in listed.json() if t["name"] == "ci"]
         assert ci["last_used_at"] is not None
+
+    async def test_first_uses_that_fill_the_pool(
+        self, settings: Settings, database_url: str, conn: Connection
+    ) -> None:
+        # Tokens used for the first time, as many at once as the pool has connections:
+        # each request records the use without needing a second connection.
+        owners = [await make_user(conn) for _ in range(4)]
+        tokens = [(await auth.create_token(conn, owner.id, "ci")).token for owner in owners]
+        pool = await db.open_pool(database_url, min_size=2, max_size=2, wait_seconds=5)
+        app = create_app(settings, pool=pool)
+        try:
+            async with (
+                app.router.lifespan_context(app),
+                AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c,
+            ):
+                answers = await asyncio.gather(
+                    *(
+                        c.post(
+                            "/api/v1/tickets",
+                            json=ticket_body(),
+                            headers={"Authorization": f"Bearer {token}"},
+                        )
+                        for token in tokens
+                    )
+                )
+        finally:
+            await pool.close()
+
+        assert [a.status_code for a in answers] == [201] * 4
+        cur = await conn.execute(
+            "select count(*) as n from api_tokens where last_used_at is not null"
+        )
+        assert await cur.fetchone() == {"n": 4}
 
     async def test_revoke(self, accounts: Accounts, anon: AsyncClient) -> None:
         created = (

@@ -109,7 +109,7 @@ async def _upload_target(
     connection with an open transaction that long would starve everyone else.
     """
     async with transaction(pool) as conn:
-        caller = await optional_actor(request, conn, pool, secret, bearer, session_token)
+        caller = await optional_actor(request, conn, secret, bearer, session_token)
         actor = await current_actor(caller)
         rules = await service.upload_rules(conn, settings, actor.id)
         ticket = await get_visible_ticket(conn, actor, id)

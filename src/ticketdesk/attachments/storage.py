@@ -157,7 +157,7 @@ def open_storage(settings: Settings) -> AttachmentStorage:
     return AttachmentStorage(S3Store(s3.bucket, config=config, client_options=client))
 
 
-def _storage(request: Request) -> AttachmentStorage:
+async def _storage(request: Request) -> AttachmentStorage:
     storage: AttachmentStorage = request.app.state.storage
     return storage
 

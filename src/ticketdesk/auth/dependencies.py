@@ -14,7 +14,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from ticketdesk.auth import service
 from ticketdesk.auth.service import Actor, Recheck
-from ticketdesk.db import Pool, Transaction, connection, transaction
+from ticketdesk.db import Pool, Transaction, connection
 from ticketdesk.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "ticketdesk_session"
@@ -33,7 +33,7 @@ session_cookie_scheme = APIKeyCookie(
 )
 
 
-def signing_secret(request: Request) -> bytes:
+async def signing_secret(request: Request) -> bytes:
     """The running app's key for signing sessions: ``secret: SigningSecret``."""
     secret: bytes = request.app.state.secret
     return secret
@@ -45,7 +45,6 @@ SigningSecret = Annotated[bytes, Depends(signing_secret)]
 async def optional_actor(
     request: Request,
     conn: Transaction,
-    pool: Pool,
     secret: SigningSecret,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     session_token: Annotated[str | None, Depends(session_cookie_scheme)],
@@ -65,10 +64,7 @@ async def optional_actor(
                 code="read_only_token",
             )
         if use.stale:
-            # On a connection of its own: a row lock held for the whole request would
-            # make concurrent requests with one token wait for each other.
-            async with transaction(pool) as own:
-                await service.touch_token(own, use.token_id)
+            await service.touch_token(conn, use.token_id)
         return use.actor
     if session_token:
         actor = await service.actor_for_session(conn, secret, session_token)
@@ -104,7 +100,7 @@ async def current_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Acto
     return actor
 
 
-def credentials_recheck(
+async def credentials_recheck(
     pool: Pool,
     secret: SigningSecret,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],

@@ -52,9 +52,17 @@ where t.token_hash = %(token_hash)s and t.revoked_at is null
   and (t.expires_at is null or t.expires_at > now()) and u.is_active;
 
 -- name: touch_token
+-- In the request's transaction (a connection of its own would be a second one held at
+-- once, and requests holding every connection of the pool would wait for each other):
+-- the row stays locked until the request ends, and a request with the same token
+-- meanwhile skips it rather than waiting. A request that fails leaves it as it was.
 update api_tokens set last_used_at = now()
-where id = %(token_id)s
-  and (last_used_at is null or last_used_at < now() - interval '1 minute');
+where id = (
+  select id from api_tokens
+  where id = %(token_id)s
+    and (last_used_at is null or last_used_at < now() - interval '1 minute')
+  for update skip locked
+);
 
 -- name: lock_live_token
 -- Taken before a token makes another: a revocation of it under way finishes first (and

@@ -16,7 +16,7 @@ from ticketdesk.errors import (
     problem_responses,
 )
 from ticketdesk.rate_limits import RateLimits
-from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets.access import get_visible_ticket, lock_visible_ticket
 from ticketdesk.tickets.schemas import TicketRef
 
 router = APIRouter(tags=["comments"])
@@ -39,9 +39,9 @@ async def add_comment(
     """Reply on a ticket (the submitter's moves it back to agents), or write a note (staff)."""
     # Visible first, so that a reply to a ticket that is not there never counts; the lock
     # is taken after counting, so that it is not held while Redis answers.
-    await get_visible_ticket(conn, actor, id)
+    visible = await get_visible_ticket(conn, actor, id)
     await limiter.check("comment", str(actor.id))
-    ticket = await get_visible_ticket(conn, actor, id, for_update=True)
+    ticket = await lock_visible_ticket(conn, visible)
     return await service.add_comment(
         conn,
         actor,

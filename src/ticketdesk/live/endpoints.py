@@ -17,13 +17,13 @@ from ticketdesk.live.schemas import STREAM_EVENTS, LiveGitHub, LivePresence, Liv
 router = APIRouter(tags=["events"])
 
 
-def live_hub(request: Request) -> Hub:
+async def live_hub(request: Request) -> Hub:
     """The running app's listener and its streams."""
     hub: Hub = request.app.state.live
     return hub
 
 
-def live_timing(request: Request) -> service.Timing:
+async def live_timing(request: Request) -> service.Timing:
     """How often streams send heartbeats and check their credentials."""
     timing: service.Timing = request.app.state.live_timing
     return timing

@@ -15,7 +15,7 @@ from ticketdesk.tickets.schemas import TicketRef
 router = APIRouter(tags=["presence"])
 
 
-def app_presence_board(request: Request) -> PresenceBoard:
+async def app_presence_board(request: Request) -> PresenceBoard:
     """The running app's presence board."""
     board: PresenceBoard = request.app.state.presence
     return board

@@ -100,5 +100,12 @@ async def get_visible_ticket(
     if ticket is None or not may_see(actor, ticket):
         raise _not_found(ref)
     if for_update:
-        ticket = await fetch_one(conn, Ticket, _LOCK, {"ticket_id": ticket.id})
+        ticket = await lock_visible_ticket(conn, ticket)
     return ticket
+
+
+async def lock_visible_ticket(conn: Connection, ticket: Ticket) -> Ticket:
+    """``ticket``, found by ``get_visible_ticket`` in this transaction, read again and
+    locked until it ends. Who may see it does not change (its submitter stays), so it is
+    not checked again."""
+    return await fetch_one(conn, Ticket, _LOCK, {"ticket_id": ticket.id})

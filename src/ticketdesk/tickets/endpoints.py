@@ -61,11 +61,19 @@ SearchText = Annotated[str, AfterValidator(no_nul)]
 
 
 async def _page(
-    conn: Connection, actor: Actor, settings: Settings, response: Response, ticket: Ticket
+    conn: Connection,
+    actor: Actor,
+    settings: Settings,
+    response: Response,
+    ticket: Ticket,
+    *,
+    just_opened: bool = False,
 ) -> TicketDetail:
     """The ticket as its reader sees it, tagged with its version."""
     response.headers["ETag"] = service.etag(ticket)
-    return await ticket_detail.assemble(conn, actor, ticket, reopen_window=settings.reopen_window)
+    return await ticket_detail.assemble(
+        conn, actor, ticket, reopen_window=settings.reopen_window, just_opened=just_opened
+    )
 
 
 @router.post(
@@ -103,7 +111,7 @@ async def create_ticket(
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return await _page(conn, actor, settings, response, ticket)
+    return await _page(conn, actor, settings, response, ticket, just_opened=not replayed)
 
 
 @router.get(
