@@ -19,7 +19,9 @@ tickets), ``list_open`` (status open, first page), ``list_status_assignee`` (ope
 progress, one agent's), ``list_priority`` (by priority, highest first), ``list_page40``
 (the 40th page, newest first: its cursor is found once by following ``next_cursor``
 39 times; only fetching page 40 is timed), ``detail`` (any ticket, by its number),
-``search_common``, ``search_rare``, ``search_absent``, ``search_phrase`` (``q``) and
+``search_common``, ``search_rare``, ``search_absent``, ``search_phrase``,
+``search_exclude`` (the common word without the phrase's first: ``error -password``),
+``search_number`` (``#`` and any ticket's number) (``q``) and
 ``similar`` (``GET /api/v1/tickets/similar?title=…``, reported as skipped when the server
 answers 404 for it). The words come from ``--words`` (bench/fill.py's output, whose
 ``search words:`` line it reads) or the options, which default to fill.py's words.
@@ -67,6 +69,8 @@ SCENARIOS = (
     "search_rare",
     "search_absent",
     "search_phrase",
+    "search_exclude",
+    "search_number",
     "similar",
 )
 WARMUP_REQUESTS = 3
@@ -189,6 +193,13 @@ def requests_for(scenario: str, context: Context) -> Request:
             return listing({"cursor": context.page40_cursor})
         case "search_phrase":
             return listing({"q": f'"{words["phrase"]}"'})
+        case "search_exclude":
+            return listing({"q": f"{words['common']} -{words['phrase'].split()[0]}"})
+        case "search_number":
+            newest = context.newest_number
+            return lambda client, rng: client.get(
+                f"{API}/tickets", params={"q": f"#{rng.randint(1, newest)}"}
+            )
         case "similar":
             return lambda client, rng: client.get(
                 f"{API}/tickets/similar", params={"title": context.similar_title}
