@@ -122,6 +122,16 @@ select ticket_search_refresh();
 create index tickets_search_public_idx on tickets using gin (search_public);
 create index tickets_search_staff_idx on tickets using gin (search_staff);
 
+-- A word that is not among a document column's most common ones is estimated at half the
+-- rarest one's frequency. With the default statistics (1,000 words) that is about 0.4 %
+-- of the tickets at 1,000,000, so a word in no ticket looked common enough to walk the
+-- newest-first index until the end: 2.2 s. With 10,000 words the estimate is 0.03 %
+-- and such a search reads the GIN index instead (0.2 ms); common words still walk the
+-- index and stop at the first page.
+alter table tickets
+    alter column search_public set statistics 1000,
+    alter column search_staff set statistics 1000;
+
 -- GET /tickets/similar scores titles by trigram similarity where the server has pg_trgm
 -- (the embedded demo server does not: there, similar tickets are scored by their words).
 do $$
