@@ -181,6 +181,21 @@ class TestAudiences:
         assert "zebracorn" not in alice.text
         assert "<mark>zebracorn</mark>" in agent.json()["items"][0]["snippet"]
 
+    async def test_a_submitters_relevance_never_counts_a_note(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        about = "Started after the capybara import ran."
+        noted = await create_ticket(conn, accounts.alice, title="Export stalls", description=about)
+        newer = await create_ticket(conn, accounts.alice, title="Report stalls", description=about)
+        await _comment(
+            accounts.agent.client, noted.id, "Capybara capybara capybara.", is_internal=True
+        )
+        search = {"q": "capybara", "sort": "relevance"}
+
+        # As good a match for her, so the newer first; staff also match the note.
+        assert await _found(accounts.alice.client, **search) == [str(newer.id), str(noted.id)]
+        assert await _found(accounts.agent.client, **search) == [str(noted.id), str(newer.id)]
+
     async def test_number(self, accounts: Accounts, conn: Connection) -> None:
         mine = await create_ticket(conn, accounts.alice)
         theirs = await create_ticket(conn, accounts.bob)
@@ -261,7 +276,8 @@ class TestSnippets:
         await _comment(
             accounts.alice.client,
             ticket.id,
-            "<script>alert(1)</script> quokka & 1 < 2 <b onclick=x>bold</b> \x02quokka\x03",
+            "<script>alert(1)</script> quokka & 1 < 2 <b onclick=x>bold</b>"
+            " \x02quokka\x03 \x03x\x02",
         )
 
         response = await accounts.alice.client.get(LIST, params={"q": "quokka"})
@@ -271,6 +287,8 @@ class TestSnippets:
         assert "<b" not in snippet
         assert "<mark>quokka</mark> &amp; 1 &lt; 2" in snippet
         assert snippet.count("<mark>quokka</mark>") == 2
+        # The sentinels written in the text are gone: only the matches are marked.
+        assert snippet.count("<mark>") == snippet.count("</mark>") == 2
         assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
 
     async def test_only_in_a_search(self, accounts: Accounts, conn: Connection) -> None:
@@ -310,6 +328,20 @@ class TestSimilar:
         assert str(bobs.id) not in found
         assert [t["id"] for t in agent.json()] == [str(bobs.id), str(typo.id)]
         assert set(agent.json()[0]) == {"id", "number", "title", "status", "created_at", "score"}
+
+    async def test_a_submitter_never_matches_a_note(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice, title="Zebrakorn migrasion plan")
+        search = {"title": "Zebracorn migration"}
+        await _comment(accounts.agent.client, ticket.id, "Zebracorn migration.", is_internal=True)
+
+        note = await accounts.alice.client.get(SIMILAR, params=search)
+        await _comment(accounts.alice.client, ticket.id, "Zebracorn migration.")
+        reply = await accounts.alice.client.get(SIMILAR, params=search)
+
+        assert note.json() == []
+        assert [t["id"] for t in reply.json()] == [str(ticket.id)]
 
     async def test_words_only_without_trigrams(self, accounts: Accounts, conn: Connection) -> None:
         """What the embedded server (no pg_trgm) answers: tickets sharing the title's words."""
