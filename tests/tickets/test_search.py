@@ -1,11 +1,13 @@
 """Search: documents kept current, audiences, phrases and exclusions, ticket numbers,
 relevance and its cursor, snippets."""
 
+import asyncio
 import base64
 import json
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from httpx import AsyncClient
 
 from tests.factories import Accounts, create_ticket
@@ -75,6 +77,36 @@ class TestDocumentsStayCurrent:
         assert await _matches(conn, ticket.id, "ocelot") == (False, True)
         await conn.execute("delete from comments where id = %s", (note,))
         assert await _matches(conn, ticket.id, "ocelot") == (False, False)
+
+    async def test_comments_written_at_once_are_all_searched(
+        self, accounts: Accounts, conn: Connection, database_url: str
+    ) -> None:
+        """Two comments on one ticket in transactions that overlap (as a GitHub edit, which
+        does not lock the ticket first, can be with anything): the later rebuild waits for
+        the earlier one and has both."""
+        ticket = await create_ticket(conn, accounts.alice)
+        insert = "insert into comments (ticket_id, author_id, body) values (%s, %s, %s)"
+        async with (
+            await psycopg.AsyncConnection.connect(database_url) as first,
+            await psycopg.AsyncConnection.connect(database_url, autocommit=True) as second,
+        ):
+            await first.execute(insert, (ticket.id, accounts.alice.user.id, "The marmoset page."))
+            later = asyncio.create_task(
+                second.execute(insert, (ticket.id, accounts.agent.user.id, "Try the okapi build."))
+            )
+            for _ in range(500):  # until the second waits for the first's lock
+                cur = await conn.execute(
+                    "select wait_event_type = 'Lock' as waits from pg_stat_activity where pid = %s",
+                    (second.info.backend_pid,),
+                )
+                if (row := await cur.fetchone()) and row["waits"]:
+                    break
+                await asyncio.sleep(0.01)
+            await first.commit()
+            await asyncio.wait_for(later, 10)
+
+        assert await _matches(conn, ticket.id, "marmoset") == (True, True)
+        assert await _matches(conn, ticket.id, "okapi") == (True, True)
 
     async def test_comments_edited_and_deleted_on_github(
         self, accounts: Accounts, conn: Connection
