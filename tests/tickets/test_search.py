@@ -423,6 +423,7 @@ class TestSimilar:
             ({"title": ""}, "title"),
             ({"title": "   "}, "title"),
             ({"title": "x" * 201}, "title"),
+            ({"title": "export\x00"}, "title"),
             ({"title": "export", "limit": 0}, "limit"),
             ({"title": "export", "limit": 21}, "limit"),
             ({"title": "export", "limit": "5.0"}, "limit"),
