@@ -74,6 +74,45 @@ async def test_a_failing_migration_leaves_nothing_half_done(
         ).fetchone() == (True,)
 
 
+async def test_search_documents_are_built_for_tickets_that_exist(
+    empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0017 on a database with tickets: each gets its documents, notes in staff's only."""
+    real = db.migration_files()
+    before = [(version, sql) for version, sql in real if version < "0017"]
+    monkeypatch.setattr(db, "migration_files", lambda: before)
+    await db.migrate(empty_database)
+    with psycopg.connect(empty_database) as conn:
+        conn.execute(
+            "with u as (insert into users (email, name, role) values"
+            " ('a@example.com', 'A', 'user') returning id),"
+            " t as (insert into tickets (user_id, type, title, description)"
+            " select id, 'bug', 'Gizmo export stalls', 'The wombat report hangs at noon.'"
+            " from u returning id, user_id)"
+            " insert into comments (ticket_id, author_id, body, is_internal)"
+            " select id, user_id, 'Also the marmoset page.', false from t"
+            " union all select id, user_id, 'Ask about narwhal.', true from t"
+        )
+
+    monkeypatch.setattr(db, "migration_files", lambda: real)
+    applied = await db.migrate(empty_database)
+
+    assert applied[0] == "0017_search_documents"
+    with psycopg.connect(empty_database) as conn:
+        found = conn.execute(
+            "select q, search_public @@ to_tsquery('english', q),"
+            " search_staff @@ to_tsquery('english', q)"
+            " from tickets, unnest(array['gizmo', 'wombat', 'marmoset', 'narwhal']) as q"
+            " order by q"
+        ).fetchall()
+    assert found == [
+        ("gizmo", True, True),
+        ("marmoset", True, True),
+        ("narwhal", False, True),
+        ("wombat", True, True),
+    ]
+
+
 # --- the schema is what the code expects ---------------------------------------------
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sbt]|%%")

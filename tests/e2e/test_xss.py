@@ -88,3 +88,15 @@ def test_payloads_are_shown_not_run(
         description.get_by_text("open the report").click()
         assert_nothing_ran(page, dialogs)
         assert page.title().startswith(name)
+
+        # A search's snippets are HTML put in the page as they are: the markup they quote
+        # (ALERT outlives ts_headline, which drops most tags) is shown as text.
+        page.goto(f"{lists[0]}?q=pasting")
+        row = (
+            page.get_by_role("main")
+            .locator("li, tr")
+            .filter(has=page.get_by_role("link", name=name))
+        )
+        expect(row.locator("mark")).to_have_text(["Pasting"])
+        expect(row.get_by_text(ALERT.removesuffix("</svg>"))).to_be_visible()
+        assert_nothing_ran(page, dialogs)

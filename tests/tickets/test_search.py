@@ -1,11 +1,13 @@
 """Search: documents kept current, audiences, phrases and exclusions, ticket numbers,
 relevance and its cursor, snippets."""
 
+import asyncio
 import base64
 import json
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from httpx import AsyncClient
 
 from tests.factories import Accounts, create_ticket
@@ -75,6 +77,36 @@ class TestDocumentsStayCurrent:
         assert await _matches(conn, ticket.id, "ocelot") == (False, True)
         await conn.execute("delete from comments where id = %s", (note,))
         assert await _matches(conn, ticket.id, "ocelot") == (False, False)
+
+    async def test_comments_written_at_once_are_all_searched(
+        self, accounts: Accounts, conn: Connection, database_url: str
+    ) -> None:
+        """Two comments on one ticket in transactions that overlap (as a GitHub edit, which
+        does not lock the ticket first, can be with anything): the later rebuild waits for
+        the earlier one and has both."""
+        ticket = await create_ticket(conn, accounts.alice)
+        insert = "insert into comments (ticket_id, author_id, body) values (%s, %s, %s)"
+        async with (
+            await psycopg.AsyncConnection.connect(database_url) as first,
+            await psycopg.AsyncConnection.connect(database_url, autocommit=True) as second,
+        ):
+            await first.execute(insert, (ticket.id, accounts.alice.user.id, "The marmoset page."))
+            later = asyncio.create_task(
+                second.execute(insert, (ticket.id, accounts.agent.user.id, "Try the okapi build."))
+            )
+            for _ in range(500):  # until the second waits for the first's lock
+                cur = await conn.execute(
+                    "select wait_event_type = 'Lock' as waits from pg_stat_activity where pid = %s",
+                    (second.info.backend_pid,),
+                )
+                if (row := await cur.fetchone()) and row["waits"]:
+                    break
+                await asyncio.sleep(0.01)
+            await first.commit()
+            await asyncio.wait_for(later, 10)
+
+        assert await _matches(conn, ticket.id, "marmoset") == (True, True)
+        assert await _matches(conn, ticket.id, "okapi") == (True, True)
 
     async def test_comments_edited_and_deleted_on_github(
         self, accounts: Accounts, conn: Connection
@@ -181,6 +213,21 @@ class TestAudiences:
         assert "zebracorn" not in alice.text
         assert "<mark>zebracorn</mark>" in agent.json()["items"][0]["snippet"]
 
+    async def test_a_submitters_relevance_never_counts_a_note(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        about = "Started after the capybara import ran."
+        noted = await create_ticket(conn, accounts.alice, title="Export stalls", description=about)
+        newer = await create_ticket(conn, accounts.alice, title="Report stalls", description=about)
+        await _comment(
+            accounts.agent.client, noted.id, "Capybara capybara capybara.", is_internal=True
+        )
+        search = {"q": "capybara", "sort": "relevance"}
+
+        # As good a match for her, so the newer first; staff also match the note.
+        assert await _found(accounts.alice.client, **search) == [str(newer.id), str(noted.id)]
+        assert await _found(accounts.agent.client, **search) == [str(noted.id), str(newer.id)]
+
     async def test_number(self, accounts: Accounts, conn: Connection) -> None:
         mine = await create_ticket(conn, accounts.alice)
         theirs = await create_ticket(conn, accounts.bob)
@@ -261,7 +308,8 @@ class TestSnippets:
         await _comment(
             accounts.alice.client,
             ticket.id,
-            "<script>alert(1)</script> quokka & 1 < 2 <b onclick=x>bold</b> \x02quokka\x03",
+            "<script>alert(1)</script> quokka & 1 < 2 <b onclick=x>bold</b>"
+            " \x02quokka\x03 \x03x\x02",
         )
 
         response = await accounts.alice.client.get(LIST, params={"q": "quokka"})
@@ -271,6 +319,8 @@ class TestSnippets:
         assert "<b" not in snippet
         assert "<mark>quokka</mark> &amp; 1 &lt; 2" in snippet
         assert snippet.count("<mark>quokka</mark>") == 2
+        # The sentinels written in the text are gone: only the matches are marked.
+        assert snippet.count("<mark>") == snippet.count("</mark>") == 2
         assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
 
     async def test_only_in_a_search(self, accounts: Accounts, conn: Connection) -> None:
@@ -310,6 +360,20 @@ class TestSimilar:
         assert str(bobs.id) not in found
         assert [t["id"] for t in agent.json()] == [str(bobs.id), str(typo.id)]
         assert set(agent.json()[0]) == {"id", "number", "title", "status", "created_at", "score"}
+
+    async def test_a_submitter_never_matches_a_note(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice, title="Zebrakorn migrasion plan")
+        search = {"title": "Zebracorn migration"}
+        await _comment(accounts.agent.client, ticket.id, "Zebracorn migration.", is_internal=True)
+
+        note = await accounts.alice.client.get(SIMILAR, params=search)
+        await _comment(accounts.alice.client, ticket.id, "Zebracorn migration.")
+        reply = await accounts.alice.client.get(SIMILAR, params=search)
+
+        assert note.json() == []
+        assert [t["id"] for t in reply.json()] == [str(ticket.id)]
 
     async def test_words_only_without_trigrams(self, accounts: Accounts, conn: Connection) -> None:
         """What the embedded server (no pg_trgm) answers: tickets sharing the title's words."""
@@ -359,6 +423,7 @@ class TestSimilar:
             ({"title": ""}, "title"),
             ({"title": "   "}, "title"),
             ({"title": "x" * 201}, "title"),
+            ({"title": "export\x00"}, "title"),
             ({"title": "export", "limit": 0}, "limit"),
             ({"title": "export", "limit": 21}, "limit"),
             ({"title": "export", "limit": "5.0"}, "limit"),

@@ -239,7 +239,9 @@ async def similar_tickets(
     limit: Annotated[int, Query(ge=1, le=20), PlainInteger] = 5,
 ) -> list[similar.SimilarTicket]:
     """Tickets you may see that are likely the same as one titled ``title``, best first:
-    titles alike by trigrams (when the database has pg_trgm) and tickets with its words."""
+    among the newest sharing its words (public text only, never internal notes), those
+    whose titles are most alike (by trigrams, when the database has pg_trgm) and whose
+    words match best."""
     if not title.strip():
         raise InvalidInput("Give a title to compare.", code="empty_title", field="title")
     return await similar.similar_tickets(conn, actor, title.strip(), limit=limit)

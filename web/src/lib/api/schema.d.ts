@@ -882,7 +882,9 @@ export interface paths {
         /**
          * Similar Tickets
          * @description Tickets you may see that are likely the same as one titled ``title``, best first:
-         *     titles alike by trigrams (when the database has pg_trgm) and tickets with its words.
+         *     among the newest sharing its words (public text only, never internal notes), those
+         *     whose titles are most alike (by trigrams, when the database has pg_trgm) and whose
+         *     words match best.
          */
         get: operations["similarTickets"];
         put?: never;
