@@ -507,6 +507,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         _supervise(workers, run, banner)
 
 
+# What stops serve; --workers passes them on to the server processes.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _exit_status(wait_status: int) -> str:
     code = os.waitstatus_to_exitcode(wait_status)
     return f"status {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
@@ -523,6 +527,9 @@ def _child(index: int, run: Callable[[int, Callable[[], None]], None], ready: in
 
     code = 1
     try:
+        # Held back since the fork, so that the parent's handlers never ran here; one that
+        # came meanwhile is taken now, by this process's own.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         run(index, listening)
         code = 0
     except SystemExit as exc:  # uvicorn's, when the app fails to start
@@ -555,17 +562,24 @@ def _supervise(count: int, run: Callable[[int, Callable[[], None]], None], banne
         _signal_all(children, passed)
 
     readable, writable = os.pipe()
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
     failed = ""
     try:
         for index in range(count):
             if received:
                 break
-            pid = os.fork()
-            if pid == 0:
-                os.close(readable)
-                _child(index, run, writable)
-            children[pid] = index
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    os.close(readable)
+                    _child(index, run, writable)
+                children[pid] = index
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        if received:
+            # A signal handled while a process was being forked did not reach it.
+            _signal_all(children, signal.SIGTERM)
         os.close(writable)
         failed = _watch(children, readable, count, banner, received)
     finally:

@@ -1,7 +1,7 @@
 """Connection pool, the per-request transaction and the migration runner."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from time import monotonic
@@ -91,9 +91,30 @@ async def transaction(pool: AsyncConnectionPool) -> AsyncIterator[Connection]:
         yield cast(Connection, conn)
 
 
-async def _request_transaction(pool: Pool) -> AsyncIterator[Connection]:
-    async with transaction(pool) as conn:
-        yield conn
+# Work a request leaves for after its transaction (``after_transaction``).
+AfterTransaction = Callable[[Connection], Awaitable[None]]
+
+
+def after_transaction(request: Request, write: AfterTransaction) -> None:
+    """Have ``write`` run once the request's transaction has ended, committed or rolled
+    back, in a short transaction of its own on the same connection: what it writes is
+    kept whatever becomes of the request, and its row locks are not held while the
+    request runs (where another connection, even the request's own second one, would
+    wait for them)."""
+    request.state.after_transaction = [*getattr(request.state, "after_transaction", []), write]
+
+
+async def _request_transaction(request: Request, pool: Pool) -> AsyncIterator[Connection]:
+    async with pool.connection() as conn:
+        try:
+            async with conn.transaction():
+                yield cast(Connection, conn)
+        finally:
+            for write in getattr(request.state, "after_transaction", []):
+                if conn.closed:
+                    break
+                async with conn.transaction():
+                    await write(cast(Connection, conn))
 
 
 # One transaction per request: committed when the endpoint returns, else rolled back.

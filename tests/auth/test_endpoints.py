@@ -534,6 +534,36 @@ class TestTokens:
         [ci] = [t for t in listed.json() if t["name"] == "ci"]
         assert ci["last_used_at"] is not None
 
+    async def test_last_used_by_a_refused_request(
+        self, accounts: Accounts, anon: AsyncClient
+    ) -> None:
+        # Whoever holds a token is seen using it, even where nothing they ask is found.
+        created = await accounts.alice.client.post("/api/v1/me/tokens", json={"name": "ci"})
+        bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+
+        missing = await anon.get("/api/v1/tickets/999999", headers=bearer)
+
+        assert missing.status_code == 404
+        listed = await accounts.alice.client.get("/api/v1/me/tokens")
+        [ci] = [t for t in listed.json() if t["name"] == "ci"]
+        assert ci["last_used_at"] is not None
+
+    async def test_a_password_change_with_a_new_token(
+        self, accounts: Accounts, anon: AsyncClient
+    ) -> None:
+        # The change revokes the token it is made with, on a connection of its own.
+        created = await accounts.alice.client.post("/api/v1/me/tokens", json={"name": "ci"})
+        bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+
+        changed = await anon.put(
+            "/api/v1/me/password",
+            json={"current_password": PASSWORD, "new_password": "another long passphrase"},
+            headers=bearer,
+        )
+
+        assert changed.status_code == 204
+        assert (await anon.get("/api/v1/me", headers=bearer)).status_code == 401
+
     async def test_first_uses_that_fill_the_pool(
         self, settings: Settings, database_url: str, conn: Connection
     ) -> None:

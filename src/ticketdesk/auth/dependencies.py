@@ -14,7 +14,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from ticketdesk.auth import service
 from ticketdesk.auth.service import Actor, Recheck
-from ticketdesk.db import Pool, Transaction, connection
+from ticketdesk.db import Pool, Transaction, after_transaction, connection
 from ticketdesk.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "ticketdesk_session"
@@ -58,13 +58,14 @@ async def optional_actor(
                 "The access token is invalid, expired or revoked.", code="invalid_token"
             )
         request.state.user_id = str(use.actor.id)
+        if use.stale:
+            token_id = use.token_id
+            after_transaction(request, lambda own: service.touch_token(own, token_id))
         if use.scope == "read" and request.method not in READ_METHODS:
             raise Forbidden(
                 "This access token is read-only: it may only make GET and HEAD requests.",
                 code="read_only_token",
             )
-        if use.stale:
-            await service.touch_token(conn, use.token_id)
         return use.actor
     if session_token:
         actor = await service.actor_for_session(conn, secret, session_token)

@@ -52,10 +52,10 @@ where t.token_hash = %(token_hash)s and t.revoked_at is null
   and (t.expires_at is null or t.expires_at > now()) and u.is_active;
 
 -- name: touch_token
--- In the request's transaction (a connection of its own would be a second one held at
--- once, and requests holding every connection of the pool would wait for each other):
--- the row stays locked until the request ends, and a request with the same token
--- meanwhile skips it rather than waiting. A request that fails leaves it as it was.
+-- On the request's connection once its transaction has ended (a connection of its own
+-- would be a second one held at once, and requests holding every connection of the pool
+-- would wait for each other), so that a failed request counts too; a request with the
+-- same token recording it at that moment is skipped rather than waited for.
 update api_tokens set last_used_at = now()
 where id = (
   select id from api_tokens
