@@ -8,6 +8,7 @@ database; it is emptied before each test, so tests never see each other's rows.
 
 import graphlib
 import os
+import signal
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +32,15 @@ from ticketdesk.config import Settings, load_settings
 from ticketdesk.users import service as users_service
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the commands the tests start be stopped with Ctrl-C. A shell without job control
+    starts a background command (`scripts/test &`) with SIGINT ignored, which every
+    process started from it inherits; Python then leaves it ignored, and the tests that
+    press Ctrl-C would wait for nothing."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(wrapper=True)
