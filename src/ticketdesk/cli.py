@@ -759,7 +759,11 @@ def _read_mail(limit: int) -> tuple[bytes, int]:
 
 
 def _one_line(text: str) -> str:
-    return "; ".join(line.strip() for line in text.strip().splitlines()) or "(no detail)"
+    """``text`` as one line: its lines joined by "; ", or by a space after a colon."""
+    joined = ""
+    for line in (line.strip() for line in text.strip().splitlines()):
+        joined += ("" if not joined else " " if joined.endswith(":") else "; ") + line
+    return joined or "(no detail)"
 
 
 def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
@@ -776,6 +780,8 @@ def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
         # Starting the embedded PostgreSQL for each mail would race with serve's own.
         print("ticketdesk: mail ingest needs DATABASE_URL; try again later", file=sys.stderr)
         raise SystemExit(EX_TEMPFAIL)
+    # A key of its own would recognise no reply address the API's mails gave out.
+    _shared_secret_key(settings)
     raw, size = _read_mail(mailbox.max_mail_bytes(settings))
     if not raw.strip():
         print("ticketdesk: no message on standard input", file=sys.stderr)

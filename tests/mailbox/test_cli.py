@@ -167,6 +167,18 @@ class TestIngest:
         assert result.returncode == 75
         assert result.stderr == "ticketdesk: mail ingest needs DATABASE_URL; try again later\n"
 
+    def test_without_the_secret_key_is_a_temporary_failure(self, env: dict[str, str]) -> None:
+        raw = mail("new-request.eml", sender="alice@example.com", sender_name="A", subject="Hi")
+        without = {key: value for key, value in env.items() if key != "TICKETDESK_SECRET_KEY"}
+
+        result = _ingest(raw, without)
+
+        assert result.returncode == 75
+        assert result.stderr == (
+            "ticketdesk: invalid configuration: secret_key (TICKETDESK_SECRET_KEY):"
+            " required when database_url (DATABASE_URL) is set\n"
+        )
+
     def test_invalid_settings_are_a_temporary_failure(self, env: dict[str, str]) -> None:
         raw = mail("new-request.eml", sender="alice@example.com", sender_name="A", subject="Hi")
 
