@@ -12,7 +12,6 @@ packages, many times faster from its cache.
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 from uv import find_uv_bin
+
+from tests.mailservers import free_port
 
 ROOT = Path(__file__).parent.parent
 UV = find_uv_bin()
@@ -53,13 +54,6 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run([sys.executable, "-m", "build", "--wheel", "--installer", "uv", "--outdir", out, ROOT])
     (built,) = out.glob("ticketdesk-*.whl")
     return built
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
@@ -105,7 +99,7 @@ def test_installed_without_the_source_tree_or_node_it_migrates_and_serves(
     _run([UV, "pip", "check", "--python", python])  # the pins hold every dependency
     workdir = tmp_path / "run"
     workdir.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": str(venv / "bin"),
         "HOME": str(workdir),
