@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from tests.mailservers import free_port
 from ticketdesk.cli import main
 from ticketdesk.db import migration_files
 
@@ -51,13 +52,6 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return {**os.environ, **values}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
@@ -279,7 +273,7 @@ class TestServe:
         )
 
     def test_serves_until_interrupted(self, env: dict[str, str]) -> None:
-        port = _free_port()
+        port = free_port()
         process = _start(["serve", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
@@ -294,7 +288,7 @@ class TestServe:
 
     def test_json_logs_one_line_a_request(self, database_url: str, tmp_path: Path) -> None:
         env = {**_operator_env(database_url, tmp_path), "TICKETDESK_LOG_FORMAT": "json"}
-        port = _free_port()
+        port = free_port()
         process = _start(["serve", "--no-worker", "--port", str(port)], env)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
@@ -326,7 +320,7 @@ class TestServe:
         assert "--workers: must be a whole number, 1 or more" in capsys.readouterr().err
 
     def test_workers(self, env: dict[str, str], database_url: str) -> None:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         process = _start(["serve", "--workers", "2", "--port", str(port)], env)
         try:
@@ -383,7 +377,7 @@ class TestServe:
     def test_forwarded_headers_from_a_peer_not_trusted_are_ignored(
         self, env: dict[str, str]
     ) -> None:
-        port = _free_port()
+        port = free_port()
         # One process: each counts the limit on its own without Redis.
         process = _start(["serve", "--workers", "1", "--port", str(port)], env)
         try:
@@ -399,7 +393,7 @@ class TestServe:
         assert "secure" not in answers[0].headers["set-cookie"].lower()
 
     def test_forwarded_headers_from_a_trusted_proxy_are_believed(self, env: dict[str, str]) -> None:
-        port = _free_port()
+        port = free_port()
         trusted = {**env, "TICKETDESK_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}
         process = _start(["serve", "--port", str(port)], trusted)
         try:
@@ -414,7 +408,7 @@ class TestServe:
         assert "secure" in answers[0].headers["set-cookie"].lower()
 
     def test_an_ipv6_address(self, env: dict[str, str]) -> None:
-        port = _free_port()
+        port = free_port()
         process = _start(["serve", "--host", "::1", "--port", str(port)], env)
         try:
             _wait_ready(f"http://[::1]:{port}", process)
@@ -424,7 +418,7 @@ class TestServe:
         assert f"ticketdesk is running at http://[::1]:{port}/" in output
 
     def test_embedded_database_with_demo_data(self, tmp_path: Path) -> None:
-        port = _free_port()
+        port = free_port()
         data_dir = Path("/tmp") / f"ticketdesk-cli-test-{os.getpid()}-{port}"
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env = {k: v for k, v in env.items() if k != "TICKETDESK_LOG_LEVEL"}
@@ -530,7 +524,7 @@ def _applied(dsn: str) -> list[str]:
 class TestUnreachableDatabase:
     @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
     def test_one_line_without_the_password(self, command: list[str], tmp_path: Path) -> None:
-        port = _free_port()  # nothing listens there
+        port = free_port()  # nothing listens there
         dsn = f"postgresql://ops:pw-s3cret@127.0.0.1:{port}/ticketdesk"
 
         result = _ticketdesk(command, _operator_env(dsn, tmp_path))
@@ -628,7 +622,7 @@ class TestUnmigratedDatabase:
     def test_long_running_commands_migrate_first(
         self, command: list[str], running: str, empty_database: str, tmp_path: Path
     ) -> None:
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [*TICKETDESK, *command],
             env={**_operator_env(empty_database, tmp_path), "TICKETDESK_PORT": str(port)},
@@ -820,7 +814,7 @@ class TestPortInUse:
         self, silent_database: tuple[str, socket.socket], tmp_path: Path
     ) -> None:
         dsn, server = silent_database
-        port = _free_port()
+        port = free_port()
         process = _start(["serve", "--port", str(port)], _operator_env(dsn, tmp_path))
         try:
             connection, _ = server.accept()  # it waits at the database step now
@@ -847,7 +841,7 @@ class TestUnwritableDataDir:
         env = {
             **_operator_env(database_url, tmp_path),
             "TICKETDESK_DATA_DIR": str(data_dir),
-            "TICKETDESK_PORT": str(_free_port()),
+            "TICKETDESK_PORT": str(free_port()),
         }
         if not own_database:  # the embedded PostgreSQL, in the data directory
             del env["DATABASE_URL"], env["TICKETDESK_SECRET_KEY"]
@@ -909,7 +903,7 @@ class TestUnwritableMetricsDir:
             **_operator_env(database_url, tmp_path),
             "TICKETDESK_METRICS_TOKEN": "metrics-token-for-the-tests-0123",
             "PROMETHEUS_MULTIPROC_DIR": str(missing) if named else "",
-            "TICKETDESK_PORT": str(_free_port()),
+            "TICKETDESK_PORT": str(free_port()),
         }
 
         result = _ticketdesk(["serve"], env)
@@ -927,7 +921,7 @@ class TestUnwritableMetricsDir:
         env = {
             **_operator_env(database_url, tmp_path),
             "TICKETDESK_METRICS_TOKEN": "metrics-token-for-the-tests-0123",
-            "TICKETDESK_PORT": str(_free_port()),
+            "TICKETDESK_PORT": str(free_port()),
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
@@ -946,7 +940,7 @@ class TestCtrlCBeforeItIsUp:
         self, command: list[str], silent_database: tuple[str, socket.socket], tmp_path: Path
     ) -> None:
         dsn, server = silent_database
-        env = {**_operator_env(dsn, tmp_path), "TICKETDESK_PORT": str(_free_port())}
+        env = {**_operator_env(dsn, tmp_path), "TICKETDESK_PORT": str(free_port())}
         process = _start(command, env)
         try:
             connection, _ = server.accept()  # it waits for the database to answer
@@ -963,7 +957,7 @@ class TestCtrlCBeforeItIsUp:
         set_up = _ticketdesk(["migrate"], env)  # the cluster exists: serve only starts it
         assert set_up.returncode == 0, set_up.stderr
         log = tmp_path / "start.log"
-        process = _start(["--log-file", str(log), "serve", "--port", str(_free_port())], env)
+        process = _start(["--log-file", str(log), "serve", "--port", str(free_port())], env)
         try:
             _wait_for_line(log, "starting embedded PostgreSQL", process)
         finally:
@@ -982,7 +976,7 @@ class TestCtrlCBeforeItIsUp:
     def test_embedded_database_first_set_up(self, embedded_data_dir: Path, tmp_path: Path) -> None:
         env = _embedded_env(embedded_data_dir, tmp_path)
         log = tmp_path / "start.log"
-        process = _start(["--log-file", str(log), "serve", "--port", str(_free_port())], env)
+        process = _start(["--log-file", str(log), "serve", "--port", str(free_port())], env)
         partial = embedded_data_dir / "postgres.partial"
         try:
             _wait_for_line(log, f"initializing embedded PostgreSQL in {partial}", process)

@@ -35,6 +35,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.mailservers import free_port
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "github"
 DEFAULT_TOKEN = "ghp_ticketdeskFakeToken000000000000000000"
 DEFAULT_ACTOR = "octocat"
@@ -162,14 +164,6 @@ def _node_id(kind: str, object_id: int) -> str:
     return base64.b64encode(f"0{len(kind)}:{kind}{object_id}".encode()).decode()
 
 
-def _free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
     """Return a JSON response with GitHub's content type."""
     return Response(
@@ -205,7 +199,7 @@ class FakeGitHub:
         """Accept `token` (Bearer or token scheme); writes through the API act as `login`."""
         self.token = token
         self.login = login
-        self.port = _free_port()
+        self.port = free_port()
         self.requests: list[RecordedRequest] = []
         self.validation_errors: list[ValidationFailure] = []
         self._contract = _contract()

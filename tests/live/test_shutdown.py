@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -13,24 +12,18 @@ import httpx
 import pytest
 
 from tests.factories import make_user
+from tests.mailservers import free_port
 from ticketdesk.auth import service as auth
 from ticketdesk.db import Connection
 
 SECRET_KEY = "live-test-secret-key-that-is-long-enough-0123"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """``ticketdesk serve`` up and ready, on a free port; another if one is taken meanwhile
     (the port is free when chosen, but the command binds it only once started)."""
     for _ in range(5):
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "ticketdesk", "serve", "--no-worker", "--port", str(port)],
             env=env,
