@@ -23,6 +23,7 @@ from ticketdesk.attachments.endpoints import router as attachments_router
 from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth.endpoints import router as auth_router
 from ticketdesk.body_limit import BodyLimit, limits_by_route
+from ticketdesk.canned.endpoints import router as canned_router
 from ticketdesk.comments.endpoints import router as comments_router
 from ticketdesk.config import AppSettings, Settings
 from ticketdesk.errors import (
@@ -116,6 +117,7 @@ _TICKET_ROUTERS = (
     live_router,
     github_router,
     presence_router,
+    canned_router,
 )
 
 
@@ -139,6 +141,7 @@ def _api_router() -> APIRouter:
         events_router,
         live_router,
         presence_router,
+        canned_router,
         labels_router,
         github_router,
         jobs_router,
