@@ -54,6 +54,7 @@ from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
 from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
 from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
+from ticketdesk.saved_views.endpoints import router as saved_views_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
 from ticketdesk.tickets.endpoints import router as tickets_router
@@ -118,6 +119,7 @@ _TICKET_ROUTERS = (
     github_router,
     presence_router,
     canned_router,
+    saved_views_router,
 )
 
 
@@ -142,6 +144,7 @@ def _api_router() -> APIRouter:
         live_router,
         presence_router,
         canned_router,
+        saved_views_router,
         labels_router,
         github_router,
         jobs_router,
