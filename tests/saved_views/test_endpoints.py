@@ -90,6 +90,8 @@ class TestCreateSavedView:
             ({"filters": {"tags": ["no-such-label"]}}, "filters.tags"),
             ({"filters": {"customer_replied": "yes"}}, "filters.customer_replied"),
             ({"filters": {"created_after": "last week"}}, "filters.created_after"),
+            ({"filters": {"created_after": 1735819200}}, "filters.created_after"),
+            ({"filters": {"updated_before": "2025-01-02"}}, "filters.updated_before"),
             ({"sort": "relevance"}, "sort"),
             ({"sort": "-title"}, "sort"),
             ({"name": ""}, "name"),

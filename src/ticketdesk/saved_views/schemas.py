@@ -4,11 +4,19 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from ticketdesk.labels.schemas import LabelName
 from ticketdesk.tickets.schemas import Metadata, Priority, SortKey, Status, TicketType
-from ticketdesk.validation import RequestModel, no_nul
+from ticketdesk.validation import RequestModel, no_nul, plain_date_time
 
 Name = Annotated[
     str,
@@ -27,6 +35,16 @@ def _assignee(value: str) -> str:
 
 
 Assignee = Annotated[str, AfterValidator(_assignee)]
+
+
+def _date_time_text(value: object) -> object:
+    # As the list's query takes them: RFC 3339 with the offset, not seconds since 1970.
+    if value is not None and not isinstance(value, str):
+        raise ValueError("must be a date-time with its offset, such as 2025-01-02T12:00:00Z")
+    return plain_date_time(value)
+
+
+DateTime = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
 
 
@@ -43,10 +61,10 @@ class ViewFilters(RequestModel):
     submitter: UUID | None = None
     tags: Annotated[list[LabelName], Field(max_length=20)] = Field(default_factory=list)
     metadata: Metadata | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
+    created_after: DateTime | None = None
+    created_before: DateTime | None = None
+    updated_after: DateTime | None = None
+    updated_before: DateTime | None = None
     q: SearchText | None = None
     customer_replied: StrictBool | None = None
 
