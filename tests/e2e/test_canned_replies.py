@@ -1,5 +1,6 @@
 """An agent answers with a canned reply, chosen and sent without leaving the keyboard."""
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -7,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.backlog import Backlog
-from tests.e2e.conftest import Cast, Login, assert_accessible, sign_in
+from tests.e2e.conftest import Cast, Login, assert_accessible, refused, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +78,39 @@ def test_agent_inserts_a_canned_reply_with_the_keyboard_and_sends_it(
     assert seen["status"] == "resolved"
     assert seen["tags"] == ["billing"]
     assert [c["comment"] for c in seen["comments"]] == [f"{filled} Thanks for your patience!"]
+
+
+def test_admin_writes_a_shared_canned_reply(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    api: Callable[[Login], httpx.Client],
+    expected_console_errors: list[re.Pattern[str]],
+) -> None:
+    """A variable that is not offered is refused on the text; fixed, the reply is shared."""
+    expected_console_errors.append(refused(422, "/api/v1/canned-replies"))
+    page = new_page()
+    sign_in(page, cast.admin)
+    page.get_by_role("button", name="account menu").click()
+    page.get_by_role("menuitem", name="Canned replies").click()
+    expect(page.get_by_role("heading", name="Canned replies", level=1)).to_be_visible()
+
+    form = page.get_by_role("form", name="New canned reply")
+    form.get_by_label("Title").fill("Password reset")
+    form.get_by_label("Text").fill("Hi {{ submitter.email }}, use Forgot password.")
+    form.get_by_label("All staff (shared)").check()
+    form.get_by_label("Set the status").select_option("waiting")
+    form.get_by_role("button", name="Save canned reply").click()
+    expect(form.get_by_text("Unknown variable in line 1")).to_be_visible()
+    expect(form.get_by_label("Text")).to_have_attribute("aria-invalid", "true")
+
+    form.get_by_label("Text").fill("Hi {{ submitter.name }}, use Forgot password.")
+    form.get_by_role("button", name="Save canned reply").click()
+
+    listed = page.get_by_role("region", name="Canned replies")
+    expect(listed.get_by_text("Password reset")).to_be_visible()
+    expect(listed.get_by_text("status → Waiting")).to_be_visible()
+    assert_accessible(page)
+    shared = api(cast.agent).get("/canned-replies").json()
+    assert [(r["title"], r["scope"], r["set_status"]) for r in shared] == [
+        ("Password reset", "shared", "waiting")
+    ]
