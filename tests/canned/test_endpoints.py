@@ -295,6 +295,27 @@ class TestSendCannedReply:
         assert kinds.count("tags_changed") == 1
         assert kinds.count("status_changed") == 2  # to in progress, then resolved
 
+    async def test_labels_join_the_ones_the_ticket_has(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        for name in ("Billing", "ui"):
+            await labels.create_label(conn, LabelCreate(name=name))
+        ticket = await create_ticket(conn, accounts.alice)
+        tagged = await accounts.agent.client.put(
+            f"/api/v1/tickets/{ticket.id}", json={"tags": ["ui"]}
+        )
+        assert tagged.status_code == 200
+        reply = await _create(accounts.agent.client, add_labels=["Billing", "ui"])
+
+        response = await accounts.agent.client.post(
+            f"/api/v1/tickets/{ticket.id}/canned-replies/{reply['id']}/send",
+            json={"comment": "Passing this to billing."},
+        )
+
+        assert response.status_code == 201
+        seen = (await accounts.agent.client.get(f"/api/v1/tickets/{ticket.id}")).json()
+        assert (seen["tags"], seen["status"]) == (["Billing", "ui"], "open")
+
     async def test_a_refused_action_refuses_the_reply(
         self, accounts: Accounts, conn: Connection
     ) -> None:

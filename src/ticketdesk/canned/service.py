@@ -28,7 +28,6 @@ from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ticketdesk.labels import service as labels
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, load_queries
-from ticketdesk.tickets import access
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import Ticket, TicketUpdate
 from ticketdesk.users import service as users
@@ -192,12 +191,12 @@ async def send_reply(
     )
     if reply.set_status is None and not reply.add_labels:
         return comment
-    current = await access.get_visible_ticket(conn, actor, str(ticket.id), for_update=True)
+    # A staff reply leaves the locked ticket's fields as they were: its tags are current.
     update: dict[str, Any] = {}
     if reply.set_status is not None:
         update["status"] = reply.set_status
     if reply.add_labels:
-        tags = sorted({*current.tags, *await _labels(conn, reply.add_labels)})
+        tags = sorted({*ticket.tags, *await _labels(conn, reply.add_labels)})
         if len(tags) > tickets.MAX_TAGS:
             raise InvalidInput(
                 f"A ticket carries at most {tickets.MAX_TAGS} labels.",
