@@ -31,14 +31,24 @@ create table saved_views (
 create unique index saved_views_name_key on saved_views (owner_id, lower(name));
 create index saved_views_shared_idx on saved_views (lower(name)) where shared;
 
--- Each view's open count, as of the newest ticket event when it was counted: a count is
--- taken again only once tickets changed since. A view whose filters name the viewer
--- (assignee "me") is counted per viewer; otherwise viewer_id is the nil UUID.
+-- Which transaction wrote each ticket event, so a kept count can tell whether a change
+-- committed after it was taken, whatever the order of the events' ids: a transaction
+-- still running when a count was taken has an id at least that count's horizon (the
+-- oldest transaction then running). Events written before this migration have none
+-- (they were all committed); no rewrite of the table.
+alter table ticket_events add column xact xid8;
+alter table ticket_events alter column xact set default pg_current_xact_id();
+create index ticket_events_xact_idx on ticket_events (xact) where xact is not null;
+
+-- Each view's open count, with the horizon of the snapshot it was counted in: it is
+-- taken again once a ticket event from a transaction at or past that horizon exists. A
+-- view whose filters name the viewer (assignee "me") is counted per viewer; otherwise
+-- viewer_id is the nil UUID.
 create unlogged table saved_view_counts (
     view_id uuid not null references saved_views on delete cascade,
     viewer_id uuid not null,
     open_count integer not null,
-    events_upto uuid,
+    horizon xid8 not null,
     counted_at timestamptz not null default now(),
     primary key (view_id, viewer_id)
 );

@@ -16,6 +16,8 @@ values (%(owner_id)s, %(shared)s, %(name)s, %(filters)s, %(sort)s)
 returning id, name, shared, owner_id, filters, sort, created_at, updated_at;
 
 -- name: update_saved_view
+-- Its kept counts go with the old filters.
+with forgotten as (delete from saved_view_counts where view_id = %(view_id)s)
 update saved_views set
     name = %(name)s, shared = %(shared)s, filters = %(filters)s, sort = %(sort)s,
     updated_at = now()
@@ -25,20 +27,23 @@ returning id, name, shared, owner_id, filters, sort, created_at, updated_at;
 -- name: delete_saved_view
 delete from saved_views where id = %(view_id)s;
 
--- name: newest_event
--- The newest change to any ticket: a count taken since is still true.
-select id, created_at from ticket_events order by id desc limit 1;
+-- name: change_horizon
+-- The newest transaction that wrote a ticket event, and the oldest one running now: all
+-- older than ``horizon`` had committed (or rolled back) before what this transaction
+-- reads next, so a count taken next has seen them.
+select (select max(xact) from ticket_events where xact is not null)::text::bigint as newest,
+       pg_snapshot_xmin(pg_current_snapshot())::text::bigint as horizon;
 
 -- name: cached_counts
-select view_id, viewer_id, open_count, events_upto, counted_at
+select view_id, viewer_id, open_count, horizon::text::bigint as horizon, counted_at
 from saved_view_counts
 where view_id = any(%(view_ids)s::uuid[]) and viewer_id = any(%(viewer_ids)s::uuid[]);
 
 -- name: store_count
-insert into saved_view_counts (view_id, viewer_id, open_count, events_upto, counted_at)
-values (%(view_id)s, %(viewer_id)s, %(open_count)s, %(events_upto)s, now())
+insert into saved_view_counts (view_id, viewer_id, open_count, horizon, counted_at)
+values (%(view_id)s, %(viewer_id)s, %(open_count)s, %(horizon)s::text::xid8, now())
 on conflict (view_id, viewer_id) do update set
     open_count = excluded.open_count,
-    events_upto = excluded.events_upto,
+    horizon = excluded.horizon,
     counted_at = excluded.counted_at
-returning view_id, viewer_id, open_count, events_upto, counted_at;
+returning view_id, viewer_id, open_count, horizon::text::bigint as horizon, counted_at;

@@ -5,15 +5,17 @@ any agent saves one for themselves or shares it with all staff. Its owner change
 admins may also change or delete a shared one.
 
 The sidebar shows each view's open count without counting a million tickets per view
-per page load: a count reads at most ``COUNT_CAP`` + 1 rows through the filters' index
-(more is shown as "1,000+"), and is kept in ``saved_view_counts`` with the newest ticket
-event it saw. It is taken again only when a ticket changed since (a newer event), or
-when it was taken within ``SETTLE`` of that event, since transactions commit out of the
-order of their events' ids (the live streams replay with the same margin).
+per page load: a count stops at ``COUNT_CAP`` + 1 rows (more is shown as "1,000+"),
+and is kept in ``saved_view_counts`` with the horizon of its snapshot (the oldest
+transaction then running). It is taken again only once a ticket event exists from a
+transaction at or past that horizon: one that had not committed when the count was
+taken. Transactions commit out of the order of their events' ids, so the newest event's
+id cannot say this; the writing transaction's id can, whatever the order of commits.
+Changing a view's filters forgets its counts.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -38,7 +40,6 @@ from ticketdesk.tickets.schemas import SortKey, Status, TicketFilters
 Q = load_queries(__package__)
 
 COUNT_CAP = 1000
-SETTLE = timedelta(seconds=5)
 OPEN_STATUSES: tuple[Status, ...] = ("open", "in_progress", "waiting")
 # The viewer a count is kept for when the view's filters do not name the viewer.
 EVERYONE = UUID(int=0)
@@ -55,16 +56,16 @@ class _Row(BaseModel):
     updated_at: datetime
 
 
-class _Event(BaseModel):
-    id: UUID
-    created_at: datetime
+class _Horizon(BaseModel):
+    newest: int | None
+    horizon: int
 
 
 class _Count(BaseModel):
     view_id: UUID
     viewer_id: UUID
     open_count: int
-    events_upto: UUID | None
+    horizon: int
     counted_at: datetime
 
 
@@ -125,12 +126,11 @@ def _ticket_filters(filters: ViewFilters) -> TicketFilters:
     )
 
 
-def _fresh(count: _Count | None, newest: _Event | None) -> bool:
+def _fresh(count: _Count | None, now: _Horizon) -> bool:
+    """Whether no ticket event was committed after ``count`` was taken."""
     if count is None:
         return False
-    if newest is None:
-        return count.events_upto is None
-    return count.events_upto == newest.id and count.counted_at - newest.created_at > SETTLE
+    return now.newest is None or now.newest < count.horizon
 
 
 async def _with_counts(conn: Connection, actor: Actor, rows: list[_Row]) -> list[SavedView]:
@@ -144,7 +144,7 @@ async def _with_counts(conn: Connection, actor: Actor, rows: list[_Row]) -> list
         for row in rows
     ]
     # Read before counting: a change committed meanwhile makes the next load count again.
-    newest = await fetch_optional(conn, _Event, Q.newest_event)
+    now = await fetch_one(conn, _Horizon, Q.change_horizon)
     kept = {
         (c.view_id, c.viewer_id): c
         for c in await fetch_all(
@@ -157,7 +157,7 @@ async def _with_counts(conn: Connection, actor: Actor, rows: list[_Row]) -> list
     views: list[SavedView] = []
     for w in wanted:
         count = kept.get((w.row.id, w.viewer_id))
-        if not _fresh(count, newest):
+        if not _fresh(count, now):
             narrowed = _ticket_filters(w.filters)
             found = (
                 await listing.count_tickets(conn, actor, narrowed, cap=COUNT_CAP + 1)
@@ -172,7 +172,7 @@ async def _with_counts(conn: Connection, actor: Actor, rows: list[_Row]) -> list
                     "view_id": w.row.id,
                     "viewer_id": w.viewer_id,
                     "open_count": found,
-                    "events_upto": newest.id if newest else None,
+                    "horizon": now.horizon,
                 },
             )
         assert count is not None
