@@ -28,11 +28,15 @@ from httpx import ASGITransport, AsyncClient
 
 from tests.factories import PASSWORD, Accounts, create_ticket, make_user, signed_in
 from ticketdesk.auth import service as auth
+from ticketdesk.canned import service as canned
+from ticketdesk.canned.schemas import CannedReplyCreate
 from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
+from ticketdesk.saved_views import service as saved_views
+from ticketdesk.saved_views.schemas import SavedViewCreate
 
 WINDOW = Settings().reopen_window
 
@@ -91,6 +95,14 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         )
         label = await labels.create_label(conn, LabelCreate(name=f"label-{uuid.uuid4().hex[:8]}"))
         token = await auth.create_token(conn, accounts.alice.user.id, "matrix")
+        canned_reply = await canned.create_reply(
+            conn,
+            accounts.admin.actor,
+            CannedReplyCreate(title=_unique("shared"), body="Hello", scope="shared"),
+        )
+        view = await saved_views.create_view(
+            conn, accounts.agent.actor, SavedViewCreate(name=_unique("view"), shared=True)
+        )
     target = await make_user(conn, name="Target Person")
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
@@ -101,6 +113,8 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         ids={
             "id": str(ticket.id),
             "label_id": str(label.id),
+            "canned_reply_id": str(canned_reply.id),
+            "view_id": str(view.id),
             "user_id": str(target.id),
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
@@ -203,6 +217,45 @@ ROUTES: list[Route] = [
     Route("PUT", "/api/v1/tickets/{id}/presence", TICKET_STAFF, _json({"state": "viewing"})),
     Route("GET", "/api/v1/tickets/{id}/presence", TICKET_STAFF),
     Route("DELETE", "/api/v1/tickets/{id}/presence", statuses(401, 403, 404, 204, 204)),
+    # canned replies: a shared one (admins manage it), used on the ticket by staff
+    Route("GET", "/api/v1/canned-replies", STAFF_ONLY),
+    Route(
+        "POST",
+        "/api/v1/canned-replies",
+        statuses(401, 403, 403, 201, 201),
+        _json(lambda w: {"title": _unique("reply"), "body": "Hi {{ submitter.name }}"}),
+    ),
+    Route("GET", "/api/v1/canned-replies/{canned_reply_id}", STAFF_ONLY),
+    Route(
+        "PATCH",
+        "/api/v1/canned-replies/{canned_reply_id}",
+        ADMIN_ONLY,
+        _json({"title": "Renamed reply"}),
+    ),
+    Route("DELETE", "/api/v1/canned-replies/{canned_reply_id}", statuses(401, 403, 403, 403, 204)),
+    Route("GET", "/api/v1/tickets/{id}/canned-replies/{canned_reply_id}/render", TICKET_STAFF),
+    Route(
+        "POST",
+        "/api/v1/tickets/{id}/canned-replies/{canned_reply_id}/send",
+        statuses(401, 403, 404, 201, 201),
+        _json({"comment": "A reply from a canned one."}),
+    ),
+    # saved triage views: a shared one, saved by the agent
+    Route("GET", "/api/v1/saved-views", STAFF_ONLY),
+    Route(
+        "POST",
+        "/api/v1/saved-views",
+        statuses(401, 403, 403, 201, 201),
+        _json(lambda w: {"name": _unique("view"), "filters": {"priority": ["high"]}}),
+    ),
+    Route("GET", "/api/v1/saved-views/{view_id}", STAFF_ONLY),
+    Route(
+        "PATCH",
+        "/api/v1/saved-views/{view_id}",
+        STAFF_ONLY,
+        _json(lambda w: {"name": _unique("renamed")}),
+    ),
+    Route("DELETE", "/api/v1/saved-views/{view_id}", statuses(401, 403, 403, 204, 204)),
     # files
     Route(
         "POST",

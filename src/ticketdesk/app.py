@@ -23,6 +23,7 @@ from ticketdesk.attachments.endpoints import router as attachments_router
 from ticketdesk.attachments.storage import open_storage
 from ticketdesk.auth.endpoints import router as auth_router
 from ticketdesk.body_limit import BodyLimit, limits_by_route
+from ticketdesk.canned.endpoints import router as canned_router
 from ticketdesk.comments.endpoints import router as comments_router
 from ticketdesk.config import AppSettings, Settings
 from ticketdesk.errors import (
@@ -53,6 +54,7 @@ from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
 from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
 from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
+from ticketdesk.saved_views.endpoints import router as saved_views_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
 from ticketdesk.tickets.endpoints import router as tickets_router
@@ -116,6 +118,8 @@ _TICKET_ROUTERS = (
     live_router,
     github_router,
     presence_router,
+    canned_router,
+    saved_views_router,
 )
 
 
@@ -139,6 +143,8 @@ def _api_router() -> APIRouter:
         events_router,
         live_router,
         presence_router,
+        canned_router,
+        saved_views_router,
         labels_router,
         github_router,
         jobs_router,

@@ -5,11 +5,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ticketdesk.auth.service import Actor
+from ticketdesk.canned import service as canned
+from ticketdesk.canned.schemas import CannedReplyCreate
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
+from ticketdesk.saved_views import service as saved_views
+from ticketdesk.saved_views.schemas import SavedViewCreate, ViewFilters
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketCreate, TicketUpdate
@@ -71,6 +75,23 @@ REPLIES = (
     "Could you tell us which browser and version you are using?",
     "A fix is on its way and should be out with the next release.",
     "This works as intended, but we agree the wording is confusing.",
+)
+CANNED_REPLIES = (
+    CannedReplyCreate(
+        title="Need more details",
+        body="Hi {{ submitter.name }},\n\nThanks for ticket #{{ ticket.number }}. Could you "
+        "tell us your browser and version, and the steps that lead to the problem?\n\n"
+        "{{ agent.name }}",
+        scope="shared",
+        set_status="waiting",
+    ),
+    CannedReplyCreate(
+        title="Fixed in the next release",
+        body="Hi {{ submitter.name }},\n\nThe fix for “{{ ticket.title }}” ships with the "
+        "next release. Thanks for your patience!\n\n{{ agent.name }}",
+        scope="shared",
+        set_status="resolved",
+    ),
 )
 CUSTOMER_REPLY = "Firefox 132 on Linux. It happens every time, with or without add-ons."
 NOTES = (
@@ -175,6 +196,16 @@ async def load_demo(
             )
         if stage > 0.9:
             await tickets.close_ticket(conn, submitter, ref, if_match=None)
+    admin = people[LOGINS[0].email]
+    for reply in CANNED_REPLIES:
+        await canned.create_reply(conn, admin, reply)
+    await saved_views.create_view(
+        conn,
+        people[LOGINS[1].email],
+        SavedViewCreate(
+            name="Urgent", shared=True, filters=ViewFilters(priority=["high", "critical"])
+        ),
+    )
     return True
 
 

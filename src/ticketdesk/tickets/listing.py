@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, InvalidInput
-from ticketdesk.sql import columns, fetch_all, load_queries
+from ticketdesk.sql import columns, fetch_all, fetch_value, load_queries
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import SortKey, Ticket, TicketFilters, TicketPage
 from ticketdesk.tickets.service import summaries
@@ -300,3 +300,17 @@ async def list_tickets(
         found = await snippets(conn, actor, [t.id for t in items], filters.q)
         items = [t.model_copy(update={"snippet": found.get(t.id)}) for t in items]
     return TicketPage(items=items, next_cursor=next_cursor)
+
+
+async def count_tickets(conn: Connection, actor: Actor, filters: TicketFilters, *, cap: int) -> int:
+    """How many tickets ``actor`` may see match ``filters``, counting no further than
+    ``cap``: the rows are read through the filters' index and the count stops there, so
+    its cost is bounded whatever the table holds."""
+    where, params = _filter_clauses(actor, filters)
+    query = sql.SQL(
+        "select count(*) from (select 1 from tickets {where} limit {cap}) as counted"
+    ).format(
+        where=sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
+        cap=sql.Literal(cap),
+    )
+    return await fetch_value(conn, int, query, params)
