@@ -174,6 +174,20 @@ class TestOnBehalfOfByMail:
         assert accepted.status_code == 200
         assert [t["id"] for t in listed.json()["items"]] == [ticket["id"]]
 
+    async def test_an_address_mail_cannot_reach_is_refused_and_nothing_stored(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        users_before = await _count(conn, "users")
+
+        response = await _open_for(accounts, {"email": "desk@printer.corp.local", "name": "Desk"})
+
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "email_domain_not_public"
+        assert response.json()["field"] == "on_behalf_of.email"
+        assert await _count(conn, "tickets") == 0
+        assert await _count(conn, "users") == users_before
+        assert await _count(conn, "procrastinate_jobs") == 0
+
 
 class TestResolveFromOpen:
     async def test_staff_resolve_an_open_ticket(self, accounts: Accounts, conn: Connection) -> None:

@@ -288,7 +288,9 @@ async def _customer(conn: Connection, wanted: OnBehalfOf, invite: Invite | None)
         )
     try:
         return await invite(wanted.email, wanted.name)
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
+        # The address as the invitation read it: not one mail can reach, or (written
+        # differently) one an account has after all.
         exc.field = f"on_behalf_of.{exc.field}" if exc.field else "on_behalf_of.email"
         raise
 
