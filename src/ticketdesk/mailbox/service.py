@@ -254,7 +254,9 @@ async def _act_on(
                 note,
                 is_internal=False,
                 reopen_window=settings.reopen_window,
-                staff_reply_waits=settings.tickets.reply_moves_to_waiting,
+                # Only a reply answers the submitter: the note of a new ticket's refused
+                # files leaves the ticket open.
+                staff_reply_waits=settings.tickets.reply_moves_to_waiting and ref is not None,
             )
         if stored:
             await attachments.record_uploads(
