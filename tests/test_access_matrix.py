@@ -181,6 +181,20 @@ ROUTES: list[Route] = [
             }
         ),
     ),
+    # On a customer's behalf: staff only.
+    Route(
+        "POST",
+        "/api/v1/tickets",
+        statuses(401, 403, 403, 201, 201),
+        _json(
+            lambda w: {
+                "type": "support",
+                "title": "Matrix ticket for a customer",
+                "description": "Opened for the customer on the phone.",
+                "on_behalf_of": {"user_id": str(w.accounts.alice.user.id)},
+            }
+        ),
+    ),
     Route("GET", "/api/v1/tickets", EVERYONE_SIGNED_IN),
     Route(
         "GET",
@@ -295,6 +309,7 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/v1/labels/{label_id}", statuses(401, 403, 403, 403, 204)),
     # users
     Route("GET", "/api/v1/users", STAFF_ONLY),
+    Route("GET", "/api/v1/users", STAFF_ONLY, lambda w: {"params": {"q": "alice"}}),
     Route(
         "POST",
         "/api/v1/users",

@@ -69,6 +69,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_ATTACHMENT_QUOTA_MB": "tickets.attachment_quota_mb",
     "TICKETS_REOPEN_WINDOW_DAYS": "tickets.reopen_window_days",
     "TICKETS_AUTO_CLOSE_DAYS": "tickets.auto_close_days",
+    "TICKETS_REPLY_MOVES_TO_WAITING": "tickets.reply_moves_to_waiting",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
     "TICKETS_GITHUB_REPO": "tickets.github.repo",
     "TICKETS_GITHUB_TOKEN": "tickets.github.token",
@@ -251,6 +252,9 @@ class TicketsSettings(_Section):
     # A ticket resolved this many days ago, with no public reply since, is closed by the
     # system (0: never).
     auto_close_days: Annotated[int, Field(ge=0, le=3650)] = 7
+    # A public reply from staff sets an open or in-progress ticket waiting for its
+    # submitter (off: agents set the status themselves).
+    reply_moves_to_waiting: bool = False
     github: GitHubSettings = GitHubSettings()
 
     @field_validator("allowed_attachment_types", mode="before")

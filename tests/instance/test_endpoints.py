@@ -80,13 +80,19 @@ class TestAutomation:
             "escalation_priority": "critical",
             "escalation_after_hours": 4,
             "auto_close_days": 7,
+            "reply_moves_to_waiting": False,
         }
         assert as_agent.status_code == 403
         assert as_nobody.status_code == 401
 
     @pytest.mark.parametrize(
         "settings_overrides",
-        [{"escalation": {"priority": "high", "after_hours": 2}, "tickets": {"auto_close_days": 0}}],
+        [
+            {
+                "escalation": {"priority": "high", "after_hours": 2},
+                "tickets": {"auto_close_days": 0, "reply_moves_to_waiting": True},
+            }
+        ],
     )
     async def test_they_show_the_settings(self, accounts: Accounts) -> None:
         response = await accounts.admin.client.get("/api/v1/admin/automation")
@@ -95,4 +101,5 @@ class TestAutomation:
             "escalation_priority": "high",
             "escalation_after_hours": 2,
             "auto_close_days": 0,
+            "reply_moves_to_waiting": True,
         }

@@ -2,12 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
 from tests.attachments.samples import EXECUTABLE, PNG
 from tests.factories import Accounts, create_ticket
 from tests.mailbox.mailroom import SUPPORT, Mailbox, conversation, inbound, mail, reply_values
+from tests.mailservers import ImapServer
 from ticketdesk.db import Connection
 from ticketdesk.mail.addresses import reply_address
 
@@ -133,6 +135,52 @@ class TestMovesTheTicket:
         assert await conversation(accounts.agent, ticket) == []
         [refused] = await inbound(accounts, "refused")
         assert "more than 30 days ago" in refused["reason"]
+
+
+class TestStaffReplyMovesToWaiting:
+    """With ``tickets.reply_moves_to_waiting`` a staff reply by mail sets the ticket waiting;
+    the note of files refused on a ticket opened by mail is no reply."""
+
+    @pytest.fixture
+    def settings_overrides(self, imap_server: ImapServer) -> dict[str, Any]:
+        return {
+            "imap_url": imap_server.url,
+            "mail_from": f"Ticketdesk <{SUPPORT}>",
+            "mail": {"open_tickets_by_mail": True},
+            "tickets": {"reply_moves_to_waiting": True},
+        }
+
+    async def test_a_staff_reply(
+        self, mailbox: Mailbox, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+
+        await mailbox.deliver(
+            mail("thunderbird-reply.eml", **reply_values(mailbox.settings, ticket, accounts.agent))
+        )
+
+        page = (await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}")).json()
+        assert page["status"] == "waiting"
+
+    async def test_not_the_note_on_a_ticket_staff_open_by_mail(
+        self, mailbox: Mailbox, accounts: Accounts
+    ) -> None:
+        raw = _with_files(
+            "The printer at the front desk is jammed again.",
+            [("**setup**.exe", "application/octet-stream", EXECUTABLE)],
+            From=accounts.agent.user.email,
+            To=SUPPORT,
+            Subject="Front desk printer jammed",
+            Message_ID="<staff-opens-1@example.com>",
+        )
+
+        await mailbox.deliver(raw)
+
+        [ticket] = (await accounts.agent.client.get("/api/v1/tickets")).json()["items"]
+        assert ticket["title"] == "Front desk printer jammed"
+        page = (await accounts.agent.client.get(f"/api/v1/tickets/{ticket['id']}")).json()
+        assert [c["body"][:20] for c in page["comments"]] == ["_Files of this mail "]
+        assert page["status"] == "open"
 
 
 class TestRefused:

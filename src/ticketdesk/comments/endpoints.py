@@ -49,6 +49,7 @@ async def add_comment(
         body.comment,
         is_internal=body.is_internal,
         reopen_window=settings.reopen_window,
+        staff_reply_waits=settings.tickets.reply_moves_to_waiting,
     )
 
 

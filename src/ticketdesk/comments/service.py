@@ -37,6 +37,7 @@ async def add_comment(
     is_internal: bool,
     reopen_window: timedelta,
     github: GitHubOrigin | None = None,
+    staff_reply_waits: bool = False,
 ) -> Comment:
     """Add a reply or internal note to a ticket the caller may see, and record it.
 
@@ -44,7 +45,8 @@ async def add_comment(
     (``tickets.take_public_reply``): the submitter's sends it back to the agents and
     marks it as awaiting an answer, reopening it if resolved, or closed at most
     ``reopen_window`` ago (later it is refused); every channel passes
-    ``settings.reopen_window``. Staff's reply answers it. ``ticket`` must be locked by the
+    ``settings.reopen_window``. Staff's reply answers it, and with ``staff_reply_waits``
+    (``tickets.reply_moves_to_waiting``) sets it waiting. ``ticket`` must be locked by the
     caller.
     """
     if is_internal and not actor.is_staff:
@@ -55,7 +57,13 @@ async def add_comment(
         )
     if not is_internal:
         # A note must not move the ticket or its updated_at: submitters would see it.
-        await tickets.take_public_reply(conn, actor, ticket, reopen_window=reopen_window)
+        await tickets.take_public_reply(
+            conn,
+            actor,
+            ticket,
+            reopen_window=reopen_window,
+            staff_reply_waits=staff_reply_waits,
+        )
     comment_id = await fetch_value(
         conn,
         UUID,

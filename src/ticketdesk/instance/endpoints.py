@@ -39,9 +39,11 @@ async def get_config(settings: AppSettings) -> InstanceConfig:
     responses=problem_responses(Unauthorized, Forbidden),
 )
 async def get_automation(actor: CurrentAdmin, settings: AppSettings) -> Automation:
-    """The timed rules: escalation and auto-close, as configured (admins)."""
+    """The rules this server applies by itself: escalation, auto-close and whether a staff
+    reply sets a ticket waiting, as configured (admins)."""
     return Automation(
         escalation_priority=settings.escalation.priority,
         escalation_after_hours=settings.escalation.after_hours,
         auto_close_days=settings.tickets.auto_close_days,
+        reply_moves_to_waiting=settings.tickets.reply_moves_to_waiting,
     )

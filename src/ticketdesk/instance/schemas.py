@@ -28,7 +28,7 @@ class InstanceConfig(BaseModel):
 
 
 class Automation(BaseModel):
-    """The timed rules this server runs, as configured (read-only: they are settings)."""
+    """The rules this server applies by itself, as configured (read-only: they are settings)."""
 
     escalation_priority: Literal["low", "medium", "high", "critical"] = Field(
         description="Tickets of this priority are escalated (escalation.priority)."
@@ -40,4 +40,8 @@ class Automation(BaseModel):
     auto_close_days: int = Field(
         description="Days after resolution, with no public reply since, when a resolved "
         "ticket closes; 0: never (tickets.auto_close_days)."
+    )
+    reply_moves_to_waiting: bool = Field(
+        description="Whether a public staff reply sets an open or in-progress ticket waiting "
+        "for its submitter (tickets.reply_moves_to_waiting)."
     )

@@ -248,7 +248,15 @@ async def _act_on(
             note = _comment_body("", refused, has_files=False)
         if note is not None:
             await comments.add_comment(
-                conn, actor, ticket, note, is_internal=False, reopen_window=settings.reopen_window
+                conn,
+                actor,
+                ticket,
+                note,
+                is_internal=False,
+                reopen_window=settings.reopen_window,
+                # Only a reply answers the submitter: the note of a new ticket's refused
+                # files leaves the ticket open.
+                staff_reply_waits=settings.tickets.reply_moves_to_waiting and ref is not None,
             )
         if stored:
             await attachments.record_uploads(

@@ -183,7 +183,11 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
     submitter = [context.submitter_id]
     match change.kind:
         case "created":
-            audiences = [_Audience("ticket_created", submitter, include_actor=True)]
+            # Opened by staff for the submitter (on the phone, at the desk): the mail says who.
+            opened_for = {"on_behalf": True} if "on_behalf_of" in change.data else {}
+            audiences = [
+                _Audience("ticket_created", submitter, include_actor=True, data=opened_for)
+            ]
             if context.new_tickets != "none":
                 audiences.append(_Audience("new_ticket", roles=sorted(STAFF_ROLES)))
             return audiences

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from ticketdesk import ticket_detail
-from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser
+from ticketdesk.auth import links
+from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser, SigningSecret
 from ticketdesk.auth.service import Actor
 from ticketdesk.config import AppSettings, Settings
 from ticketdesk.db import Connection, Transaction
@@ -43,6 +44,7 @@ from ticketdesk.tickets.schemas import (
     TicketType,
     TicketUpdate,
 )
+from ticketdesk.users.schemas import User
 from ticketdesk.validation import PlainBoolean, PlainDateTime, PlainInteger, no_nul
 
 router = APIRouter(tags=["tickets"])
@@ -92,6 +94,7 @@ async def create_ticket(
     response: Response,
     settings: AppSettings,
     limiter: RateLimits,
+    secret: SigningSecret,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -100,13 +103,25 @@ async def create_ticket(
         ),
     ] = None,
 ) -> TicketDetail:
-    """Open a ticket."""
+    """Open a ticket; staff may open it for a customer (``on_behalf_of``)."""
+
+    async def invite(email: str, name: str) -> User:
+        return await links.invite(
+            conn,
+            secret,
+            email=email,
+            name=name,
+            role="user",
+            internal_domains=settings.internal_email_domains,
+        )
+
     ticket, replayed = await service.create_ticket(
         conn,
         actor,
         body,
         idempotency_key=idempotency_key,
         admit=lambda: limiter.check("ticket", str(actor.id)),
+        invite=invite if settings.mail_enabled else None,
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints, model_validator
 
 from ticketdesk.labels.schemas import LabelName
-from ticketdesk.users.schemas import UserRef
+from ticketdesk.users.schemas import EmailAddress, Name, UserRef
 from ticketdesk.validation import RequestModel, no_nul
 
 TicketType = Literal["bug", "feature", "support"]
@@ -55,8 +55,27 @@ Metadata = Annotated[dict[str, JsonValue], AfterValidator(_storable_metadata)]
 Tags = Annotated[list[LabelName], Field(max_length=20)]
 
 
+class OnBehalfOf(RequestModel):
+    """The customer a ticket is opened for: an account by ``user_id``, or an ``email``
+    address: the account that has it, else a new one (named ``name``) invited by mail."""
+
+    user_id: UUID | None = None
+    email: EmailAddress | None = None
+    name: Name | None = Field(
+        default=None, description="The name of a new customer (an address without an account)."
+    )
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> "OnBehalfOf":
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("give either user_id or email")
+        if self.user_id is not None and self.name is not None:
+            raise ValueError("name goes with email, for a new customer")
+        return self
+
+
 class TicketCreate(RequestModel):
-    """A new ticket. Only staff may set ``tags``."""
+    """A new ticket. Only staff may set ``tags`` or open it ``on_behalf_of`` a customer."""
 
     type: TicketType
     priority: Priority = "medium"
@@ -68,6 +87,12 @@ class TicketCreate(RequestModel):
         "and custom fields.",
     )
     tags: Tags = Field(default_factory=list)
+    on_behalf_of: OnBehalfOf | None = Field(
+        default=None,
+        description="Staff only: the customer this ticket is for (on the phone, in a chat, at "
+        "the desk), who becomes its submitter and is mailed as on any new ticket; a new "
+        "address gets an account and an invitation to choose a password (this needs mail).",
+    )
 
 
 class TicketUpdate(RequestModel):

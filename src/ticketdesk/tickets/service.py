@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, EventKind, record_change
 from ticketdesk.db import Connection
-from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import Label, LabelUpdate
 from ticketdesk.sql import (
@@ -39,6 +39,7 @@ from ticketdesk.tickets.access import get_visible_ticket, with_ticket_columns
 from ticketdesk.tickets.schemas import (
     BulkRequest,
     BulkResult,
+    OnBehalfOf,
     Status,
     Ticket,
     TicketCreate,
@@ -46,7 +47,7 @@ from ticketdesk.tickets.schemas import (
     TicketUpdate,
 )
 from ticketdesk.users import service as users
-from ticketdesk.users.schemas import UserRef
+from ticketdesk.users.schemas import User, UserRef
 
 Q = load_queries(__package__)
 _INSERT = with_ticket_columns(Q.insert_ticket)
@@ -58,7 +59,7 @@ TIMED_BATCH = 200
 # What staff may move a ticket to, from each status. Reopening (resolved/closed → open)
 # is allowed to submitters too; so is accepting a resolution (resolved → closed).
 STAFF_TRANSITIONS: dict[str, frozenset[str]] = {
-    "open": frozenset({"in_progress", "closed"}),
+    "open": frozenset({"in_progress", "resolved", "closed"}),
     "in_progress": frozenset({"waiting", "resolved", "closed"}),
     "waiting": frozenset({"in_progress", "resolved", "closed"}),
     "resolved": frozenset({"open", "closed"}),
@@ -75,6 +76,9 @@ REPLY_MOVES: dict[str, Status] = {
     "resolved": "open",
     "closed": "open",
 }
+# Where a public staff reply sends the ticket when ``tickets.reply_moves_to_waiting`` is on:
+# the answer is given, the ticket waits for its submitter.
+STAFF_REPLY_MOVES: dict[str, Status] = {"open": "waiting", "in_progress": "waiting"}
 STAFF_ONLY_FIELDS = ("type", "priority", "tags")
 # The change recorded for each field whose event is its old and new value.
 _FIELD_CHANGES: dict[str, EventKind] = {
@@ -128,6 +132,10 @@ async def summaries(
 
 # --- creating ------------------------------------------------------------------------
 
+# Creates the account of a new customer and mails them an invitation (``auth.links.invite``,
+# bound to the server's key and settings by the route): their address, their name.
+Invite = Callable[[str, str], Awaitable[User]]
+
 
 class _IdempotencyKey(BaseModel):
     request_hash: bytes
@@ -160,14 +168,23 @@ async def create_ticket(
     *,
     idempotency_key: str | None,
     admit: Callable[[], Awaitable[None]] | None = None,
+    invite: Invite | None = None,
 ) -> tuple[Ticket, bool]:
     """Open a ticket; return it and whether it is a replay of an earlier identical request.
 
     ``admit`` runs once it is known that a new ticket is asked for (not a replay), before
-    the ticket is written: the rate limit, which a replay must not count."""
+    the ticket is written: the rate limit, which a replay must not count. Staff open it for
+    a customer with ``body.on_behalf_of``; ``invite`` makes an account for a new address
+    (``None`` while this server sends no mail: a new address is refused then)."""
     if body.tags and not actor.is_staff:
         raise Forbidden(
             "Only agents and admins may label tickets.", code="staff_only", field="tags"
+        )
+    if body.on_behalf_of is not None and not actor.is_staff:
+        raise Forbidden(
+            "Only agents and admins may open a ticket on someone else's behalf.",
+            code="staff_only",
+            field="on_behalf_of",
         )
     ticket_id = UUID(str(uuid_utils.uuid7()))
     key = {"user_id": actor.id, "key": idempotency_key}
@@ -191,13 +208,16 @@ async def create_ticket(
                 raise
             return earlier, True
     tags = await labels.canonical_tags(conn, body.tags) if body.tags else []
+    customer = (
+        await _customer(conn, body.on_behalf_of, invite) if body.on_behalf_of is not None else None
+    )
     ticket = await fetch_one(
         conn,
         Ticket,
         _INSERT,
         {
             "id": ticket_id,
-            "user_id": actor.id,
+            "user_id": customer.id if customer else actor.id,
             "type": body.type,
             "priority": body.priority,
             "title": body.title,
@@ -212,10 +232,67 @@ async def create_ticket(
             ticket_id=ticket.id,
             kind="created",
             actor_id=actor.id,
-            data={"type": ticket.type, "priority": ticket.priority, "title": ticket.title},
+            data={
+                "type": ticket.type,
+                "priority": ticket.priority,
+                "title": ticket.title,
+                # Who it was opened for: the actor is the agent who typed it in.
+                **(
+                    {"on_behalf_of": {"id": str(customer.id), "name": customer.name}}
+                    if customer
+                    else {}
+                ),
+            },
         ),
     )
     return ticket, False
+
+
+async def _customer(conn: Connection, wanted: OnBehalfOf, invite: Invite | None) -> User:
+    """The account a ticket is opened for: the one named, the one with the address, or a
+    new one for the address, invited by mail."""
+    if wanted.user_id is not None:
+        found = await users.active_person(conn, user_id=wanted.user_id)
+        if found is None:
+            raise InvalidInput(
+                "No active account has this id.",
+                code="customer_not_found",
+                field="on_behalf_of.user_id",
+            )
+        return found
+    assert wanted.email is not None
+    try:
+        found = await users.get_user_by_email(conn, wanted.email)
+    except NotFound:
+        found = None
+    if found is not None:
+        if await users.active_person(conn, user_id=found.id) is None:
+            raise InvalidInput(
+                "The account with this address is deactivated.",
+                code="customer_inactive",
+                field="on_behalf_of.email",
+            )
+        return found
+    if wanted.name is None:
+        raise InvalidInput(
+            "No account has this address: give the new customer's name to invite them.",
+            code="missing_name",
+            field="on_behalf_of.name",
+        )
+    if invite is None:
+        raise Conflict(
+            "No account has this address, and inviting a new customer needs mail, which "
+            "this ticketdesk does not send. Ask an administrator.",
+            code="mail_disabled",
+            field="on_behalf_of.email",
+        )
+    try:
+        return await invite(wanted.email, wanted.name)
+    except (InvalidInput, Conflict) as exc:
+        # The address as the invitation read it: not one mail can reach, or (written
+        # differently) one an account has after all.
+        exc.field = f"on_behalf_of.{exc.field}" if exc.field else "on_behalf_of.email"
+        raise
 
 
 # --- changing ------------------------------------------------------------------------
@@ -441,20 +518,32 @@ def reopen_refusal(
 
 
 async def take_public_reply(
-    conn: Connection, actor: Actor, ticket: Ticket, *, reopen_window: timedelta
+    conn: Connection,
+    actor: Actor,
+    ticket: Ticket,
+    *,
+    reopen_window: timedelta,
+    staff_reply_waits: bool = False,
 ) -> None:
     """Move ``ticket`` for a public reply about to be added to it.
 
     The submitter's reply sends it back to the agents (``REPLY_MOVES``, recorded as a
     status change by the submitter) and marks it as awaiting an answer; a closed ticket
     reopens only within ``reopen_window``, after that the reply is refused. A staff reply
-    is that answer and clears the mark. ``ticket`` must be locked by the caller.
+    is that answer and clears the mark; with ``staff_reply_waits`` (the setting
+    ``tickets.reply_moves_to_waiting``) it also sets an open or in-progress ticket waiting
+    for its submitter (``STAFF_REPLY_MOVES``, a status change by the staff member).
+    ``ticket`` must be locked by the caller.
     """
     if (refusal := reopen_refusal(actor, ticket, reopen_window, field="comment")) is not None:
         raise refusal
     from_submitter = _is_submitter(actor, ticket)
-    if from_submitter and (status := REPLY_MOVES.get(ticket.status)) is not None:
-        await _save(conn, actor, ticket, {"status": status})
+    if from_submitter:
+        move = REPLY_MOVES.get(ticket.status)
+    else:
+        move = STAFF_REPLY_MOVES.get(ticket.status) if staff_reply_waits else None
+    if move is not None:
+        await _save(conn, actor, ticket, {"status": move})
     await execute(
         conn, Q.note_public_reply, {"ticket_id": ticket.id, "from_submitter": from_submitter}
     )

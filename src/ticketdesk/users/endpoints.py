@@ -4,6 +4,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
+from pydantic import AfterValidator
 
 from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent
 from ticketdesk.config import AppSettings
@@ -11,7 +12,7 @@ from ticketdesk.db import Transaction
 from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.users import service
 from ticketdesk.users.schemas import Role, User, UserCreate, UserPage, UserUpdate
-from ticketdesk.validation import PlainInteger
+from ticketdesk.validation import PlainInteger, no_nul
 
 router = APIRouter(tags=["users"])
 
@@ -25,9 +26,13 @@ async def list_users(
     role: Role | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 50,
+    q: Annotated[
+        Annotated[str, AfterValidator(no_nul)] | None,
+        Query(max_length=100, description="Only accounts whose name or address holds this."),
+    ] = None,
 ) -> UserPage:
     """Accounts, ordered by e-mail address (agents and admins)."""
-    return await service.list_users(conn, role=role, after_email=cursor, limit=limit)
+    return await service.list_users(conn, role=role, after_email=cursor, limit=limit, q=q)
 
 
 @router.post(

@@ -18,6 +18,8 @@ select id, email, name, role, is_active, created_at,
 from users
 where not is_system
   and (%(role)s::text is null or role = %(role)s)
+  and (%(q)s::text is null
+       or strpos(lower(email), lower(%(q)s)) > 0 or strpos(lower(name), lower(%(q)s)) > 0)
   and (%(after_email)s::text is null or lower(email) > %(after_email)s)
 order by lower(email)
 limit %(limit)s;
@@ -56,6 +58,11 @@ select exists (select 1 from users where not is_system) as any;
 select id, email, name, role, is_active, created_at,
     password_hash is null and not is_system as invitation_pending
 from users where lower(email) = lower(%(email)s);
+
+-- name: active_person
+select id, email, name, role, is_active, created_at,
+    password_hash is null as invitation_pending
+from users where id = %(user_id)s and is_active and not is_system;
 
 -- name: users_by_id
 select id, email, name, role, is_active, created_at,

@@ -118,11 +118,20 @@ async def get_user(conn: Connection, user_id: UUID) -> User:
 
 
 async def list_users(
-    conn: Connection, *, role: Role | None, after_email: str | None, limit: int
+    conn: Connection,
+    *,
+    role: Role | None,
+    after_email: str | None,
+    limit: int,
+    q: str | None = None,
 ) -> UserPage:
-    """Users ordered by e-mail address, a page at a time."""
+    """Users ordered by e-mail address, a page at a time; with ``q``, only those whose
+    name or address holds it (any case)."""
     rows = await fetch_all(
-        conn, User, Q.list_users, {"role": role, "after_email": after_email, "limit": limit + 1}
+        conn,
+        User,
+        Q.list_users,
+        {"role": role, "after_email": after_email, "limit": limit + 1, "q": q or None},
     )
     next_cursor = rows[limit - 1].email.lower() if len(rows) > limit else None
     return UserPage(items=rows[:limit], next_cursor=next_cursor)
@@ -178,6 +187,12 @@ async def get_user_by_email(conn: Connection, email: str) -> User:
     if user is None:
         raise NotFound(f"No user with e-mail address {email}.", code="user_not_found")
     return user
+
+
+async def active_person(conn: Connection, *, user_id: UUID) -> User | None:
+    """The account with this id if a person may act with it (active, not a system
+    author such as GitHub's); ``None`` otherwise."""
+    return await fetch_optional(conn, User, Q.active_person, {"user_id": user_id})
 
 
 async def users_by_id(conn: Connection, ids: Collection[UUID]) -> list[User]:

@@ -10,7 +10,8 @@ export interface paths {
         };
         /**
          * Get Automation
-         * @description The timed rules: escalation and auto-close, as configured (admins).
+         * @description The rules this server applies by itself: escalation, auto-close and whether a staff
+         *     reply sets a ticket waiting, as configured (admins).
          */
         get: operations["getAutomation"];
         put?: never;
@@ -723,7 +724,7 @@ export interface paths {
         put?: never;
         /**
          * Create Ticket
-         * @description Open a ticket.
+         * @description Open a ticket; staff may open it for a customer (``on_behalf_of``).
          */
         post: operations["createTicket"];
         delete?: never;
@@ -1297,7 +1298,7 @@ export interface components {
         };
         /**
          * Automation
-         * @description The timed rules this server runs, as configured (read-only: they are settings).
+         * @description The rules this server applies by itself, as configured (read-only: they are settings).
          */
         Automation: {
             /**
@@ -1316,6 +1317,11 @@ export interface components {
              * @enum {string}
              */
             escalation_priority: "low" | "medium" | "high" | "critical";
+            /**
+             * Reply Moves To Waiting
+             * @description Whether a public staff reply sets an open or in-progress ticket waiting for its submitter (tickets.reply_moves_to_waiting).
+             */
+            reply_moves_to_waiting: boolean;
         };
         /**
          * BulkRequest
@@ -2162,6 +2168,22 @@ export interface components {
             kinds: components["schemas"]["KindUpdate"][];
         };
         /**
+         * OnBehalfOf
+         * @description The customer a ticket is opened for: an account by ``user_id``, or an ``email``
+         *     address: the account that has it, else a new one (named ``name``) invited by mail.
+         */
+        OnBehalfOf: {
+            /** Email */
+            email?: string | null;
+            /**
+             * Name
+             * @description The name of a new customer (an address without an account).
+             */
+            name?: string | null;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /**
          * PasswordChange
          * @description A new password for the signed-in person, who proves it is them with the current one.
          */
@@ -2523,7 +2545,7 @@ export interface components {
         };
         /**
          * TicketCreate
-         * @description A new ticket. Only staff may set ``tags``.
+         * @description A new ticket. Only staff may set ``tags`` or open it ``on_behalf_of`` a customer.
          */
         TicketCreate: {
             /**
@@ -2538,6 +2560,8 @@ export interface components {
             metadata?: {
                 [key: string]: components["schemas"]["JsonValue"];
             };
+            /** @description Staff only: the customer this ticket is for (on the phone, in a chat, at the desk), who becomes its submitter and is mailed as on any new ticket; a new address gets an account and an invitation to choose a password (this needs mail). */
+            on_behalf_of?: components["schemas"]["OnBehalfOf"] | null;
             /**
              * Priority
              * @default medium
@@ -7824,6 +7848,8 @@ export interface operations {
             query?: {
                 cursor?: string | null;
                 limit?: number;
+                /** @description Only accounts whose name or address holds this. */
+                q?: string | null;
                 role?: ("user" | "agent" | "admin") | null;
             };
             header?: never;

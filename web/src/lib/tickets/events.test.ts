@@ -18,6 +18,8 @@ describe('timeline wording', () => {
 		expect(describeEvent({ kind: 'github_issue_renamed', data: { from: 'Crash', to: 'Crash on save' } })).toBe('renamed the GitHub issue from “Crash” to “Crash on save”');
 		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'closed', after_days: 7 } })).toBe('closed this ticket automatically after 7 days without a reply');
 		expect(describeEvent({ kind: 'escalated', data: { priority: 'critical', after_hours: 4 } })).toBe('alerted admins: no reply from staff within 4 hours');
+		expect(describeEvent({ kind: 'created', data: { title: 'Crash' } })).toBe('created this ticket');
+		expect(describeEvent({ kind: 'created', data: { on_behalf_of: { id: 'u3', name: 'Walk-in' } } })).toBe('opened this ticket on behalf of Walk-in');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 

@@ -23,8 +23,10 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 	const oldV = d.old ?? d.from;
 	const newV = d.new ?? d.to;
 	switch (kind) {
-		case 'created':
-			return 'created this ticket';
+		case 'created': {
+			const customer = refName(d.on_behalf_of);
+			return customer ? `opened this ticket on behalf of ${customer}` : 'created this ticket';
+		}
 		case 'status':
 		case 'status_changed':
 			if (newV === 'closed' && typeof d.after_days === 'number')
