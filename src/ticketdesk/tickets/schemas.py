@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints
 
+from ticketdesk.fields.schemas import FieldValues
 from ticketdesk.labels.schemas import LabelName
 from ticketdesk.users.schemas import UserRef
 from ticketdesk.validation import RequestModel, no_nul
@@ -19,6 +20,9 @@ Status = Literal["open", "in_progress", "waiting", "resolved", "closed"]
 SortKey = Literal[
     "created", "-created", "updated", "-updated", "priority", "-priority", "relevance"
 ]
+# A custom field's key after "cf." (descending with "-"): tickets without a value last.
+CustomFieldSort = Annotated[str, StringConstraints(pattern=r"^-?cf\.[a-z][a-z0-9_]{0,39}$")]
+ListSort = SortKey | CustomFieldSort
 
 MAX_METADATA_BYTES = 16 * 1024
 
@@ -68,6 +72,7 @@ class TicketCreate(RequestModel):
         "and custom fields.",
     )
     tags: Tags = Field(default_factory=list)
+    custom_fields: FieldValues = Field(default_factory=dict)
 
 
 class TicketUpdate(RequestModel):
@@ -80,6 +85,9 @@ class TicketUpdate(RequestModel):
     status: Status | None = None
     tags: Tags | None = None
     metadata: Metadata | None = None
+    custom_fields: FieldValues | None = Field(
+        default=None, description="The custom fields to change; fields not named stay as they are."
+    )
 
 
 class Assignment(RequestModel):
@@ -122,6 +130,11 @@ class TicketSummary(Ticket):
     transitions: list[Status] = Field(
         description="The statuses the caller may move this ticket to now, in flow order."
     )
+    custom_fields: dict[str, str | int | float | bool | list[str]] = Field(
+        default_factory=dict,
+        description="The ticket's custom field values by key (fields without a value are "
+        "absent; staff-only fields for agents and admins only).",
+    )
     snippet: str | None = Field(
         default=None,
         description="Only in a search (q): where it matched, as HTML — the text escaped, "
@@ -152,6 +165,9 @@ class TicketFilters(BaseModel):
     updated_before: datetime | None = None
     q: str | None = None
     customer_replied: bool | None = None
+    custom_fields: dict[str, list[str]] = Field(
+        default_factory=dict, description="cf.<key>: any of these values."
+    )
 
 
 BulkAction = Literal["assign", "status", "priority", "add_label", "close"]
