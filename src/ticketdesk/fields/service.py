@@ -61,6 +61,8 @@ MAX_FILTERS = 20
 
 # What a value is, stored: one of these a row (a multi_select: a row for each option).
 Stored = str | Decimal | date | bool
+# A value a list sorts by: the stored one, or a select's place among its options.
+SortValue = Stored | int
 
 
 def value_column(field: CustomField) -> LiteralString:
@@ -459,7 +461,7 @@ def filter_clause(item: Filter, index: int) -> tuple[sql.Composable, dict[str, A
     return clause, {f"cf{index}_field": item.field.id, f"cf{index}_values": item.values}
 
 
-def cursor_value(field: CustomField, raw: object) -> Stored | None:
+def cursor_value(field: CustomField, raw: object) -> SortValue | None:
     """A sort value read back from a list's cursor; ValueError if it cannot be one."""
     if raw is None:
         return None
@@ -470,6 +472,9 @@ def cursor_value(field: CustomField, raw: object) -> Stored | None:
             return date.fromisoformat(raw)
         case "checkbox" if isinstance(raw, bool):
             return raw
-        case "text" | "select" if isinstance(raw, str):
+        case "text" if isinstance(raw, str):
+            return raw
+        case "select" if type(raw) is int:
+            # Its place among the options, which a select sorts by.
             return raw
     raise ValueError("not a value of the field")

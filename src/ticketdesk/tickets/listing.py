@@ -243,7 +243,11 @@ def _field_sorted_query(
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """The page of a sort by a custom field's value: by the value, then id, either way,
     with the tickets that have none last. Its keyset is (has no value, value, id)."""
-    value = sql.SQL("v.{}").format(sql.Identifier(fields.value_column(field)))
+    value: sql.Composable = sql.SQL("v.{}").format(sql.Identifier(fields.value_column(field)))
+    if field.type == "select":
+        # In the order of its options, not of their names.
+        value = sql.SQL("array_position(%(cf_sort_options)s::text[], {})").format(value)
+        params["cf_sort_options"] = field.options
     params["cf_sort_field"] = field.id
     if cursor is not None:
         last, last_id = _decode_cursor(cursor, sort, field)
