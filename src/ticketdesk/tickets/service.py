@@ -395,9 +395,9 @@ async def _apply_update(
     )
     if not changes and not field_changes:
         return ticket
-    saved = await _save(conn, actor, ticket, changes)
+    # First, so that whoever hears of the other changes reads the new values.
     await fields.save_changes(conn, actor.id, ticket.id, field_changes)
-    return saved
+    return await _save(conn, actor, ticket, changes)
 
 
 async def update_ticket(
