@@ -45,3 +45,7 @@ export type TicketSort = NonNullable<TicketListQuery['sort']>;
 export type PresenceEntry = S['PresentPerson'];
 export type PresenceState = S['PresenceUpdate']['state'];
 export type PresenceList = S['PresenceList'];
+export type CustomField = S['CustomField'];
+export type CustomFieldCreate = S['CustomFieldCreate'];
+export type CustomFieldType = CustomField['type'];
+export type CustomFieldValue = NonNullable<TicketSummary['custom_fields']>[string];

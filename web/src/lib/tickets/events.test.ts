@@ -18,6 +18,11 @@ describe('timeline wording', () => {
 		expect(describeEvent({ kind: 'github_issue_renamed', data: { from: 'Crash', to: 'Crash on save' } })).toBe('renamed the GitHub issue from “Crash” to “Crash on save”');
 		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'closed', after_days: 7 } })).toBe('closed this ticket automatically after 7 days without a reply');
 		expect(describeEvent({ kind: 'escalated', data: { priority: 'critical', after_hours: 4 } })).toBe('alerted admins: no reply from staff within 4 hours');
+		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'severity', label: 'Severity', from: null, to: 'major' } })).toBe('set Severity to “major”');
+		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'os', label: 'Platforms', from: ['linux'], to: ['linux', 'mac'] } })).toBe(
+			'changed Platforms from “linux” to “linux, mac”'
+		);
+		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'regression', label: 'Regression', from: true, to: null } })).toBe('cleared Regression');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 
