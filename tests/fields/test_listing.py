@@ -83,6 +83,11 @@ class TestFilter:
             ([("cf.regression", "true")], {"three"}),
             ([("cf.regression", "false")], {"four"}),
             ([("cf.summary", "a")], {"four"}),
+            # A number's or a date's bounds, inclusive.
+            ([("cf.estimate.from", "2"), ("cf.estimate.to", "3")], {"one", "five"}),
+            ([("cf.estimate.from", "3")], {"one", "three", "five"}),
+            ([("cf.due.to", "2025-12-31")], {"four"}),
+            ([("cf.due.from", "2026-01-01")], {"one"}),
             # With other filters, and with each other: all must hold.
             ([("cf.severity", "major"), ("cf.platforms", "mac")], {"two"}),
             ([("cf.estimate", "3"), ("q", "five")], {"five"}),
@@ -102,6 +107,9 @@ class TestFilter:
             ("cf.due", "yesterday"),
             ("cf.regression", "yes"),
             ("cf.nonexistent", "x"),
+            ("cf.severity.from", "minor"),
+            ("cf.estimate.above", "3"),
+            ("cf.due.from", "2026"),
         ],
     )
     async def test_a_value_the_field_cannot_hold(
@@ -204,6 +212,7 @@ async def test_filters_read_the_typed_index(accounts: Accounts, conn: Connection
     cases = [
         ({"severity": ["critical"]}, "ticket_field_values_text_idx", 40),
         ({"estimate": ["12"]}, "ticket_field_values_number_idx", 219),
+        ({"estimate.from": ["12"]}, "ticket_field_values_number_idx", 219),
     ]
     for raw, index, count in cases:
         filters = TicketFilters(custom_fields=raw)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, LiteralString
+from typing import Any, Literal, LiteralString
 from uuid import UUID
 
 import psycopg
@@ -380,10 +380,12 @@ async def save_changes(
 
 @dataclass(frozen=True)
 class Filter:
-    """Tickets whose value of ``field`` is any of ``values``."""
+    """Tickets whose value of ``field`` is any of ``values`` (``op="any"``), or at least
+    (``"from"``) or at most (``"to"``) the one value given."""
 
     field: CustomField
     values: list[Stored]
+    op: Literal["any", "from", "to"] = "any"
 
 
 def _query_value(field: CustomField, raw: str, name: str) -> Stored:
@@ -431,7 +433,9 @@ async def field_by_key(conn: Connection, key: str, *, staff: bool, name: str) ->
 
 
 async def filters(conn: Connection, raw: dict[str, list[str]], *, staff: bool) -> list[Filter]:
-    """``cf.<key>=value`` query parameters (any of the values given), checked."""
+    """``cf.<key>=value`` query parameters (any of the values given), and the bounds of a
+    number or date, ``cf.<key>.from`` and ``cf.<key>.to`` (inclusive), checked; ``raw``
+    is keyed by what follows ``cf.``."""
     if len(raw) > MAX_FILTERS or any(len(values) > MAX_OPTIONS for values in raw.values()):
         raise InvalidInput(
             f"Filter by at most {MAX_FILTERS} custom fields, {MAX_OPTIONS} values each.",
@@ -439,26 +443,46 @@ async def filters(conn: Connection, raw: dict[str, list[str]], *, staff: bool) -
             field=f"cf.{next(iter(raw))}",
         )
     found = []
-    for key, values in raw.items():
-        name = f"cf.{key}"
-        field = await field_by_key(conn, key, staff=staff, name=name)
-        found.append(Filter(field, [_query_value(field, v, name) for v in values]))
+    for param, values in raw.items():
+        name = f"cf.{param}"
+        key, _, bound = param.partition(".")
+        field = await field_by_key(
+            conn, key if bound in ("from", "to") else param, staff=staff, name=name
+        )
+        checked = [_query_value(field, v, name) for v in values]
+        if bound not in ("from", "to"):
+            found.append(Filter(field, checked))
+            continue
+        if field.type not in ("number", "date") or len(checked) != 1:
+            raise InvalidInput(
+                f"{field.label}: only a number or a date takes a range, one bound each.",
+                code="bad_custom_field_filter",
+                field=name,
+            )
+        found.append(Filter(field, checked, "from" if bound == "from" else "to"))
     return found
 
 
 def filter_clause(item: Filter, index: int) -> tuple[sql.Composable, dict[str, Any]]:
     """A WHERE clause on ``tickets`` for ``item``: one range of its type's index."""
     column, pg_type = _COLUMNS[item.field.type]
+    if item.op == "any":
+        test = sql.SQL("= any({}::{}[])").format(
+            sql.Placeholder(f"cf{index}_values"), sql.SQL(pg_type)
+        )
+        value: object = item.values
+    else:
+        test = sql.SQL("{} {}::{}").format(
+            sql.SQL(">=" if item.op == "from" else "<="),
+            sql.Placeholder(f"cf{index}_values"),
+            sql.SQL(pg_type),
+        )
+        [value] = item.values
     clause = sql.SQL(
         "tickets.id in (select ticket_id from ticket_field_values"
-        " where field_id = {field} and {column} = any({values}::{pg_type}[]))"
-    ).format(
-        field=sql.Placeholder(f"cf{index}_field"),
-        column=sql.Identifier(column),
-        values=sql.Placeholder(f"cf{index}_values"),
-        pg_type=sql.SQL(pg_type),
-    )
-    return clause, {f"cf{index}_field": item.field.id, f"cf{index}_values": item.values}
+        " where field_id = {field} and {column} {test})"
+    ).format(field=sql.Placeholder(f"cf{index}_field"), column=sql.Identifier(column), test=test)
+    return clause, {f"cf{index}_field": item.field.id, f"cf{index}_values": value}
 
 
 def cursor_value(field: CustomField, raw: object) -> SortValue | None:

@@ -193,7 +193,8 @@ async def list_tickets(
 
     Custom fields filter as `cf.<key>=value` (repeat it for any of several values; a
     multi_select matches tickets that chose any of them; a date is `YYYY-MM-DD`, a
-    checkbox `true` or `false`), e.g. `?cf.severity=major&cf.severity=critical`."""
+    checkbox `true` or `false`), e.g. `?cf.severity=major&cf.severity=critical`; a number
+    or a date also by its bounds, `cf.<key>.from` and `cf.<key>.to` (inclusive)."""
     custom_fields: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
         if name.startswith("cf."):
