@@ -666,7 +666,8 @@ export interface paths {
          *
          *     Custom fields filter as `cf.<key>=value` (repeat it for any of several values; a
          *     multi_select matches tickets that chose any of them; a date is `YYYY-MM-DD`, a
-         *     checkbox `true` or `false`), e.g. `?cf.severity=major&cf.severity=critical`.
+         *     checkbox `true` or `false`), e.g. `?cf.severity=major&cf.severity=critical`; a number
+         *     or a date also by its bounds, `cf.<key>.from` and `cf.<key>.to` (inclusive).
          */
         get: operations["listTickets"];
         put?: never;
