@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.backlog import Backlog
-from tests.e2e.conftest import Cast, Login, refused, sign_in
+from tests.e2e.conftest import Cast, Login, assert_accessible, refused, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,7 @@ def test_a_required_severity_for_bugs(
     fields = admin.get_by_role("region", name="Custom fields")
     expect(fields).to_contain_text("Single select: minor, major, critical")
     expect(fields).to_contain_text("required for Bug")
+    assert_accessible(admin)
 
     # Another bug, of minor severity, that the agent's filter must leave out.
     other = api(cast.user).post(
@@ -71,12 +72,14 @@ def test_a_required_severity_for_bugs(
     expect(user.get_by_text("Severity: is required for bug tickets.").first).to_be_visible()
 
     user.get_by_label("Severity").select_option("major")
+    assert_accessible(user)
     user.get_by_role("button", name="Submit ticket").click()
     user.wait_for_url(re.compile(r"/tickets/\d+$"))
     number = int(user.url.rsplit("/", 1)[1])
     details = user.get_by_role("region", name="Fields")
     expect(details).to_contain_text("Severity")
     expect(details).to_contain_text("major")
+    assert_accessible(user)
 
     agent = new_page()
     sign_in(agent, cast.agent)
@@ -88,5 +91,6 @@ def test_a_required_severity_for_bugs(
     expect(agent).to_have_url(re.compile(r"cf\.severity=major"))
     expect(agent.get_by_role("link", name=f"#{number} {TITLE}")).to_be_visible()
     expect(agent.get_by_role("link", name=re.compile(OTHER))).to_have_count(0)
+    assert_accessible(agent)
     for planned in list(backlog.tickets)[:3]:
         expect(agent.get_by_role("link", name=re.compile(re.escape(planned)))).to_have_count(0)
