@@ -33,10 +33,14 @@ from ticketdesk.canned.schemas import CannedReplyCreate
 from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.fields import service as fields
+from ticketdesk.fields.schemas import CustomFieldCreate
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
 from ticketdesk.saved_views import service as saved_views
 from ticketdesk.saved_views.schemas import SavedViewCreate
+from ticketdesk.tickets import service as tickets
+from ticketdesk.tickets.schemas import TicketUpdate
 
 WINDOW = Settings().reopen_window
 
@@ -103,6 +107,24 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         view = await saved_views.create_view(
             conn, accounts.agent.actor, SavedViewCreate(name=_unique("view"), shared=True)
         )
+        # A staff-only custom field holding the note's reference: no submitter may see it.
+        field = await fields.create_field(
+            conn,
+            CustomFieldCreate(
+                key=f"fraud_{uuid.uuid4().hex[:8]}",
+                label="Fraud check",
+                type="text",
+                staff_only=True,
+            ),
+        )
+        await tickets.update_ticket(
+            conn,
+            accounts.agent.actor,
+            str(ticket.id),
+            TicketUpdate(custom_fields={field.key: "FRD-55821"}),
+            if_match=None,
+            reopen_window=WINDOW,
+        )
     target = await make_user(conn, name="Target Person")
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
@@ -115,6 +137,7 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             "label_id": str(label.id),
             "canned_reply_id": str(canned_reply.id),
             "view_id": str(view.id),
+            "field_id": str(field.id),
             "user_id": str(target.id),
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
@@ -307,6 +330,21 @@ ROUTES: list[Route] = [
         _json(lambda _: {"name": _unique("renamed")}),
     ),
     Route("DELETE", "/api/v1/labels/{label_id}", statuses(401, 403, 403, 403, 204)),
+    # custom fields
+    Route("GET", "/api/v1/custom-fields", EVERYONE_SIGNED_IN),
+    Route(
+        "POST",
+        "/api/v1/custom-fields",
+        statuses(401, 403, 403, 403, 201),
+        _json(lambda _: {"key": _unique("new").replace("-", "_"), "label": "New", "type": "date"}),
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/custom-fields/{field_id}",
+        ADMIN_ONLY,
+        _json({"label": "Renamed field"}),
+    ),
+    Route("DELETE", "/api/v1/custom-fields/{field_id}", statuses(401, 403, 403, 403, 204)),
     # users
     Route("GET", "/api/v1/users", STAFF_ONLY),
     Route("GET", "/api/v1/users", STAFF_ONLY, lambda w: {"params": {"q": "alice"}}),

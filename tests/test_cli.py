@@ -230,13 +230,18 @@ class TestDemo:
                 " (select count(*) from users where role = 'user'),"
                 " (select count(*) from tickets),"
                 " (select count(*) from comments),"
-                " (select count(*) from tickets where tags <> '{}')"
+                " (select count(*) from tickets where tags <> '{}'),"
+                " (select count(*) from tickets where type = 'bug'),"
+                " (select count(*) from ticket_field_values)"
             ).fetchone()
         assert counts is not None
-        admins, agents, submitters, tickets, comments, labelled = counts
+        admins, agents, submitters, tickets, comments, labelled, bugs, severities = counts
         assert (admins, agents, submitters, tickets) == (1, 2, 3, 50)
         assert comments > 20
         assert labelled > 20
+        # Every bug has a severity, the demo's custom field.
+        assert bugs > 0
+        assert severities == bugs
         main(["demo"])
         assert "already has users" in capsys.readouterr().out
 

@@ -40,6 +40,7 @@ from ticketdesk.errors import (
     problem_responses,
 )
 from ticketdesk.events.endpoints import router as events_router
+from ticketdesk.fields.endpoints import router as fields_router
 from ticketdesk.github.endpoints import router as github_router
 from ticketdesk.headers import ResponseHeaders
 from ticketdesk.instance.endpoints import router as instance_router
@@ -146,6 +147,7 @@ def _api_router() -> APIRouter:
         canned_router,
         saved_views_router,
         labels_router,
+        fields_router,
         github_router,
         jobs_router,
         mailbox_router,

@@ -29,6 +29,7 @@ EventKind = Literal[
     "status_changed",
     "tags_changed",
     "metadata_changed",
+    "custom_field_changed",
     "assigned",
     "commented",
     "comment_edited",

@@ -10,6 +10,8 @@ from ticketdesk.canned.schemas import CannedReplyCreate
 from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound
+from ticketdesk.fields import service as fields
+from ticketdesk.fields.schemas import CustomFieldCreate
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
 from ticketdesk.saved_views import service as saved_views
@@ -48,6 +50,16 @@ LABELS = (
     LabelCreate(name="docs", color="#10b981", description="Documentation"),
     LabelCreate(name="mobile", color="#ec4899", description="Phones and tablets"),
 )
+
+# A custom field of bugs, and the severity each demo bug gets in turn.
+SEVERITY = CustomFieldCreate(
+    key="severity",
+    label="Severity",
+    type="select",
+    options=["minor", "major", "critical"],
+    ticket_types=["bug"],
+)
+SEVERITIES = ("major", "minor", "critical", "minor")
 
 SUBJECTS = (
     ("bug", "Export to CSV produces an empty file", "performance"),
@@ -122,6 +134,7 @@ async def load_demo(
         people[login.email] = Actor(id=user.id, email=user.email, name=user.name, role=user.role)
     for new_label in LABELS:
         await labels.create_label(conn, new_label)
+    await fields.create_field(conn, SEVERITY)
     submitters = [a for a in people.values() if a.role == "user"]
     staff = [a for a in people.values() if a.role != "user"]
     agents = [a for a in staff if a.role == "agent"]
@@ -144,6 +157,9 @@ async def load_demo(
                     "browser": rng.choice(["Firefox 132", "Chrome 131", "Safari 18"]),
                     "os": rng.choice(["Linux", "macOS", "Windows"]),
                 },
+                custom_fields={"severity": SEVERITIES[n % len(SEVERITIES)]}
+                if kind == "bug"
+                else {},
             ),
             idempotency_key=None,
         )

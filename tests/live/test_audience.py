@@ -26,6 +26,10 @@ SUBMITTER_SEES: dict[str, tuple[bool, dict[str, Any]]] = {
     "title_changed": (True, {"from": "Export is empty", "to": "CSV export is empty"}),
     "description_changed": (True, {"from": "Nothing in it.", "to": "Nothing in it at all."}),
     "metadata_changed": (True, {"from": {}, "to": {"os": "Linux"}}),
+    "custom_field_changed": (
+        True,
+        {"field": "severity", "label": "Severity", "from": None, "to": "major"},
+    ),
     "status_changed": (True, {"from": "open", "to": "in_progress"}),
     "commented": (True, {"comment_id": str(uuid.uuid4()), "is_internal": False}),
     "comment_edited": (True, {"comment_id": str(uuid.uuid4())}),

@@ -55,13 +55,15 @@ def audience(kind: EventKind) -> Audience:
     its kind."""
     match kind:
         # The submitter's ticket as they see it change: what they wrote (title,
-        # description, the environment they reported), where it stands, the conversation
-        # and the files on it.
+        # description, the environment they reported, its custom fields: a staff-only
+        # field's change is internal), where it stands, the conversation and the files
+        # on it.
         case (
             "created"
             | "title_changed"
             | "description_changed"
             | "metadata_changed"
+            | "custom_field_changed"
             | "status_changed"
             | "commented"
             | "comment_edited"

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from ticketdesk.labels.schemas import LabelName
-from ticketdesk.tickets.schemas import Metadata, Priority, SortKey, Status, TicketType
+from ticketdesk.tickets.schemas import ListSort, Metadata, Priority, Status, TicketType
 from ticketdesk.validation import RequestModel, no_nul, plain_date_time
 
 Name = Annotated[
@@ -75,7 +75,7 @@ class SavedViewCreate(RequestModel):
     name: Name
     shared: StrictBool = False
     filters: ViewFilters = Field(default_factory=ViewFilters)
-    sort: SortKey = "-created"
+    sort: ListSort = "-created"
 
 
 class SavedViewUpdate(RequestModel):
@@ -84,7 +84,7 @@ class SavedViewUpdate(RequestModel):
     name: Name | None = None
     shared: StrictBool | None = None
     filters: ViewFilters | None = None
-    sort: SortKey | None = None
+    sort: ListSort | None = None
 
 
 class SavedView(BaseModel):
@@ -96,7 +96,7 @@ class SavedView(BaseModel):
     owner_id: UUID
     mine: bool = Field(description="Whether the caller saved it (and may change it).")
     filters: ViewFilters
-    sort: SortKey
+    sort: ListSort
     open_count: int = Field(
         description="How many of the tickets it lists are open, in progress or waiting, "
         "counted up to 1,000 (see `open_count_capped`)."

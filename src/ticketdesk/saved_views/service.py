@@ -35,7 +35,7 @@ from ticketdesk.saved_views.schemas import (
 )
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, load_queries
 from ticketdesk.tickets import listing
-from ticketdesk.tickets.schemas import SortKey, Status, TicketFilters
+from ticketdesk.tickets.schemas import ListSort, Status, TicketFilters
 
 Q = load_queries(__package__)
 
@@ -51,7 +51,7 @@ class _Row(BaseModel):
     shared: bool
     owner_id: UUID
     filters: dict[str, Any]
-    sort: SortKey
+    sort: ListSort
     created_at: datetime
     updated_at: datetime
 
@@ -82,7 +82,7 @@ def _name_taken(exc: psycopg.errors.UniqueViolation) -> Conflict | None:
     return None
 
 
-def _check(filters: ViewFilters, sort: SortKey) -> None:
+def _check(filters: ViewFilters, sort: ListSort) -> None:
     if sort == "relevance" and not (filters.q and filters.q.strip()):
         raise InvalidInput(
             "Sorting by relevance needs a search (filters.q).",

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from ticketdesk import ticket_detail
@@ -32,9 +32,9 @@ from ticketdesk.tickets.schemas import (
     Assignment,
     BulkRequest,
     BulkResult,
+    ListSort,
     Metadata,
     Priority,
-    SortKey,
     Status,
     Ticket,
     TicketCreate,
@@ -135,6 +135,7 @@ async def create_ticket(
     responses=problem_responses(Unauthorized, Forbidden, InvalidInput),
 )
 async def list_tickets(
+    request: Request,
     actor: CurrentUser,
     conn: Transaction,
     settings: AppSettings,
@@ -193,16 +194,26 @@ async def list_tickets(
         PlainBoolean,
     ] = None,
     sort: Annotated[
-        SortKey,
+        ListSort,
         Query(
             description="`relevance` (only with q): best match first, among the newest "
-            "1,000 matches."
+            "1,000 matches. `cf.<key>` (`-cf.<key>`): by a custom field's value, tickets "
+            "without one last (not a multi_select)."
         ),
     ] = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100), PlainInteger] = 25,
 ) -> TicketPage:
-    """Tickets you may see, filtered and sorted, a page at a time."""
+    """Tickets you may see, filtered and sorted, a page at a time.
+
+    Custom fields filter as `cf.<key>=value` (repeat it for any of several values; a
+    multi_select matches tickets that chose any of them; a date is `YYYY-MM-DD`, a
+    checkbox `true` or `false`), e.g. `?cf.severity=major&cf.severity=critical`; a number
+    or a date also by its bounds, `cf.<key>.from` and `cf.<key>.to` (inclusive)."""
+    custom_fields: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        if name.startswith("cf."):
+            custom_fields.setdefault(name[3:], []).append(value)
     metadata_filter = None
     if metadata is not None:
         try:
@@ -227,6 +238,7 @@ async def list_tickets(
         updated_before=updated_before,
         q=q.strip() if q and q.strip() else None,
         customer_replied=customer_replied,
+        custom_fields=custom_fields,
     )
     return await listing.list_tickets(
         conn,

@@ -7,6 +7,10 @@ Search (``q``) is one GIN lookup on the ticket's search document for the caller'
 audience (migration 0017): staff search internal notes too, a submitter never does.
 ``sort=relevance`` ranks the newest ``RELEVANCE_CANDIDATES`` matches by ``ts_rank``; its
 cursor is a keyset over (rank, created_at, id) within them.
+
+Custom fields (``fields``): ``cf.<key>`` filters are each one range of the field's typed
+index; ``sort=cf.<key>`` (``-cf.<key>``) orders by the field's value, then id, with the
+tickets that have no value last either way, and its cursor is (value or null, id).
 """
 
 import base64
@@ -14,7 +18,9 @@ import binascii
 import html
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -25,9 +31,11 @@ from pydantic import BaseModel
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, InvalidInput
+from ticketdesk.fields import service as fields
+from ticketdesk.fields.schemas import CustomField
 from ticketdesk.sql import columns, fetch_all, fetch_value, load_queries
 from ticketdesk.tickets import access
-from ticketdesk.tickets.schemas import SortKey, Ticket, TicketFilters, TicketPage
+from ticketdesk.tickets.schemas import ListSort, Ticket, TicketFilters, TicketPage
 from ticketdesk.tickets.service import summaries
 
 Q = load_queries(__package__)
@@ -62,6 +70,39 @@ class _Ranked(_Listed):
     relevance: float
 
 
+class _FieldSorted(_Listed):
+    """A ticket with its value of the custom field it is sorted by, for the cursor."""
+
+    cf_sort: Any
+
+
+@dataclass(frozen=True)
+class CustomFieldListing:
+    """The custom fields a list filters (``cf.<key>``) and sorts by (``sort=cf.<key>``)."""
+
+    filters: list[fields.Filter]
+    sort: CustomField | None = None
+
+
+async def custom_field_listing(
+    conn: Connection, actor: Actor, filters: TicketFilters, sort: str
+) -> CustomFieldListing:
+    """The custom fields ``filters`` and ``sort`` name, checked: fields the caller may see
+    (a 422 on ``cf.<key>`` or ``sort`` otherwise); a multi_select cannot be sorted by."""
+    staff = access.sees_internal(actor)
+    found = await fields.filters(conn, filters.custom_fields, staff=staff)
+    if not sort.lstrip("-").startswith("cf."):
+        return CustomFieldListing(found)
+    field = await fields.field_by_key(conn, sort.lstrip("-")[3:], staff=staff, name="sort")
+    if field.type == "multi_select":
+        raise InvalidInput(
+            f"{field.label} holds several values and cannot be sorted by.",
+            code="unsortable_custom_field",
+            field="sort",
+        )
+    return CustomFieldListing(found, field)
+
+
 def search_document(actor: Actor) -> LiteralString:
     """The search document ``actor`` searches: staff's covers internal notes."""
     return "search_staff" if access.sees_internal(actor) else "search_public"
@@ -73,18 +114,23 @@ def ticket_number(q: str) -> int | None:
     return int(match[1]) if match else None
 
 
+def _cursor_text(value: Any) -> Any:
+    # Numbers in plain positional notation, which the cursor's reader takes back.
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
 def _encode_cursor(sort: str, values: list[Any]) -> str:
-    raw = json.dumps([sort, *values], default=str, separators=(",", ":"))
+    raw = json.dumps([sort, *values], default=_cursor_text, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str) -> list[Any]:
+def _decode_cursor(cursor: str, sort: str, field: CustomField | None = None) -> list[Any]:
     bad = InvalidInput("The cursor is not valid for this list.", code="bad_cursor", field="cursor")
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
         raise bad from None
-    keys = SORT_COLUMNS[sort.lstrip("-")]
+    keys = _sort_keys(sort)
     if not isinstance(decoded, list) or decoded[:1] != [sort] or len(decoded) != len(keys) + 1:
         raise bad
     values: list[Any] = []
@@ -98,6 +144,8 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
                 values.append(UUID(value))
             elif column.endswith("_at") and isinstance(value, str):
                 values.append(datetime.fromisoformat(value))
+            elif column == "cf_sort" and field is not None:
+                values.append(fields.cursor_value(field, value))
             else:
                 raise bad
         except ValueError:
@@ -105,8 +153,15 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
     return values
 
 
+def _sort_keys(sort: str) -> tuple[LiteralString, ...]:
+    """The columns a sort orders by, as its cursor holds them."""
+    if sort.lstrip("-").startswith("cf."):
+        return ("cf_sort", "id")
+    return SORT_COLUMNS[sort.lstrip("-")]
+
+
 def _filter_clauses(
-    actor: Actor, filters: TicketFilters
+    actor: Actor, filters: TicketFilters, custom: CustomFieldListing | None = None
 ) -> tuple[list[sql.Composable], dict[str, Any]]:
     where: list[sql.Composable] = []
     params: dict[str, Any] = {}
@@ -169,25 +224,96 @@ def _filter_clauses(
             match = sql.SQL("({} or number = %(q_number)s)").format(match)
             params["q_number"] = number
         where.append(match)
+    for index, item in enumerate(custom.filters if custom else []):
+        clause, values = fields.filter_clause(item, index)
+        where.append(clause)
+        params.update(values)
     return where, params
+
+
+def _field_sorted_query(
+    where: list[sql.Composable],
+    params: dict[str, Any],
+    field: CustomField,
+    *,
+    descending: bool,
+    cursor: str | None,
+    sort: str,
+    limit: int,
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """The page of a sort by a custom field's value: by the value, then id, either way,
+    with the tickets that have none last. Its keyset is (has no value, value, id)."""
+    value: sql.Composable = sql.SQL("v.{}").format(sql.Identifier(fields.value_column(field)))
+    if field.type == "select":
+        # In the order of its options, not of their names.
+        value = sql.SQL("array_position(%(cf_sort_options)s::text[], {})").format(value)
+        params["cf_sort_options"] = field.options
+    params["cf_sort_field"] = field.id
+    if cursor is not None:
+        last, last_id = _decode_cursor(cursor, sort, field)
+        params.update(k_value=last, k_id=last_id)
+        beyond = sql.SQL("<" if descending else ">")
+        if last is None:
+            # Past the last ticket with no value: the rest of those, by id.
+            where.append(
+                sql.SQL("({value} is null and tickets.id {beyond} %(k_id)s)").format(
+                    value=value, beyond=beyond
+                )
+            )
+        else:
+            where.append(
+                sql.SQL(
+                    "({value} {beyond} %(k_value)s or ({value} = %(k_value)s"
+                    " and tickets.id {beyond} %(k_id)s) or {value} is null)"
+                ).format(value=value, beyond=beyond)
+            )
+    direction = sql.SQL("desc" if descending else "asc")
+    query = sql.SQL(
+        "select {columns}, {value} as cf_sort from tickets"
+        " left join ticket_field_values v"
+        " on v.ticket_id = tickets.id and v.field_id = %(cf_sort_field)s"
+        " {where} order by {value} is null, {value} {direction}, tickets.id {direction}"
+        " limit {limit}"
+    ).format(
+        columns=sql.SQL(", ").join(
+            sql.SQL("tickets.{}").format(sql.Identifier(name)) for name in _Listed.model_fields
+        ),
+        value=value,
+        where=sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
+        direction=direction,
+        limit=sql.Literal(limit + 1),
+    )
+    return query, params
 
 
 def listing_query(
     actor: Actor,
     filters: TicketFilters,
     *,
-    sort: SortKey,
+    sort: ListSort,
     cursor: str | None,
     limit: int,
+    custom: CustomFieldListing | None = None,
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """The SELECT of a page of the tickets ``actor`` may see, and its parameters: one row
-    more than ``limit``, to tell whether another page follows."""
+    more than ``limit``, to tell whether another page follows. ``custom``: the custom
+    fields the filters and sort name, as ``custom_field_listing`` found them."""
     if sort == "relevance" and not filters.q:
         raise InvalidInput(
             "Sorting by relevance needs a search (q).", code="relevance_needs_q", field="sort"
         )
-    where, params = _filter_clauses(actor, filters)
+    where, params = _filter_clauses(actor, filters, custom)
     descending = sort.startswith("-") or sort == "relevance"
+    if custom is not None and custom.sort is not None:
+        return _field_sorted_query(
+            where,
+            params,
+            custom.sort,
+            descending=descending,
+            cursor=cursor,
+            sort=sort,
+            limit=limit,
+        )
     keys = SORT_COLUMNS[sort.lstrip("-")]
     keyset = sql.SQL(", ").join(sql.Identifier(c) for c in keys)
     after: list[sql.Composable] = []
@@ -274,17 +400,25 @@ async def list_tickets(
     actor: Actor,
     filters: TicketFilters,
     *,
-    sort: SortKey,
+    sort: ListSort,
     cursor: str | None,
     limit: int,
     reopen_window: timedelta,
 ) -> TicketPage:
     """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
     statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
-    query, params = listing_query(actor, filters, sort=sort, cursor=cursor, limit=limit)
+    custom = await custom_field_listing(conn, actor, filters, sort)
+    query, params = listing_query(
+        actor, filters, sort=sort, cursor=cursor, limit=limit, custom=custom
+    )
+    row: type[_Listed] = _Listed
+    if sort == "relevance":
+        row = _Ranked
+    elif custom.sort is not None:
+        row = _FieldSorted
     rows = await fetch_all(
         conn,
-        _Ranked if sort == "relevance" else _Listed,
+        row,
         query,
         params,
         # A search is planned for its words: how common they are decides the plan.
@@ -294,7 +428,7 @@ async def list_tickets(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1].model_dump()
-        next_cursor = _encode_cursor(sort, [last[c] for c in SORT_COLUMNS[sort.lstrip("-")]])
+        next_cursor = _encode_cursor(sort, [last[c] for c in _sort_keys(sort)])
     items = await summaries(conn, actor, page, reopen_window=reopen_window)
     if filters.q and items:
         found = await snippets(conn, actor, [t.id for t in items], filters.q)

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints, model_validator
 
+from ticketdesk.fields.schemas import FieldValues
 from ticketdesk.labels.schemas import LabelName
 from ticketdesk.users.schemas import EmailAddress, Name, UserRef
 from ticketdesk.validation import RequestModel, no_nul
@@ -19,6 +20,9 @@ Status = Literal["open", "in_progress", "waiting", "resolved", "closed"]
 SortKey = Literal[
     "created", "-created", "updated", "-updated", "priority", "-priority", "relevance"
 ]
+# A custom field's key after "cf." (descending with "-"): tickets without a value last.
+CustomFieldSort = Annotated[str, StringConstraints(pattern=r"^-?cf\.[a-z][a-z0-9_]{0,39}$")]
+ListSort = SortKey | CustomFieldSort
 
 MAX_METADATA_BYTES = 16 * 1024
 
@@ -93,6 +97,7 @@ class TicketCreate(RequestModel):
         "the desk), who becomes its submitter and is mailed as on any new ticket; a new "
         "address gets an account and an invitation to choose a password (this needs mail).",
     )
+    custom_fields: FieldValues = Field(default_factory=dict)
 
 
 class TicketUpdate(RequestModel):
@@ -105,6 +110,9 @@ class TicketUpdate(RequestModel):
     status: Status | None = None
     tags: Tags | None = None
     metadata: Metadata | None = None
+    custom_fields: FieldValues | None = Field(
+        default=None, description="The custom fields to change; fields not named stay as they are."
+    )
 
 
 class Assignment(RequestModel):
@@ -147,6 +155,11 @@ class TicketSummary(Ticket):
     transitions: list[Status] = Field(
         description="The statuses the caller may move this ticket to now, in flow order."
     )
+    custom_fields: dict[str, str | int | float | bool | list[str]] = Field(
+        default_factory=dict,
+        description="The ticket's custom field values by key (fields without a value are "
+        "absent; staff-only fields for agents and admins only).",
+    )
     snippet: str | None = Field(
         default=None,
         description="Only in a search (q): where it matched, as HTML — the text escaped, "
@@ -177,6 +190,9 @@ class TicketFilters(BaseModel):
     updated_before: datetime | None = None
     q: str | None = None
     customer_replied: bool | None = None
+    custom_fields: dict[str, list[str]] = Field(
+        default_factory=dict, description="cf.<key>: any of these values."
+    )
 
 
 BulkAction = Literal["assign", "status", "priority", "add_label", "close"]

@@ -23,6 +23,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, EventKind, record_change
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from ticketdesk.fields import service as fields
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import Label, LabelUpdate
 from ticketdesk.sql import (
@@ -118,6 +119,9 @@ async def summaries(
         t.assigned_to_user_id for t in tickets if t.assigned_to_user_id
     }
     named = await _people(conn, actor, ids)
+    values = await fields.values_for(
+        conn, [t.id for t in tickets], staff=access.sees_internal(actor)
+    )
     return [
         TicketSummary(
             **t.model_dump(exclude={"customer_replied_at"}),
@@ -125,6 +129,7 @@ async def summaries(
             submitter=named[t.user_id],
             assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
             transitions=allowed_transitions(actor, t, reopen_window=reopen_window),
+            custom_fields=values.get(t.id, {}),
         )
         for t in tickets
     ]
@@ -208,6 +213,10 @@ async def create_ticket(
                 raise
             return earlier, True
     tags = await labels.canonical_tags(conn, body.tags) if body.tags else []
+    # Checked before the ticket is written: a refused one takes no number.
+    field_values = await fields.check_new(
+        conn, body.custom_fields, ticket_type=body.type, staff=access.sees_internal(actor)
+    )
     customer = (
         await _customer(conn, body.on_behalf_of, invite) if body.on_behalf_of is not None else None
     )
@@ -226,6 +235,7 @@ async def create_ticket(
             "metadata": Jsonb(body.metadata),
         },
     )
+    await fields.write_new(conn, ticket.id, field_values)
     await record_change(
         conn,
         Change(
@@ -372,7 +382,7 @@ async def _save(
     params = {
         column: Jsonb(value) if column == "metadata" else value for column, value in changes.items()
     }
-    assignments = [
+    assignments: list[sql.Composable] = [
         *(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
             for column in params
@@ -382,9 +392,10 @@ async def _save(
             for column, value in _stamps(changes).items()
         ),
     ]
+    # No fields of its own changed (only custom fields): the version still moves.
+    assignments.append(sql.SQL("version = version + 1, updated_at = now()"))
     query = sql.SQL(
-        "update tickets set {assignments}, version = version + 1, updated_at = now() "
-        "where id = %(ticket_id)s returning {ticket_columns}"
+        "update tickets set {assignments} where id = %(ticket_id)s returning {ticket_columns}"
     ).format(assignments=sql.SQL(", ").join(assignments), ticket_columns=columns(Ticket))
     saved = await fetch_one(conn, Ticket, query, {**params, "ticket_id": ticket.id})
     for field, new in changes.items():
@@ -427,7 +438,9 @@ async def _change_event(
 async def _apply_update(
     conn: Connection, actor: Actor, ticket: Ticket, body: TicketUpdate
 ) -> Ticket:
-    requested = body.model_dump(exclude_unset=True, exclude_none=True)
+    requested = body.model_dump(exclude_unset=True, exclude_none=True, exclude={"custom_fields"})
+    if body.custom_fields:
+        requested["custom_fields"] = body.custom_fields
     if not actor.is_staff:
         for field in STAFF_ONLY_FIELDS:
             if field in requested:
@@ -440,13 +453,27 @@ async def _apply_update(
             )
     if "tags" in requested:
         requested["tags"] = await labels.canonical_tags(conn, requested["tags"])
+    field_values = requested.pop("custom_fields", {})
     changes = {
         field: value for field, value in requested.items() if getattr(ticket, field) != value
     }
     if "status" in changes:
         _check_transition(actor, ticket, changes["status"])
-    if not changes:
+    field_changes = (
+        await fields.changes_for(
+            conn,
+            ticket.id,
+            field_values,
+            ticket_type=changes.get("type", ticket.type),
+            staff=access.sees_internal(actor),
+        )
+        if field_values
+        else []
+    )
+    if not changes and not field_changes:
         return ticket
+    # First, so that whoever hears of the other changes reads the new values.
+    await fields.save_changes(conn, actor.id, ticket.id, field_changes)
     return await _save(conn, actor, ticket, changes)
 
 

@@ -29,6 +29,7 @@ from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
+from ticketdesk.fields import service as fields
 from ticketdesk.jobs.queue import defer
 from ticketdesk.sql import (
     execute,
@@ -55,6 +56,8 @@ from ticketdesk.webhooks.schemas import (
 Q = load_queries(__package__)
 
 DELIVER_TASK = "webhooks.deliver"
+# Marks a stored payload that holds staff-only custom field values (never sent itself).
+_STAFF_FIELDS = "staff_only_fields"
 
 # Reads tickets and notes for payloads: staff eyes, since endpoints are set up by admins
 # and internal notes are filtered by endpoint before anything is read.
@@ -218,6 +221,7 @@ async def redeliver(conn: Connection, webhook_id: UUID, delivery_id: UUID) -> De
 class _Subscribed(BaseModel):
     id: UUID
     events: list[str]
+    staff_only: bool
 
 
 def events_of(change: Change) -> list[Event]:
@@ -241,8 +245,13 @@ def events_of(change: Change) -> list[Event]:
     return []
 
 
-async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, Any]:
+async def _payload(
+    conn: Connection, change: Change, event: Event, *, staff: bool
+) -> dict[str, Any]:
+    """The message of ``event``; custom fields that are staff-only only when ``staff`` (the
+    endpoint is staff-only), and then the message says so (``Target.still_wanted``)."""
     ticket = await get_visible_ticket(conn, _READER, str(change.ticket_id))
+    values = (await fields.values_for(conn, [ticket.id], staff=staff)).get(ticket.id, {})
     data: dict[str, Any] = {
         "ticket": {
             "id": str(ticket.id),
@@ -251,6 +260,7 @@ async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, 
             "type": ticket.type,
             "priority": ticket.priority,
             "status": ticket.status,
+            "custom_fields": values,
         },
         "actor": None,
     }
@@ -273,7 +283,17 @@ async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, 
             "is_internal": comment.is_internal,
             "author": {"id": str(comment.author.id), "name": comment.author.name},
         }
-    return {"type": event, "timestamp": datetime.now(UTC).isoformat(), "data": data}
+    payload: dict[str, Any] = {
+        "type": event,
+        "timestamp": datetime.now(UTC).isoformat(),
+        "data": data,
+    }
+    if staff and values != (await fields.values_for(conn, [ticket.id], staff=False)).get(
+        ticket.id, {}
+    ):
+        # Kept with the delivery, never sent: staff-only values go to staff-only endpoints.
+        payload[_STAFF_FIELDS] = True
+    return payload
 
 
 async def on_change(conn: Connection, change: Change) -> None:
@@ -292,13 +312,14 @@ async def on_change(conn: Connection, change: Change) -> None:
             "note": change.is_internal and change.kind == "commented",
         },
     )
-    payloads: dict[str, dict[str, Any]] = {}
+    payloads: dict[tuple[str, bool], dict[str, Any]] = {}
     for webhook in subscribed:
         for event in events:
             if event not in webhook.events:
                 continue
-            if event not in payloads:
-                payloads[event] = await _payload(conn, change, event)
+            audience = (event, webhook.staff_only)
+            if audience not in payloads:
+                payloads[audience] = await _payload(conn, change, event, staff=webhook.staff_only)
             delivery_id = _new_id()
             await execute(
                 conn,
@@ -308,7 +329,7 @@ async def on_change(conn: Connection, change: Change) -> None:
                     "webhook_id": webhook.id,
                     "message_id": f"msg_{delivery_id.hex}",
                     "event": event,
-                    "payload": Jsonb(payloads[event]),
+                    "payload": Jsonb(payloads[audience]),
                 },
             )
             # One ticket's deliveries to one endpoint go one at a time, in order: a later
@@ -344,7 +365,7 @@ class Target(BaseModel):
         """Whether the endpoint still takes this message."""
         comment = self.payload["data"].get("comment")
         note = bool(comment and comment["is_internal"])
-        staff = note or self.event in STAFF_ONLY_EVENTS
+        staff = note or self.event in STAFF_ONLY_EVENTS or bool(self.payload.get(_STAFF_FIELDS))
         return (
             self.is_active
             and (not staff or self.staff_only)
@@ -359,7 +380,7 @@ async def delivery_target(conn: Connection, delivery_id: UUID) -> Target | None:
 
 def request(target: Target, settings: Settings, *, now: datetime) -> tuple[bytes, dict[str, str]]:
     """The body and headers of the delivery's POST, signed; the ticket's link is added now."""
-    payload = target.payload
+    payload = {k: v for k, v in target.payload.items() if k != _STAFF_FIELDS}
     ticket = payload["data"]["ticket"]
     ticket["url"] = f"{settings.public_url}/tickets/{ticket['number']}"
     body = messages.body(target.format, payload)

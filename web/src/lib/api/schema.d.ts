@@ -420,6 +420,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/custom-fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Custom Fields
+         * @description Every custom field, oldest first; staff-only fields only for agents and admins.
+         */
+        get: operations["listCustomFields"];
+        put?: never;
+        /**
+         * Create Custom Field
+         * @description Define a custom field (admins). Its key and type never change.
+         */
+        post: operations["createCustomField"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/custom-fields/{field_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Custom Field
+         * @description Delete a field and every ticket's value of it (admins).
+         */
+        delete: operations["deleteCustomField"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Custom Field
+         * @description Change a field's label, options, audience or ticket types (admins); an option that
+         *     tickets have chosen cannot be removed.
+         */
+        patch: operations["updateCustomField"];
+        trace?: never;
+    };
     "/api/v1/events/stream": {
         parameters: {
             query?: never;
@@ -719,6 +768,11 @@ export interface paths {
         /**
          * List Tickets
          * @description Tickets you may see, filtered and sorted, a page at a time.
+         *
+         *     Custom fields filter as `cf.<key>=value` (repeat it for any of several values; a
+         *     multi_select matches tickets that chose any of them; a date is `YYYY-MM-DD`, a
+         *     checkbox `true` or `false`), e.g. `?cf.severity=major&cf.severity=critical`; a number
+         *     or a date also by its bounds, `cf.<key>.from` and `cf.<key>.to` (inclusive).
          */
         get: operations["listTickets"];
         put?: never;
@@ -1518,6 +1572,101 @@ export interface components {
             detail: string;
             /** Email */
             email: string;
+        };
+        /**
+         * CustomField
+         * @description A field tickets can carry.
+         */
+        CustomField: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Options
+             * @description The choices of a select or multi_select.
+             */
+            options: string[];
+            /**
+             * Required For
+             * @description The ticket types that must give it when opened (and may not clear it).
+             */
+            required_for: ("bug" | "feature" | "support")[];
+            /**
+             * Staff Only
+             * @description Seen and set by agents and admins only: never shown to submitters, nor sent to webhook endpoints that are not staff-only.
+             */
+            staff_only: boolean;
+            /**
+             * Ticket Types
+             * @description The ticket types it is for.
+             */
+            ticket_types: ("bug" | "feature" | "support")[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "number" | "date" | "select" | "multi_select" | "checkbox";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * CustomFieldCreate
+         * @description A new field; its key and type never change.
+         */
+        CustomFieldCreate: {
+            /**
+             * Key
+             * @description Lower-case letters, digits and _, starting with a letter; never changes.
+             */
+            key: string;
+            /** Label */
+            label: string;
+            /** Options */
+            options?: string[];
+            /** Required For */
+            required_for?: ("bug" | "feature" | "support")[];
+            /**
+             * Staff Only
+             * @default false
+             */
+            staff_only: boolean;
+            /** Ticket Types */
+            ticket_types?: ("bug" | "feature" | "support")[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "number" | "date" | "select" | "multi_select" | "checkbox";
+        };
+        /**
+         * CustomFieldUpdate
+         * @description A change to a field; absent parts stay as they are.
+         */
+        CustomFieldUpdate: {
+            /** Label */
+            label?: string | null;
+            /** Options */
+            options?: string[] | null;
+            /** Required For */
+            required_for?: ("bug" | "feature" | "support")[] | null;
+            /** Staff Only */
+            staff_only?: boolean | null;
+            /** Ticket Types */
+            ticket_types?: ("bug" | "feature" | "support")[] | null;
         };
         /**
          * Delivery
@@ -2361,11 +2510,8 @@ export interface components {
             owner_id: string;
             /** Shared */
             shared: boolean;
-            /**
-             * Sort
-             * @enum {string}
-             */
-            sort: "created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance";
+            /** Sort */
+            sort: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string;
             /**
              * Updated At
              * Format: date-time
@@ -2388,9 +2534,8 @@ export interface components {
             /**
              * Sort
              * @default -created
-             * @enum {string}
              */
-            sort: "created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance";
+            sort: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string;
         };
         /**
          * SavedViewUpdate
@@ -2403,7 +2548,7 @@ export interface components {
             /** Shared */
             shared?: boolean | null;
             /** Sort */
-            sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | null;
+            sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string | null;
         };
         /**
          * SignedOutEverywhere
@@ -2549,6 +2694,13 @@ export interface components {
          */
         TicketCreate: {
             /**
+             * Custom Fields
+             * @description Custom field values by key: text and select a string, number a number, date "YYYY-MM-DD", multi_select a list of options, checkbox true or false; null clears one.
+             */
+            custom_fields?: {
+                [key: string]: string | number | boolean | string[] | null;
+            };
+            /**
              * Description
              * @description Markdown, at least 20 characters.
              */
@@ -2597,6 +2749,13 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Custom Fields
+             * @description The ticket's custom field values by key (fields without a value are absent; staff-only fields for agents and admins only).
+             */
+            custom_fields?: {
+                [key: string]: string | number | boolean | string[];
+            };
             /**
              * Customer Replied At
              * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
@@ -2692,6 +2851,13 @@ export interface components {
              */
             created_at: string;
             /**
+             * Custom Fields
+             * @description The ticket's custom field values by key (fields without a value are absent; staff-only fields for agents and admins only).
+             */
+            custom_fields?: {
+                [key: string]: string | number | boolean | string[];
+            };
+            /**
              * Customer Replied At
              * @description When the submitter's oldest reply that staff have not answered arrived; null once staff reply publicly (staff only: always null for submitters).
              */
@@ -2761,6 +2927,13 @@ export interface components {
          * @description A change to some of a ticket's fields; absent fields stay as they are.
          */
         TicketUpdate: {
+            /**
+             * Custom Fields
+             * @description The custom fields to change; fields not named stay as they are.
+             */
+            custom_fields?: {
+                [key: string]: string | number | boolean | string[] | null;
+            } | null;
             /** Description */
             description?: string | null;
             /** Metadata */
@@ -4730,6 +4903,284 @@ export interface operations {
             };
         };
     };
+    listCustomFields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomField"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCustomField: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomFieldCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomField"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCustomField: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateCustomField: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomFieldUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomField"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     streamEvents: {
         parameters: {
             query?: {
@@ -6155,8 +6606,8 @@ export interface operations {
                 priority?: ("low" | "medium" | "high" | "critical")[] | null;
                 /** @description Full-text search in every status: words, "a phrase", -excluded; staff also search internal notes. A ticket number (`51`, `#51`) also finds that ticket. Each result then carries a `snippet`. */
                 q?: string | null;
-                /** @description `relevance` (only with q): best match first, among the newest 1,000 matches. */
-                sort?: "created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance";
+                /** @description `relevance` (only with q): best match first, among the newest 1,000 matches. `cf.<key>` (`-cf.<key>`): by a custom field's value, tickets without one last (not a multi_select). */
+                sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string;
                 /** @description One or more statuses. */
                 status?: ("open" | "in_progress" | "waiting" | "resolved" | "closed")[] | null;
                 submitter?: string | null;

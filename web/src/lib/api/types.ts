@@ -50,3 +50,7 @@ export type CannedReplyCreate = S['CannedReplyCreate'];
 export type RenderedReply = S['RenderedReply'];
 export type SavedView = S['SavedView'];
 export type ViewFilters = S['ViewFilters'];
+export type CustomField = S['CustomField'];
+export type CustomFieldCreate = S['CustomFieldCreate'];
+export type CustomFieldType = CustomField['type'];
+export type CustomFieldValue = NonNullable<TicketSummary['custom_fields']>[string];

@@ -20,6 +20,11 @@ describe('timeline wording', () => {
 		expect(describeEvent({ kind: 'escalated', data: { priority: 'critical', after_hours: 4 } })).toBe('alerted admins: no reply from staff within 4 hours');
 		expect(describeEvent({ kind: 'created', data: { title: 'Crash' } })).toBe('created this ticket');
 		expect(describeEvent({ kind: 'created', data: { on_behalf_of: { id: 'u3', name: 'Walk-in' } } })).toBe('opened this ticket on behalf of Walk-in');
+		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'severity', label: 'Severity', from: null, to: 'major' } })).toBe('set Severity to “major”');
+		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'os', label: 'Platforms', from: ['linux'], to: ['linux', 'mac'] } })).toBe(
+			'changed Platforms from “linux” to “linux, mac”'
+		);
+		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'regression', label: 'Regression', from: true, to: null } })).toBe('cleared Regression');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 

@@ -90,6 +90,13 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 			return 'edited the description';
 		case 'metadata_changed':
 			return 'updated the ticket details';
+		case 'custom_field_changed': {
+			const label = typeof d.label === 'string' ? d.label : String(d.field ?? 'a field');
+			const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v));
+			if (newV === null || newV === undefined) return `cleared ${label}`;
+			if (oldV === null || oldV === undefined) return `set ${label} to “${show(newV)}”`;
+			return `changed ${label} from “${show(oldV)}” to “${show(newV)}”`;
+		}
 		case 'attachment_deleted':
 			return `removed ${typeof d.filename === 'string' ? d.filename : 'an attachment'}`;
 		case 'escalated':

@@ -9,6 +9,15 @@ describe('filters ⇄ query string', () => {
 		expect(filtersFromSearchParams(new URLSearchParams(qs))).toEqual(f);
 	});
 
+	it('round-trips custom field filters and sorts', () => {
+		const f = emptyFilters({ cf: { severity: ['major', 'critical'] }, sort: '-cf.severity' });
+		const qs = filtersToSearchParams(f).toString();
+		expect(qs).toBe('cf.severity=major&cf.severity=critical&sort=-cf.severity');
+		expect(filtersFromSearchParams(new URLSearchParams(qs))).toEqual(f);
+		expect(filtersToApiQuery(f)).toEqual({ sort: '-cf.severity', 'cf.severity': ['major', 'critical'] });
+		expect(activeFilterCount(f)).toBe(1);
+	});
+
 	it('leaves defaults out of the URL', () => {
 		const view = triageView('unassigned')!;
 		const f = filtersFromSearchParams(new URLSearchParams(''), view.defaults);

@@ -13,6 +13,8 @@ export interface TicketFilters {
 	q: string;
 	/** Only tickets whose submitter awaits an answer (staff only). */
 	customerReplied: boolean;
+	/** Custom field filters, as the API's `cf.<key>`: any of the values. */
+	cf: Record<string, string[]>;
 	sort: TicketSort;
 }
 
@@ -26,6 +28,8 @@ export const SORTS: { value: TicketSort; label: string }[] = [
 ];
 const RELEVANCE = { value: 'relevance', label: 'Relevance' } as const;
 const SORT_VALUES = new Set<string>([...SORTS, RELEVANCE].map((s) => s.value));
+/** A sort by a custom field's value (`-` for descending). */
+const FIELD_SORT = /^-?cf\.[a-z][a-z0-9_]{0,39}$/;
 export const DEFAULT_SORT: TicketSort = '-created';
 
 /** The sorts to offer: "Relevance" only while there is a search. */
@@ -34,7 +38,7 @@ export function sortsFor(filters: TicketFilters): { value: TicketSort; label: st
 }
 
 export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
-	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, sort: DEFAULT_SORT, ...overrides };
+	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, cf: {}, sort: DEFAULT_SORT, ...overrides };
 }
 
 function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
@@ -46,6 +50,10 @@ function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
 export function filtersFromSearchParams(params: URLSearchParams, defaults: Partial<TicketFilters> = {}): TicketFilters {
 	const base = emptyFilters(defaults);
 	const sort = params.get('sort');
+	const cf: Record<string, string[]> = {};
+	for (const [name, value] of params) {
+		if (FIELD_SORT.test(name) && !name.startsWith('-') && value) cf[name.slice(3)] = [...new Set([...(cf[name.slice(3)] ?? []), value])];
+	}
 	return {
 		status: params.has('status') ? pick(params.getAll('status'), STATUSES) : base.status,
 		type: pick(params.getAll('type'), TYPES),
@@ -55,7 +63,8 @@ export function filtersFromSearchParams(params: URLSearchParams, defaults: Parti
 		assignee: params.has('assignee') ? (params.get('assignee') ?? '') : base.assignee,
 		q: params.get('q') ?? '',
 		customerReplied: params.has('customer_replied') ? params.get('customer_replied') === 'true' : base.customerReplied,
-		sort: sort && SORT_VALUES.has(sort) ? (sort as TicketSort) : base.sort
+		cf,
+		sort: sort && (SORT_VALUES.has(sort) || FIELD_SORT.test(sort)) ? (sort as TicketSort) : base.sort
 	};
 }
 
@@ -74,6 +83,7 @@ export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<
 	if (filters.assignee !== base.assignee) params.set('assignee', filters.assignee);
 	if (filters.q.trim()) params.set('q', filters.q.trim());
 	if (filters.customerReplied !== base.customerReplied) params.set('customer_replied', String(filters.customerReplied));
+	for (const [key, values] of Object.entries(filters.cf)) values.forEach((v) => params.append(`cf.${key}`, v));
 	if (filters.sort !== base.sort) params.set('sort', filters.sort);
 	return params;
 }
@@ -88,6 +98,8 @@ export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: numbe
 	if (filters.assignee) query.assignee = filters.assignee;
 	if (filters.q.trim()) query.q = filters.q.trim();
 	if (filters.customerReplied) query.customer_replied = true;
+	// Custom field filters: parameters the API names by pattern (`cf.<key>`), not one by one.
+	for (const [key, values] of Object.entries(filters.cf)) if (values.length) (query as Record<string, unknown>)[`cf.${key}`] = values;
 	if (extra.limit) query.limit = extra.limit;
 	if (extra.cursor) query.cursor = extra.cursor;
 	return query;
@@ -136,5 +148,6 @@ export function activeFilterCount(filters: TicketFilters, defaults: Partial<Tick
 	if (filters.assignee !== base.assignee) n++;
 	if (filters.q.trim()) n++;
 	if (filters.customerReplied !== base.customerReplied) n++;
+	n += Object.values(filters.cf).filter((v) => v.length).length;
 	return n;
 }

@@ -130,6 +130,7 @@ export class TicketState {
 		if (patch.priority) return 'change the priority';
 		if (patch.type) return 'change the type';
 		if (patch.tags) return 'change the labels';
+		if (patch.custom_fields) return 'change the fields';
 		return 'save the change';
 	}
 

@@ -1,0 +1,1 @@
+"""Custom fields: admin-defined typed fields on tickets."""
