@@ -33,6 +33,8 @@ from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
+from ticketdesk.sla import service as sla
+from ticketdesk.sla.schemas import PolicyWrite
 
 WINDOW = Settings().reopen_window
 
@@ -67,6 +69,17 @@ def settings_overrides() -> dict[str, Any]:
     return {"tickets": {"github": github}}
 
 
+def _policy_body() -> dict[str, Any]:
+    return {
+        "name": f"policy-{uuid.uuid4().hex[:8]}",
+        "calendar": {
+            "time_zone": "Europe/Berlin",
+            "week": {"mon": [{"start": "09:00", "end": "17:00"}]},
+        },
+        "targets": [{"priority": "low", "first_response_minutes": 600}],
+    }
+
+
 async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> World:
     """Alice's ticket with a public reply, an internal note and a file; one of everything else."""
     ticket = await create_ticket(conn, accounts.alice)
@@ -91,6 +104,7 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         )
         label = await labels.create_label(conn, LabelCreate(name=f"label-{uuid.uuid4().hex[:8]}"))
         token = await auth.create_token(conn, accounts.alice.user.id, "matrix")
+        policy = await sla.create_policy(conn, PolicyWrite.model_validate(_policy_body()))
     target = await make_user(conn, name="Target Person")
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
@@ -101,6 +115,7 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         ids={
             "id": str(ticket.id),
             "label_id": str(label.id),
+            "policy_id": str(policy.id),
             "user_id": str(target.id),
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
@@ -240,6 +255,18 @@ ROUTES: list[Route] = [
         _json(lambda _: {"name": _unique("renamed")}),
     ),
     Route("DELETE", "/api/v1/labels/{label_id}", statuses(401, 403, 403, 403, 204)),
+    # SLA policies, and a ticket's clocks
+    Route("GET", "/api/v1/sla-policies", STAFF_ONLY),
+    Route(
+        "POST",
+        "/api/v1/sla-policies",
+        statuses(401, 403, 403, 403, 201),
+        _json(lambda _: _policy_body()),
+    ),
+    Route("GET", "/api/v1/sla-policies/{policy_id}", STAFF_ONLY),
+    Route("PUT", "/api/v1/sla-policies/{policy_id}", ADMIN_ONLY, _json(lambda _: _policy_body())),
+    Route("DELETE", "/api/v1/sla-policies/{policy_id}", statuses(401, 403, 403, 403, 204)),
+    Route("GET", "/api/v1/tickets/{id}/sla", TICKET_STAFF),
     # users
     Route("GET", "/api/v1/users", STAFF_ONLY),
     Route(

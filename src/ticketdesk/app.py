@@ -53,6 +53,7 @@ from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
 from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
 from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
+from ticketdesk.sla.endpoints import router as sla_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
 from ticketdesk.tickets.endpoints import router as tickets_router
@@ -140,6 +141,7 @@ def _api_router() -> APIRouter:
         live_router,
         presence_router,
         labels_router,
+        sla_router,
         github_router,
         jobs_router,
         mailbox_router,

@@ -33,6 +33,7 @@ from ticketdesk.tickets.schemas import (
     BulkResult,
     Metadata,
     Priority,
+    SlaState,
     SortKey,
     Status,
     Ticket,
@@ -177,11 +178,16 @@ async def list_tickets(
         Query(description="Staff only: tickets whose submitter awaits an answer (true) or not."),
         PlainBoolean,
     ] = None,
+    sla: Annotated[
+        list[SlaState] | None,
+        Query(description="Staff only: tickets in one of these SLA states."),
+    ] = None,
     sort: Annotated[
         SortKey,
         Query(
             description="`relevance` (only with q): best match first, among the newest "
-            "1,000 matches."
+            "1,000 matches. `sla_due` (staff only): overdue first, then the soonest SLA "
+            "due time; tickets with no running SLA clock last."
         ),
     ] = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -212,6 +218,7 @@ async def list_tickets(
         updated_before=updated_before,
         q=q.strip() if q and q.strip() else None,
         customer_replied=customer_replied,
+        sla=sla or [],
     )
     return await listing.list_tickets(
         conn,
