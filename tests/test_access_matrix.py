@@ -34,7 +34,7 @@ from ticketdesk.db import Connection
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
 from ticketdesk.sla import service as sla
-from ticketdesk.sla.schemas import PolicyWrite
+from ticketdesk.sla.schemas import SlaPolicyWrite
 
 WINDOW = Settings().reopen_window
 
@@ -104,7 +104,7 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         )
         label = await labels.create_label(conn, LabelCreate(name=f"label-{uuid.uuid4().hex[:8]}"))
         token = await auth.create_token(conn, accounts.alice.user.id, "matrix")
-        policy = await sla.create_policy(conn, PolicyWrite.model_validate(_policy_body()))
+        policy = await sla.create_policy(conn, SlaPolicyWrite.model_validate(_policy_body()))
     target = await make_user(conn, name="Target Person")
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)

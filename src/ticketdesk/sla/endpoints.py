@@ -15,7 +15,7 @@ from ticketdesk.errors import (
     problem_responses,
 )
 from ticketdesk.sla import service
-from ticketdesk.sla.schemas import Policy, PolicyWrite, TicketSla
+from ticketdesk.sla.schemas import SlaPolicy, SlaPolicyWrite, TicketSla
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketRef
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["sla"])
     operation_id="listSlaPolicies",
     responses=problem_responses(Unauthorized, Forbidden),
 )
-async def list_policies(actor: CurrentAgent, conn: Transaction) -> list[Policy]:
+async def list_policies(actor: CurrentAgent, conn: Transaction) -> list[SlaPolicy]:
     """Every SLA policy, in the order they are tried: the first that matches a ticket
     applies (staff)."""
     return await service.list_policies(conn)
@@ -39,7 +39,7 @@ async def list_policies(actor: CurrentAgent, conn: Transaction) -> list[Policy]:
     operation_id="createSlaPolicy",
     responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
 )
-async def create_policy(body: PolicyWrite, actor: CurrentAdmin, conn: Transaction) -> Policy:
+async def create_policy(body: SlaPolicyWrite, actor: CurrentAdmin, conn: Transaction) -> SlaPolicy:
     """Add an SLA policy; tickets opened or re-targeted from now on may take it (admins)."""
     return await service.create_policy(conn, body)
 
@@ -49,7 +49,7 @@ async def create_policy(body: PolicyWrite, actor: CurrentAdmin, conn: Transactio
     operation_id="getSlaPolicy",
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
-async def get_policy(policy_id: UUID, actor: CurrentAgent, conn: Transaction) -> Policy:
+async def get_policy(policy_id: UUID, actor: CurrentAgent, conn: Transaction) -> SlaPolicy:
     """One SLA policy (staff)."""
     return await service.get_policy(conn, policy_id)
 
@@ -60,8 +60,8 @@ async def get_policy(policy_id: UUID, actor: CurrentAgent, conn: Transaction) ->
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidInput),
 )
 async def update_policy(
-    policy_id: UUID, body: PolicyWrite, actor: CurrentAdmin, conn: Transaction
-) -> Policy:
+    policy_id: UUID, body: SlaPolicyWrite, actor: CurrentAdmin, conn: Transaction
+) -> SlaPolicy:
     """Replace an SLA policy; tickets already targeted keep their due times (admins)."""
     return await service.update_policy(conn, policy_id, body)
 

@@ -40,23 +40,23 @@ Clock = Annotated[str, AfterValidator(_clock)]
 Minutes = Annotated[StrictInt, Field(ge=1, le=MAX_MINUTES)]
 
 
-class TimeRange(RequestModel):
+class BusinessHours(RequestModel):
     """Business hours within one day, local time: ``start`` up to ``end``."""
 
     start: Clock = Field(examples=["09:00"])
     end: Clock = Field(examples=["17:00"], description="After start; 24:00 is midnight.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TimeRange":
+    def _ordered(self) -> "BusinessHours":
         if self.start == "24:00" or self.end <= self.start:
             raise ValueError("end must come after start")
         return self
 
 
-DayRanges = Annotated[list[TimeRange], Field(max_length=6)]
+DayRanges = Annotated[list[BusinessHours], Field(max_length=6)]
 
 
-class Week(RequestModel):
+class BusinessWeek(RequestModel):
     """The business hours of each weekday; a day with none is closed."""
 
     mon: DayRanges = Field(default_factory=list)
@@ -68,7 +68,7 @@ class Week(RequestModel):
     sun: DayRanges = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _sane(self) -> "Week":
+    def _sane(self) -> "BusinessWeek":
         for day in WEEKDAYS:
             ranges = sorted(getattr(self, day), key=lambda r: r.start)
             for before, after in itertools.pairwise(ranges):
@@ -79,13 +79,13 @@ class Week(RequestModel):
         return self
 
 
-class Calendar(RequestModel):
+class BusinessCalendar(RequestModel):
     """When a policy's clocks run: weekly hours in a time zone, less holidays."""
 
     time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
         max_length=64, examples=["Europe/Berlin"], description="An IANA time zone."
     )
-    week: Week
+    week: BusinessWeek
     holiday_country: Annotated[str | None, StringConstraints(pattern=r"^[A-Z]{2,3}$")] = Field(
         default=None,
         description="An ISO 3166 country code whose public holidays are closed days.",
@@ -99,7 +99,7 @@ class Calendar(RequestModel):
     )
 
     @model_validator(mode="after")
-    def _known_country(self) -> "Calendar":
+    def _known_country(self) -> "BusinessCalendar":
         if self.holiday_subdivision is not None and self.holiday_country is None:
             raise ValueError("holiday_subdivision needs a holiday_country")
         if self.holiday_country is not None and (
@@ -113,7 +113,7 @@ class Calendar(RequestModel):
         return self.model_dump(mode="json")
 
 
-class PolicyTarget(RequestModel):
+class SlaTarget(RequestModel):
     """The targets for tickets of one priority, in minutes of business time; a target
     left out is not measured."""
 
@@ -122,13 +122,13 @@ class PolicyTarget(RequestModel):
     resolution_minutes: Minutes | None = None
 
     @model_validator(mode="after")
-    def _some(self) -> "PolicyTarget":
+    def _some(self) -> "SlaTarget":
         if self.first_response_minutes is None and self.resolution_minutes is None:
             raise ValueError("set first_response_minutes, resolution_minutes or both")
         return self
 
 
-def _one_per_priority(targets: list[PolicyTarget]) -> list[PolicyTarget]:
+def _one_per_priority(targets: list[SlaTarget]) -> list[SlaTarget]:
     priorities = [t.priority for t in targets]
     if len(set(priorities)) != len(priorities):
         raise ValueError("must name each priority at most once")
@@ -142,7 +142,7 @@ Name = Annotated[
 ]
 
 
-class PolicyWrite(RequestModel):
+class SlaPolicyWrite(RequestModel):
     """An SLA policy as an admin writes it."""
 
     name: Name
@@ -159,13 +159,13 @@ class PolicyWrite(RequestModel):
     label: Annotated[str | None, StringConstraints(min_length=1, max_length=50)] = Field(
         default=None, description="Only tickets carrying this label; null: any."
     )
-    calendar: Calendar
+    calendar: BusinessCalendar
     targets: Annotated[
-        list[PolicyTarget], Field(min_length=1, max_length=4), AfterValidator(_one_per_priority)
+        list[SlaTarget], Field(min_length=1, max_length=4), AfterValidator(_one_per_priority)
     ]
 
 
-class Policy(BaseModel):
+class SlaPolicy(BaseModel):
     """An SLA policy."""
 
     id: UUID
@@ -173,8 +173,8 @@ class Policy(BaseModel):
     position: int
     ticket_type: TicketType | None
     label: str | None
-    calendar: Calendar
-    targets: list[PolicyTarget]
+    calendar: BusinessCalendar
+    targets: list[SlaTarget]
     created_at: datetime
     updated_at: datetime
 

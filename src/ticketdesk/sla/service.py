@@ -23,7 +23,7 @@ from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, NotFound
 from ticketdesk.sla import clocks as clock
 from ticketdesk.sla.calendar import Calendar, Pause
-from ticketdesk.sla.schemas import Policy, PolicyWrite, State, TicketSla
+from ticketdesk.sla.schemas import SlaPolicy, SlaPolicyWrite, State, TicketSla
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, load_queries
 
 Q = load_queries(__package__)
@@ -38,7 +38,7 @@ def _name_taken(exc: psycopg.errors.UniqueViolation) -> Conflict | None:
     return None
 
 
-def _params(body: PolicyWrite) -> dict[str, Any]:
+def _params(body: SlaPolicyWrite) -> dict[str, Any]:
     return {
         "name": body.name,
         "position": body.position,
@@ -49,34 +49,34 @@ def _params(body: PolicyWrite) -> dict[str, Any]:
     }
 
 
-async def list_policies(conn: Connection) -> list[Policy]:
+async def list_policies(conn: Connection) -> list[SlaPolicy]:
     """Every policy, in the order they are tried."""
-    return await fetch_all(conn, Policy, Q.list_policies)
+    return await fetch_all(conn, SlaPolicy, Q.list_policies)
 
 
-async def get_policy(conn: Connection, policy_id: UUID) -> Policy:
+async def get_policy(conn: Connection, policy_id: UUID) -> SlaPolicy:
     """One policy."""
-    policy = await fetch_optional(conn, Policy, Q.get_policy, {"policy_id": policy_id})
+    policy = await fetch_optional(conn, SlaPolicy, Q.get_policy, {"policy_id": policy_id})
     if policy is None:
         raise NotFound("No such SLA policy.", code="sla_policy_not_found")
     return policy
 
 
-async def create_policy(conn: Connection, body: PolicyWrite) -> Policy:
+async def create_policy(conn: Connection, body: SlaPolicyWrite) -> SlaPolicy:
     """Add a policy; it applies to tickets targeted from now on."""
     try:
         async with conn.transaction():
-            return await fetch_one(conn, Policy, Q.insert_policy, _params(body))
+            return await fetch_one(conn, SlaPolicy, Q.insert_policy, _params(body))
     except psycopg.errors.UniqueViolation as exc:
         raise (_name_taken(exc) or exc) from exc
 
 
-async def update_policy(conn: Connection, policy_id: UUID, body: PolicyWrite) -> Policy:
+async def update_policy(conn: Connection, policy_id: UUID, body: SlaPolicyWrite) -> SlaPolicy:
     """Replace a policy; tickets already targeted keep their due times."""
     try:
         async with conn.transaction():
             policy = await fetch_optional(
-                conn, Policy, Q.update_policy, {**_params(body), "policy_id": policy_id}
+                conn, SlaPolicy, Q.update_policy, {**_params(body), "policy_id": policy_id}
             )
     except psycopg.errors.UniqueViolation as exc:
         raise (_name_taken(exc) or exc) from exc
@@ -92,8 +92,8 @@ async def delete_policy(conn: Connection, policy_id: UUID) -> None:
 
 
 def choose_policy(
-    policies: Sequence[Policy], *, ticket_type: str, priority: str, tags: Sequence[str]
-) -> Policy | None:
+    policies: Sequence[SlaPolicy], *, ticket_type: str, priority: str, tags: Sequence[str]
+) -> SlaPolicy | None:
     """The policy for a ticket: the first of ``policies`` (in their order) whose type and
     label, where set, are the ticket's and that sets a target for its priority."""
     labels = {tag.lower() for tag in tags}

@@ -169,8 +169,12 @@ def _filter_clauses(
             raise Forbidden(
                 "Only agents and admins may filter by SLA state.", code="staff_only", field="sla"
             )
-        # The partial index tickets_sla_state_idx serves it.
-        add("sla_state = any(%(sla)s::text[])", sla=filters.sla)
+        # The partial index tickets_sla_state_idx serves it; for one state, in the order
+        # of sort=sla_due too.
+        if len(set(filters.sla)) == 1:
+            add("sla_state = %(sla)s", sla=filters.sla[0])
+        else:
+            add("sla_state = any(%(sla)s::text[])", sla=filters.sla)
     if filters.q:
         document = sql.Identifier(search_document(actor))
         params["q"] = filters.q
