@@ -4,7 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent
+from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent, CurrentUser
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -16,6 +16,7 @@ from ticketdesk.errors import (
 )
 from ticketdesk.sla import service
 from ticketdesk.sla.schemas import SlaPolicy, SlaPolicyWrite, TicketSla
+from ticketdesk.tickets import access
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketRef
 
@@ -82,10 +83,13 @@ async def delete_policy(policy_id: UUID, actor: CurrentAdmin, conn: Transaction)
     operation_id="getTicketSla",
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
-async def get_ticket_sla(id: TicketRef, actor: CurrentAgent, conn: Transaction) -> TicketSla | None:
+async def get_ticket_sla(id: TicketRef, actor: CurrentUser, conn: Transaction) -> TicketSla | None:
     """A ticket's SLA clocks: its policy, targets, due times and breaches; null when no
     policy applies (staff)."""
+    # Who may not see the ticket learns nothing of it: a 404 before the 403.
     ticket = await get_visible_ticket(conn, actor, id)
+    if not access.sees_triage(actor):
+        raise Forbidden("Only agents and admins see a ticket's SLA.", code="staff_only")
     if ticket.sla_state is None:
         return None
     return await service.ticket_sla(conn, ticket.id, state=ticket.sla_state)
