@@ -45,3 +45,7 @@ export type TicketSort = NonNullable<TicketListQuery['sort']>;
 export type PresenceEntry = S['PresentPerson'];
 export type PresenceState = S['PresenceUpdate']['state'];
 export type PresenceList = S['PresenceList'];
+export type SlaPolicy = S['SlaPolicy'];
+export type SlaPolicyWrite = S['SlaPolicyWrite'];
+export type SlaTarget = S['SlaTarget'];
+export type SlaState = NonNullable<TicketSummary['sla_state']>;

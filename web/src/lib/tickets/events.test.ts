@@ -18,6 +18,7 @@ describe('timeline wording', () => {
 		expect(describeEvent({ kind: 'github_issue_renamed', data: { from: 'Crash', to: 'Crash on save' } })).toBe('renamed the GitHub issue from “Crash” to “Crash on save”');
 		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'closed', after_days: 7 } })).toBe('closed this ticket automatically after 7 days without a reply');
 		expect(describeEvent({ kind: 'escalated', data: { priority: 'critical', after_hours: 4 } })).toBe('alerted admins: no reply from staff within 4 hours');
+		expect(describeEvent({ kind: 'sla_breached', data: { target: 'first_response', policy: 'Gold' } })).toBe('missed the SLA first response target of “Gold”');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 

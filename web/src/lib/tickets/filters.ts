@@ -1,6 +1,7 @@
 /** Ticket list filters ⇄ the page's query string ⇄ the API's query parameters. */
-import type { TicketListQuery, TicketPriority, TicketSort, TicketStatus, TicketType } from '$lib/api/types';
+import type { SlaState, TicketListQuery, TicketPriority, TicketSort, TicketStatus, TicketType } from '$lib/api/types';
 import { OPEN_STATUSES, PRIORITIES, STATUSES, TYPES } from './meta';
+import { SLA_STATES } from './sla';
 
 export interface TicketFilters {
 	status: TicketStatus[];
@@ -13,6 +14,8 @@ export interface TicketFilters {
 	q: string;
 	/** Only tickets whose submitter awaits an answer (staff only). */
 	customerReplied: boolean;
+	/** Only tickets in these SLA states (staff only). */
+	sla: SlaState[];
 	sort: TicketSort;
 }
 
@@ -25,16 +28,19 @@ export const SORTS: { value: TicketSort; label: string }[] = [
 	{ value: 'priority', label: 'Lowest priority' }
 ];
 const RELEVANCE = { value: 'relevance', label: 'Relevance' } as const;
-const SORT_VALUES = new Set<string>([...SORTS, RELEVANCE].map((s) => s.value));
+/** Staff only: overdue first, then the soonest SLA due time. */
+const SLA_DUE = { value: 'sla_due', label: 'SLA due soonest' } as const;
+const SORT_VALUES = new Set<string>([...SORTS, RELEVANCE, SLA_DUE].map((s) => s.value));
 export const DEFAULT_SORT: TicketSort = '-created';
 
-/** The sorts to offer: "Relevance" only while there is a search. */
-export function sortsFor(filters: TicketFilters): { value: TicketSort; label: string }[] {
-	return filters.q.trim() ? [RELEVANCE, ...SORTS] : SORTS;
+/** The sorts to offer: "Relevance" only while there is a search, "SLA due" to staff. */
+export function sortsFor(filters: TicketFilters, { staff = false }: { staff?: boolean } = {}): { value: TicketSort; label: string }[] {
+	const sorts = staff ? [...SORTS, SLA_DUE] : SORTS;
+	return filters.q.trim() ? [RELEVANCE, ...sorts] : sorts;
 }
 
 export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
-	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, sort: DEFAULT_SORT, ...overrides };
+	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, sla: [], sort: DEFAULT_SORT, ...overrides };
 }
 
 function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
@@ -55,6 +61,7 @@ export function filtersFromSearchParams(params: URLSearchParams, defaults: Parti
 		assignee: params.has('assignee') ? (params.get('assignee') ?? '') : base.assignee,
 		q: params.get('q') ?? '',
 		customerReplied: params.has('customer_replied') ? params.get('customer_replied') === 'true' : base.customerReplied,
+		sla: pick(params.getAll('sla'), SLA_STATES),
 		sort: sort && SORT_VALUES.has(sort) ? (sort as TicketSort) : base.sort
 	};
 }
@@ -74,6 +81,7 @@ export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<
 	if (filters.assignee !== base.assignee) params.set('assignee', filters.assignee);
 	if (filters.q.trim()) params.set('q', filters.q.trim());
 	if (filters.customerReplied !== base.customerReplied) params.set('customer_replied', String(filters.customerReplied));
+	filters.sla.forEach((s) => params.append('sla', s));
 	if (filters.sort !== base.sort) params.set('sort', filters.sort);
 	return params;
 }
@@ -88,6 +96,7 @@ export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: numbe
 	if (filters.assignee) query.assignee = filters.assignee;
 	if (filters.q.trim()) query.q = filters.q.trim();
 	if (filters.customerReplied) query.customer_replied = true;
+	if (filters.sla.length) query.sla = filters.sla;
 	if (extra.limit) query.limit = extra.limit;
 	if (extra.cursor) query.cursor = extra.cursor;
 	return query;
@@ -136,5 +145,6 @@ export function activeFilterCount(filters: TicketFilters, defaults: Partial<Tick
 	if (filters.assignee !== base.assignee) n++;
 	if (filters.q.trim()) n++;
 	if (filters.customerReplied !== base.customerReplied) n++;
+	if (filters.sla.length) n++;
 	return n;
 }
