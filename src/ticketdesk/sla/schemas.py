@@ -156,9 +156,10 @@ class SlaPolicyWrite(RequestModel):
     ticket_type: TicketType | None = Field(
         default=None, description="Only tickets of this type; null: any."
     )
-    label: Annotated[str | None, StringConstraints(min_length=1, max_length=50)] = Field(
-        default=None, description="Only tickets carrying this label; null: any."
-    )
+    label: (
+        Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(no_nul)]
+        | None
+    ) = Field(default=None, description="Only tickets carrying this label; null: any.")
     calendar: BusinessCalendar
     targets: Annotated[
         list[SlaTarget], Field(min_length=1, max_length=4), AfterValidator(_one_per_priority)
