@@ -84,3 +84,14 @@ def test_admin_defines_a_policy_and_an_agent_sees_time_left_in_triage(
     agent.get_by_label("SLA", exact=True).select_option(label="SLA on track")
     expect(agent.get_by_role("row")).to_have_count(2)
     expect(agent.get_by_role("row").nth(1)).to_contain_text(TITLE)
+
+    # The ticket's page says it too; its submitter sees nothing of it.
+    agent.get_by_role("link", name=f"#{number} {TITLE}").click()
+    expect(
+        agent.get_by_role("heading", name=TITLE).locator("..").get_by_text(time_left)
+    ).to_be_visible()
+    submitter = new_page()
+    sign_in(submitter, cast.user)
+    submitter.goto(f"/tickets/{number}")
+    expect(submitter.get_by_role("heading", name=TITLE)).to_be_visible()
+    expect(submitter.get_by_text(re.compile(r"^SLA:"))).to_have_count(0)
