@@ -74,6 +74,30 @@ class TestWhichPolicy:
         assert bug_clocks["resolution_due_at"] is None
         assert question_clocks["policy_name"] == "Everyone"
 
+    async def test_a_label_narrows_a_policy_and_relabelling_re_targets(
+        self, accounts: Accounts
+    ) -> None:
+        made = await accounts.admin.client.post("/api/v1/labels", json={"name": "VIP"})
+        assert made.status_code == 201, made.text
+        await create_policy(
+            accounts.admin,
+            name="VIP",
+            label="vip",
+            targets=[{"priority": "medium", "first_response_minutes": 30}],
+        )
+        ticket = await open_ticket(accounts.alice, priority="medium")
+        assert (await ticket_as(accounts.agent, ticket))["sla_state"] is None
+
+        labelled = await accounts.agent.client.put(f"{LIST}/{ticket['id']}", json={"tags": ["VIP"]})
+        assert labelled.status_code == 200, labelled.text
+        assert labelled.json()["sla_state"] == "ok"
+        clocks = await clocks_of(accounts.agent, ticket)
+        assert clocks is not None
+        assert (clocks["policy_name"], clocks["first_response_minutes"]) == ("VIP", 30)
+
+        unlabelled = await accounts.agent.client.put(f"{LIST}/{ticket['id']}", json={"tags": []})
+        assert unlabelled.json()["sla_state"] is None
+
     async def test_submitters_never_see_it(self, accounts: Accounts) -> None:
         await create_policy(accounts.admin)
         ticket = await open_ticket(accounts.alice, priority="high")
