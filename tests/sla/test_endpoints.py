@@ -60,7 +60,38 @@ class TestPolicies:
         ("change", "field"),
         [
             ({"calendar": {**ROUND_THE_CLOCK, "time_zone": "Mars/Olympus"}}, "calendar.time_zone"),
-            ({"calendar": {**ROUND_THE_CLOCK, "holiday_country": "XX"}}, "calendar"),
+            (
+                {"calendar": {**ROUND_THE_CLOCK, "holiday_country": "XX"}},
+                "calendar.holiday_country",
+            ),
+            (
+                {
+                    "calendar": {
+                        **ROUND_THE_CLOCK,
+                        "holiday_country": "DE",
+                        "holiday_subdivision": "ZZ",
+                    }
+                },
+                "calendar.holiday_subdivision",
+            ),
+            (
+                {"calendar": {**ROUND_THE_CLOCK, "holiday_subdivision": "BY"}},
+                "calendar.holiday_subdivision",
+            ),
+            (
+                {
+                    "calendar": {
+                        "time_zone": "UTC",
+                        "week": {
+                            "wed": [
+                                {"start": "13:00", "end": "17:00"},
+                                {"start": "09:00", "end": "13:30"},
+                            ]
+                        },
+                    }
+                },
+                "calendar.week.wed",
+            ),
             (
                 {
                     "calendar": {

@@ -7,7 +7,16 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, Field, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ticketdesk.sla.calendar import WEEKDAYS, check_country
 from ticketdesk.validation import RequestModel, no_nul
@@ -67,13 +76,17 @@ class BusinessWeek(RequestModel):
     sat: DayRanges = Field(default_factory=list)
     sun: DayRanges = Field(default_factory=list)
 
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _apart(cls, ranges: list[BusinessHours]) -> list[BusinessHours]:
+        ordered = sorted(ranges, key=lambda r: r.start)
+        for before, after in itertools.pairwise(ordered):
+            if after.start < before.end:
+                raise ValueError("business hours must not overlap")
+        return ranges
+
     @model_validator(mode="after")
     def _sane(self) -> "BusinessWeek":
-        for day in WEEKDAYS:
-            ranges = sorted(getattr(self, day), key=lambda r: r.start)
-            for before, after in itertools.pairwise(ranges):
-                if after.start < before.end:
-                    raise ValueError(f"{day}: business hours must not overlap")
         if not any(getattr(self, day) for day in WEEKDAYS):
             raise ValueError("at least one day needs business hours")
         return self
@@ -98,15 +111,28 @@ class BusinessCalendar(RequestModel):
         default_factory=list, description="More closed days."
     )
 
-    @model_validator(mode="after")
-    def _known_country(self) -> "BusinessCalendar":
-        if self.holiday_subdivision is not None and self.holiday_country is None:
-            raise ValueError("holiday_subdivision needs a holiday_country")
-        if self.holiday_country is not None and (
-            why := check_country(self.holiday_country, self.holiday_subdivision)
-        ):
+    # Each check names its own field: the country, then the subdivision within it.
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, country: str | None) -> str | None:
+        if country is not None and (why := check_country(country, None)):
             raise ValueError(f"no public holidays known: {why}")
-        return self
+        return country
+
+    @field_validator("holiday_subdivision")
+    @classmethod
+    def _known_subdivision(cls, subdivision: str | None, info: ValidationInfo) -> str | None:
+        if subdivision is None:
+            return None
+        if "holiday_country" not in info.data:
+            # The country failed already and was named.
+            return subdivision
+        country = info.data["holiday_country"]
+        if country is None:
+            raise ValueError("needs a holiday_country")
+        if why := check_country(country, subdivision):
+            raise ValueError(f"no public holidays known: {why}")
+        return subdivision
 
     def stored(self) -> dict[str, Any]:
         """The calendar as policies and tickets' clocks store it."""
