@@ -216,6 +216,24 @@ class TestClocks:
         assert (lowered.json()["sla_state"], lowered.json()["sla_due_at"]) == (None, None)
         assert await clocks_of(accounts.agent, ticket) is None
 
+    async def test_clocks_gained_after_a_staff_reply_count_it_as_the_first_response(
+        self, accounts: Accounts
+    ) -> None:
+        await create_policy(accounts.admin)
+        ticket = await open_ticket(accounts.alice, priority="medium")
+        await comment(accounts.agent, ticket, "Noted, looking into it.")
+
+        raised = await accounts.agent.client.put(
+            f"{LIST}/{ticket['id']}", json={"priority": "high"}
+        )
+        assert raised.status_code == 200, raised.text
+        clocks = await clocks_of(accounts.agent, ticket)
+        assert clocks is not None
+        assert clocks["first_responded_at"] is not None
+        # Only the resolution is still due, four hours from the change.
+        assert at(raised.json()["sla_due_at"]) == at(clocks["resolution_due_at"])
+        assert at(clocks["resolution_due_at"]) == at(clocks["started_at"]) + timedelta(hours=4)
+
 
 class TestTimedJob:
     async def test_at_risk_at_75_percent_then_breached_once(
