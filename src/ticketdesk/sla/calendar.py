@@ -137,16 +137,3 @@ def add_business_time(
                 return a + remaining
             remaining -= b - a
     return None
-
-
-def business_time_between(
-    calendar: Calendar, start: datetime, end: datetime, pauses: Sequence[Pause] = ()
-) -> timedelta:
-    """How much business time passes from ``start`` to ``end``, not counting ``pauses``."""
-    total = timedelta()
-    for interval in calendar.open_intervals(start):
-        if interval[0] >= end:
-            break
-        for a, b in _without_pauses((interval[0], min(interval[1], end)), pauses):
-            total += b - a
-    return total
