@@ -39,6 +39,8 @@ from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
 from ticketdesk.saved_views import service as saved_views
 from ticketdesk.saved_views.schemas import SavedViewCreate
+from ticketdesk.sla import service as sla
+from ticketdesk.sla.schemas import SlaPolicyWrite
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import TicketUpdate
 
@@ -73,6 +75,17 @@ def settings_overrides() -> dict[str, Any]:
     """GitHub switched on, so its routes get past "not enabled" to the access checks."""
     github = {"enabled": True, "repo": "acme/widgets", "token": "ghp_matrix_token"}
     return {"tickets": {"github": github}}
+
+
+def _policy_body() -> dict[str, Any]:
+    return {
+        "name": f"policy-{uuid.uuid4().hex[:8]}",
+        "calendar": {
+            "time_zone": "Europe/Berlin",
+            "week": {"mon": [{"start": "09:00", "end": "17:00"}]},
+        },
+        "targets": [{"priority": "low", "first_response_minutes": 600}],
+    }
 
 
 async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> World:
@@ -125,6 +138,7 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             if_match=None,
             reopen_window=WINDOW,
         )
+        policy = await sla.create_policy(conn, SlaPolicyWrite.model_validate(_policy_body()))
     target = await make_user(conn, name="Target Person")
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
@@ -138,6 +152,7 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             "canned_reply_id": str(canned_reply.id),
             "view_id": str(view.id),
             "field_id": str(field.id),
+            "policy_id": str(policy.id),
             "user_id": str(target.id),
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
@@ -345,6 +360,18 @@ ROUTES: list[Route] = [
         _json({"label": "Renamed field"}),
     ),
     Route("DELETE", "/api/v1/custom-fields/{field_id}", statuses(401, 403, 403, 403, 204)),
+    # SLA policies, and a ticket's clocks
+    Route("GET", "/api/v1/sla-policies", STAFF_ONLY),
+    Route(
+        "POST",
+        "/api/v1/sla-policies",
+        statuses(401, 403, 403, 403, 201),
+        _json(lambda _: _policy_body()),
+    ),
+    Route("GET", "/api/v1/sla-policies/{policy_id}", STAFF_ONLY),
+    Route("PUT", "/api/v1/sla-policies/{policy_id}", ADMIN_ONLY, _json(lambda _: _policy_body())),
+    Route("DELETE", "/api/v1/sla-policies/{policy_id}", statuses(401, 403, 403, 403, 204)),
+    Route("GET", "/api/v1/tickets/{id}/sla", TICKET_STAFF),
     # users
     Route("GET", "/api/v1/users", STAFF_ONLY),
     Route("GET", "/api/v1/users", STAFF_ONLY, lambda w: {"params": {"q": "alice"}}),

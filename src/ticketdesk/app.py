@@ -56,6 +56,7 @@ from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
 from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
 from ticketdesk.saved_views.endpoints import router as saved_views_router
+from ticketdesk.sla.endpoints import router as sla_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
 from ticketdesk.tickets.endpoints import router as tickets_router
@@ -148,6 +149,7 @@ def _api_router() -> APIRouter:
         saved_views_router,
         labels_router,
         fields_router,
+        sla_router,
         github_router,
         jobs_router,
         mailbox_router,

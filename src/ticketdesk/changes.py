@@ -37,6 +37,7 @@ EventKind = Literal[
     "attachment_added",
     "attachment_deleted",
     "escalated",
+    "sla_breached",
     "github_link_requested",
     "github_issue_number_changed",
     "github_issue_renamed",

@@ -49,6 +49,10 @@ SUBMITTER_SEES: dict[str, tuple[bool, dict[str, Any]]] = {
     "tags_changed": (False, {"added": ["billing"], "removed": []}),
     "assigned": (False, {"from": None, "to": None}),
     "escalated": (False, {"priority": "low", "after_hours": 4}),
+    "sla_breached": (
+        False,
+        {"target": "first_response", "due_at": "2026-03-02T10:00:00+00:00", "policy": "Gold"},
+    ),
     "github_link_requested": (False, {"issue_number": 42}),
     "github_issue_number_changed": (False, {"from": None, "to": 42}),
     "github_issue_renamed": (False, {"from": "Export", "to": "Export is empty", "login": "oc"}),

@@ -73,13 +73,14 @@ def audience(kind: EventKind) -> Audience:
         ):
             return Audience.everyone
         # Bookkeeping: how staff classify, rank, label and route the ticket, the
-        # escalation alarm, and the GitHub issue the submitter never sees.
+        # escalation alarm and SLA breaches, and the GitHub issue the submitter never sees.
         case (
             "type_changed"
             | "priority_changed"
             | "tags_changed"
             | "assigned"
             | "escalated"
+            | "sla_breached"
             | "github_link_requested"
             | "github_issue_number_changed"
             | "github_issue_renamed"

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, StrictBool
 from ticketdesk.validation import RequestModel
 
 # Every kind of mail ticketdesk sends about tickets. The first five go to a ticket's
-# submitter, the next three to staff, the last to admins.
+# submitter, the next three to staff, escalations to admins, SLA breaches to the ticket's
+# assignee (admins, while it has none).
 Kind = Literal[
     "ticket_created",
     "reply",
@@ -20,6 +21,7 @@ Kind = Literal[
     "assigned",
     "submitter_replied",
     "escalation",
+    "sla_breach",
 ]
 
 

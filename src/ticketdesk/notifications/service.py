@@ -6,11 +6,13 @@ changes, the resolution (with links to accept or reopen) and closing. Staff hear
 tickets (``notifications.new_tickets``: all, only while still unassigned when the mail
 goes out, or none), of tickets assigned to them and of the submitter's replies on them
 (while the ticket is still theirs when the mail goes out);
-admins of escalated tickets (``tickets.service.escalate_overdue``). Nobody is mailed about
+admins of escalated tickets (``tickets.service.escalate_overdue``), a ticket's assignee
+(or, with none, admins) of its SLA breaches (``sla_breach_audience``). Nobody is mailed about
 their own action, each person turns kinds off for themselves, and changes about internal
 notes are never queued, so no note reaches any mailbox; replies are read back at send
 time through ``comments.get_public_comment``, which cannot return a note. The one
-internal change that is mailed is an escalation: its only audience is admins.
+internal changes that are mailed are escalations and SLA breaches: their only audience is
+staff.
 
 How a burst becomes one mail, and why nothing is lost or sent twice:
 
@@ -106,6 +108,7 @@ LABELS: dict[Kind, str] = {
     "assigned": "A ticket was assigned to me",
     "submitter_replied": "The submitter replied on a ticket assigned to me",
     "escalation": "A ticket waited too long for a reply from staff",
+    "sla_breach": "A ticket assigned to me (or to nobody, for admins) missed an SLA target",
 }
 _SUBMITTER_KINDS: tuple[Kind, ...] = (
     "ticket_created",
@@ -114,17 +117,19 @@ _SUBMITTER_KINDS: tuple[Kind, ...] = (
     "resolved",
     "closed",
 )
-_STAFF_KINDS: tuple[Kind, ...] = ("new_ticket", "assigned", "submitter_replied")
+_STAFF_KINDS: tuple[Kind, ...] = ("new_ticket", "assigned", "submitter_replied", "sla_breach")
 _KINDS_BY_ROLE: dict[str, tuple[Kind, ...]] = {
     "user": _SUBMITTER_KINDS,
     "agent": _SUBMITTER_KINDS + _STAFF_KINDS,
     "admin": _SUBMITTER_KINDS + _STAFF_KINDS + ("escalation",),
 }
 # The changes anyone is mailed about (see ``_audiences``).
-_NOTIFIED_CHANGES = frozenset({"created", "commented", "status_changed", "assigned", "escalated"})
+_NOTIFIED_CHANGES = frozenset(
+    {"created", "commented", "status_changed", "assigned", "escalated", "sla_breached"}
+)
 # Of those, the ones recorded as internal (staff-only) and mailed all the same: every
 # audience ``_audiences`` gives them is staff. Internal notes are not among them.
-_STAFF_ONLY_CHANGES = frozenset({"escalated"})
+_STAFF_ONLY_CHANGES = frozenset({"escalated", "sla_breached"})
 _STATUS_WORDS = {
     "open": "open",
     "in_progress": "in progress",
@@ -212,7 +217,18 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
         case "escalated":
             alert = {"priority": change.data["priority"], "hours": change.data["after_hours"]}
             return [_Audience("escalation", roles=["admin"], data=alert)]
+        case "sla_breached":
+            due = datetime.fromisoformat(change.data["due_at"]).astimezone(UTC)
+            breach = {"target": change.data["target"], "due": f"{due:%Y-%m-%d %H:%M} UTC"}
+            return [sla_breach_audience(context, breach)]
     return []
+
+
+def sla_breach_audience(context: _ChangeContext, breach: dict[str, Any]) -> _Audience:
+    """Who hears that a ticket missed an SLA target: its assignee; with none, the admins."""
+    if context.assignee_id is not None:
+        return _Audience("sla_breach", [context.assignee_id], data=breach)
+    return _Audience("sla_breach", roles=["admin"], data=breach)
 
 
 async def on_change(conn: Connection, change: Change) -> None:

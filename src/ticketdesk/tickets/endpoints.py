@@ -35,6 +35,7 @@ from ticketdesk.tickets.schemas import (
     ListSort,
     Metadata,
     Priority,
+    SlaState,
     Status,
     Ticket,
     TicketCreate,
@@ -193,12 +194,17 @@ async def list_tickets(
         Query(description="Staff only: tickets whose submitter awaits an answer (true) or not."),
         PlainBoolean,
     ] = None,
+    sla: Annotated[
+        list[SlaState] | None,
+        Query(description="Staff only: tickets in one of these SLA states."),
+    ] = None,
     sort: Annotated[
         ListSort,
         Query(
             description="`relevance` (only with q): best match first, among the newest "
-            "1,000 matches. `cf.<key>` (`-cf.<key>`): by a custom field's value, tickets "
-            "without one last (not a multi_select)."
+            "1,000 matches. `sla_due` (staff only): overdue first, then the soonest SLA "
+            "due time; tickets with no running SLA clock last. `cf.<key>` (`-cf.<key>`): "
+            "by a custom field's value, tickets without one last (not a multi_select)."
         ),
     ] = "-created",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -239,6 +245,7 @@ async def list_tickets(
         q=q.strip() if q and q.strip() else None,
         customer_replied=customer_replied,
         custom_fields=custom_fields,
+        sla=sla or [],
     )
     return await listing.list_tickets(
         conn,

@@ -44,6 +44,8 @@ SORT_COLUMNS: dict[str, tuple[LiteralString, ...]] = {
     "created": ("created_at", "id"),
     "updated": ("updated_at", "id"),
     "priority": ("priority_rank", "created_at", "id"),
+    # Overdue first, then the soonest due; tickets with no running SLA clock last.
+    "sla_due": ("sla_sort_at", "id"),
     "relevance": ("relevance", "created_at", "id"),
 }
 # sort=relevance ranks this many of the newest matches: a bounded cost for any word.
@@ -59,9 +61,10 @@ _HEADLINE_OPTIONS = (
 
 
 class _Listed(Ticket):
-    """A ticket with the rank its priority sorts by, for the cursor."""
+    """A ticket with the keys its priority and SLA sort by, for the cursor."""
 
     priority_rank: int
+    sla_sort_at: datetime
 
 
 class _Ranked(_Listed):
@@ -216,6 +219,17 @@ def _filter_clauses(
             add("customer_replied_at is not null")
         else:
             add("customer_replied_at is null")
+    if filters.sla:
+        if not access.sees_triage(actor):
+            raise Forbidden(
+                "Only agents and admins may filter by SLA state.", code="staff_only", field="sla"
+            )
+        # The partial index tickets_sla_state_idx serves it; for one state, in the order
+        # of sort=sla_due too.
+        if len(set(filters.sla)) == 1:
+            add("sla_state = %(sla)s", sla=filters.sla[0])
+        else:
+            add("sla_state = any(%(sla)s::text[])", sla=filters.sla)
     if filters.q:
         document = sql.Identifier(search_document(actor))
         params["q"] = filters.q
@@ -301,6 +315,10 @@ def listing_query(
     if sort == "relevance" and not filters.q:
         raise InvalidInput(
             "Sorting by relevance needs a search (q).", code="relevance_needs_q", field="sort"
+        )
+    if sort.lstrip("-") == "sla_due" and not access.sees_triage(actor):
+        raise Forbidden(
+            "Only agents and admins may sort by SLA due time.", code="staff_only", field="sort"
         )
     where, params = _filter_clauses(actor, filters, custom)
     descending = sort.startswith("-") or sort == "relevance"

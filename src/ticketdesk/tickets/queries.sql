@@ -88,6 +88,26 @@ order by t.resolved_at
 limit %(limit)s
 for update of t skip locked;
 
+-- name: set_sla
+-- What the ticket's SLA clocks say, as lists read it (tickets.service._apply_sla): not
+-- an edit, so neither the version nor updated_at moves.
+update tickets
+set sla_state = %(state)s, sla_due_at = %(due_at)s, sla_sort_at = %(sort_at)s,
+    sla_next_check_at = %(next_check_at)s
+where id = %(ticket_id)s
+returning {ticket_columns};
+
+-- name: sla_due_for_check
+-- Tickets whose SLA clock has something due by now, soonest first: a range on the
+-- partial index of running clocks, however many tickets there are. Rows another
+-- transaction holds are skipped, left to the next run; a row it moved on meanwhile no
+-- longer matches when locked.
+select {ticket_columns} from tickets
+where sla_next_check_at <= %(now)s
+order by sla_next_check_at
+limit %(limit)s
+for update skip locked;
+
 -- name: search_snippets
 -- Where a search matched in each ticket named, from the text its search document was
 -- made of (without the title, which a list shows anyway): the description and public

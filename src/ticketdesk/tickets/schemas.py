@@ -18,11 +18,20 @@ TicketType = Literal["bug", "feature", "support"]
 Priority = Literal["low", "medium", "high", "critical"]
 Status = Literal["open", "in_progress", "waiting", "resolved", "closed"]
 SortKey = Literal[
-    "created", "-created", "updated", "-updated", "priority", "-priority", "relevance"
+    "created",
+    "-created",
+    "updated",
+    "-updated",
+    "priority",
+    "-priority",
+    "sla_due",
+    "-sla_due",
+    "relevance",
 ]
 # A custom field's key after "cf." (descending with "-"): tickets without a value last.
 CustomFieldSort = Annotated[str, StringConstraints(pattern=r"^-?cf\.[a-z][a-z0-9_]{0,39}$")]
 ListSort = SortKey | CustomFieldSort
+SlaState = Literal["ok", "at_risk", "breached"]
 
 MAX_METADATA_BYTES = 16 * 1024
 
@@ -145,6 +154,16 @@ class Ticket(BaseModel):
         description="When the submitter's oldest reply that staff have not answered arrived; "
         "null once staff reply publicly (staff only: always null for submitters)."
     )
+    sla_state: SlaState | None = Field(
+        description="Where the ticket stands against its SLA policy's targets: at_risk once "
+        "75 % of a target's business time is used; null: no policy applies (staff only: "
+        "always null for submitters)."
+    )
+    sla_due_at: datetime | None = Field(
+        description="When the nearest SLA target not yet met is due (in the past: overdue); "
+        "null while its clock stands still with time left, or when none is left to meet "
+        "(staff only)."
+    )
 
 
 class TicketSummary(Ticket):
@@ -193,6 +212,7 @@ class TicketFilters(BaseModel):
     custom_fields: dict[str, list[str]] = Field(
         default_factory=dict, description="cf.<key>: any of these values."
     )
+    sla: list[SlaState] = Field(default_factory=list)
 
 
 BulkAction = Literal["assign", "status", "priority", "add_label", "close"]

@@ -26,6 +26,7 @@ from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Preco
 from ticketdesk.fields import service as fields
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import Label, LabelUpdate
+from ticketdesk.sla import service as sla
 from ticketdesk.sql import (
     columns,
     execute,
@@ -54,6 +55,12 @@ Q = load_queries(__package__)
 _INSERT = with_ticket_columns(Q.insert_ticket)
 _TAGGED_FOR_UPDATE = with_ticket_columns(Q.tickets_tagged_for_update)
 _RESOLVED_DUE = with_ticket_columns(Q.resolved_due_for_closing)
+_SET_SLA = with_ticket_columns(Q.set_sla)
+_SLA_DUE = with_ticket_columns(Q.sla_due_for_check)
+# Where tickets without a running SLA clock sort by sla_due: after every due time.
+NO_SLA_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+# The changes that choose a ticket's SLA policy again.
+_SLA_FIELDS = frozenset({"priority", "type", "tags"})
 # How many tickets one transaction of a timed job escalates or closes.
 TIMED_BATCH = 200
 
@@ -124,8 +131,10 @@ async def summaries(
     )
     return [
         TicketSummary(
-            **t.model_dump(exclude={"customer_replied_at"}),
+            **t.model_dump(exclude={"customer_replied_at", "sla_state", "sla_due_at"}),
             customer_replied_at=t.customer_replied_at if access.sees_triage(actor) else None,
+            sla_state=t.sla_state if access.sees_triage(actor) else None,
+            sla_due_at=t.sla_due_at if access.sees_triage(actor) else None,
             submitter=named[t.user_id],
             assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
             transitions=allowed_transitions(actor, t, reopen_window=reopen_window),
@@ -254,6 +263,10 @@ async def create_ticket(
                 ),
             },
         ),
+    )
+    now = max(datetime.now(UTC), ticket.created_at)
+    ticket = await _apply_sla(
+        conn, ticket, await sla.target(conn, _sla_facts(ticket), now=now, start=ticket.created_at)
     )
     return ticket, False
 
@@ -403,6 +416,15 @@ async def _save(
         if reason:
             change = dataclasses.replace(change, data={**change.data, **reason})
         await record_change(conn, change)
+    now = datetime.now(UTC)
+    if "status" in changes:
+        saved = await _apply_sla(
+            conn,
+            saved,
+            await sla.status_changed(conn, saved.id, old=ticket.status, new=saved.status, now=now),
+        )
+    if changes.keys() & _SLA_FIELDS:
+        saved = await _apply_sla(conn, saved, await sla.target(conn, _sla_facts(saved), now=now))
     return saved
 
 
@@ -574,6 +596,12 @@ async def take_public_reply(
     await execute(
         conn, Q.note_public_reply, {"ticket_id": ticket.id, "from_submitter": from_submitter}
     )
+    if actor.is_staff:
+        await _apply_sla(
+            conn,
+            ticket,
+            await sla.first_response(conn, ticket.id, status=ticket.status, now=datetime.now(UTC)),
+        )
 
 
 async def _close(conn: Connection, actor: Actor, ticket: Ticket) -> Ticket:
@@ -737,3 +765,65 @@ async def close_resolved(conn: Connection, *, days: int) -> int:
     for ticket in due:
         await _save(conn, None, ticket, {"status": "closed"}, reason={"after_days": days})
     return len(due)
+
+
+async def check_sla_clocks(conn: Connection, *, now: datetime) -> int:
+    """Read the SLA clocks of up to ``TIMED_BATCH`` tickets due for a look at ``now`` (a
+    target turning at risk or breached), recording each breach once; return how many
+    (run again while it returns ``TIMED_BATCH``). Two runs at once look at a ticket once:
+    the query skips what another run holds, and a row it moved on no longer matches."""
+    due = await fetch_all(conn, Ticket, _SLA_DUE, {"now": now, "limit": TIMED_BATCH})
+    for ticket in due:
+        outcome = await sla.check(conn, ticket.id, status=ticket.status, now=now)
+        await _apply_sla(conn, ticket, outcome or sla.Outcome())
+    return len(due)
+
+
+# --- SLA clocks, as tickets carry them ------------------------------------------------------
+
+
+def _sla_facts(ticket: Ticket) -> sla.TicketFacts:
+    return sla.TicketFacts(
+        ticket_id=ticket.id,
+        ticket_type=ticket.type,
+        priority=ticket.priority,
+        tags=ticket.tags,
+        status=ticket.status,
+    )
+
+
+async def _apply_sla(conn: Connection, ticket: Ticket, outcome: sla.Outcome | None) -> Ticket:
+    """Write what ``outcome`` says of the ticket's SLA clocks on its row (None: nothing
+    changed) and announce each breach, as the system: internal, so staff see it and the
+    submitter does not (the assignee, else admins, are still mailed; staff-only webhook
+    endpoints hear of it)."""
+    if outcome is None:
+        return ticket
+    saved = await fetch_one(
+        conn,
+        Ticket,
+        _SET_SLA,
+        {
+            "ticket_id": ticket.id,
+            "state": outcome.state,
+            "due_at": outcome.due_at,
+            "sort_at": outcome.due_at or NO_SLA_DUE,
+            "next_check_at": outcome.next_check_at,
+        },
+    )
+    for breach in outcome.breaches:
+        await record_change(
+            conn,
+            Change(
+                ticket_id=ticket.id,
+                kind="sla_breached",
+                actor_id=None,
+                data={
+                    "target": breach.target,
+                    "due_at": breach.due_at.isoformat(),
+                    "policy": breach.policy_name,
+                },
+                is_internal=True,
+            ),
+        )
+    return saved

@@ -24,6 +24,7 @@ _HEADLINES = {
     "ticket.resolved": "Ticket resolved",
     "ticket.closed": "Ticket closed",
     "ticket.escalated": "Ticket escalated",
+    "ticket.sla_breached": "SLA breached",
 }
 
 
@@ -56,6 +57,9 @@ def _summary(payload: dict[str, Any]) -> tuple[str, str | None]:
     elif payload["type"] == "ticket.escalated":
         escalation = data["escalation"]
         headline += f" ({escalation['priority']}, no staff reply in {escalation['after_hours']} h)"
+    elif payload["type"] == "ticket.sla_breached":
+        target = data["sla"]["target"].replace("_", " ")
+        headline += f" ({target} was due {data['sla']['due_at']}, policy {data['sla']['policy']})"
     comment = data.get("comment")
     detail = None
     if comment:

@@ -16,6 +16,7 @@ Event = Literal[
     "ticket.resolved",
     "ticket.closed",
     "ticket.escalated",
+    "ticket.sla_breached",
 ]
 Format = Literal["json", "slack", "discord"]
 DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
@@ -33,7 +34,8 @@ class WebhookCreate(RequestModel):
     events: list[Event] = Field(
         min_length=1,
         max_length=10,
-        description="ticket.escalated is staff business: only a staff-only endpoint takes it.",
+        description="ticket.escalated and ticket.sla_breached are staff business: only a "
+        "staff-only endpoint takes them.",
     )
     format: Format = Field(
         default="json",
@@ -59,7 +61,8 @@ class WebhookUpdate(RequestModel):
         default=None,
         min_length=1,
         max_length=10,
-        description="ticket.escalated is staff business: only a staff-only endpoint takes it.",
+        description="ticket.escalated and ticket.sla_breached are staff business: only a "
+        "staff-only endpoint takes them.",
     )
     format: Format | None = None
     is_active: StrictBool | None = None

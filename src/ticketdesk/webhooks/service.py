@@ -81,7 +81,7 @@ async def _checked_url(url: str, settings: Settings) -> str:
 
 
 # Events about staff business: only staff-only endpoints take them.
-STAFF_ONLY_EVENTS: frozenset[str] = frozenset({"ticket.escalated"})
+STAFF_ONLY_EVENTS: frozenset[str] = frozenset({"ticket.escalated", "ticket.sla_breached"})
 
 
 def _check_audience(
@@ -91,7 +91,7 @@ def _check_audience(
     field the request changed) as the one at fault."""
     if not staff_only and STAFF_ONLY_EVENTS.intersection(events):
         raise InvalidInput(
-            "Only a staff-only endpoint may receive ticket.escalated.",
+            "Only a staff-only endpoint may receive ticket.escalated or ticket.sla_breached.",
             code="event_needs_staff_only",
             field=blame,
         )
@@ -242,6 +242,8 @@ def events_of(change: Change) -> list[Event]:
             return ["ticket.status_changed"]
         case "escalated":
             return ["ticket.escalated"]
+        case "sla_breached":
+            return ["ticket.sla_breached"]
     return []
 
 
@@ -272,6 +274,12 @@ async def _payload(
         data["escalation"] = {
             "priority": change.data["priority"],
             "after_hours": change.data["after_hours"],
+        }
+    if change.kind == "sla_breached":
+        data["sla"] = {
+            "target": change.data["target"],
+            "due_at": change.data["due_at"],
+            "policy": change.data["policy"],
         }
     if change.kind in ("assigned", "status_changed"):
         data["change"] = {"from": change.data.get("from"), "to": change.data.get("to")}

@@ -758,6 +758,59 @@ export interface paths {
         patch: operations["updateSavedView"];
         trace?: never;
     };
+    "/api/v1/sla-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Policies
+         * @description Every SLA policy, in the order they are tried: the first that matches a ticket
+         *     applies (staff).
+         */
+        get: operations["listSlaPolicies"];
+        put?: never;
+        /**
+         * Create Policy
+         * @description Add an SLA policy; tickets opened or re-targeted from now on may take it (admins).
+         */
+        post: operations["createSlaPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla-policies/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Policy
+         * @description One SLA policy (staff).
+         */
+        get: operations["getSlaPolicy"];
+        /**
+         * Update Policy
+         * @description Replace an SLA policy; tickets already targeted keep their due times (admins).
+         */
+        put: operations["updateSlaPolicy"];
+        post?: never;
+        /**
+         * Delete Policy
+         * @description Delete an SLA policy; tickets it targeted keep their clocks (admins).
+         */
+        delete: operations["deleteSlaPolicy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets": {
         parameters: {
             query?: never;
@@ -1047,6 +1100,27 @@ export interface paths {
          * @description Say you left a ticket (staff only).
          */
         delete: operations["leavePresence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{id}/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Ticket Sla
+         * @description A ticket's SLA clocks: its policy, targets, due times and breaches; null when no
+         *     policy applies (staff).
+         */
+        get: operations["getTicketSla"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1404,6 +1478,72 @@ export interface components {
             items: components["schemas"]["Ticket"][];
         };
         /**
+         * BusinessCalendar
+         * @description When a policy's clocks run: weekly hours in a time zone, less holidays.
+         */
+        BusinessCalendar: {
+            /**
+             * Holiday Country
+             * @description An ISO 3166 country code whose public holidays are closed days.
+             * @example DE
+             */
+            holiday_country?: string | null;
+            /**
+             * Holiday Subdivision
+             * @description A subdivision of that country (a state, a region).
+             */
+            holiday_subdivision?: string | null;
+            /**
+             * Holidays
+             * @description More closed days.
+             */
+            holidays?: string[];
+            /**
+             * Time Zone
+             * @description An IANA time zone.
+             * @example Europe/Berlin
+             */
+            time_zone: string;
+            week: components["schemas"]["BusinessWeek"];
+        };
+        /**
+         * BusinessHours
+         * @description Business hours within one day, local time: ``start`` up to ``end``.
+         */
+        BusinessHours: {
+            /**
+             * End
+             * @description After start; 24:00 is midnight.
+             * @example 17:00
+             */
+            end: string;
+            /**
+             * Start
+             * @example 09:00
+             */
+            start: string;
+        };
+        /**
+         * BusinessWeek
+         * @description The business hours of each weekday; a day with none is closed.
+         */
+        BusinessWeek: {
+            /** Fri */
+            fri?: components["schemas"]["BusinessHours"][];
+            /** Mon */
+            mon?: components["schemas"]["BusinessHours"][];
+            /** Sat */
+            sat?: components["schemas"]["BusinessHours"][];
+            /** Sun */
+            sun?: components["schemas"]["BusinessHours"][];
+            /** Thu */
+            thu?: components["schemas"]["BusinessHours"][];
+            /** Tue */
+            tue?: components["schemas"]["BusinessHours"][];
+            /** Wed */
+            wed?: components["schemas"]["BusinessHours"][];
+        };
+        /**
          * CannedReply
          * @description A saved reply staff insert from the reply box.
          */
@@ -1688,7 +1828,7 @@ export interface components {
              * Event
              * @enum {string}
              */
-            event: "ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated";
+            event: "ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached";
             /** Finished At */
             finished_at: string | null;
             /**
@@ -2067,7 +2207,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation";
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation" | "sla_breach";
             /**
              * Label
              * @description What the kind is about, as the settings screen says it.
@@ -2085,7 +2225,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation";
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation" | "sla_breach";
         };
         /**
          * Label
@@ -2511,7 +2651,7 @@ export interface components {
             /** Shared */
             shared: boolean;
             /** Sort */
-            sort: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string;
+            sort: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "sla_due" | "-sla_due" | "relevance") | string;
             /**
              * Updated At
              * Format: date-time
@@ -2535,7 +2675,7 @@ export interface components {
              * Sort
              * @default -created
              */
-            sort: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string;
+            sort: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "sla_due" | "-sla_due" | "relevance") | string;
         };
         /**
          * SavedViewUpdate
@@ -2548,7 +2688,7 @@ export interface components {
             /** Shared */
             shared?: boolean | null;
             /** Sort */
-            sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string | null;
+            sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "sla_due" | "-sla_due" | "relevance") | string | null;
         };
         /**
          * SignedOutEverywhere
@@ -2621,6 +2761,81 @@ export interface components {
             title: string;
         };
         /**
+         * SlaPolicy
+         * @description An SLA policy.
+         */
+        SlaPolicy: {
+            calendar: components["schemas"]["BusinessCalendar"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Label */
+            label: string | null;
+            /** Name */
+            name: string;
+            /** Position */
+            position: number;
+            /** Targets */
+            targets: components["schemas"]["SlaTarget"][];
+            /** Ticket Type */
+            ticket_type: ("bug" | "feature" | "support") | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * SlaPolicyWrite
+         * @description An SLA policy as an admin writes it.
+         */
+        SlaPolicyWrite: {
+            calendar: components["schemas"]["BusinessCalendar"];
+            /**
+             * Label
+             * @description Only tickets carrying this label; null: any.
+             */
+            label?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @description Policies are tried in (position, name) order; the first that matches a ticket applies.
+             * @default 0
+             */
+            position: number;
+            /** Targets */
+            targets: components["schemas"]["SlaTarget"][];
+            /**
+             * Ticket Type
+             * @description Only tickets of this type; null: any.
+             */
+            ticket_type?: ("bug" | "feature" | "support") | null;
+        };
+        /**
+         * SlaTarget
+         * @description The targets for tickets of one priority, in minutes of business time; a target
+         *     left out is not measured.
+         */
+        SlaTarget: {
+            /** First Response Minutes */
+            first_response_minutes?: number | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "medium" | "high" | "critical";
+            /** Resolution Minutes */
+            resolution_minutes?: number | null;
+        };
+        /**
          * Ticket
          * @description A ticket's own fields.
          */
@@ -2661,6 +2876,16 @@ export interface components {
             priority: "low" | "medium" | "high" | "critical";
             /** Resolved At */
             resolved_at: string | null;
+            /**
+             * Sla Due At
+             * @description When the nearest SLA target not yet met is due (in the past: overdue); null while its clock stands still with time left, or when none is left to meet (staff only).
+             */
+            sla_due_at: string | null;
+            /**
+             * Sla State
+             * @description Where the ticket stands against its SLA policy's targets: at_risk once 75 % of a target's business time is used; null: no policy applies (staff only: always null for submitters).
+             */
+            sla_state: ("ok" | "at_risk" | "breached") | null;
             /**
              * Status
              * @enum {string}
@@ -2788,6 +3013,16 @@ export interface components {
             /** Resolved At */
             resolved_at: string | null;
             /**
+             * Sla Due At
+             * @description When the nearest SLA target not yet met is due (in the past: overdue); null while its clock stands still with time left, or when none is left to meet (staff only).
+             */
+            sla_due_at: string | null;
+            /**
+             * Sla State
+             * @description Where the ticket stands against its SLA policy's targets: at_risk once 75 % of a target's business time is used; null: no policy applies (staff only: always null for submitters).
+             */
+            sla_state: ("ok" | "at_risk" | "breached") | null;
+            /**
              * Snippet
              * @description Only in a search (q): where it matched, as HTML — the text escaped, each match in <mark>…</mark>, nothing else.
              */
@@ -2834,6 +3069,51 @@ export interface components {
             items: components["schemas"]["TicketSummary"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * TicketSla
+         * @description A ticket's SLA clocks (staff).
+         */
+        TicketSla: {
+            /** First Responded At */
+            first_responded_at: string | null;
+            /** First Response Breached At */
+            first_response_breached_at: string | null;
+            /**
+             * First Response Due At
+             * @description Null when not measured, or while the clock stands still with time left.
+             */
+            first_response_due_at: string | null;
+            /** First Response Minutes */
+            first_response_minutes: number | null;
+            /**
+             * Paused
+             * @description The clocks stand still (waiting, resolved or closed).
+             */
+            paused: boolean;
+            /**
+             * Policy Id
+             * @description Null once the policy was deleted.
+             */
+            policy_id: string | null;
+            /** Policy Name */
+            policy_name: string;
+            /** Resolution Breached At */
+            resolution_breached_at: string | null;
+            /** Resolution Due At */
+            resolution_due_at: string | null;
+            /** Resolution Minutes */
+            resolution_minutes: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "ok" | "at_risk" | "breached";
         };
         /**
          * TicketSummary
@@ -2884,6 +3164,16 @@ export interface components {
             priority: "low" | "medium" | "high" | "critical";
             /** Resolved At */
             resolved_at: string | null;
+            /**
+             * Sla Due At
+             * @description When the nearest SLA target not yet met is due (in the past: overdue); null while its clock stands still with time left, or when none is left to meet (staff only).
+             */
+            sla_due_at: string | null;
+            /**
+             * Sla State
+             * @description Where the ticket stands against its SLA policy's targets: at_risk once 75 % of a target's business time is used; null: no policy applies (staff only: always null for submitters).
+             */
+            sla_state: ("ok" | "at_risk" | "breached") | null;
             /**
              * Snippet
              * @description Only in a search (q): where it matched, as HTML — the text escaped, each match in <mark>…</mark>, nothing else.
@@ -3163,7 +3453,7 @@ export interface components {
              */
             created_at: string;
             /** Events */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[];
             /**
              * Failing Since
              * @description When a delivery last failed for good; cleared by the next success.
@@ -3204,9 +3494,9 @@ export interface components {
         WebhookCreate: {
             /**
              * Events
-             * @description ticket.escalated is staff business: only a staff-only endpoint takes it.
+             * @description ticket.escalated and ticket.sla_breached are staff business: only a staff-only endpoint takes them.
              */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[];
             /**
              * Format
              * @description json: signed Standard Webhooks payloads; slack, discord: incoming-webhook messages for those chat services.
@@ -3265,9 +3555,9 @@ export interface components {
         WebhookUpdate: {
             /**
              * Events
-             * @description ticket.escalated is staff business: only a staff-only endpoint takes it.
+             * @description ticket.escalated and ticket.sla_breached are staff business: only a staff-only endpoint takes them.
              */
-            events?: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[] | null;
+            events?: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[] | null;
             /** Format */
             format?: ("json" | "slack" | "discord") | null;
             /** Include Internal */
@@ -3292,7 +3582,7 @@ export interface components {
              */
             created_at: string;
             /** Events */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[];
             /**
              * Failing Since
              * @description When a delivery last failed for good; cleared by the next success.
@@ -6590,6 +6880,362 @@ export interface operations {
             };
         };
     };
+    listSlaPolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSlaPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaPolicyWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSlaPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateSlaPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaPolicyWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSlaPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listTickets: {
         parameters: {
             query?: {
@@ -6606,8 +7252,10 @@ export interface operations {
                 priority?: ("low" | "medium" | "high" | "critical")[] | null;
                 /** @description Full-text search in every status: words, "a phrase", -excluded; staff also search internal notes. A ticket number (`51`, `#51`) also finds that ticket. Each result then carries a `snippet`. */
                 q?: string | null;
-                /** @description `relevance` (only with q): best match first, among the newest 1,000 matches. `cf.<key>` (`-cf.<key>`): by a custom field's value, tickets without one last (not a multi_select). */
-                sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "relevance") | string;
+                /** @description Staff only: tickets in one of these SLA states. */
+                sla?: ("ok" | "at_risk" | "breached")[] | null;
+                /** @description `relevance` (only with q): best match first, among the newest 1,000 matches. `sla_due` (staff only): overdue first, then the soonest SLA due time; tickets with no running SLA clock last. `cf.<key>` (`-cf.<key>`): by a custom field's value, tickets without one last (not a multi_select). */
+                sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "sla_due" | "-sla_due" | "relevance") | string;
                 /** @description One or more statuses. */
                 status?: ("open" | "in_progress" | "waiting" | "resolved" | "closed")[] | null;
                 submitter?: string | null;
@@ -8093,6 +8741,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTicketSla: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's UUID or its number. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketSla"] | null;
+                };
             };
             /** @description Unauthorized */
             401: {

@@ -54,3 +54,7 @@ export type CustomField = S['CustomField'];
 export type CustomFieldCreate = S['CustomFieldCreate'];
 export type CustomFieldType = CustomField['type'];
 export type CustomFieldValue = NonNullable<TicketSummary['custom_fields']>[string];
+export type SlaPolicy = S['SlaPolicy'];
+export type SlaPolicyWrite = S['SlaPolicyWrite'];
+export type SlaTarget = S['SlaTarget'];
+export type SlaState = NonNullable<TicketSummary['sla_state']>;

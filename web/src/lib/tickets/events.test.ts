@@ -25,6 +25,7 @@ describe('timeline wording', () => {
 			'changed Platforms from “linux” to “linux, mac”'
 		);
 		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'regression', label: 'Regression', from: true, to: null } })).toBe('cleared Regression');
+		expect(describeEvent({ kind: 'sla_breached', data: { target: 'first_response', policy: 'Gold' } })).toBe('missed the SLA first response target of “Gold”');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 

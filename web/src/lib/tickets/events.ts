@@ -103,6 +103,11 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 			return typeof d.after_hours === 'number'
 				? `alerted admins: no reply from staff within ${d.after_hours} hour${d.after_hours === 1 ? '' : 's'}`
 				: 'alerted admins: no reply from staff yet';
+		case 'sla_breached': {
+			const target = d.target === 'first_response' ? 'first response' : 'resolution';
+			const due = typeof d.due_at === 'string' ? `, due ${new Date(d.due_at).toLocaleString()}` : '';
+			return `missed the SLA ${target} target${typeof d.policy === 'string' ? ` of “${d.policy}”` : ''}${due}`;
+		}
 		case 'edited':
 		case 'updated':
 			return 'edited the ticket';

@@ -1,6 +1,7 @@
 /** Ticket list filters ⇄ the page's query string ⇄ the API's query parameters. */
-import type { TicketListQuery, TicketPriority, TicketSort, TicketStatus, TicketType } from '$lib/api/types';
+import type { SlaState, TicketListQuery, TicketPriority, TicketSort, TicketStatus, TicketType } from '$lib/api/types';
 import { OPEN_STATUSES, PRIORITIES, STATUSES, TYPES } from './meta';
+import { SLA_STATES } from './sla';
 
 export interface TicketFilters {
 	status: TicketStatus[];
@@ -15,6 +16,8 @@ export interface TicketFilters {
 	customerReplied: boolean;
 	/** Custom field filters, as the API's `cf.<key>`: any of the values. */
 	cf: Record<string, string[]>;
+	/** Only tickets in these SLA states (staff only). */
+	sla: SlaState[];
 	sort: TicketSort;
 }
 
@@ -27,18 +30,21 @@ export const SORTS: { value: TicketSort; label: string }[] = [
 	{ value: 'priority', label: 'Lowest priority' }
 ];
 const RELEVANCE = { value: 'relevance', label: 'Relevance' } as const;
-const SORT_VALUES = new Set<string>([...SORTS, RELEVANCE].map((s) => s.value));
+/** Staff only: overdue first, then the soonest SLA due time. */
+const SLA_DUE = { value: 'sla_due', label: 'SLA due soonest' } as const;
+const SORT_VALUES = new Set<string>([...SORTS, RELEVANCE, SLA_DUE].map((s) => s.value));
 /** A sort by a custom field's value (`-` for descending). */
 const FIELD_SORT = /^-?cf\.[a-z][a-z0-9_]{0,39}$/;
 export const DEFAULT_SORT: TicketSort = '-created';
 
-/** The sorts to offer: "Relevance" only while there is a search. */
-export function sortsFor(filters: TicketFilters): { value: TicketSort; label: string }[] {
-	return filters.q.trim() ? [RELEVANCE, ...SORTS] : SORTS;
+/** The sorts to offer: "Relevance" only while there is a search, "SLA due" to staff. */
+export function sortsFor(filters: TicketFilters, { staff = false }: { staff?: boolean } = {}): { value: TicketSort; label: string }[] {
+	const sorts = staff ? [...SORTS, SLA_DUE] : SORTS;
+	return filters.q.trim() ? [RELEVANCE, ...sorts] : sorts;
 }
 
 export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
-	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, cf: {}, sort: DEFAULT_SORT, ...overrides };
+	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, cf: {}, sla: [], sort: DEFAULT_SORT, ...overrides };
 }
 
 function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
@@ -64,6 +70,7 @@ export function filtersFromSearchParams(params: URLSearchParams, defaults: Parti
 		q: params.get('q') ?? '',
 		customerReplied: params.has('customer_replied') ? params.get('customer_replied') === 'true' : base.customerReplied,
 		cf,
+		sla: pick(params.getAll('sla'), SLA_STATES),
 		sort: sort && (SORT_VALUES.has(sort) || FIELD_SORT.test(sort)) ? (sort as TicketSort) : base.sort
 	};
 }
@@ -84,6 +91,7 @@ export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<
 	if (filters.q.trim()) params.set('q', filters.q.trim());
 	if (filters.customerReplied !== base.customerReplied) params.set('customer_replied', String(filters.customerReplied));
 	for (const [key, values] of Object.entries(filters.cf)) values.forEach((v) => params.append(`cf.${key}`, v));
+	filters.sla.forEach((s) => params.append('sla', s));
 	if (filters.sort !== base.sort) params.set('sort', filters.sort);
 	return params;
 }
@@ -100,6 +108,7 @@ export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: numbe
 	if (filters.customerReplied) query.customer_replied = true;
 	// Custom field filters: parameters the API names by pattern (`cf.<key>`), not one by one.
 	for (const [key, values] of Object.entries(filters.cf)) if (values.length) (query as Record<string, unknown>)[`cf.${key}`] = values;
+	if (filters.sla.length) query.sla = filters.sla;
 	if (extra.limit) query.limit = extra.limit;
 	if (extra.cursor) query.cursor = extra.cursor;
 	return query;
@@ -149,5 +158,6 @@ export function activeFilterCount(filters: TicketFilters, defaults: Partial<Tick
 	if (filters.q.trim()) n++;
 	if (filters.customerReplied !== base.customerReplied) n++;
 	n += Object.values(filters.cf).filter((v) => v.length).length;
+	if (filters.sla.length) n++;
 	return n;
 }

@@ -27,6 +27,8 @@ function ticket(overrides: Partial<TicketDetail> = {}): TicketDetail {
 		resolved_at: null,
 		closed_at: null,
 		customer_replied_at: null,
+		sla_state: null,
+		sla_due_at: null,
 		submitter: { id: '00000000-0000-7000-8000-000000000002', name: 'Alan Turing', role: 'user', email: null },
 		assigned_to: null,
 		comments: [],
