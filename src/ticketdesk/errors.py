@@ -18,6 +18,7 @@ name. A database that cannot serve now (connection lost, pool exhausted, deadloc
 """
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -214,6 +215,9 @@ def problem_response(
     )
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _field_path(loc: Sequence[int | str]) -> str:
     # FastAPI prefixes the location with where it came from: body, query, path, header.
     parts = list(loc[1:]) if loc and loc[0] in {"body", "query", "path"} else list(loc)
@@ -221,6 +225,9 @@ def _field_path(loc: Sequence[int | str]) -> str:
         # A parameter is one field to the caller, repeated (?status=a&status=b) or of
         # several forms (assignee: me, none or an id).
         parts = parts[:1]
+    # A value of several forms (a sort: one of the names, or cf.<key>) adds the form it
+    # failed as, such as literal['created',…]; the caller's field is the name before it.
+    parts = [p for p in parts if isinstance(p, int) or _FIELD_NAME.fullmatch(p)]
     return ".".join(str(p) for p in parts) or "body"
 
 

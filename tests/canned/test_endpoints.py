@@ -319,8 +319,10 @@ class TestSendCannedReply:
     async def test_a_refused_action_refuses_the_reply(
         self, accounts: Accounts, conn: Connection
     ) -> None:
-        ticket = await create_ticket(conn, accounts.alice)  # open: not resolvable yet
-        reply = await _create(accounts.agent.client, set_status="resolved")
+        ticket = await create_ticket(conn, accounts.alice)
+        closed = await accounts.agent.client.delete(f"/api/v1/tickets/{ticket.id}/close")
+        assert closed.status_code == 200, closed.text
+        reply = await _create(accounts.agent.client, set_status="resolved")  # closed: only reopens
 
         response = await accounts.agent.client.post(
             f"/api/v1/tickets/{ticket.id}/canned-replies/{reply['id']}/send",
@@ -333,7 +335,7 @@ class TestSendCannedReply:
             await _count(conn, "select count(*) from comments where ticket_id = %s", ticket.id) == 0
         )
         seen = (await accounts.agent.client.get(f"/api/v1/tickets/{ticket.id}")).json()
-        assert seen["status"] == "open"
+        assert seen["status"] == "closed"
 
     async def test_without_actions_it_is_a_reply(
         self, accounts: Accounts, conn: Connection

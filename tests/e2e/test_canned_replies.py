@@ -52,8 +52,22 @@ def test_agent_inserts_a_canned_reply_with_the_keyboard_and_sends_it(
     message = page.get_by_role("textbox", name="Message")
     message.click()
     page.keyboard.press("/")
-
     search = page.get_by_role("combobox", name="Find a canned reply")
+    expect(search).to_be_focused()
+    page.keyboard.press("Escape")  # gives the "/" back, and the focus
+    expect(search).to_be_hidden()
+    expect(message).to_have_value("/")
+    expect(message).to_be_focused()
+    page.keyboard.press("Tab")  # focus leaving the list closes it where it went
+    message.fill("")
+    page.get_by_role("button", name="Canned replies").click()
+    expect(search).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(search).to_be_hidden()
+    expect(page.get_by_role("button", name="Canned replies")).to_be_focused()
+    message.click()
+    page.keyboard.press("/")
+
     expect(search).to_be_focused()
     options = page.get_by_role("listbox", name="Canned replies").get_by_role("option")
     expect(options).to_have_count(2)

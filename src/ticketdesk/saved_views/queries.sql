@@ -30,9 +30,19 @@ delete from saved_views where id = %(view_id)s;
 -- name: change_horizon
 -- The newest transaction that wrote a ticket event, and the oldest one running now: all
 -- older than ``horizon`` had committed (or rolled back) before what this transaction
--- reads next, so a count taken next has seen them.
+-- reads next, so a count taken next has seen them. Transaction ids are the server's, not
+-- the database's: one running in another database never writes here, so it does not
+-- hold the horizon back (it would only make every load count again while it runs).
 select (select max(xact) from ticket_events where xact is not null)::text::bigint as newest,
-       pg_snapshot_xmin(pg_current_snapshot())::text::bigint as horizon;
+       coalesce(
+           (select min(running)
+            from pg_snapshot_xip(pg_current_snapshot()) as running
+            where running::xid not in (
+                select backend_xid from pg_stat_activity
+                where backend_xid is not null
+                  and datid <> (select oid from pg_database where datname = current_database()))),
+           pg_snapshot_xmax(pg_current_snapshot())
+       )::text::bigint as horizon;
 
 -- name: cached_counts
 select view_id, viewer_id, open_count, horizon::text::bigint as horizon, counted_at

@@ -456,8 +456,8 @@ async def list_tickets(
 
 async def count_tickets(conn: Connection, actor: Actor, filters: TicketFilters, *, cap: int) -> int:
     """How many tickets ``actor`` may see match ``filters``, counting no further than
-    ``cap``: the rows are read through the filters' index and the count stops there, so
-    its cost is bounded whatever the table holds."""
+    ``cap``: the count stops at ``cap`` matching rows, however many more match. (Filters
+    that match few of many tickets still read what their indexes leave to check.)"""
     where, params = _filter_clauses(actor, filters)
     query = sql.SQL(
         "select count(*) from (select 1 from tickets {where} limit {cap}) as counted"
