@@ -53,7 +53,9 @@ from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
 from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
 from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
+from ticketdesk.routing.endpoints import router as routing_router
 from ticketdesk.spa import mount_spa
+from ticketdesk.teams.endpoints import router as teams_router
 from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
@@ -140,6 +142,8 @@ def _api_router() -> APIRouter:
         live_router,
         presence_router,
         labels_router,
+        teams_router,
+        routing_router,
         github_router,
         jobs_router,
         mailbox_router,

@@ -30,6 +30,8 @@ EventKind = Literal[
     "tags_changed",
     "metadata_changed",
     "assigned",
+    "team_changed",
+    "rule_applied",
     "commented",
     "comment_edited",
     "comment_deleted",

@@ -77,6 +77,8 @@ def audience(kind: EventKind) -> Audience:
             | "priority_changed"
             | "tags_changed"
             | "assigned"
+            | "team_changed"
+            | "rule_applied"
             | "escalated"
             | "github_link_requested"
             | "github_issue_number_changed"

@@ -14,6 +14,7 @@ import binascii
 import html
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, LiteralString
 from uuid import UUID
@@ -26,6 +27,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden, InvalidInput
 from ticketdesk.sql import columns, fetch_all, load_queries
+from ticketdesk.teams import service as teams
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import SortKey, Ticket, TicketFilters, TicketPage
 from ticketdesk.tickets.service import summaries
@@ -106,7 +108,7 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
 
 
 def _filter_clauses(
-    actor: Actor, filters: TicketFilters
+    actor: Actor, filters: TicketFilters, my_teams: Sequence[UUID]
 ) -> tuple[list[sql.Composable], dict[str, Any]]:
     where: list[sql.Composable] = []
     params: dict[str, Any] = {}
@@ -135,6 +137,18 @@ def _filter_clauses(
                 "Use me, none or a user id.", code="bad_assignee", field="assignee"
             ) from None
         add("assigned_to_user_id = %(assignee)s", assignee=assignee)
+    if filters.team is not None:
+        if not access.sees_triage(actor):
+            raise Forbidden(
+                "Only agents and admins may filter by team.", code="staff_only", field="team"
+            )
+        # tickets_team_idx serves each of these.
+        if filters.team == "none":
+            add("team_id is null")
+        elif filters.team == "mine":
+            add("team_id = any(%(teams)s::uuid[])", teams=list(my_teams))
+        else:
+            add("team_id = %(team)s", team=UUID(filters.team))
     if filters.submitter is not None:
         add("user_id = %(submitter)s", submitter=filters.submitter)
     if filters.tags:
@@ -179,14 +193,16 @@ def listing_query(
     sort: SortKey,
     cursor: str | None,
     limit: int,
+    my_teams: Sequence[UUID] = (),
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """The SELECT of a page of the tickets ``actor`` may see, and its parameters: one row
-    more than ``limit``, to tell whether another page follows."""
+    more than ``limit``, to tell whether another page follows (``my_teams``: the teams
+    ``actor`` is in, for ``team=mine``)."""
     if sort == "relevance" and not filters.q:
         raise InvalidInput(
             "Sorting by relevance needs a search (q).", code="relevance_needs_q", field="sort"
         )
-    where, params = _filter_clauses(actor, filters)
+    where, params = _filter_clauses(actor, filters, my_teams)
     descending = sort.startswith("-") or sort == "relevance"
     keys = SORT_COLUMNS[sort.lstrip("-")]
     keyset = sql.SQL(", ").join(sql.Identifier(c) for c in keys)
@@ -281,7 +297,10 @@ async def list_tickets(
 ) -> TicketPage:
     """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
     statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
-    query, params = listing_query(actor, filters, sort=sort, cursor=cursor, limit=limit)
+    my_teams = await teams.teams_of(conn, actor.id) if filters.team == "mine" else []
+    query, params = listing_query(
+        actor, filters, sort=sort, cursor=cursor, limit=limit, my_teams=my_teams
+    )
     rows = await fetch_all(
         conn,
         _Ranked if sort == "relevance" else _Listed,

@@ -25,6 +25,8 @@ from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import Label, LabelUpdate
+from ticketdesk.routing import service as routing
+from ticketdesk.routing.schemas import Rule
 from ticketdesk.sql import (
     columns,
     execute,
@@ -34,6 +36,7 @@ from ticketdesk.sql import (
     fetch_values,
     load_queries,
 )
+from ticketdesk.teams import service as teams
 from ticketdesk.tickets import access
 from ticketdesk.tickets.access import get_visible_ticket, with_ticket_columns
 from ticketdesk.tickets.schemas import (
@@ -52,6 +55,7 @@ Q = load_queries(__package__)
 _INSERT = with_ticket_columns(Q.insert_ticket)
 _TAGGED_FOR_UPDATE = with_ticket_columns(Q.tickets_tagged_for_update)
 _RESOLVED_DUE = with_ticket_columns(Q.resolved_due_for_closing)
+_TEAM_FOR_UPDATE = with_ticket_columns(Q.team_tickets_for_update)
 # How many tickets one transaction of a timed job escalates or closes.
 TIMED_BATCH = 200
 
@@ -75,7 +79,9 @@ REPLY_MOVES: dict[str, Status] = {
     "resolved": "open",
     "closed": "open",
 }
-STAFF_ONLY_FIELDS = ("type", "priority", "tags")
+STAFF_ONLY_FIELDS = ("type", "priority", "tags", "team_id")
+# A change to any of these runs the assignment rules marked to run on updates.
+ROUTED_FIELDS = frozenset({"type", "priority", "tags", "metadata"})
 # The change recorded for each field whose event is its old and new value.
 _FIELD_CHANGES: dict[str, EventKind] = {
     "title": "title_changed",
@@ -114,10 +120,16 @@ async def summaries(
         t.assigned_to_user_id for t in tickets if t.assigned_to_user_id
     }
     named = await _people(conn, actor, ids)
+    triage = access.sees_triage(actor)
+    team_names = (
+        await teams.team_refs(conn, {t.team_id for t in tickets if t.team_id}) if triage else {}
+    )
     return [
         TicketSummary(
-            **t.model_dump(exclude={"customer_replied_at"}),
-            customer_replied_at=t.customer_replied_at if access.sees_triage(actor) else None,
+            **t.model_dump(exclude={"customer_replied_at", "team_id"}),
+            customer_replied_at=t.customer_replied_at if triage else None,
+            team_id=t.team_id if triage else None,
+            team=team_names.get(t.team_id) if triage and t.team_id else None,
             submitter=named[t.user_id],
             assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
             transitions=allowed_transitions(actor, t, reopen_window=reopen_window),
@@ -215,7 +227,7 @@ async def create_ticket(
             data={"type": ticket.type, "priority": ticket.priority, "title": ticket.title},
         ),
     )
-    return ticket, False
+    return await _route(conn, ticket, on_update=False), False
 
 
 # --- changing ------------------------------------------------------------------------
@@ -338,6 +350,13 @@ async def _change_event(
             "to": {"id": str(new), "name": named[new]} if new else None,
         }
         kind = "assigned"
+    elif field == "team_id":
+        named_teams = await teams.team_refs(conn, {i for i in (old, new) if i})
+        data = {
+            "from": {"id": str(old), "name": named_teams[old].name} if old else None,
+            "to": {"id": str(new), "name": named_teams[new].name} if new else None,
+        }
+        kind = "team_changed"
     elif field == "metadata":
         data = {"from": old, "to": new}
         kind = "metadata_changed"
@@ -351,6 +370,9 @@ async def _apply_update(
     conn: Connection, actor: Actor, ticket: Ticket, body: TicketUpdate
 ) -> Ticket:
     requested = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "team_id" in body.model_fields_set:
+        # null takes the ticket off its team; absent leaves it.
+        requested["team_id"] = body.team_id
     if not actor.is_staff:
         for field in STAFF_ONLY_FIELDS:
             if field in requested:
@@ -368,9 +390,14 @@ async def _apply_update(
     }
     if "status" in changes:
         _check_transition(actor, ticket, changes["status"])
+    if changes.get("team_id") is not None:
+        await _check_team(conn, changes["team_id"], field="team_id")
     if not changes:
         return ticket
-    return await _save(conn, actor, ticket, changes)
+    saved = await _save(conn, actor, ticket, changes)
+    if changes.keys() & ROUTED_FIELDS:
+        saved = await _route(conn, saved, on_update=True)
+    return saved
 
 
 async def update_ticket(
@@ -475,9 +502,20 @@ async def close_ticket(conn: Connection, actor: Actor, ref: str, *, if_match: st
     return await _close(conn, actor, ticket)
 
 
+async def _check_team(conn: Connection, team_id: UUID, *, field: str) -> None:
+    if not await teams.team_refs(conn, [team_id]):
+        raise InvalidInput("No such team.", code="unknown_team", field=field)
+
+
 async def _assign(
-    conn: Connection, actor: Actor, ticket: Ticket, assignee_id: UUID | None
+    conn: Connection,
+    actor: Actor,
+    ticket: Ticket,
+    assignee_id: UUID | None,
+    *,
+    team: tuple[UUID | None] | None = None,
 ) -> Ticket:
+    """Assign ``ticket`` to ``assignee_id``, and to the team in ``team`` when given."""
     if not actor.is_staff:
         raise Forbidden("Only agents and admins may assign tickets.", code="staff_only")
     if assignee_id is not None and not await users.is_assignable(conn, assignee_id):
@@ -486,18 +524,115 @@ async def _assign(
             code="not_assignable",
             field="assignee_id",
         )
-    if ticket.assigned_to_user_id == assignee_id:
+    changes: dict[str, Any] = {}
+    if ticket.assigned_to_user_id != assignee_id:
+        changes["assigned_to_user_id"] = assignee_id
+    if team is not None and ticket.team_id != team[0]:
+        if team[0] is not None:
+            await _check_team(conn, team[0], field="team_id")
+        changes["team_id"] = team[0]
+    if not changes:
         return ticket
-    return await _save(conn, actor, ticket, {"assigned_to_user_id": assignee_id})
+    return await _save(conn, actor, ticket, changes)
 
 
 async def assign_ticket(
-    conn: Connection, actor: Actor, ref: str, assignee_id: UUID | None, *, if_match: str | None
+    conn: Connection,
+    actor: Actor,
+    ref: str,
+    assignee_id: UUID | None,
+    *,
+    team: tuple[UUID | None] | None = None,
+    if_match: str | None,
 ) -> Ticket:
-    """Assign a ticket to an agent, or unassign it (staff)."""
+    """Assign a ticket to an agent, or unassign it, and to the team in ``team`` (a team's
+    id or None for no team) when given (staff)."""
     ticket = await get_visible_ticket(conn, actor, ref, for_update=True)
     check_version(ticket, if_match)
-    return await _assign(conn, actor, ticket, assignee_id)
+    return await _assign(conn, actor, ticket, assignee_id, team=team)
+
+
+# --- assignment rules and teams ------------------------------------------------------------
+
+
+async def _route(conn: Connection, ticket: Ticket, *, on_update: bool) -> Ticket:
+    """Run the assignment rules on ``ticket`` (locked or just made by the caller): every
+    enabled rule that matches fires, in order, each seeing what those before it did, until
+    one that says ``stop_processing``; on an update, only the rules marked ``on_update``."""
+    rules = await routing.rules_to_run(conn, on_update=on_update)
+    if not rules:
+        return ticket
+    [submitter] = await users.users_by_id(conn, [ticket.user_id])
+    for rule in rules:
+        facts = routing.TicketFacts(
+            type=ticket.type,
+            priority=ticket.priority,
+            tags=ticket.tags,
+            metadata=ticket.metadata,
+            submitter_email=submitter.email,
+        )
+        if not routing.matches(rule.conditions, facts):
+            continue
+        ticket = await _apply_rule(conn, ticket, rule)
+        if rule.stop_processing:
+            break
+    return ticket
+
+
+async def _apply_rule(conn: Connection, ticket: Ticket, rule: Rule) -> Ticket:
+    """Do what ``rule`` says to ``ticket``, as the system, and record that it fired."""
+    actions = rule.actions
+    changes: dict[str, Any] = {}
+    unavailable: list[str] = []
+    if actions.priority is not None and actions.priority != ticket.priority:
+        changes["priority"] = actions.priority
+    if actions.add_labels:
+        # Labels renamed or deleted since the rule was written are passed over.
+        known = await labels.known_tags(conn, actions.add_labels)
+        tags = sorted({*ticket.tags, *known})
+        if len(tags) > MAX_TAGS or len(known) < len(actions.add_labels):
+            unavailable.append("add_labels")
+        if len(tags) <= MAX_TAGS and tags != sorted(ticket.tags):
+            changes["tags"] = tags
+    if actions.team_id is not None and actions.team_id != ticket.team_id:
+        changes["team_id"] = actions.team_id
+    if actions.assignee_id is not None:
+        if not await users.is_assignable(conn, actions.assignee_id):
+            unavailable.append("assignee_id")
+        elif actions.assignee_id != ticket.assigned_to_user_id:
+            changes["assigned_to_user_id"] = actions.assignee_id
+    elif actions.round_robin and actions.team_id is not None:
+        current = ticket.assigned_to_user_id
+        if current is None or not await teams.is_member(conn, actions.team_id, current):
+            chosen = await teams.next_in_rotation(conn, actions.team_id)
+            if chosen is None:
+                unavailable.append("round_robin")
+            else:
+                changes["assigned_to_user_id"] = chosen
+    named = {"id": str(rule.id), "name": rule.name}
+    await record_change(
+        conn,
+        Change(
+            ticket_id=ticket.id,
+            kind="rule_applied",
+            actor_id=None,
+            data={"rule": named, **({"unavailable": unavailable} if unavailable else {})},
+        ),
+    )
+    if not changes:
+        return ticket
+    return await _save(conn, None, ticket, changes, reason={"rule": named})
+
+
+async def delete_team(conn: Connection, actor: Actor, team_id: UUID) -> None:
+    """Delete a team: refused while a rule routes tickets to it; otherwise each of its
+    tickets is taken off it as if edited (version moved, a ``team_changed`` event)."""
+    await routing.check_team_unused(conn, team_id)
+    # Locked first: no ticket can be routed to the team while its tickets are let go.
+    await teams.lock_team(conn, team_id)
+    for ticket in await fetch_all(conn, Ticket, _TEAM_FOR_UPDATE, {"team_id": team_id}):
+        await _save(conn, actor, ticket, {"team_id": None})
+    await teams.delete_team(conn, team_id)
 
 
 async def bulk_update(conn: Connection, actor: Actor, request: BulkRequest) -> BulkResult:

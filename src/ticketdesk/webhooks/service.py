@@ -38,6 +38,7 @@ from ticketdesk.sql import (
     fetch_optional_value,
     load_queries,
 )
+from ticketdesk.teams import service as teams
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.users import service as users
 from ticketdesk.webhooks import messages, targets
@@ -225,7 +226,7 @@ def events_of(change: Change) -> list[Event]:
     match change.kind:
         case "created":
             return ["ticket.created"]
-        case "assigned":
+        case "assigned" | "team_changed":
             return ["ticket.assigned"]
         case "commented":
             return ["ticket.commented"]
@@ -251,9 +252,13 @@ async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, 
             "type": ticket.type,
             "priority": ticket.priority,
             "status": ticket.status,
+            "team": None,
         },
         "actor": None,
     }
+    if ticket.team_id is not None:
+        team = (await teams.team_refs(conn, [ticket.team_id]))[ticket.team_id]
+        data["ticket"]["team"] = {"id": str(team.id), "name": team.name}
     if change.actor_id is not None:
         found = await users.users_by_id(conn, [change.actor_id])
         if found:
@@ -263,8 +268,11 @@ async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, 
             "priority": change.data["priority"],
             "after_hours": change.data["after_hours"],
         }
-    if change.kind in ("assigned", "status_changed"):
+    if change.kind in ("assigned", "team_changed", "status_changed"):
         data["change"] = {"from": change.data.get("from"), "to": change.data.get("to")}
+    if change.kind in ("assigned", "team_changed"):
+        # What was assigned: the agent, or the team.
+        data["change"]["field"] = "team" if change.kind == "team_changed" else "assignee"
     if change.kind == "commented":
         comment = await comments.get_comment(conn, _READER, UUID(change.data["comment_id"]))
         data["comment"] = {
