@@ -18,6 +18,9 @@ describe('timeline wording', () => {
 		expect(describeEvent({ kind: 'github_issue_renamed', data: { from: 'Crash', to: 'Crash on save' } })).toBe('renamed the GitHub issue from “Crash” to “Crash on save”');
 		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'closed', after_days: 7 } })).toBe('closed this ticket automatically after 7 days without a reply');
 		expect(describeEvent({ kind: 'escalated', data: { priority: 'critical', after_hours: 4 } })).toBe('alerted admins: no reply from staff within 4 hours');
+		expect(describeEvent({ kind: 'team_changed', data: { from: null, to: { id: 't1', name: 'Billing' } } })).toBe('routed this to the Billing team');
+		expect(describeEvent({ kind: 'team_changed', data: { from: { id: 't1', name: 'Billing' }, to: null } })).toBe('took this off its team');
+		expect(describeEvent({ kind: 'rule_applied', data: { rule: { id: 'r1', name: 'Invoices to billing' } } })).toBe('applied the assignment rule “Invoices to billing”');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 
