@@ -1,11 +1,18 @@
 """Teams: admins make them, staff route tickets to them and list a team's queue."""
 
 from typing import Any
+from uuid import UUID
 
 from httpx import AsyncClient
+from psycopg import sql
 
 from tests.factories import Accounts, create_ticket, make_user
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.tickets import listing
+from ticketdesk.tickets.schemas import TicketFilters
+
+WINDOW = Settings().reopen_window
 
 TEAMS = "/api/v1/teams"
 
@@ -306,3 +313,43 @@ class TestAway:
 
         assert response.status_code == 422
         assert response.json()["field"] == "away"
+
+
+MANY_TICKETS = """
+insert into tickets (user_id, type, priority, status, title, description, created_at,
+                     updated_at, team_id)
+select %(user_id)s, 'bug', 'medium',
+       (array['open', 'in_progress', 'waiting', 'resolved', 'closed'])[1 + g %% 5],
+       'Ticket number ' || g, 'Steps to reproduce ticket number ' || g,
+       now() - make_interval(mins => g), now() - make_interval(mins => g),
+       (%(teams)s::uuid[])[1 + g %% 20]
+from generate_series(1, %(n)s) g
+"""
+
+
+async def test_team_queues_read_their_index(accounts: Accounts, conn: Connection) -> None:
+    """The SQL of "My team" and of one team's queue, planned over enough tickets (twenty
+    teams, a few without any) that the planner has a real choice."""
+    teams = [await make_team(accounts, f"Team {n}", []) for n in range(20)]
+    await accounts.admin.client.patch(
+        f"{TEAMS}/{teams[0]['id']}", json={"member_ids": [str(accounts.agent.user.id)]}
+    )
+    ids = [t["id"] for t in teams[:17]] + [None, None, None]
+    await conn.execute(MANY_TICKETS, {"user_id": accounts.alice.user.id, "n": 20_000, "teams": ids})
+    await conn.execute("analyze tickets")
+    agent = accounts.agent.actor
+    open_statuses: list[Any] = ["open", "in_progress", "waiting"]
+
+    for team, my_teams in ((teams[0]["id"], []), ("mine", [teams[0]["id"]])):
+        view = TicketFilters(status=open_statuses, team=team)
+        first = await listing.list_tickets(
+            conn, agent, view, sort="-created", cursor=None, limit=25, reopen_window=WINDOW
+        )
+        assert len(first.items) == 25
+        assert {t.team_id for t in first.items} == {UUID(teams[0]["id"])}
+        query, params = listing.listing_query(
+            agent, view, sort="-created", cursor=first.next_cursor, limit=25, my_teams=my_teams
+        )
+        cur = await conn.execute(sql.SQL("explain ") + query, params)
+        plan = "\n".join(row["QUERY PLAN"] for row in await cur.fetchall())
+        assert "tickets_team_idx" in plan, plan

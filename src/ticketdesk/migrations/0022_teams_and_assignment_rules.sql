@@ -26,8 +26,9 @@ create index team_members_user_idx on team_members (user_id);
 
 -- No cascade: a team is taken off its tickets by the service, each change recorded.
 alter table tickets add column team_id uuid references teams;
--- Team queues, by status, newest first (as tickets_assignee_idx for agents).
-create index tickets_team_idx on tickets (team_id, status, created_at, id);
+-- Team queues, newest (or oldest) first, read in order: a queue's page stops after its
+-- rows instead of sorting every ticket of the team; the status is checked on the way.
+create index tickets_team_idx on tickets (team_id, created_at, id);
 
 create table assignment_rules (
     id uuid primary key default uuidv7(),
