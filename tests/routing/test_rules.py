@@ -137,6 +137,11 @@ class TestManagingRules:
                 "value_error",
             ),
             ({"actions": {"priority": "urgent"}}, "actions.priority", "literal_error"),
+            (
+                {"conditions": {"metadata": {"os": "Linux\u0000"}}, "actions": {"priority": "low"}},
+                "conditions.metadata",
+                "value_error",
+            ),
         ],
     )
     async def test_refused(

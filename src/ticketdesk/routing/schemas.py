@@ -1,7 +1,8 @@
 """Assignment rule shapes on the wire."""
 
+import math
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -37,6 +38,16 @@ MetadataValue = Annotated[
 ]
 
 
+def _storable_values(value: dict[str, Any]) -> dict[str, Any]:
+    # What jsonb refuses (NUL characters, NaN and infinities), and text beyond reason.
+    for item in value.values():
+        if isinstance(item, str) and ("\x00" in item or len(item) > 1000):
+            raise ValueError("text values must be at most 1,000 characters, without NUL")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
+    return value
+
+
 class RuleConditions(RequestModel):
     """What a ticket must be for the rule to fire: every condition given must hold (an
     empty list or object: any). Within one list, any value matches."""
@@ -46,7 +57,7 @@ class RuleConditions(RequestModel):
     labels: list[LabelName] = Field(
         default_factory=list, max_length=20, description="The ticket carries all of them."
     )
-    metadata: dict[MetadataKey, MetadataValue] = Field(
+    metadata: Annotated[dict[MetadataKey, MetadataValue], AfterValidator(_storable_values)] = Field(
         default_factory=dict,
         max_length=20,
         description="Each key of the ticket's metadata equals its value here.",
