@@ -227,3 +227,39 @@ async def check_team_unused(conn: Connection, team_id: UUID) -> None:
             "delete them first.",
             code="team_in_use",
         )
+
+
+async def relabel(conn: Connection, old: str, new: str | None) -> None:
+    """Follow a label renamed from ``old`` to ``new`` in every rule, or deleted (``None``):
+    a deleted label is taken out of the labels rules add, but stays in their conditions,
+    where it matches no ticket (taking it out would widen a rule to tickets it was not
+    written for)."""
+    await fetch_values(conn, UUID, Q.lock_rule_order)
+
+    def follow(names: list[str], *, keep_deleted: bool) -> list[str]:
+        if new is None:
+            return names if keep_deleted else [n for n in names if n.lower() != old.lower()]
+        return sorted({new if n.lower() == old.lower() else n for n in names})
+
+    for rule in await list_rules(conn):
+        conditions = rule.conditions.model_copy(
+            update={"labels": follow(rule.conditions.labels, keep_deleted=True)}
+        )
+        actions = rule.actions.model_copy(
+            update={"add_labels": follow(rule.actions.add_labels, keep_deleted=False)}
+        )
+        if conditions == rule.conditions and actions == rule.actions:
+            continue
+        await execute(
+            conn,
+            Q.update_rule,
+            {
+                "rule_id": rule.id,
+                "name": None,
+                "enabled": None,
+                "on_update": None,
+                "stop_processing": None,
+                "conditions": Jsonb(conditions.model_dump(mode="json")),
+                "actions": Jsonb(actions.model_dump(mode="json")),
+            },
+        )

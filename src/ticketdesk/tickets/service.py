@@ -703,17 +703,20 @@ async def _retag(conn: Connection, actor: Actor, old: str, new: str | None) -> N
 
 
 async def change_label(conn: Connection, actor: Actor, label_id: UUID, body: LabelUpdate) -> Label:
-    """Change a label; a new name is given to every ticket carrying the old one."""
+    """Change a label; a new name is given to every ticket carrying the old one, and to
+    the assignment rules naming it."""
     label, old_name = await labels.update_label(conn, label_id, body)
     if label.name != old_name:
         await _retag(conn, actor, old_name, label.name)
+        await routing.relabel(conn, old_name, label.name)
     return label
 
 
 async def delete_label(conn: Connection, actor: Actor, label_id: UUID) -> None:
-    """Delete a label and take it off every ticket."""
+    """Delete a label and take it off every ticket (and out of the labels rules add)."""
     name = await labels.delete_label(conn, label_id)
     await _retag(conn, actor, name, None)
+    await routing.relabel(conn, name, None)
 
 
 # --- timed rules ------------------------------------------------------------------------
