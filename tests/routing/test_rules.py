@@ -357,6 +357,22 @@ class TestActions:
         assert seen["tags"] == []
         assert seen["priority"] == "high"
 
+    async def test_no_more_than_twenty_labels(self, accounts: Accounts) -> None:
+        names = [f"label-{n:02d}" for n in range(21)]
+        for name in names:
+            await make_label(accounts, name)
+        await make_rule(accounts, actions={"add_labels": [names[20]], "priority": "high"})
+
+        ticket = await open_ticket(accounts.agent, tags=names[:20])
+
+        seen = await as_staff(accounts, ticket)
+        assert seen["tags"] == names[:20]
+        assert seen["priority"] == "high"
+        [applied] = [
+            e for e in await events(accounts.agent.client, ticket) if e["kind"] == "rule_applied"
+        ]
+        assert applied["data"]["unavailable"] == ["add_labels"]
+
     async def test_an_agent_deactivated_since(self, accounts: Accounts, conn: Connection) -> None:
         gone = await make_user(conn, role="agent", name="Gone Agent")
         await make_rule(accounts, actions={"assignee_id": str(gone.id)})
