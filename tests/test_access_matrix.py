@@ -37,10 +37,14 @@ from ticketdesk.fields import service as fields
 from ticketdesk.fields.schemas import CustomFieldCreate
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
+from ticketdesk.routing import service as routing
+from ticketdesk.routing.schemas import RuleActions, RuleCreate
 from ticketdesk.saved_views import service as saved_views
 from ticketdesk.saved_views.schemas import SavedViewCreate
 from ticketdesk.sla import service as sla
 from ticketdesk.sla.schemas import SlaPolicyWrite
+from ticketdesk.teams import service as teams
+from ticketdesk.teams.schemas import TeamCreate
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import TicketUpdate
 
@@ -139,6 +143,12 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             reopen_window=WINDOW,
         )
         policy = await sla.create_policy(conn, SlaPolicyWrite.model_validate(_policy_body()))
+        team = await teams.create_team(
+            conn, TeamCreate(name=_unique("team"), member_ids=[accounts.agent.user.id])
+        )
+        rule = await routing.create_rule(
+            conn, RuleCreate(name="Matrix rule", actions=RuleActions(priority="high"))
+        )
     target = await make_user(conn, name="Target Person")
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
@@ -153,6 +163,8 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             "view_id": str(view.id),
             "field_id": str(field.id),
             "policy_id": str(policy.id),
+            "team_id": str(team.id),
+            "rule_id": str(rule.id),
             "user_id": str(target.id),
             "token_id": str(token.id),
             "attachment_id": upload.json()[0]["id"],
@@ -372,6 +384,36 @@ ROUTES: list[Route] = [
     Route("PUT", "/api/v1/sla-policies/{policy_id}", ADMIN_ONLY, _json(lambda _: _policy_body())),
     Route("DELETE", "/api/v1/sla-policies/{policy_id}", statuses(401, 403, 403, 403, 204)),
     Route("GET", "/api/v1/tickets/{id}/sla", TICKET_STAFF),
+    # teams and assignment rules
+    Route("GET", "/api/v1/teams", STAFF_ONLY),
+    Route(
+        "POST",
+        "/api/v1/teams",
+        statuses(401, 403, 403, 403, 201),
+        _json(lambda _: {"name": _unique("new-team")}),
+    ),
+    Route("GET", "/api/v1/teams/{team_id}", STAFF_ONLY),
+    Route(
+        "PATCH",
+        "/api/v1/teams/{team_id}",
+        ADMIN_ONLY,
+        _json(lambda _: {"name": _unique("renamed-team")}),
+    ),
+    Route("DELETE", "/api/v1/teams/{team_id}", statuses(401, 403, 403, 403, 204)),
+    Route("GET", "/api/v1/assignment-rules", ADMIN_ONLY),
+    Route(
+        "POST",
+        "/api/v1/assignment-rules",
+        statuses(401, 403, 403, 403, 201),
+        _json({"name": "New rule", "actions": {"priority": "low"}}),
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/assignment-rules/{rule_id}",
+        ADMIN_ONLY,
+        _json({"enabled": False}),
+    ),
+    Route("DELETE", "/api/v1/assignment-rules/{rule_id}", statuses(401, 403, 403, 403, 204)),
     # users
     Route("GET", "/api/v1/users", STAFF_ONLY),
     Route("GET", "/api/v1/users", STAFF_ONLY, lambda w: {"params": {"q": "alice"}}),
@@ -412,6 +454,8 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/v1/me/tokens/{token_id}", statuses(401, 204, 404, 404, 404)),
     Route("POST", "/api/v1/auth/logout", statuses(401, 204, 204, 204, 204)),
     Route("POST", "/api/v1/auth/logout-everywhere", EVERYONE_SIGNED_IN),
+    Route("GET", "/api/v1/me/away", STAFF_ONLY),
+    Route("PUT", "/api/v1/me/away", STAFF_ONLY, _json({"away": True})),
     Route("GET", "/api/v1/me/notifications", EVERYONE_SIGNED_IN),
     Route(
         "PUT",

@@ -55,9 +55,11 @@ from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
 from ticketdesk.presence.endpoints import router as presence_router
 from ticketdesk.rate_limits import RateLimiter
 from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
+from ticketdesk.routing.endpoints import router as routing_router
 from ticketdesk.saved_views.endpoints import router as saved_views_router
 from ticketdesk.sla.endpoints import router as sla_router
 from ticketdesk.spa import mount_spa
+from ticketdesk.teams.endpoints import router as teams_router
 from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
 from ticketdesk.tickets.endpoints import router as tickets_router
 from ticketdesk.users.endpoints import router as users_router
@@ -150,6 +152,8 @@ def _api_router() -> APIRouter:
         labels_router,
         fields_router,
         sla_router,
+        teams_router,
+        routing_router,
         github_router,
         jobs_router,
         mailbox_router,

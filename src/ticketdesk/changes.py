@@ -31,6 +31,8 @@ EventKind = Literal[
     "metadata_changed",
     "custom_field_changed",
     "assigned",
+    "team_changed",
+    "rule_applied",
     "commented",
     "comment_edited",
     "comment_deleted",

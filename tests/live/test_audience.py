@@ -48,6 +48,8 @@ SUBMITTER_SEES: dict[str, tuple[bool, dict[str, Any]]] = {
     "priority_changed": (False, {"from": "low", "to": "high"}),
     "tags_changed": (False, {"added": ["billing"], "removed": []}),
     "assigned": (False, {"from": None, "to": None}),
+    "team_changed": (False, {"from": None, "to": {"id": str(uuid.uuid4()), "name": "Billing"}}),
+    "rule_applied": (False, {"rule": {"id": str(uuid.uuid4()), "name": "To billing"}}),
     "escalated": (False, {"priority": "low", "after_hours": 4}),
     "sla_breached": (
         False,

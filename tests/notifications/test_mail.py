@@ -221,6 +221,31 @@ class TestConversation:
         assert assigned in mail_to(smtp_server, accounts.agent)
         assert "Ada Admin assigned this ticket to you" in plain(assigned)
 
+    async def test_assigned_to_you_by_a_rule(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        made = await accounts.admin.client.post(
+            "/api/v1/teams",
+            json={"name": "Billing", "member_ids": [str(accounts.agent.user.id)]},
+        )
+        await accounts.admin.client.post(
+            "/api/v1/assignment-rules",
+            json={
+                "name": "Everything to billing",
+                "actions": {"team_id": made.json()["id"], "round_robin": True},
+            },
+        )
+
+        await open_ticket(accounts.alice)
+        await settled(conn)
+
+        [assigned] = [
+            m for m in mail_to(smtp_server, accounts.agent) if "assigned this ticket" in plain(m)
+        ]
+        assert "The assignment rule “Everything to billing” assigned this ticket to you" in plain(
+            assigned
+        )
+
     async def test_staff_bookkeeping_mails_the_submitter_nothing(
         self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
     ) -> None:

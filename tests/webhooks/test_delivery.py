@@ -66,6 +66,29 @@ class TestJson:
         ids = [r.headers["webhook-id"] for r in receiver.received]
         assert len(set(ids)) == 6
 
+    async def test_a_ticket_routed_by_a_rule(self, accounts: Accounts, receiver: Receiver) -> None:
+        made = await accounts.admin.client.post(
+            "/api/v1/teams",
+            json={"name": "Billing", "member_ids": [str(accounts.agent.user.id)]},
+        )
+        team = made.json()
+        rule = await accounts.admin.client.post(
+            "/api/v1/assignment-rules",
+            json={"name": "Billing", "actions": {"team_id": team["id"], "round_robin": True}},
+        )
+        assert rule.status_code == 201
+        webhook = await create_webhook(accounts.admin, receiver.url, events=["ticket.assigned"])
+
+        await open_ticket(accounts.alice, title="Invoice total is wrong")
+        await settled(accounts.admin, webhook, 2)
+
+        changes = {p["data"]["change"]["field"]: p["data"] for p in _verified(webhook, receiver)}
+        assert changes["team"]["change"]["to"] == {"id": team["id"], "name": "Billing"}
+        assert changes["assignee"]["change"]["to"]["name"] == accounts.agent.user.name
+        # Made by the system, on the rule's behalf; the ticket names its team.
+        assert changes["assignee"]["actor"] is None
+        assert changes["assignee"]["ticket"]["team"] == {"id": team["id"], "name": "Billing"}
+
     async def test_a_tampered_body_does_not_verify(
         self, accounts: Accounts, receiver: Receiver
     ) -> None:

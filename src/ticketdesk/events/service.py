@@ -79,6 +79,8 @@ def audience(kind: EventKind) -> Audience:
             | "priority_changed"
             | "tags_changed"
             | "assigned"
+            | "team_changed"
+            | "rule_applied"
             | "escalated"
             | "sla_breached"
             | "github_link_requested"

@@ -66,3 +66,9 @@ async def canonical_tags(conn: Connection, names: list[str]) -> list[str]:
             f"No such label: {', '.join(unknown)}.", code="unknown_label", field="tags"
         )
     return sorted({found[name] for name in wanted})
+
+
+async def known_tags(conn: Connection, names: list[str]) -> list[str]:
+    """The labels' own spelling of those of ``names`` that are labels; others are left out."""
+    wanted = list(dict.fromkeys(name.lower() for name in names))
+    return sorted(await fetch_values(conn, str, Q.canonical_names, {"names": wanted}))

@@ -213,7 +213,9 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
                 data["after_days"] = change.data["after_days"]
             return [_Audience(kind, submitter, data=data)]
         case "assigned" if change.data.get("to"):
-            return [_Audience("assigned", [UUID(change.data["to"]["id"])])]
+            # Made by an assignment rule: the mail names it (there is no one to name).
+            rule = {"rule": change.data["rule"]["name"]} if "rule" in change.data else {}
+            return [_Audience("assigned", [UUID(change.data["to"]["id"])], data=rule)]
         case "escalated":
             alert = {"priority": change.data["priority"], "hours": change.data["after_hours"]}
             return [_Audience("escalation", roles=["admin"], data=alert)]

@@ -147,6 +147,10 @@ async def list_tickets(
         Literal["me", "none"] | UUID | None,
         Query(description="me, none, or a user id."),
     ] = None,
+    team: Annotated[
+        Literal["mine", "none"] | UUID | None,
+        Query(description="Staff only: a team's id, mine (any team you are in) or none (no team)."),
+    ] = None,
     submitter: UUID | None = None,
     tags: Annotated[
         list[SearchText] | None,
@@ -235,6 +239,7 @@ async def list_tickets(
         type=type or [],
         priority=priority or [],
         assignee=None if assignee is None else str(assignee),
+        team=None if team is None else str(team),
         submitter=submitter,
         tags=[*(tags or []), *(tag or [])],
         metadata=metadata_filter,
@@ -356,8 +361,12 @@ async def assign_ticket(
     settings: AppSettings,
     if_match: IfMatch = None,
 ) -> TicketDetail:
-    """Assign a ticket to an agent, or unassign it with null (staff)."""
-    ticket = await service.assign_ticket(conn, actor, id, body.assignee_id, if_match=if_match)
+    """Assign a ticket to an agent, or unassign it with null, and to a team with
+    ``team_id`` (null: none; absent: the team stays) (staff)."""
+    team = (body.team_id,) if "team_id" in body.model_fields_set else None
+    ticket = await service.assign_ticket(
+        conn, actor, id, body.assignee_id, team=team, if_match=if_match
+    )
     return await _page(conn, actor, settings, response, ticket)
 
 

@@ -18,6 +18,7 @@ import binascii
 import html
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -34,6 +35,7 @@ from ticketdesk.errors import Forbidden, InvalidInput
 from ticketdesk.fields import service as fields
 from ticketdesk.fields.schemas import CustomField
 from ticketdesk.sql import columns, fetch_all, fetch_value, load_queries
+from ticketdesk.teams import service as teams
 from ticketdesk.tickets import access
 from ticketdesk.tickets.schemas import ListSort, Ticket, TicketFilters, TicketPage
 from ticketdesk.tickets.service import summaries
@@ -164,7 +166,10 @@ def _sort_keys(sort: str) -> tuple[LiteralString, ...]:
 
 
 def _filter_clauses(
-    actor: Actor, filters: TicketFilters, custom: CustomFieldListing | None = None
+    actor: Actor,
+    filters: TicketFilters,
+    custom: CustomFieldListing | None = None,
+    my_teams: Sequence[UUID] = (),
 ) -> tuple[list[sql.Composable], dict[str, Any]]:
     where: list[sql.Composable] = []
     params: dict[str, Any] = {}
@@ -193,6 +198,21 @@ def _filter_clauses(
                 "Use me, none or a user id.", code="bad_assignee", field="assignee"
             ) from None
         add("assigned_to_user_id = %(assignee)s", assignee=assignee)
+    if filters.team is not None:
+        if not access.sees_triage(actor):
+            raise Forbidden(
+                "Only agents and admins may filter by team.", code="staff_only", field="team"
+            )
+        # tickets_team_idx serves each of these.
+        if filters.team == "none":
+            add("team_id is null")
+        elif filters.team == "mine" and len(my_teams) == 1:
+            # Most people are in one team: an equality reads the index in order.
+            add("team_id = %(team)s", team=my_teams[0])
+        elif filters.team == "mine":
+            add("team_id = any(%(teams)s::uuid[])", teams=list(my_teams))
+        else:
+            add("team_id = %(team)s", team=UUID(filters.team))
     if filters.submitter is not None:
         add("user_id = %(submitter)s", submitter=filters.submitter)
     if filters.tags:
@@ -308,10 +328,12 @@ def listing_query(
     cursor: str | None,
     limit: int,
     custom: CustomFieldListing | None = None,
+    my_teams: Sequence[UUID] = (),
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """The SELECT of a page of the tickets ``actor`` may see, and its parameters: one row
     more than ``limit``, to tell whether another page follows. ``custom``: the custom
-    fields the filters and sort name, as ``custom_field_listing`` found them."""
+    fields the filters and sort name, as ``custom_field_listing`` found them; ``my_teams``:
+    the teams ``actor`` is in, for ``team=mine``."""
     if sort == "relevance" and not filters.q:
         raise InvalidInput(
             "Sorting by relevance needs a search (q).", code="relevance_needs_q", field="sort"
@@ -320,7 +342,7 @@ def listing_query(
         raise Forbidden(
             "Only agents and admins may sort by SLA due time.", code="staff_only", field="sort"
         )
-    where, params = _filter_clauses(actor, filters, custom)
+    where, params = _filter_clauses(actor, filters, custom, my_teams)
     descending = sort.startswith("-") or sort == "relevance"
     if custom is not None and custom.sort is not None:
         return _field_sorted_query(
@@ -426,8 +448,9 @@ async def list_tickets(
     """A page of the tickets ``actor`` may see, in keyset order (no OFFSET); each with the
     statuses ``actor`` may move it to, given the ``reopen_window`` setting."""
     custom = await custom_field_listing(conn, actor, filters, sort)
+    my_teams = await teams.teams_of(conn, actor.id) if filters.team == "mine" else []
     query, params = listing_query(
-        actor, filters, sort=sort, cursor=cursor, limit=limit, custom=custom
+        actor, filters, sort=sort, cursor=cursor, limit=limit, custom=custom, my_teams=my_teams
     )
     row: type[_Listed] = _Listed
     if sort == "relevance":
@@ -458,7 +481,8 @@ async def count_tickets(conn: Connection, actor: Actor, filters: TicketFilters, 
     """How many tickets ``actor`` may see match ``filters``, counting no further than
     ``cap``: the count stops at ``cap`` matching rows, however many more match. (Filters
     that match few of many tickets still read what their indexes leave to check.)"""
-    where, params = _filter_clauses(actor, filters)
+    my_teams = await teams.teams_of(conn, actor.id) if filters.team == "mine" else []
+    where, params = _filter_clauses(actor, filters, my_teams=my_teams)
     query = sql.SQL(
         "select count(*) from (select 1 from tickets {where} limit {cap}) as counted"
     ).format(

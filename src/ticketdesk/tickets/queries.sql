@@ -45,6 +45,12 @@ select {ticket_columns} from tickets where tags @> array[%(tag)s]::text[]
 order by id
 for update;
 
+-- name: team_tickets_for_update
+-- In id order, like bulk actions, so the two cannot deadlock.
+select {ticket_columns} from tickets where team_id = %(team_id)s
+order by id
+for update;
+
 -- name: claim_escalations
 -- Tickets of the priority, neither resolved nor closed, opened more than after_hours ago
 -- and with no public reply from staff, marked escalated once each. Only those that

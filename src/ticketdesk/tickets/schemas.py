@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstrai
 
 from ticketdesk.fields.schemas import FieldValues
 from ticketdesk.labels.schemas import LabelName
+from ticketdesk.teams.schemas import TeamRef
 from ticketdesk.users.schemas import EmailAddress, Name, UserRef
 from ticketdesk.validation import RequestModel, no_nul
 
@@ -122,12 +123,18 @@ class TicketUpdate(RequestModel):
     custom_fields: FieldValues | None = Field(
         default=None, description="The custom fields to change; fields not named stay as they are."
     )
+    team_id: UUID | None = Field(
+        default=None, description="Route the ticket to this team, or null for none (staff)."
+    )
 
 
 class Assignment(RequestModel):
-    """Assign to an agent, or ``null`` to unassign."""
+    """Assign to an agent, or ``null`` to unassign; and, if given, to a team (or none)."""
 
     assignee_id: UUID | None
+    team_id: UUID | None = Field(
+        default=None, description="A team, or null for none; absent: the team stays."
+    )
 
 
 class Ticket(BaseModel):
@@ -142,6 +149,9 @@ class Ticket(BaseModel):
     title: str
     description: str
     assigned_to_user_id: UUID | None
+    team_id: UUID | None = Field(
+        description="The team the ticket is routed to (staff only: always null for submitters)."
+    )
     github_issue_number: int | None
     tags: list[str]
     metadata: dict[str, Any]
@@ -171,6 +181,7 @@ class TicketSummary(Ticket):
 
     submitter: UserRef
     assigned_to: UserRef | None
+    team: TeamRef | None = Field(description="The team, named (staff only).")
     transitions: list[Status] = Field(
         description="The statuses the caller may move this ticket to now, in flow order."
     )
@@ -200,6 +211,7 @@ class TicketFilters(BaseModel):
     type: list[TicketType] = Field(default_factory=list)
     priority: list[Priority] = Field(default_factory=list)
     assignee: str | None = None
+    team: str | None = None
     submitter: UUID | None = None
     tags: list[str] = Field(default_factory=list)
     metadata: Metadata | None = None

@@ -26,6 +26,8 @@ from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Preco
 from ticketdesk.fields import service as fields
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import Label, LabelUpdate
+from ticketdesk.routing import service as routing
+from ticketdesk.routing.schemas import Rule
 from ticketdesk.sla import service as sla
 from ticketdesk.sql import (
     columns,
@@ -36,6 +38,7 @@ from ticketdesk.sql import (
     fetch_values,
     load_queries,
 )
+from ticketdesk.teams import service as teams
 from ticketdesk.tickets import access
 from ticketdesk.tickets.access import get_visible_ticket, with_ticket_columns
 from ticketdesk.tickets.schemas import (
@@ -61,6 +64,7 @@ _SLA_DUE = with_ticket_columns(Q.sla_due_for_check)
 NO_SLA_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 # The changes that choose a ticket's SLA policy again.
 _SLA_FIELDS = frozenset({"priority", "type", "tags"})
+_TEAM_FOR_UPDATE = with_ticket_columns(Q.team_tickets_for_update)
 # How many tickets one transaction of a timed job escalates or closes.
 TIMED_BATCH = 200
 
@@ -87,7 +91,9 @@ REPLY_MOVES: dict[str, Status] = {
 # Where a public staff reply sends the ticket when ``tickets.reply_moves_to_waiting`` is on:
 # the answer is given, the ticket waits for its submitter.
 STAFF_REPLY_MOVES: dict[str, Status] = {"open": "waiting", "in_progress": "waiting"}
-STAFF_ONLY_FIELDS = ("type", "priority", "tags")
+STAFF_ONLY_FIELDS = ("type", "priority", "tags", "team_id")
+# A change to any of these runs the assignment rules marked to run on updates.
+ROUTED_FIELDS = frozenset({"type", "priority", "tags", "metadata"})
 # The change recorded for each field whose event is its old and new value.
 _FIELD_CHANGES: dict[str, EventKind] = {
     "title": "title_changed",
@@ -126,15 +132,21 @@ async def summaries(
         t.assigned_to_user_id for t in tickets if t.assigned_to_user_id
     }
     named = await _people(conn, actor, ids)
+    triage = access.sees_triage(actor)
     values = await fields.values_for(
         conn, [t.id for t in tickets], staff=access.sees_internal(actor)
     )
+    team_names = (
+        await teams.team_refs(conn, {t.team_id for t in tickets if t.team_id}) if triage else {}
+    )
     return [
         TicketSummary(
-            **t.model_dump(exclude={"customer_replied_at", "sla_state", "sla_due_at"}),
-            customer_replied_at=t.customer_replied_at if access.sees_triage(actor) else None,
-            sla_state=t.sla_state if access.sees_triage(actor) else None,
-            sla_due_at=t.sla_due_at if access.sees_triage(actor) else None,
+            **t.model_dump(exclude={"customer_replied_at", "sla_state", "sla_due_at", "team_id"}),
+            customer_replied_at=t.customer_replied_at if triage else None,
+            sla_state=t.sla_state if triage else None,
+            sla_due_at=t.sla_due_at if triage else None,
+            team_id=t.team_id if triage else None,
+            team=team_names.get(t.team_id) if triage and t.team_id else None,
             submitter=named[t.user_id],
             assigned_to=named[t.assigned_to_user_id] if t.assigned_to_user_id else None,
             transitions=allowed_transitions(actor, t, reopen_window=reopen_window),
@@ -268,7 +280,7 @@ async def create_ticket(
     ticket = await _apply_sla(
         conn, ticket, await sla.target(conn, _sla_facts(ticket), now=now, start=ticket.created_at)
     )
-    return ticket, False
+    return await _route(conn, ticket, on_update=False), False
 
 
 async def _customer(conn: Connection, wanted: OnBehalfOf, invite: Invite | None) -> User:
@@ -448,6 +460,13 @@ async def _change_event(
             "to": {"id": str(new), "name": named[new]} if new else None,
         }
         kind = "assigned"
+    elif field == "team_id":
+        named_teams = await teams.team_refs(conn, {i for i in (old, new) if i})
+        data = {
+            "from": {"id": str(old), "name": named_teams[old].name} if old else None,
+            "to": {"id": str(new), "name": named_teams[new].name} if new else None,
+        }
+        kind = "team_changed"
     elif field == "metadata":
         data = {"from": old, "to": new}
         kind = "metadata_changed"
@@ -463,6 +482,9 @@ async def _apply_update(
     requested = body.model_dump(exclude_unset=True, exclude_none=True, exclude={"custom_fields"})
     if body.custom_fields:
         requested["custom_fields"] = body.custom_fields
+    if "team_id" in body.model_fields_set:
+        # null takes the ticket off its team; absent leaves it.
+        requested["team_id"] = body.team_id
     if not actor.is_staff:
         for field in STAFF_ONLY_FIELDS:
             if field in requested:
@@ -492,11 +514,16 @@ async def _apply_update(
         if field_values
         else []
     )
+    if changes.get("team_id") is not None:
+        await _check_team(conn, changes["team_id"], field="team_id")
     if not changes and not field_changes:
         return ticket
     # First, so that whoever hears of the other changes reads the new values.
     await fields.save_changes(conn, actor.id, ticket.id, field_changes)
-    return await _save(conn, actor, ticket, changes)
+    saved = await _save(conn, actor, ticket, changes)
+    if changes.keys() & ROUTED_FIELDS:
+        saved = await _route(conn, saved, on_update=True)
+    return saved
 
 
 async def update_ticket(
@@ -619,9 +646,20 @@ async def close_ticket(conn: Connection, actor: Actor, ref: str, *, if_match: st
     return await _close(conn, actor, ticket)
 
 
+async def _check_team(conn: Connection, team_id: UUID, *, field: str) -> None:
+    if not await teams.team_refs(conn, [team_id]):
+        raise InvalidInput("No such team.", code="unknown_team", field=field)
+
+
 async def _assign(
-    conn: Connection, actor: Actor, ticket: Ticket, assignee_id: UUID | None
+    conn: Connection,
+    actor: Actor,
+    ticket: Ticket,
+    assignee_id: UUID | None,
+    *,
+    team: tuple[UUID | None] | None = None,
 ) -> Ticket:
+    """Assign ``ticket`` to ``assignee_id``, and to the team in ``team`` when given."""
     if not actor.is_staff:
         raise Forbidden("Only agents and admins may assign tickets.", code="staff_only")
     if assignee_id is not None and not await users.is_assignable(conn, assignee_id):
@@ -630,18 +668,115 @@ async def _assign(
             code="not_assignable",
             field="assignee_id",
         )
-    if ticket.assigned_to_user_id == assignee_id:
+    changes: dict[str, Any] = {}
+    if ticket.assigned_to_user_id != assignee_id:
+        changes["assigned_to_user_id"] = assignee_id
+    if team is not None and ticket.team_id != team[0]:
+        if team[0] is not None:
+            await _check_team(conn, team[0], field="team_id")
+        changes["team_id"] = team[0]
+    if not changes:
         return ticket
-    return await _save(conn, actor, ticket, {"assigned_to_user_id": assignee_id})
+    return await _save(conn, actor, ticket, changes)
 
 
 async def assign_ticket(
-    conn: Connection, actor: Actor, ref: str, assignee_id: UUID | None, *, if_match: str | None
+    conn: Connection,
+    actor: Actor,
+    ref: str,
+    assignee_id: UUID | None,
+    *,
+    team: tuple[UUID | None] | None = None,
+    if_match: str | None,
 ) -> Ticket:
-    """Assign a ticket to an agent, or unassign it (staff)."""
+    """Assign a ticket to an agent, or unassign it, and to the team in ``team`` (a team's
+    id or None for no team) when given (staff)."""
     ticket = await get_visible_ticket(conn, actor, ref, for_update=True)
     check_version(ticket, if_match)
-    return await _assign(conn, actor, ticket, assignee_id)
+    return await _assign(conn, actor, ticket, assignee_id, team=team)
+
+
+# --- assignment rules and teams ------------------------------------------------------------
+
+
+async def _route(conn: Connection, ticket: Ticket, *, on_update: bool) -> Ticket:
+    """Run the assignment rules on ``ticket`` (locked or just made by the caller): every
+    enabled rule that matches fires, in order, each seeing what those before it did, until
+    one that says ``stop_processing``; on an update, only the rules marked ``on_update``."""
+    rules = await routing.rules_to_run(conn, on_update=on_update)
+    if not rules:
+        return ticket
+    [submitter] = await users.users_by_id(conn, [ticket.user_id])
+    for rule in rules:
+        facts = routing.TicketFacts(
+            type=ticket.type,
+            priority=ticket.priority,
+            tags=ticket.tags,
+            metadata=ticket.metadata,
+            submitter_email=submitter.email,
+        )
+        if not routing.matches(rule.conditions, facts):
+            continue
+        ticket = await _apply_rule(conn, ticket, rule)
+        if rule.stop_processing:
+            break
+    return ticket
+
+
+async def _apply_rule(conn: Connection, ticket: Ticket, rule: Rule) -> Ticket:
+    """Do what ``rule`` says to ``ticket``, as the system, and record that it fired."""
+    actions = rule.actions
+    changes: dict[str, Any] = {}
+    unavailable: list[str] = []
+    if actions.priority is not None and actions.priority != ticket.priority:
+        changes["priority"] = actions.priority
+    if actions.add_labels:
+        # Labels renamed or deleted since the rule was written are passed over.
+        known = await labels.known_tags(conn, actions.add_labels)
+        tags = sorted({*ticket.tags, *known})
+        if len(tags) > MAX_TAGS or len(known) < len(actions.add_labels):
+            unavailable.append("add_labels")
+        if len(tags) <= MAX_TAGS and tags != sorted(ticket.tags):
+            changes["tags"] = tags
+    if actions.team_id is not None and actions.team_id != ticket.team_id:
+        changes["team_id"] = actions.team_id
+    if actions.assignee_id is not None:
+        if not await users.is_assignable(conn, actions.assignee_id):
+            unavailable.append("assignee_id")
+        elif actions.assignee_id != ticket.assigned_to_user_id:
+            changes["assigned_to_user_id"] = actions.assignee_id
+    elif actions.round_robin and actions.team_id is not None:
+        current = ticket.assigned_to_user_id
+        if current is None or not await teams.is_member(conn, actions.team_id, current):
+            chosen = await teams.next_in_rotation(conn, actions.team_id)
+            if chosen is None:
+                unavailable.append("round_robin")
+            else:
+                changes["assigned_to_user_id"] = chosen
+    named = {"id": str(rule.id), "name": rule.name}
+    await record_change(
+        conn,
+        Change(
+            ticket_id=ticket.id,
+            kind="rule_applied",
+            actor_id=None,
+            data={"rule": named, **({"unavailable": unavailable} if unavailable else {})},
+        ),
+    )
+    if not changes:
+        return ticket
+    return await _save(conn, None, ticket, changes, reason={"rule": named})
+
+
+async def delete_team(conn: Connection, actor: Actor, team_id: UUID) -> None:
+    """Delete a team: refused while a rule routes tickets to it; otherwise each of its
+    tickets is taken off it as if edited (version moved, a ``team_changed`` event)."""
+    await routing.check_team_unused(conn, team_id)
+    # Locked first: no ticket can be routed to the team while its tickets are let go.
+    await teams.lock_team(conn, team_id)
+    for ticket in await fetch_all(conn, Ticket, _TEAM_FOR_UPDATE, {"team_id": team_id}):
+        await _save(conn, actor, ticket, {"team_id": None})
+    await teams.delete_team(conn, team_id)
 
 
 async def bulk_update(conn: Connection, actor: Actor, request: BulkRequest) -> BulkResult:
@@ -712,17 +847,20 @@ async def _retag(conn: Connection, actor: Actor, old: str, new: str | None) -> N
 
 
 async def change_label(conn: Connection, actor: Actor, label_id: UUID, body: LabelUpdate) -> Label:
-    """Change a label; a new name is given to every ticket carrying the old one."""
+    """Change a label; a new name is given to every ticket carrying the old one, and to
+    the assignment rules naming it."""
     label, old_name = await labels.update_label(conn, label_id, body)
     if label.name != old_name:
         await _retag(conn, actor, old_name, label.name)
+        await routing.relabel(conn, old_name, label.name)
     return label
 
 
 async def delete_label(conn: Connection, actor: Actor, label_id: UUID) -> None:
-    """Delete a label and take it off every ticket."""
+    """Delete a label and take it off every ticket (and out of the labels rules add)."""
     name = await labels.delete_label(conn, label_id)
     await _retag(conn, actor, name, None)
+    await routing.relabel(conn, name, None)
 
 
 # --- timed rules ------------------------------------------------------------------------

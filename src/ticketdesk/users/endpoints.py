@@ -11,7 +11,7 @@ from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.users import service
-from ticketdesk.users.schemas import Role, User, UserCreate, UserPage, UserUpdate
+from ticketdesk.users.schemas import Away, Role, User, UserCreate, UserPage, UserUpdate
 from ticketdesk.validation import PlainInteger, no_nul
 
 router = APIRouter(tags=["users"])
@@ -67,5 +67,29 @@ async def update_user(
     if user_id == actor.id and (body.role not in (None, "admin") or body.is_active is False):
         raise Conflict("You cannot demote or deactivate yourself.", code="self_demotion")
     return await service.update_user(
-        conn, user_id, name=body.name, role=body.role, is_active=body.is_active
+        conn,
+        user_id,
+        name=body.name,
+        role=body.role,
+        is_active=body.is_active,
+        is_away=body.is_away,
     )
+
+
+@router.get(
+    "/me/away", operation_id="getAway", responses=problem_responses(Unauthorized, Forbidden)
+)
+async def get_away(actor: CurrentAgent, conn: Transaction) -> Away:
+    """Whether you are marked away (agents and admins)."""
+    user = await service.get_user(conn, actor.id)
+    return Away(away=user.is_away)
+
+
+@router.put(
+    "/me/away", operation_id="setAway", responses=problem_responses(Unauthorized, Forbidden)
+)
+async def set_away(body: Away, actor: CurrentAgent, conn: Transaction) -> Away:
+    """Mark yourself away, so round-robin assignment passes you over, or back (agents and
+    admins)."""
+    user = await service.set_away(conn, actor.id, body.away)
+    return Away(away=user.is_away)

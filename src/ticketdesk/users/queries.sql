@@ -4,16 +4,16 @@ values (
     %(email)s, %(name)s, %(role)s, %(password_hash)s,
     case when %(email_verified)s then now() end
 )
-returning id, email, name, role, is_active, created_at,
+returning id, email, name, role, is_active, is_away, created_at,
     password_hash is null and not is_system as invitation_pending;
 
 -- name: get_user
-select id, email, name, role, is_active, created_at,
+select id, email, name, role, is_active, is_away, created_at,
     password_hash is null and not is_system as invitation_pending
 from users where id = %(user_id)s;
 
 -- name: list_users
-select id, email, name, role, is_active, created_at,
+select id, email, name, role, is_active, is_away, created_at,
     password_hash is null and not is_system as invitation_pending
 from users
 where not is_system
@@ -29,9 +29,10 @@ update users set
     role = coalesce(%(role)s, role),
     name = coalesce(%(name)s, name),
     is_active = coalesce(%(is_active)s, is_active),
+    is_away = coalesce(%(is_away)s, is_away),
     updated_at = now()
 where id = %(user_id)s and not is_system
-returning id, email, name, role, is_active, created_at,
+returning id, email, name, role, is_active, is_away, created_at,
     password_hash is null and not is_system as invitation_pending;
 
 -- name: end_sessions
@@ -55,7 +56,7 @@ returning id;
 select exists (select 1 from users where not is_system) as any;
 
 -- name: user_by_email
-select id, email, name, role, is_active, created_at,
+select id, email, name, role, is_active, is_away, created_at,
     password_hash is null and not is_system as invitation_pending
 from users where lower(email) = lower(%(email)s);
 
@@ -65,7 +66,7 @@ select id, email, name, role, is_active, created_at,
 from users where id = %(user_id)s and is_active and not is_system;
 
 -- name: users_by_id
-select id, email, name, role, is_active, created_at,
+select id, email, name, role, is_active, is_away, created_at,
     password_hash is null and not is_system as invitation_pending
 from users where id = any(%(ids)s::uuid[]);
 
@@ -74,3 +75,14 @@ select exists (
     select 1 from users
     where id = %(user_id)s and role in ('agent', 'admin') and is_active and not is_system
 );
+
+-- name: assignable_among
+-- Of these ids, the active agents and admins (who may be assigned tickets).
+select id from users
+where id = any(%(ids)s::uuid[]) and role in ('agent', 'admin') and is_active and not is_system;
+
+-- name: set_away
+update users set is_away = %(away)s, updated_at = now()
+where id = %(user_id)s and not is_system
+returning id, email, name, role, is_active, is_away, created_at,
+    password_hash is null and not is_system as invitation_pending;

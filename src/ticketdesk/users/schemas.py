@@ -46,6 +46,9 @@ class User(BaseModel):
     name: str
     role: Role
     is_active: bool
+    is_away: bool = Field(
+        description="Staff away from their desk: round-robin assignment passes them over."
+    )
     created_at: datetime
     invitation_pending: bool = Field(
         description="Invited by mail and has not yet chosen a password (cannot sign in yet)."
@@ -74,11 +77,18 @@ class UserCreate(RequestModel):
 
 
 class UserUpdate(RequestModel):
-    """An admin changing someone's role, name or access."""
+    """An admin changing someone's role, name, access or whether they are away."""
 
     name: Name | None = None
     role: Role | None = None
     is_active: StrictBool | None = None
+    is_away: StrictBool | None = None
+
+
+class Away(RequestModel):
+    """Whether the signed-in agent is away: round-robin assignment passes them over."""
+
+    away: StrictBool
 
 
 class UserPage(BaseModel):

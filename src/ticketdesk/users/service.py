@@ -12,7 +12,14 @@ from email_validator import EmailNotValidError, validate_email
 
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, InvalidInput, NotFound
-from ticketdesk.sql import fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
+from ticketdesk.sql import (
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_value,
+    fetch_values,
+    load_queries,
+)
 from ticketdesk.users.passwords import check_password
 from ticketdesk.users.schemas import Role, User, UserPage
 from ticketdesk.validation import is_hostname
@@ -144,13 +151,21 @@ async def update_user(
     name: str | None,
     role: Role | None,
     is_active: bool | None,
+    is_away: bool | None = None,
 ) -> User:
-    """Change a user's name, role or access; deactivation ends their sessions."""
+    """Change a user's name, role, access or whether they are away; deactivation ends
+    their sessions."""
     user = await fetch_optional(
         conn,
         User,
         Q.update_user,
-        {"user_id": user_id, "name": name, "role": role, "is_active": is_active},
+        {
+            "user_id": user_id,
+            "name": name,
+            "role": role,
+            "is_active": is_active,
+            "is_away": is_away,
+        },
     )
     if user is None:
         raise NotFound("No such user.", code="user_not_found")
@@ -198,6 +213,19 @@ async def active_person(conn: Connection, *, user_id: UUID) -> User | None:
 async def users_by_id(conn: Connection, ids: Collection[UUID]) -> list[User]:
     """The accounts with these ids, in no particular order (unknown ids are left out)."""
     return await fetch_all(conn, User, Q.users_by_id, {"ids": list(ids)})
+
+
+async def set_away(conn: Connection, user_id: UUID, away: bool) -> User:
+    """Mark a person away from their desk, or back."""
+    user = await fetch_optional(conn, User, Q.set_away, {"user_id": user_id, "away": away})
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+async def assignable_among(conn: Connection, ids: Collection[UUID]) -> set[UUID]:
+    """Those of ``ids`` that tickets may be assigned to: active agents and admins."""
+    return set(await fetch_values(conn, UUID, Q.assignable_among, {"ids": list(ids)}))
 
 
 async def is_assignable(conn: Connection, user_id: UUID) -> bool:

@@ -39,6 +39,7 @@ from ticketdesk.sql import (
     fetch_optional_value,
     load_queries,
 )
+from ticketdesk.teams import service as teams
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.users import service as users
 from ticketdesk.webhooks import messages, targets
@@ -229,7 +230,7 @@ def events_of(change: Change) -> list[Event]:
     match change.kind:
         case "created":
             return ["ticket.created"]
-        case "assigned":
+        case "assigned" | "team_changed":
             return ["ticket.assigned"]
         case "commented":
             return ["ticket.commented"]
@@ -263,9 +264,13 @@ async def _payload(
             "priority": ticket.priority,
             "status": ticket.status,
             "custom_fields": values,
+            "team": None,
         },
         "actor": None,
     }
+    if ticket.team_id is not None:
+        team = (await teams.team_refs(conn, [ticket.team_id]))[ticket.team_id]
+        data["ticket"]["team"] = {"id": str(team.id), "name": team.name}
     if change.actor_id is not None:
         found = await users.users_by_id(conn, [change.actor_id])
         if found:
@@ -281,8 +286,11 @@ async def _payload(
             "due_at": change.data["due_at"],
             "policy": change.data["policy"],
         }
-    if change.kind in ("assigned", "status_changed"):
+    if change.kind in ("assigned", "team_changed", "status_changed"):
         data["change"] = {"from": change.data.get("from"), "to": change.data.get("to")}
+    if change.kind in ("assigned", "team_changed"):
+        # What was assigned: the agent, or the team.
+        data["change"]["field"] = "team" if change.kind == "team_changed" else "assignee"
     if change.kind == "commented":
         comment = await comments.get_comment(conn, _READER, UUID(change.data["comment_id"]))
         data["comment"] = {

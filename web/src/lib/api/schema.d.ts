@@ -163,6 +163,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assignment-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description Every assignment rule, in the order they run (admins).
+         */
+        get: operations["listAssignmentRules"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Add an assignment rule, last in the order unless ``position`` says where (admins).
+         */
+        post: operations["createAssignmentRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignment-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Delete an assignment rule (admins).
+         */
+        delete: operations["deleteAssignmentRule"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Rule
+         * @description Change, switch off or move an assignment rule (admins).
+         */
+        patch: operations["updateAssignmentRule"];
+        trace?: never;
+    };
     "/api/v1/auth/invitations/accept": {
         parameters: {
             query?: never;
@@ -590,6 +638,31 @@ export interface paths {
         patch: operations["updateMe"];
         trace?: never;
     };
+    "/api/v1/me/away": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Away
+         * @description Whether you are marked away (agents and admins).
+         */
+        get: operations["getAway"];
+        /**
+         * Set Away
+         * @description Mark yourself away, so round-robin assignment passes you over, or back (agents and
+         *     admins).
+         */
+        put: operations["setAway"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/notifications": {
         parameters: {
             query?: never;
@@ -811,6 +884,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Teams
+         * @description Every team with its members, by name (agents and admins).
+         */
+        get: operations["listTeams"];
+        put?: never;
+        /**
+         * Create Team
+         * @description Add a team of agents and admins (admins).
+         */
+        post: operations["createTeam"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{team_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Team
+         * @description One team with its members (agents and admins).
+         */
+        get: operations["getTeam"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Team
+         * @description Delete a team, taking it off its tickets (admins); refused while a rule names it.
+         */
+        delete: operations["deleteTeam"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Team
+         * @description Rename a team or replace its members (admins).
+         */
+        patch: operations["updateTeam"];
+        trace?: never;
+    };
     "/api/v1/tickets": {
         parameters: {
             query?: never;
@@ -874,7 +999,8 @@ export interface paths {
         get?: never;
         /**
          * Assign Ticket
-         * @description Assign a ticket to an agent, or unassign it with null (staff).
+         * @description Assign a ticket to an agent, or unassign it with null, and to a team with
+         *     ``team_id`` (null: none; absent: the team stays) (staff).
          */
         put: operations["assignTicket"];
         post?: never;
@@ -1379,11 +1505,16 @@ export interface components {
         };
         /**
          * Assignment
-         * @description Assign to an agent, or ``null`` to unassign.
+         * @description Assign to an agent, or ``null`` to unassign; and, if given, to a team (or none).
          */
         Assignment: {
             /** Assignee Id */
             assignee_id: string | null;
+            /**
+             * Team Id
+             * @description A team, or null for none; absent: the team stays.
+             */
+            team_id?: string | null;
         };
         /**
          * Attachment
@@ -1450,6 +1581,14 @@ export interface components {
              * @description Whether a public staff reply sets an open or in-progress ticket waiting for its submitter (tickets.reply_moves_to_waiting).
              */
             reply_moves_to_waiting: boolean;
+        };
+        /**
+         * Away
+         * @description Whether the signed-in agent is away: round-robin assignment passes them over.
+         */
+        Away: {
+            /** Away */
+            away: boolean;
         };
         /**
          * BulkRequest
@@ -2606,6 +2745,157 @@ export interface components {
             detail: string;
         };
         /**
+         * Rule
+         * @description An assignment rule: run on new tickets in ``position`` order while enabled.
+         */
+        Rule: {
+            actions: components["schemas"]["RuleActions"];
+            conditions: components["schemas"]["RuleConditions"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * On Update
+             * @description Also run when staff or the submitter change a ticket's type, priority, labels or metadata.
+             */
+            on_update: boolean;
+            /**
+             * Position
+             * @description 1 runs first.
+             */
+            position: number;
+            /**
+             * Stop Processing
+             * @description When this rule fires, later rules do not run.
+             */
+            stop_processing: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * RuleActions
+         * @description What the rule does to a ticket it fires on (at least one).
+         */
+        RuleActions: {
+            /** Add Labels */
+            add_labels?: string[];
+            /**
+             * Assignee Id
+             * @description Assign it to this agent.
+             */
+            assignee_id?: string | null;
+            /**
+             * Priority
+             * @description Set this priority.
+             */
+            priority?: ("low" | "medium" | "high" | "critical") | null;
+            /**
+             * Round Robin
+             * @description Assign it to a member of team_id by rotation: the one given a ticket this way least recently, passing over those away. Not with assignee_id. A ticket already assigned to a member of the team keeps its assignee.
+             * @default false
+             */
+            round_robin: boolean;
+            /**
+             * Team Id
+             * @description Route the ticket to this team.
+             */
+            team_id?: string | null;
+        };
+        /**
+         * RuleConditions
+         * @description What a ticket must be for the rule to fire: every condition given must hold (an
+         *     empty list or object: any). Within one list, any value matches.
+         */
+        RuleConditions: {
+            /**
+             * Labels
+             * @description The ticket carries all of them.
+             */
+            labels?: string[];
+            /**
+             * Metadata
+             * @description Each key of the ticket's metadata equals its value here.
+             */
+            metadata?: {
+                [key: string]: string | boolean | number;
+            };
+            /** Priorities */
+            priorities?: ("low" | "medium" | "high" | "critical")[];
+            /**
+             * Submitter Domains
+             * @description The submitter's address is at one of these domains or a subdomain.
+             */
+            submitter_domains?: string[];
+            /** Types */
+            types?: ("bug" | "feature" | "support")[];
+        };
+        /**
+         * RuleCreate
+         * @description A new assignment rule, last in the order unless ``position`` says where.
+         */
+        RuleCreate: {
+            actions: components["schemas"]["RuleActions"];
+            conditions?: components["schemas"]["RuleConditions"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /**
+             * On Update
+             * @default false
+             */
+            on_update: boolean;
+            /**
+             * Position
+             * @description Where in the order (1: first); past the end is last.
+             */
+            position?: number | null;
+            /**
+             * Stop Processing
+             * @default false
+             */
+            stop_processing: boolean;
+        };
+        /**
+         * RuleUpdate
+         * @description A change to an assignment rule; absent fields stay as they are. Conditions and
+         *     actions are replaced whole.
+         */
+        RuleUpdate: {
+            actions?: components["schemas"]["RuleActions"] | null;
+            conditions?: components["schemas"]["RuleConditions"] | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** On Update */
+            on_update?: boolean | null;
+            /**
+             * Position
+             * @description Move the rule here in the order (1: first).
+             */
+            position?: number | null;
+            /** Stop Processing */
+            stop_processing?: boolean | null;
+        };
+        /**
          * SavedView
          * @description A saved view, with how many open tickets it lists now.
          */
@@ -2836,6 +3126,86 @@ export interface components {
             resolution_minutes?: number | null;
         };
         /**
+         * Team
+         * @description A group of staff that tickets can be routed to.
+         */
+        Team: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Members */
+            members: components["schemas"]["TeamMember"][];
+            /** Name */
+            name: string;
+        };
+        /**
+         * TeamCreate
+         * @description A new team.
+         */
+        TeamCreate: {
+            /**
+             * Member Ids
+             * @description The members: active agents and admins.
+             */
+            member_ids?: string[];
+            /** Name */
+            name: string;
+        };
+        /**
+         * TeamMember
+         * @description A member of a team, as staff see them.
+         */
+        TeamMember: {
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Active */
+            is_active: boolean;
+            /** Is Away */
+            is_away: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "agent" | "admin";
+        };
+        /**
+         * TeamRef
+         * @description A team as shown next to a ticket or event.
+         */
+        TeamRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * TeamUpdate
+         * @description A change to a team: a new name, or its whole list of members.
+         */
+        TeamUpdate: {
+            /** Member Ids */
+            member_ids?: string[] | null;
+            /** Name */
+            name?: string | null;
+        };
+        /**
          * Ticket
          * @description A ticket's own fields.
          */
@@ -2893,6 +3263,11 @@ export interface components {
             status: "open" | "in_progress" | "waiting" | "resolved" | "closed";
             /** Tags */
             tags: string[];
+            /**
+             * Team Id
+             * @description The team the ticket is routed to (staff only: always null for submitters).
+             */
+            team_id: string | null;
             /** Title */
             title: string;
             /**
@@ -3035,6 +3410,13 @@ export interface components {
             submitter: components["schemas"]["UserRef"];
             /** Tags */
             tags: string[];
+            /** @description The team, named (staff only). */
+            team: components["schemas"]["TeamRef"] | null;
+            /**
+             * Team Id
+             * @description The team the ticket is routed to (staff only: always null for submitters).
+             */
+            team_id: string | null;
             /** Title */
             title: string;
             /**
@@ -3187,6 +3569,13 @@ export interface components {
             submitter: components["schemas"]["UserRef"];
             /** Tags */
             tags: string[];
+            /** @description The team, named (staff only). */
+            team: components["schemas"]["TeamRef"] | null;
+            /**
+             * Team Id
+             * @description The team the ticket is routed to (staff only: always null for submitters).
+             */
+            team_id: string | null;
             /** Title */
             title: string;
             /**
@@ -3236,6 +3625,11 @@ export interface components {
             status?: ("open" | "in_progress" | "waiting" | "resolved" | "closed") | null;
             /** Tags */
             tags?: string[] | null;
+            /**
+             * Team Id
+             * @description Route the ticket to this team, or null for none (staff).
+             */
+            team_id?: string | null;
             /** Title */
             title?: string | null;
             /** Type */
@@ -3330,6 +3724,11 @@ export interface components {
             invitation_pending: boolean;
             /** Is Active */
             is_active: boolean;
+            /**
+             * Is Away
+             * @description Staff away from their desk: round-robin assignment passes them over.
+             */
+            is_away: boolean;
             /** Name */
             name: string;
             /**
@@ -3394,11 +3793,13 @@ export interface components {
         };
         /**
          * UserUpdate
-         * @description An admin changing someone's role, name or access.
+         * @description An admin changing someone's role, name, access or whether they are away.
          */
         UserUpdate: {
             /** Is Active */
             is_active?: boolean | null;
+            /** Is Away */
+            is_away?: boolean | null;
             /** Name */
             name?: string | null;
             /** Role */
@@ -4149,6 +4550,284 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAssignmentRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAssignmentRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAssignmentRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAssignmentRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6026,6 +6705,126 @@ export interface operations {
             };
         };
     };
+    getAway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Away"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setAway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Away"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Away"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getNotificationSettings: {
         parameters: {
             query?: never;
@@ -7236,6 +8035,371 @@ export interface operations {
             };
         };
     };
+    listTeams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listTickets: {
         parameters: {
             query?: {
@@ -7266,6 +8430,8 @@ export interface operations {
                 tag?: string[] | null;
                 /** @description Tickets whose `tags` hold all these label names (repeat it: `?tags=ui&tags=api`). */
                 tags?: string[] | null;
+                /** @description Staff only: a team's id, mine (any team you are in) or none (no team). */
+                team?: ("mine" | "none") | string | null;
                 type?: ("bug" | "feature" | "support")[] | null;
                 updated_after?: string | null;
                 updated_before?: string | null;

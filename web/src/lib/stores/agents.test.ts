@@ -9,6 +9,7 @@ const staff = (name: string, role: 'agent' | 'admin', is_active = true): User =>
 	email: `${name.toLowerCase()}@example.com`,
 	role,
 	is_active,
+	is_away: false,
 	created_at: '2025-01-01T10:00:00Z',
 	invitation_pending: false
 });

@@ -26,6 +26,9 @@ describe('timeline wording', () => {
 		);
 		expect(describeEvent({ kind: 'custom_field_changed', data: { field: 'regression', label: 'Regression', from: true, to: null } })).toBe('cleared Regression');
 		expect(describeEvent({ kind: 'sla_breached', data: { target: 'first_response', policy: 'Gold' } })).toBe('missed the SLA first response target of “Gold”');
+		expect(describeEvent({ kind: 'team_changed', data: { from: null, to: { id: 't1', name: 'Billing' } } })).toBe('routed this to the Billing team');
+		expect(describeEvent({ kind: 'team_changed', data: { from: { id: 't1', name: 'Billing' }, to: null } })).toBe('took this off its team');
+		expect(describeEvent({ kind: 'rule_applied', data: { rule: { id: 'r1', name: 'Invoices to billing' } } })).toBe('applied the assignment rule “Invoices to billing”');
 		expect(describeEvent({ kind: 'something_new', data: {} })).toBe('something new');
 	});
 

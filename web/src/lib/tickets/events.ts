@@ -56,6 +56,14 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 		}
 		case 'unassigned':
 			return 'unassigned this ticket';
+		case 'team_changed': {
+			const team = refName(newV);
+			return team ? `routed this to the ${team} team` : 'took this off its team';
+		}
+		case 'rule_applied': {
+			const rule = refName(d.rule);
+			return rule ? `applied the assignment rule “${rule}”` : 'applied an assignment rule';
+		}
 		case 'labels':
 		case 'tags':
 		case 'labels_changed':

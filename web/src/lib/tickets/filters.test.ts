@@ -80,6 +80,18 @@ describe('filters ⇄ query string', () => {
 		expect(searchEverywhere(browsing, view.defaults)).toEqual(browsing);
 	});
 
+	it("has a queue of the caller's teams and one for each team", () => {
+		const mine = triageView('team')!;
+		expect(filtersToApiQuery(emptyFilters(mine.defaults))).toEqual({ sort: '-created', status: ['open', 'in_progress', 'waiting'], team: 'mine' });
+		const id = '0193a3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b';
+		const queue = triageView(`team-${id}`)!;
+		expect(queue.teamId).toBe(id);
+		expect(filtersToApiQuery(emptyFilters(queue.defaults)).team).toBe(id);
+		expect(triageView('team-sales')).toBeUndefined();
+		const typed = filtersFromSearchParams(new URLSearchParams('q=zebracorn'), queue.defaults);
+		expect(filtersToApiQuery(searchEverywhere(typed, queue.defaults))).not.toHaveProperty('team');
+	});
+
 	it('offers relevance only with a search, and never asks for it without one', () => {
 		expect(sortsFor(emptyFilters()).map((s) => s.value)).not.toContain('relevance');
 		expect(sortsFor(emptyFilters({ q: 'x' }))[0].value).toBe('relevance');

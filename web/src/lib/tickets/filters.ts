@@ -11,6 +11,8 @@ export interface TicketFilters {
 	tags: string[];
 	/** `me`, `none`, a user id, or '' for anyone. */
 	assignee: string;
+	/** `mine` (any team the caller is in), `none`, a team id, or '' for any (staff only). */
+	team: string;
 	q: string;
 	/** Only tickets whose submitter awaits an answer (staff only). */
 	customerReplied: boolean;
@@ -44,7 +46,7 @@ export function sortsFor(filters: TicketFilters, { staff = false }: { staff?: bo
 }
 
 export function emptyFilters(overrides: Partial<TicketFilters> = {}): TicketFilters {
-	return { status: [], type: [], priority: [], tags: [], assignee: '', q: '', customerReplied: false, cf: {}, sla: [], sort: DEFAULT_SORT, ...overrides };
+	return { status: [], type: [], priority: [], tags: [], assignee: '', team: '', q: '', customerReplied: false, cf: {}, sla: [], sort: DEFAULT_SORT, ...overrides };
 }
 
 function pick<T extends string>(values: string[], allowed: readonly T[]): T[] {
@@ -67,6 +69,7 @@ export function filtersFromSearchParams(params: URLSearchParams, defaults: Parti
 		// `tag` is how links made before the rename wrote it.
 		tags: [...new Set([...params.getAll('tags'), ...params.getAll('tag')].filter(Boolean))],
 		assignee: params.has('assignee') ? (params.get('assignee') ?? '') : base.assignee,
+		team: params.has('team') ? (params.get('team') ?? '') : base.team,
 		q: params.get('q') ?? '',
 		customerReplied: params.has('customer_replied') ? params.get('customer_replied') === 'true' : base.customerReplied,
 		cf,
@@ -88,6 +91,7 @@ export function filtersToSearchParams(filters: TicketFilters, defaults: Partial<
 	filters.priority.forEach((p) => params.append('priority', p));
 	filters.tags.forEach((t) => params.append('tags', t));
 	if (filters.assignee !== base.assignee) params.set('assignee', filters.assignee);
+	if (filters.team !== base.team) params.set('team', filters.team);
 	if (filters.q.trim()) params.set('q', filters.q.trim());
 	if (filters.customerReplied !== base.customerReplied) params.set('customer_replied', String(filters.customerReplied));
 	for (const [key, values] of Object.entries(filters.cf)) values.forEach((v) => params.append(`cf.${key}`, v));
@@ -104,6 +108,7 @@ export function filtersToApiQuery(filters: TicketFilters, extra: { limit?: numbe
 	if (filters.priority.length) query.priority = filters.priority;
 	if (filters.tags.length) query.tags = filters.tags;
 	if (filters.assignee) query.assignee = filters.assignee;
+	if (filters.team) query.team = filters.team;
 	if (filters.q.trim()) query.q = filters.q.trim();
 	if (filters.customerReplied) query.customer_replied = true;
 	// Custom field filters: parameters the API names by pattern (`cf.<key>`), not one by one.
@@ -127,22 +132,41 @@ export function searchEverywhere(filters: TicketFilters, defaults: Partial<Ticke
 		...filters,
 		status: filters.status.join() === scope.status.join() ? base.status : filters.status,
 		assignee: filters.assignee === scope.assignee ? base.assignee : filters.assignee,
+		team: filters.team === scope.team ? base.team : filters.team,
 		customerReplied: filters.customerReplied === scope.customerReplied ? base.customerReplied : filters.customerReplied
 	};
 }
 
-export type TriageView = 'unassigned' | 'mine' | 'replied' | 'open' | 'resolved' | 'closed';
+export type TriageView = 'unassigned' | 'mine' | 'team' | 'replied' | 'open' | 'resolved' | 'closed';
 
 export const TRIAGE_VIEWS: { id: TriageView; label: string; defaults: Partial<TicketFilters> }[] = [
 	{ id: 'unassigned', label: 'Unassigned', defaults: { status: OPEN_STATUSES, assignee: 'none' } },
 	{ id: 'mine', label: 'Mine', defaults: { status: OPEN_STATUSES, assignee: 'me' } },
+	{ id: 'team', label: 'My team', defaults: { status: OPEN_STATUSES, team: 'mine' } },
 	{ id: 'replied', label: 'Customer replied', defaults: { status: OPEN_STATUSES, customerReplied: true } },
 	{ id: 'open', label: 'All open', defaults: { status: OPEN_STATUSES } },
 	{ id: 'resolved', label: 'Resolved', defaults: { status: ['resolved'], sort: '-updated' } },
 	{ id: 'closed', label: 'Closed', defaults: { status: ['closed'], sort: '-updated' } }
 ];
 
-export function triageView(id: string): (typeof TRIAGE_VIEWS)[number] | undefined {
+/** A team's queue is the view `team-<team id>`: its open tickets. */
+const TEAM_QUEUE = /^team-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+export interface TriageViewInfo {
+	id: string;
+	label: string;
+	defaults: Partial<TicketFilters>;
+	/** The team whose queue this is (its name comes from the list of teams). */
+	teamId?: string;
+}
+
+export function teamQueueId(teamId: string): string {
+	return `team-${teamId}`;
+}
+
+export function triageView(id: string): TriageViewInfo | undefined {
+	const queue = TEAM_QUEUE.exec(id);
+	if (queue) return { id, label: 'Team queue', defaults: { status: OPEN_STATUSES, team: queue[1] }, teamId: queue[1] };
 	return TRIAGE_VIEWS.find((v) => v.id === id);
 }
 
@@ -155,6 +179,7 @@ export function activeFilterCount(filters: TicketFilters, defaults: Partial<Tick
 	if (filters.priority.length) n++;
 	if (filters.tags.length) n++;
 	if (filters.assignee !== base.assignee) n++;
+	if (filters.team !== base.team) n++;
 	if (filters.q.trim()) n++;
 	if (filters.customerReplied !== base.customerReplied) n++;
 	n += Object.values(filters.cf).filter((v) => v.length).length;
