@@ -22,6 +22,11 @@ returning id, name, position, ticket_type, label, calendar, targets, created_at,
 -- name: delete_policy
 delete from sla_policies where id = %(policy_id)s returning id;
 
+-- name: rename_label
+-- A renamed label keeps its policies (labels match whatever their case).
+update sla_policies set label = %(new)s, updated_at = now()
+where lower(label) = lower(%(old)s);
+
 -- name: ticket_clocks
 select ticket_id, policy_id, policy_name, calendar, first_response_minutes,
        resolution_minutes, started_at, pauses, first_responded_at,

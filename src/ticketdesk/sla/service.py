@@ -91,6 +91,11 @@ async def delete_policy(conn: Connection, policy_id: UUID) -> None:
         raise NotFound("No such SLA policy.", code="sla_policy_not_found")
 
 
+async def rename_label(conn: Connection, old: str, new: str) -> None:
+    """Have the policies narrowed to label ``old`` follow its new name, ``new``."""
+    await execute(conn, Q.rename_label, {"old": old, "new": new})
+
+
 def choose_policy(
     policies: Sequence[SlaPolicy], *, ticket_type: str, priority: str, tags: Sequence[str]
 ) -> SlaPolicy | None:

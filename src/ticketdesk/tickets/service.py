@@ -596,9 +596,11 @@ async def _retag(conn: Connection, actor: Actor, old: str, new: str | None) -> N
 
 
 async def change_label(conn: Connection, actor: Actor, label_id: UUID, body: LabelUpdate) -> Label:
-    """Change a label; a new name is given to every ticket carrying the old one."""
+    """Change a label; a new name is given to every ticket carrying the old one, and to
+    the SLA policies narrowed to it (first, so those tickets keep their policy)."""
     label, old_name = await labels.update_label(conn, label_id, body)
     if label.name != old_name:
+        await sla.rename_label(conn, old_name, label.name)
         await _retag(conn, actor, old_name, label.name)
     return label
 
