@@ -54,12 +54,5 @@ on conflict (ticket_id) do update set
     first_response_due_at = excluded.first_response_due_at,
     resolution_due_at = excluded.resolution_due_at;
 
--- name: first_staff_reply
--- When staff first replied publicly on the ticket (as escalations count replies), for
--- clocks a ticket gains after it was opened; null: not yet.
-select min(c.created_at) as replied_at
-from comments c join users u on u.id = c.author_id
-where c.ticket_id = %(ticket_id)s and not c.is_internal and u.role in ('agent', 'admin');
-
 -- name: delete_clocks
 delete from ticket_slas where ticket_id = %(ticket_id)s;

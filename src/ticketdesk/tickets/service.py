@@ -32,6 +32,7 @@ from ticketdesk.sql import (
     fetch_all,
     fetch_one,
     fetch_optional,
+    fetch_optional_value,
     fetch_values,
     load_queries,
 )
@@ -336,7 +337,14 @@ async def _save(
             await sla.status_changed(conn, saved.id, old=ticket.status, new=saved.status, now=now),
         )
     if changes.keys() & _SLA_FIELDS:
-        saved = await _apply_sla(conn, saved, await sla.target(conn, _sla_facts(saved), now=now))
+        replied_at = await fetch_optional_value(
+            conn, datetime, Q.first_staff_reply, {"ticket_id": saved.id}
+        )
+        saved = await _apply_sla(
+            conn,
+            saved,
+            await sla.target(conn, _sla_facts(saved), now=now, staff_replied_at=replied_at),
+        )
     return saved
 
 
