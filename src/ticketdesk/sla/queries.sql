@@ -27,6 +27,11 @@ delete from sla_policies where id = %(policy_id)s returning id;
 update sla_policies set label = %(new)s, updated_at = now()
 where lower(label) = lower(%(old)s);
 
+-- name: hold_policy
+-- The policy a ticket's clocks are about to point at, kept from being deleted until they
+-- are saved (no row: it was deleted meanwhile).
+select id from sla_policies where id = %(policy_id)s for key share;
+
 -- name: ticket_clocks
 select ticket_id, policy_id, policy_name, calendar, first_response_minutes,
        resolution_minutes, started_at, pauses, first_responded_at,

@@ -238,6 +238,9 @@ async def target(
         priority=ticket.priority,
         tags=ticket.tags,
     )
+    if policy is not None and not await execute(conn, Q.hold_policy, {"policy_id": policy.id}):
+        # Deleted by an admin since it was read: choose among the policies left.
+        return await target(conn, ticket, now=now, start=start, staff_replied_at=staff_replied_at)
     if policy is None:
         if stored is None:
             return None
