@@ -59,6 +59,21 @@ class TestAddBusinessTime:
         berlin_state = office(country="DE", subdivision="BE")
         assert add_business_time(berlin_state, monday, timedelta(hours=2)) == berlin(2026, 1, 6, 10)
 
+    def test_a_region_the_holidays_package_no_longer_knows_counts_no_holidays(self) -> None:
+        # Clocks stored with a subdivision a later package version dropped still run.
+        thursday = berlin(2026, 4, 2, 16)
+        gone = office(country="DE", subdivision="XX")
+        assert add_business_time(gone, thursday, timedelta(hours=2)) == berlin(2026, 4, 3, 10)
+
+    def test_a_night_shift_runs_on_past_midnight(self) -> None:
+        # Monday 22:00-24:00 and Tuesday 00:00-06:00: Monday 23:00 + 2 h is Tuesday 01:00.
+        night = Calendar(
+            zone=BERLIN,
+            week=(((time(22), None),), ((time(0), time(6)),), (), (), (), (), ()),
+        )
+        monday = berlin(2026, 3, 2, 23)
+        assert add_business_time(night, monday, timedelta(hours=2)) == berlin(2026, 3, 3, 1)
+
     def test_across_daylight_saving_time(self) -> None:
         # Clocks go forward on Sunday 29 March 2026 in Berlin. Friday 16:00 CET + 2 h is
         # Monday 10:00 CEST: 08:00 UTC, not 09:00 as a count in UTC would have it.

@@ -136,3 +136,19 @@ class TestPolicies:
         assert response.status_code == 422, response.text
         assert response.json()["field"] == field
         assert (await accounts.admin.client.get(POLICIES)).json() == []
+
+    async def test_a_night_shift_is_two_ranges(self, accounts: Accounts) -> None:
+        night = {"time_zone": "UTC", "week": {"mon": [{"start": "22:00", "end": "06:00"}]}}
+        refused = await accounts.admin.client.post(POLICIES, json=policy_body(calendar=night))
+        assert refused.status_code == 422
+        assert refused.json()["field"] == "calendar.week.mon.0"
+        assert "up to 24:00, then from 00:00 the next day" in refused.json()["detail"]
+
+        split = {
+            "time_zone": "UTC",
+            "week": {
+                "mon": [{"start": "22:00", "end": "24:00"}],
+                "tue": [{"start": "00:00", "end": "06:00"}],
+            },
+        }
+        await create_policy(accounts.admin, calendar=split)

@@ -2,16 +2,21 @@
 re-targeting, the timed job turning targets at risk and breached, and lists sorted and
 filtered by it."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
+import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from tests.factories import Accounts
 from tests.notifications.support import comment, open_ticket, set_status
 from tests.sla.support import clocks_of, create_policy, ticket_as
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.sla import service as sla
 from ticketdesk.tickets import listing
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import TicketFilters
@@ -98,6 +103,33 @@ class TestWhichPolicy:
         unlabelled = await accounts.agent.client.put(f"{LIST}/{ticket['id']}", json={"tags": []})
         assert unlabelled.json()["sla_state"] is None
 
+    async def test_a_renamed_label_keeps_its_policy_and_its_tickets_their_clocks(
+        self, accounts: Accounts
+    ) -> None:
+        made = await accounts.admin.client.post("/api/v1/labels", json={"name": "VIP"})
+        assert made.status_code == 201, made.text
+        policy = await create_policy(
+            accounts.admin,
+            name="VIP",
+            label="vip",
+            targets=[{"priority": "medium", "first_response_minutes": 30}],
+        )
+        ticket = await open_ticket(accounts.alice, priority="medium")
+        labelled = await accounts.agent.client.put(f"{LIST}/{ticket['id']}", json={"tags": ["VIP"]})
+        assert labelled.json()["sla_state"] == "ok"
+        due = labelled.json()["sla_due_at"]
+
+        renamed = await accounts.admin.client.patch(
+            f"/api/v1/labels/{made.json()['id']}", json={"name": "Key account"}
+        )
+        assert renamed.status_code == 200, renamed.text
+
+        found = await accounts.agent.client.get(f"/api/v1/sla-policies/{policy['id']}")
+        assert found.json()["label"] == "Key account"
+        seen = await ticket_as(accounts.agent, ticket)
+        assert seen["tags"] == ["Key account"]
+        assert (seen["sla_state"], seen["sla_due_at"]) == ("ok", due)
+
     async def test_submitters_never_see_it(self, accounts: Accounts) -> None:
         await create_policy(accounts.admin)
         ticket = await open_ticket(accounts.alice, priority="high")
@@ -110,7 +142,36 @@ class TestWhichPolicy:
         for params in ({"sort": "sla_due"}, {"sla": "ok"}):
             refused = await accounts.alice.client.get(LIST, params=params)
             assert refused.status_code == 403
-            assert refused.json()["field"] == next(iter(params)).replace("sort", "sort")
+            assert refused.json()["field"] == next(iter(params))
+
+
+class TestPolicyDeletedMeanwhile:
+    async def test_a_ticket_targeted_while_its_policy_is_deleted_takes_none(
+        self, accounts: Accounts, database_url: str
+    ) -> None:
+        ticket = await open_ticket(accounts.alice, priority="high")
+        policy = await create_policy(accounts.admin)
+        facts = sla.TicketFacts(
+            ticket_id=UUID(ticket["id"]),
+            ticket_type=ticket["type"],
+            priority="high",
+            tags=[],
+            status="open",
+        )
+        async with (
+            await psycopg.AsyncConnection.connect(database_url) as deleting,
+            await psycopg.AsyncConnection.connect(database_url, row_factory=dict_row) as targeting,
+        ):
+            # An admin's delete, not yet committed: targeting still reads the policy.
+            await deleting.execute("delete from sla_policies where id = %s", (policy["id"],))
+            async with targeting.transaction():
+                pending = asyncio.ensure_future(sla.target(targeting, facts, now=datetime.now(UTC)))
+                await asyncio.sleep(0.5)
+                assert not pending.done()
+                await deleting.commit()
+                # No foreign-key error: it chooses among the policies left, none.
+                assert await pending is None
+        assert await clocks_of(accounts.agent, ticket) is None
 
 
 class TestClocks:

@@ -9,6 +9,7 @@ daylight saving time is 23. Everything here is pure: no database, no clock.
 """
 
 import functools
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+log = logging.getLogger(__name__)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # How far ahead a target may end: further than this, it is taken as never (a calendar
 # whose every day is a holiday, or a clock standing still).
@@ -28,15 +30,21 @@ Pause = tuple[datetime, datetime | None]
 
 
 @functools.cache
-def _country_holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
+def _country_holidays(country: str, subdivision: str | None) -> holidays.HolidayBase | None:
     # Years are filled in as dates are asked about; one calendar a country and region.
-    return holidays.country_holidays(country, subdiv=subdivision)
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        # Stored clocks name a code a newer ``holidays`` no longer knows: its days count as
+        # business days rather than every read of those clocks (and the timed job) failing.
+        log.warning("no public holidays known for %s %s", country, subdivision or "")
+        return None
 
 
 def check_country(country: str, subdivision: str | None) -> str | None:
     """Why ``country`` (and ``subdivision``) has no public holidays to offer, or None."""
     try:
-        _country_holidays(country, subdivision)
+        holidays.country_holidays(country, subdiv=subdivision)
     except NotImplementedError as exc:
         return str(exc)
     return None
@@ -82,7 +90,10 @@ class Calendar:
         """Whether ``day`` is a holiday: listed, or a public holiday of the country."""
         if day in self.dates:
             return True
-        return self.country is not None and day in _country_holidays(self.country, self.subdivision)
+        if self.country is None:
+            return False
+        public = _country_holidays(self.country, self.subdivision)
+        return public is not None and day in public
 
     def open_intervals(self, start: datetime) -> Iterator[Interval]:
         """The business intervals from ``start`` on, in UTC and in order, the first cut

@@ -22,6 +22,16 @@ returning id, name, position, ticket_type, label, calendar, targets, created_at,
 -- name: delete_policy
 delete from sla_policies where id = %(policy_id)s returning id;
 
+-- name: rename_label
+-- A renamed label keeps its policies (labels match whatever their case).
+update sla_policies set label = %(new)s, updated_at = now()
+where lower(label) = lower(%(old)s);
+
+-- name: hold_policy
+-- The policy a ticket's clocks are about to point at, kept from being deleted until they
+-- are saved (no row: it was deleted meanwhile).
+select id from sla_policies where id = %(policy_id)s for key share;
+
 -- name: ticket_clocks
 select ticket_id, policy_id, policy_name, calendar, first_response_minutes,
        resolution_minutes, started_at, pauses, first_responded_at,
@@ -48,13 +58,6 @@ on conflict (ticket_id) do update set
     resolution_breached_at = excluded.resolution_breached_at,
     first_response_due_at = excluded.first_response_due_at,
     resolution_due_at = excluded.resolution_due_at;
-
--- name: first_staff_reply
--- When staff first replied publicly on the ticket (as escalations count replies), for
--- clocks a ticket gains after it was opened; null: not yet.
-select min(c.created_at) as replied_at
-from comments c join users u on u.id = c.author_id
-where c.ticket_id = %(ticket_id)s and not c.is_internal and u.role in ('agent', 'admin');
 
 -- name: delete_clocks
 delete from ticket_slas where ticket_id = %(ticket_id)s;

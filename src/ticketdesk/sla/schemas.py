@@ -58,7 +58,10 @@ class BusinessHours(RequestModel):
     @model_validator(mode="after")
     def _ordered(self) -> "BusinessHours":
         if self.start == "24:00" or self.end <= self.start:
-            raise ValueError("end must come after start")
+            raise ValueError(
+                "end must come after start (hours past midnight are two ranges: "
+                "up to 24:00, then from 00:00 the next day)"
+            )
         return self
 
 

@@ -91,6 +91,11 @@ async def delete_policy(conn: Connection, policy_id: UUID) -> None:
         raise NotFound("No such SLA policy.", code="sla_policy_not_found")
 
 
+async def rename_label(conn: Connection, old: str, new: str) -> None:
+    """Have the policies narrowed to label ``old`` follow its new name, ``new``."""
+    await execute(conn, Q.rename_label, {"old": old, "new": new})
+
+
 def choose_policy(
     policies: Sequence[SlaPolicy], *, ticket_type: str, priority: str, tags: Sequence[str]
 ) -> SlaPolicy | None:
@@ -168,10 +173,6 @@ class _Stored(BaseModel):
         )
 
 
-class _Replied(BaseModel):
-    replied_at: datetime | None
-
-
 async def _stored(conn: Connection, ticket_id: UUID) -> _Stored | None:
     return await fetch_optional(conn, _Stored, Q.ticket_clocks, {"ticket_id": ticket_id})
 
@@ -215,15 +216,21 @@ async def _settle(conn: Connection, stored: _Stored, *, status: str, now: dateti
 
 
 async def target(
-    conn: Connection, ticket: TicketFacts, *, now: datetime, start: datetime | None = None
+    conn: Connection,
+    ticket: TicketFacts,
+    *,
+    now: datetime,
+    start: datetime | None = None,
+    staff_replied_at: datetime | None = None,
 ) -> Outcome | None:
     """Choose the ticket's policy again (on opening: ``start`` is when it was opened; on a
     change of priority, type or labels) and take its targets; None: the ticket had no
     clocks and still has none.
 
     Clocks already running keep their start, pauses and breaches; a ticket that gains
-    clocks later starts them ``now`` (a public staff reply it already has meets the first
-    response), and one that no longer matches any policy loses them."""
+    clocks later starts them ``now`` (its first public staff reply, ``staff_replied_at``,
+    if any, met the first response), and one that no longer matches any policy loses
+    them."""
     stored = await _stored(conn, ticket.ticket_id)
     policy = choose_policy(
         await list_policies(conn),
@@ -231,6 +238,9 @@ async def target(
         priority=ticket.priority,
         tags=ticket.tags,
     )
+    if policy is not None and not await execute(conn, Q.hold_policy, {"policy_id": policy.id}):
+        # Deleted by an admin since it was read: choose among the policies left.
+        return await target(conn, ticket, now=now, start=start, staff_replied_at=staff_replied_at)
     if policy is None:
         if stored is None:
             return None
@@ -240,14 +250,6 @@ async def target(
     if stored is None:
         begin = start or now
         running = ticket.status in clock.RUNNING
-        # Gained after opening: a public staff reply already given met the first response.
-        replied = None
-        if start is None:
-            replied = (
-                await fetch_one(
-                    conn, _Replied, Q.first_staff_reply, {"ticket_id": ticket.ticket_id}
-                )
-            ).replied_at
         stored = _Stored(
             ticket_id=ticket.ticket_id,
             policy_id=policy.id,
@@ -257,7 +259,7 @@ async def target(
             resolution_minutes=targets.resolution_minutes,
             started_at=begin,
             pauses=[] if running else [(begin, None)],
-            first_responded_at=replied,
+            first_responded_at=staff_replied_at,
             first_response_breached_at=None,
             resolution_breached_at=None,
             first_response_due_at=None,

@@ -103,6 +103,12 @@ set sla_state = %(state)s, sla_due_at = %(due_at)s, sla_sort_at = %(sort_at)s,
 where id = %(ticket_id)s
 returning {ticket_columns};
 
+-- name: first_staff_reply
+-- When staff first replied publicly on the ticket (a reply as claim_escalations counts
+-- one), for SLA clocks it gains after it was opened; null: not yet.
+select min(c.created_at) from comments c join users u on u.id = c.author_id
+where c.ticket_id = %(ticket_id)s and not c.is_internal and u.role in ('agent', 'admin');
+
 -- name: sla_due_for_check
 -- Tickets whose SLA clock has something due by now, soonest first: a range on the
 -- partial index of running clocks, however many tickets there are. Rows another

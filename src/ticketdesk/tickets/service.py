@@ -35,6 +35,7 @@ from ticketdesk.sql import (
     fetch_all,
     fetch_one,
     fetch_optional,
+    fetch_optional_value,
     fetch_values,
     load_queries,
 )
@@ -436,7 +437,14 @@ async def _save(
             await sla.status_changed(conn, saved.id, old=ticket.status, new=saved.status, now=now),
         )
     if changes.keys() & _SLA_FIELDS:
-        saved = await _apply_sla(conn, saved, await sla.target(conn, _sla_facts(saved), now=now))
+        replied_at = await fetch_optional_value(
+            conn, datetime, Q.first_staff_reply, {"ticket_id": saved.id}
+        )
+        saved = await _apply_sla(
+            conn,
+            saved,
+            await sla.target(conn, _sla_facts(saved), now=now, staff_replied_at=replied_at),
+        )
     return saved
 
 
@@ -848,9 +856,11 @@ async def _retag(conn: Connection, actor: Actor, old: str, new: str | None) -> N
 
 async def change_label(conn: Connection, actor: Actor, label_id: UUID, body: LabelUpdate) -> Label:
     """Change a label; a new name is given to every ticket carrying the old one, and to
+    the SLA policies narrowed to it (first, so those tickets keep their policy), and to
     the assignment rules naming it."""
     label, old_name = await labels.update_label(conn, label_id, body)
     if label.name != old_name:
+        await sla.rename_label(conn, old_name, label.name)
         await _retag(conn, actor, old_name, label.name)
         await routing.relabel(conn, old_name, label.name)
     return label
