@@ -70,8 +70,13 @@ def test_a_required_severity_for_bugs(
     expected_console_errors.append(refused(422, "/api/v1/tickets"))
     user.get_by_role("button", name="Submit ticket").click()
     expect(user.get_by_text("Severity: is required for bug tickets.").first).to_be_visible()
+    # The field the refusal names takes the focus, marked invalid and described by why.
+    severity = user.get_by_label("Severity")
+    expect(severity).to_be_focused()
+    expect(severity).to_have_attribute("aria-invalid", "true")
+    expect(severity).to_have_accessible_description("Severity: is required for bug tickets.")
 
-    user.get_by_label("Severity").select_option("major")
+    severity.select_option("major")
     assert_accessible(user)
     user.get_by_role("button", name="Submit ticket").click()
     user.wait_for_url(re.compile(r"/tickets/\d+$"))
