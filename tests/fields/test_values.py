@@ -247,3 +247,24 @@ class TestOnUpdate:
         events = (await accounts.agent.client.get(f"{url}/events")).json()["items"]
         [change] = [e for e in events if e["data"].get("field") == "root_cause"]
         assert change["kind"] == "custom_field_changed"
+
+    async def test_made_staff_only_its_past_changes_leave_the_submitters_timeline(
+        self, accounts: Accounts
+    ) -> None:
+        field = await define(accounts.admin, "root_cause", "text")
+        ticket = await _open(accounts.alice)
+        url = f"{TICKETS}/{ticket['id']}"
+        response = await accounts.agent.client.put(
+            url, json={"custom_fields": {"root_cause": "Cache key FRD-9981 collides"}}
+        )
+        assert response.status_code == 200, response.text
+        assert "FRD-9981" in (await accounts.alice.client.get(f"{url}/events")).text
+
+        made = await accounts.admin.client.patch(
+            f"/api/v1/custom-fields/{field['id']}", json={"staff_only": True}
+        )
+        assert made.status_code == 200, made.text
+        assert "FRD-9981" not in (await accounts.alice.client.get(f"{url}/events")).text
+        staff = (await accounts.agent.client.get(f"{url}/events")).json()["items"]
+        [change] = [e for e in staff if e["kind"] == "custom_field_changed"]
+        assert change["data"]["to"] == "Cache key FRD-9981 collides"

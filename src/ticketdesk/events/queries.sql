@@ -47,3 +47,9 @@ left join lateral (
     select jsonb_build_object('id', u.id, 'name', u.name, 'role', u.role, 'email', u.email)
     from users u where u.id = e.actor_id limit 1) a(actor) on true
 order by e.id;
+
+-- name: hide_custom_field_changes
+-- A field made staff-only: its past changes become staff's too (a rare admin action; it
+-- reads every event of the kind).
+update ticket_events set is_internal = true
+where kind = 'custom_field_changed' and data->>'field' = %(key)s and not is_internal;

@@ -20,7 +20,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, EventKind
 from ticketdesk.db import Connection
 from ticketdesk.events.schemas import Event, EventPage, LiveEvent
-from ticketdesk.sql import fetch_all, fetch_value, load_queries
+from ticketdesk.sql import execute, fetch_all, fetch_value, load_queries
 from ticketdesk.tickets import access
 from ticketdesk.users.schemas import UserRef
 
@@ -138,6 +138,12 @@ async def record(conn: Connection, change: Change) -> UUID:
             "is_internal": change.is_internal,
         },
     )
+
+
+async def hide_custom_field_changes(conn: Connection, key: str) -> None:
+    """Make the past changes of the custom field ``key`` internal (it became staff-only),
+    so that no timeline or stream shows its values to a submitter any more."""
+    await execute(conn, Q.hide_custom_field_changes, {"key": key})
 
 
 async def list_events(

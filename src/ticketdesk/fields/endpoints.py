@@ -14,6 +14,7 @@ from ticketdesk.errors import (
     Unauthorized,
     problem_responses,
 )
+from ticketdesk.events import service as events
 from ticketdesk.fields import service
 from ticketdesk.fields.schemas import CustomField, CustomFieldCreate, CustomFieldUpdate
 from ticketdesk.tickets import access
@@ -54,7 +55,11 @@ async def update_custom_field(
 ) -> CustomField:
     """Change a field's label, options, audience or ticket types (admins); an option that
     tickets have chosen cannot be removed."""
-    return await service.update_field(conn, field_id, body)
+    field = await service.update_field(conn, field_id, body)
+    if body.staff_only:
+        # Its values changed in public before: those timeline events become staff's too.
+        await events.hide_custom_field_changes(conn, field.key)
+    return field
 
 
 @router.delete(

@@ -1,7 +1,6 @@
 """Custom field shapes on the wire: the definitions admins manage, and the values a
 ticket carries under ``custom_fields`` (keyed by each field's ``key``)."""
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -61,11 +60,6 @@ FieldValues = Annotated[
 ]
 
 
-def _unique(values: Sequence[str], what: str) -> None:
-    if len(set(values)) != len(values):
-        raise ValueError(f"{what} must not repeat")
-
-
 class CustomField(BaseModel):
     """A field tickets can carry."""
 
@@ -106,39 +100,3 @@ class CustomFieldUpdate(RequestModel):
     staff_only: StrictBool | None = None
     ticket_types: TicketTypes | None = None
     required_for: TicketTypes | None = None
-
-
-def _check_shape(
-    type: str, options: Sequence[str], ticket_types: Sequence[str], required_for: Sequence[str]
-) -> None:
-    """Raise ValueError (naming nothing: the caller names the field) if these do not fit."""
-    _unique(options, "options")
-    if type in SELECT_TYPES and not options:
-        raise ValueError("a select or multi_select needs at least one option")
-    if type not in SELECT_TYPES and options:
-        raise ValueError(f"a {type} field has no options")
-    _unique(ticket_types, "ticket_types")
-    if not ticket_types:
-        raise ValueError("name at least one ticket type")
-    _unique(required_for, "required_for")
-    if set(required_for) - set(ticket_types):
-        raise ValueError("required_for may only name types in ticket_types")
-
-
-def shape_problem(
-    type: str, options: Sequence[str], ticket_types: Sequence[str], required_for: Sequence[str]
-) -> tuple[str, str] | None:
-    """What is wrong with a field's parts, as (the part to blame, why), or None."""
-    try:
-        _check_shape(type, options, ticket_types, required_for)
-    except ValueError as exc:
-        message = str(exc)
-        blame = (
-            "options"
-            if "option" in message
-            else "required_for"
-            if "required_for" in message
-            else "ticket_types"
-        )
-        return blame, message
-    return None

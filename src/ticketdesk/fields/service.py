@@ -33,11 +33,11 @@ from ticketdesk.errors import Conflict, InvalidInput, NotFound
 from ticketdesk.fields.schemas import (
     MAX_OPTIONS,
     MAX_TEXT,
+    SELECT_TYPES,
     CustomField,
     CustomFieldCreate,
     CustomFieldUpdate,
     FieldValue,
-    shape_problem,
 )
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, fetch_values, load_queries
 
@@ -78,10 +78,31 @@ async def list_fields(conn: Connection, *, staff: bool) -> list[CustomField]:
     return await fetch_all(conn, CustomField, Q.list_fields, {"staff": staff})
 
 
+def _shape_problem(
+    type: str, options: Sequence[str], types: Sequence[str], required: Sequence[str]
+) -> tuple[str, str] | None:
+    """What is wrong with a field's parts, as (the part to blame, why), or None."""
+    if len(set(options)) != len(options):
+        return "options", "options must not repeat"
+    if type in SELECT_TYPES and not options:
+        return "options", "a select or multi_select needs at least one option"
+    if type not in SELECT_TYPES and options:
+        return "options", f"a {type} field has no options"
+    if len(set(types)) != len(types):
+        return "ticket_types", "ticket_types must not repeat"
+    if not types:
+        return "ticket_types", "name at least one ticket type"
+    if len(set(required)) != len(required):
+        return "required_for", "required_for must not repeat"
+    if set(required) - set(types):
+        return "required_for", "required_for may only name types in ticket_types"
+    return None
+
+
 def _check_shape(
     type: str, options: Sequence[str], types: Sequence[str], required: Sequence[str]
 ) -> None:
-    if (problem := shape_problem(type, options, types, required)) is not None:
+    if (problem := _shape_problem(type, options, types, required)) is not None:
         blame, why = problem
         raise InvalidInput(f"{blame[0].upper()}{blame[1:]}: {why}.", code="bad_field", field=blame)
 

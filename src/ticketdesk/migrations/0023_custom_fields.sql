@@ -8,11 +8,13 @@ create table custom_fields (
     type text not null
         check (type in ('text', 'number', 'date', 'select', 'multi_select', 'checkbox')),
     -- The choices of a select or multi_select; empty for the other types.
-    options text[] not null default '{}',
+    options text[] not null default '{}'
+        check ((type in ('select', 'multi_select')) = (cardinality(options) > 0)),
     -- Staff-only fields reach no submitter on any channel.
     staff_only boolean not null default false,
     -- The ticket types the field is for, and those that must give it when opened.
-    ticket_types text[] not null default '{bug,feature,support}',
+    ticket_types text[] not null default '{bug,feature,support}'
+        check (cardinality(ticket_types) > 0 and ticket_types <@ '{bug,feature,support}'),
     required_for text[] not null default '{}' check (required_for <@ ticket_types),
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
