@@ -50,6 +50,19 @@ class TestOnBehalfOf:
         sign_in(page, cast.agent)
         page.get_by_role("link", name="New ticket").click()
         customer = page.get_by_role("combobox", name="Customer")
+        # By keyboard: an existing account is picked, and the focus stays on the form.
+        customer.fill(cast.user.name[:4])
+        expect(
+            page.get_by_role("option", name=re.compile(re.escape(cast.user.email)))
+        ).to_be_visible()
+        page.keyboard.press("Enter")
+        chosen = page.get_by_role("group", name="Customer")
+        expect(chosen).to_contain_text(cast.user.email)
+        change = chosen.get_by_role("button", name="Change the customer")
+        expect(change).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(customer).to_be_focused()
+
         customer.fill("walk.in@example.com")
         page.get_by_role("option", name="Invite walk.in@example.com as a new customer").click()
         expect(page.get_by_role("group", name="Customer")).to_contain_text("walk.in@example.com")
@@ -124,9 +137,12 @@ def test_a_refused_board_move_explains_itself(
     expect(waiting).to_contain_text(f"#{number(backlog, DARK_MODE)} cannot go here from Open")
     card.drag_to(waiting)
 
-    expect(
-        page.get_by_role("status").filter(has_text="cannot go from Open to Waiting")
-    ).to_contain_text("it may go to In progress, Resolved, Closed")
+    refusal = page.locator("#board-refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("cannot go from Open to Waiting")
+    expect(refusal).to_contain_text("it may go to In progress, Resolved, Closed")
+    # Said once to a screen reader, by the board's one announcement.
+    expect(page.locator("main [aria-live=assertive]")).to_have_text(refusal.inner_text())
     expect(
         page.get_by_role("region", name="Open", exact=True).get_by_role("article", name=name)
     ).to_be_visible()
