@@ -187,3 +187,45 @@ def test_keyboard_shortcuts(new_page: Callable[..., Page], cast: Cast, backlog: 
     expect(page.get_by_role("heading", level=1)).to_contain_text(VAT)
     page.keyboard.press("r")
     expect(page.get_by_role("textbox", name="Message")).to_be_focused()
+
+
+def test_a_assigns_the_focused_ticket_after_the_list_changes(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    backlog: Backlog,
+    api: Callable[[Login], httpx.Client],
+) -> None:
+    """A ticket opened meanwhile (a live update) takes the top row: `a` still assigns the
+    ticket whose row has the focus, not the one now where it stood."""
+    page = new_page()
+    sign_in(page, cast.agent)
+    page.goto("/triage/open")
+    rows = page.get_by_role("row")
+    expect(rows.nth(3)).to_be_visible()
+    page.keyboard.press("j")
+    focused = rows.nth(1).get_by_role("link")
+    expect(focused).to_be_focused()
+    picked = focused.get_attribute("href")
+    assert picked is not None
+
+    response = api(cast.user).post(
+        "/tickets",
+        json={
+            "type": "support",
+            "title": "Password reset mail never arrives",
+            "description": "I asked for a reset link three times and got nothing.",
+        },
+    )
+    response.raise_for_status()
+    newcomer = response.json()
+    expect(rows.nth(1)).to_contain_text(newcomer["title"])
+    expect(page.locator(f'a[href="{picked}"]')).to_be_focused()
+
+    page.keyboard.press("a")
+    ticket_number = picked.rsplit("/", 1)[1]
+    expect(
+        page.get_by_role("status").filter(has_text=f"Assigned #{ticket_number} to you")
+    ).to_be_visible()
+    picked_ticket = api(cast.agent).get(f"/tickets/{ticket_number}").json()
+    assert picked_ticket["assigned_to_user_id"] == cast.agent.id
+    assert api(cast.agent).get(f"/tickets/{newcomer['id']}").json()["assigned_to_user_id"] is None
