@@ -50,6 +50,19 @@ class TestOnBehalfOf:
         sign_in(page, cast.agent)
         page.get_by_role("link", name="New ticket").click()
         customer = page.get_by_role("combobox", name="Customer")
+        # By keyboard: an existing account is picked, and the focus stays on the form.
+        customer.fill(cast.user.name[:4])
+        expect(
+            page.get_by_role("option", name=re.compile(re.escape(cast.user.email)))
+        ).to_be_visible()
+        page.keyboard.press("Enter")
+        chosen = page.get_by_role("group", name="Customer")
+        expect(chosen).to_contain_text(cast.user.email)
+        change = chosen.get_by_role("button", name="Change the customer")
+        expect(change).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(customer).to_be_focused()
+
         customer.fill("walk.in@example.com")
         page.get_by_role("option", name="Invite walk.in@example.com as a new customer").click()
         expect(page.get_by_role("group", name="Customer")).to_contain_text("walk.in@example.com")
@@ -124,9 +137,12 @@ def test_a_refused_board_move_explains_itself(
     expect(waiting).to_contain_text(f"#{number(backlog, DARK_MODE)} cannot go here from Open")
     card.drag_to(waiting)
 
-    expect(
-        page.get_by_role("status").filter(has_text="cannot go from Open to Waiting")
-    ).to_contain_text("it may go to In progress, Resolved, Closed")
+    refusal = page.locator("#board-refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("cannot go from Open to Waiting")
+    expect(refusal).to_contain_text("it may go to In progress, Resolved, Closed")
+    # Said once to a screen reader, by the board's one announcement.
+    expect(page.locator("main [aria-live=assertive]")).to_have_text(refusal.inner_text())
     expect(
         page.get_by_role("region", name="Open", exact=True).get_by_role("article", name=name)
     ).to_be_visible()
@@ -171,3 +187,45 @@ def test_keyboard_shortcuts(new_page: Callable[..., Page], cast: Cast, backlog: 
     expect(page.get_by_role("heading", level=1)).to_contain_text(VAT)
     page.keyboard.press("r")
     expect(page.get_by_role("textbox", name="Message")).to_be_focused()
+
+
+def test_a_assigns_the_focused_ticket_after_the_list_changes(
+    new_page: Callable[..., Page],
+    cast: Cast,
+    backlog: Backlog,
+    api: Callable[[Login], httpx.Client],
+) -> None:
+    """A ticket opened meanwhile (a live update) takes the top row: `a` still assigns the
+    ticket whose row has the focus, not the one now where it stood."""
+    page = new_page()
+    sign_in(page, cast.agent)
+    page.goto("/triage/open")
+    rows = page.get_by_role("row")
+    expect(rows.nth(3)).to_be_visible()
+    page.keyboard.press("j")
+    focused = rows.nth(1).get_by_role("link")
+    expect(focused).to_be_focused()
+    picked = focused.get_attribute("href")
+    assert picked is not None
+
+    response = api(cast.user).post(
+        "/tickets",
+        json={
+            "type": "support",
+            "title": "Password reset mail never arrives",
+            "description": "I asked for a reset link three times and got nothing.",
+        },
+    )
+    response.raise_for_status()
+    newcomer = response.json()
+    expect(rows.nth(1)).to_contain_text(newcomer["title"])
+    expect(page.locator(f'a[href="{picked}"]')).to_be_focused()
+
+    page.keyboard.press("a")
+    ticket_number = picked.rsplit("/", 1)[1]
+    expect(
+        page.get_by_role("status").filter(has_text=f"Assigned #{ticket_number} to you")
+    ).to_be_visible()
+    picked_ticket = api(cast.agent).get(f"/tickets/{ticket_number}").json()
+    assert picked_ticket["assigned_to_user_id"] == cast.agent.id
+    assert api(cast.agent).get(f"/tickets/{newcomer['id']}").json()["assigned_to_user_id"] is None

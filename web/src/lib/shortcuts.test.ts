@@ -31,6 +31,15 @@ describe('shortcuts', () => {
 		expect(press('a', document.body, { defaultPrevented: true })).toBeNull();
 	});
 
+	it('never fires in a dialog, over the page it covers', () => {
+		const dialog = document.createElement('div');
+		dialog.setAttribute('role', 'alertdialog');
+		const button = document.createElement('button');
+		dialog.append(button);
+		expect(press('r', button)).toBeNull();
+		expect(press('r', dialog)).toBeNull();
+	});
+
 	it('lets the page shown answer, until it goes', () => {
 		let moved = 0;
 		const stop = usePageShortcuts({ next: () => moved++ });

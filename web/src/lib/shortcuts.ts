@@ -25,10 +25,15 @@ export function isTyping(target: EventTarget | null): boolean {
 	return target.closest('[contenteditable=""], [contenteditable="true"]') !== null;
 }
 
-/** The shortcut a key press is, or null: a modified key, or one typed into a field, is none. */
+/** Whether a key press happens in a dialog: the page behind it is not what the keys act on. */
+function inDialog(target: EventTarget | null): boolean {
+	return target instanceof Element && target.closest('[role="dialog"], [role="alertdialog"]') !== null;
+}
+
+/** The shortcut a key press is, or null: a modified key, one typed into a field or pressed in a dialog, is none. */
 export function shortcutOf(event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target' | 'defaultPrevented' | 'isComposing'>): ShortcutAction | null {
 	if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return null;
-	if (isTyping(event.target)) return null;
+	if (isTyping(event.target) || inDialog(event.target)) return null;
 	return SHORTCUTS.find((s) => s.key === event.key)?.action ?? null;
 }
 
