@@ -69,6 +69,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_ATTACHMENT_QUOTA_MB": "tickets.attachment_quota_mb",
     "TICKETS_REOPEN_WINDOW_DAYS": "tickets.reopen_window_days",
     "TICKETS_AUTO_CLOSE_DAYS": "tickets.auto_close_days",
+    "TICKETS_MERGE_UNDO_MINUTES": "tickets.merge_undo_minutes",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
     "TICKETS_GITHUB_REPO": "tickets.github.repo",
     "TICKETS_GITHUB_TOKEN": "tickets.github.token",
@@ -251,6 +252,8 @@ class TicketsSettings(_Section):
     # A ticket resolved this many days ago, with no public reply since, is closed by the
     # system (0: never).
     auto_close_days: Annotated[int, Field(ge=0, le=3650)] = 7
+    # A merge may be undone this many minutes after it was made (0: never).
+    merge_undo_minutes: Annotated[int, Field(ge=0, le=10_080)] = 10
     github: GitHubSettings = GitHubSettings()
 
     @field_validator("allowed_attachment_types", mode="before")
@@ -594,6 +597,11 @@ class Settings(BaseModel):
     def reopen_window(self) -> timedelta:
         """How long after closing a submitter may still reopen a ticket."""
         return timedelta(days=self.tickets.reopen_window_days)
+
+    @property
+    def merge_undo_window(self) -> timedelta:
+        """How long after a merge it may still be undone."""
+        return timedelta(minutes=self.tickets.merge_undo_minutes)
 
     def secret(self) -> bytes:
         """The key that signs sessions, read or generated into the data directory."""

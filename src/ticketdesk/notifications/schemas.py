@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StrictBool
 from ticketdesk.validation import RequestModel
 
 # Every kind of mail ticketdesk sends about tickets. The first five go to a ticket's
-# submitter, the next three to staff, the last to admins.
+# submitter (and its followers), the next three and mention to staff, escalation to admins.
 Kind = Literal[
     "ticket_created",
     "reply",
@@ -20,6 +20,7 @@ Kind = Literal[
     "assigned",
     "submitter_replied",
     "escalation",
+    "mention",
 ]
 
 

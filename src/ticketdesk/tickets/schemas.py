@@ -112,6 +112,10 @@ class Ticket(BaseModel):
         description="When the submitter's oldest reply that staff have not answered arrived; "
         "null once staff reply publicly (staff only: always null for submitters)."
     )
+    merged_into_id: UUID | None = Field(
+        default=None,
+        description="The ticket this duplicate was merged into (replies go there), or null.",
+    )
 
 
 class TicketSummary(Ticket):

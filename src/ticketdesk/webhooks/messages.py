@@ -24,6 +24,8 @@ _HEADLINES = {
     "ticket.resolved": "Ticket resolved",
     "ticket.closed": "Ticket closed",
     "ticket.escalated": "Ticket escalated",
+    "ticket.merged": "Ticket merged",
+    "ticket.unmerged": "Ticket merge undone",
 }
 
 
@@ -53,6 +55,8 @@ def _summary(payload: dict[str, Any]) -> tuple[str, str | None]:
         headline += f" → {to['name']}" if to else " → nobody"
     elif payload["type"] == "ticket.status_changed":
         headline += f" ({change.get('from')} → {change.get('to')})"
+    elif payload["type"] in ("ticket.merged", "ticket.unmerged"):
+        headline += f" (into #{data['merge']['main']['number']})"
     elif payload["type"] == "ticket.escalated":
         escalation = data["escalation"]
         headline += f" ({escalation['priority']}, no staff reply in {escalation['after_hours']} h)"

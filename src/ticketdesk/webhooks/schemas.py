@@ -16,6 +16,8 @@ Event = Literal[
     "ticket.resolved",
     "ticket.closed",
     "ticket.escalated",
+    "ticket.merged",
+    "ticket.unmerged",
 ]
 Format = Literal["json", "slack", "discord"]
 DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]

@@ -238,6 +238,11 @@ def events_of(change: Change) -> list[Event]:
             return ["ticket.status_changed"]
         case "escalated":
             return ["ticket.escalated"]
+        # Told once, from the duplicate's side (the main ticket's event says the same).
+        case "merged" if change.data.get("role") == "duplicate":
+            return ["ticket.merged"]
+        case "unmerged" if change.data.get("role") == "duplicate":
+            return ["ticket.unmerged"]
     return []
 
 
@@ -262,6 +267,14 @@ async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, 
         data["escalation"] = {
             "priority": change.data["priority"],
             "after_hours": change.data["after_hours"],
+        }
+    if change.kind in ("merged", "unmerged"):
+        main = change.data["main"]
+        data["merge"] = {
+            "duplicate": {"id": str(ticket.id), "number": ticket.number},
+            "main": {"id": main["id"], "number": main["number"]},
+            "comments_moved": change.data.get("comments", 0),
+            "attachments_moved": change.data.get("attachments", 0),
         }
     if change.kind in ("assigned", "status_changed"):
         data["change"] = {"from": change.data.get("from"), "to": change.data.get("to")}
