@@ -45,3 +45,7 @@ export type TicketSort = NonNullable<TicketListQuery['sort']>;
 export type PresenceEntry = S['PresentPerson'];
 export type PresenceState = S['PresenceUpdate']['state'];
 export type PresenceList = S['PresenceList'];
+export type Mention = S['Mention'];
+export type Follower = S['Follower'];
+export type Merge = S['Merge'];
+export type TicketPointer = S['TicketPointer'];

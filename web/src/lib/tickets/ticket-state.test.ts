@@ -32,6 +32,7 @@ function ticket(overrides: Partial<TicketDetail> = {}): TicketDetail {
 		comments: [],
 		attachments: [],
 		transitions: ['in_progress', 'closed'],
+		following: true,
 		...overrides
 	};
 }
