@@ -5,11 +5,21 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from httpx import AsyncClient
 
 from tests.factories import Accounts, Person, create_ticket
 from tests.fakes.github import FakeGitHub
-from tests.github.support import PAYLOAD_REPO, github_settings
+from tests.github.support import (
+    PAYLOAD_REPO,
+    deliver,
+    fixture_bytes,
+    fixture_json,
+    github_settings,
+    link_to_payload_issue,
+    outcome,
+)
 from tests.github.test_sync import run_sync
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.ticket_detail import TicketDetail
 
@@ -285,3 +295,30 @@ class TestUndo:
 
         assert response.status_code == 409
         assert response.json()["code"] == "merge_undo_impossible"
+
+
+class TestGitHubAfterTheMerge:
+    @pytest.fixture
+    def settings_overrides(self, gh: FakeGitHub) -> dict[str, Any]:
+        """Issues linked by hand, as the webhook payloads' issue."""
+        return github_settings(gh, auto_create_issues=False)
+
+    async def test_the_duplicates_issue_speaks_to_the_main_ticket_and_stays_closed(
+        self, accounts: Accounts, anon: AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        duplicate = await link_to_payload_issue(conn, accounts, settings)
+        main = await create_ticket(conn, accounts.bob, title="The main ticket of the two")
+        merged = await _merge(accounts.agent, duplicate, str(main.number))
+        assert merged.status_code == 201
+
+        commented = await deliver(anon, "issue_comment", fixture_bytes("issue_comment/created"))
+        reopened = await deliver(anon, "issues", fixture_bytes("issues/reopened"))
+
+        assert outcome(commented) == "applied"
+        assert outcome(reopened) == "ignored"
+        comment = fixture_json("issue_comment/created")["comment"]["body"]
+        main_now = await _get(accounts.agent, f"/api/v1/tickets/{main.id}")
+        dup_now = await _get(accounts.agent, f"/api/v1/tickets/{duplicate.id}")
+        assert comment in [c["body"] for c in main_now["comments"]]
+        assert comment not in [c["body"] for c in dup_now["comments"]]
+        assert dup_now["status"] == "closed"
