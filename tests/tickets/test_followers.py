@@ -3,7 +3,10 @@ a follower who is not staff may read."""
 
 from typing import Any
 
+from httpx import AsyncClient
+
 from tests.factories import Accounts, Person, create_ticket
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.ticket_detail import TicketDetail
 from ticketdesk.tickets import followers
@@ -178,3 +181,32 @@ class TestRemoveFollower:
         assert again.status_code == 404
         assert again.json()["code"] == "follower_not_found"
         assert (await _detail(accounts.agent, ticket))["followers"] == []
+
+
+class TestUnfollowLink:
+    async def test_opening_the_link_asks_and_posting_it_stops_the_mail(
+        self, accounts: Accounts, anon: AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        async with conn.transaction():
+            follower_id = await followers.add_address(
+                conn, ticket.id, "dan@partner.example", via="cc"
+            )
+        assert follower_id is not None
+        token = followers.unfollow_token(settings.secret(), follower_id)
+        forged = followers.unfollow_token(b"another key", follower_id)
+
+        opened = await anon.get(f"/api/v1/followers/unsubscribe/{token}")
+        still = await followers.list_followers(conn, ticket.id)
+        refused = await anon.post(f"/api/v1/followers/unsubscribe/{forged}")
+        stopped = await anon.post(f"/api/v1/followers/unsubscribe/{token}")
+        again = await anon.post(f"/api/v1/followers/unsubscribe/{token}")
+
+        assert opened.status_code == 303
+        assert opened.headers["location"].endswith(f"/unfollow/{token}")
+        assert [f.email for f in still] == ["dan@partner.example"]
+        assert refused.status_code == 404
+        assert refused.json()["code"] == "bad_unsubscribe_token"
+        assert stopped.status_code == 204
+        assert again.status_code == 204
+        assert await followers.list_followers(conn, ticket.id) == []
