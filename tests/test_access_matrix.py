@@ -97,7 +97,12 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         )
     target = await make_user(conn, name="Target Person")
     # Another ticket, for the world's ticket to be merged into.
-    main = await create_ticket(conn, accounts.bob, title="The main ticket of a merge")
+    main = await create_ticket(
+        conn,
+        accounts.admin,
+        title="Invoices are rejected by the bank",
+        description="The bank says every invoice we send has a wrong IBAN.",
+    )
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
     )
