@@ -11,7 +11,15 @@ from tests.factories import Accounts, make_user
 from tests.jobs.waiting import eventually
 from tests.mailservers import SmtpServer
 from tests.notifications.conftest import BASE_URL
-from tests.notifications.support import comment, mail_to, open_ticket, plain, set_status, settled
+from tests.notifications.support import (
+    assign,
+    comment,
+    mail_to,
+    open_ticket,
+    plain,
+    set_status,
+    settled,
+)
 from ticketdesk.db import Connection
 from ticketdesk.tickets import followers
 
@@ -80,6 +88,27 @@ class TestFollowers:
         assert "#accept" not in to_bob
         assert "#accept" in to_alice
         assert "refund" not in to_bob
+
+    async def test_a_follower_who_is_not_staff_replies_as_the_customer(
+        self, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        await assign(accounts.admin, ticket, accounts.agent)
+        async with conn.transaction():
+            await followers.add_person(conn, ticket["id"], accounts.bob.user.id, via="merge")
+        await settled(conn)
+        smtp_server.messages.clear()
+
+        await comment(accounts.bob, ticket, "Same here since Monday's update.")
+        await settled(conn)
+
+        to_agent = [m for m in mail_to(smtp_server, accounts.agent) if "Monday" in plain(m)]
+        to_alice = [m for m in mail_to(smtp_server, accounts.alice) if "Monday" in plain(m)]
+        [agent_mail] = to_agent
+        assert "Bob Submitter, who follows this ticket, replied:" in plain(agent_mail)
+        assert plain(agent_mail).count("Same here since Monday's update.") == 1
+        assert "Bob Submitter replied:" in plain(to_alice[0])
+        assert [m for m in mail_to(smtp_server, accounts.bob) if "Monday" in plain(m)] == []
 
 
 class TestMentions:

@@ -172,6 +172,9 @@ class _ChangeContext(BaseModel):
     # whether its submitter unfollowed it.
     follower_ids: list[UUID] = []
     submitter_muted: bool = False
+    # The change is a public reply by someone following the ticket who is not staff (the
+    # submitter of a merged duplicate, say): the customer's side, as the submitter's is.
+    by_customer_follower: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,13 @@ def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
             reply = {"comment_id": change.data["comment_id"]}
             others = [user_id for user_id in followers if user_id != context.assignee_id]
             audiences.append(_Audience("reply", others, data=reply))
+    if context.by_customer_follower and context.assignee_id is not None:
+        # Told as the submitter's reply is, and not twice.
+        for audience in audiences:
+            if audience.kind == "reply" and context.assignee_id in audience.user_ids:
+                audience.user_ids.remove(context.assignee_id)
+        reply = {"comment_id": change.data["comment_id"], "follower": True}
+        audiences.append(_Audience("submitter_replied", [context.assignee_id], data=reply))
     if context.submitter_muted and change.kind != "created":
         audiences = [a for a in audiences if a.user_ids != [context.submitter_id]]
     return audiences
@@ -271,6 +281,9 @@ async def on_change(conn: Connection, change: Change) -> None:
         )
         if change.kind == "commented":
             await _defer_address_mails(conn, change)
+            if change.actor_id in context.follower_ids:
+                [actor] = await users.users_by_id(conn, [change.actor_id])
+                context.by_customer_follower = actor.role not in STAFF_ROLES
     await _queue(
         conn, change.ticket_id, change.actor_id, _audiences(change, context), context.burst_seconds
     )
