@@ -248,6 +248,8 @@ class TestUndo:
         main_now = await _get(accounts.agent, f"/api/v1/tickets/{main.id}")
         assert dup["status"] == "open"
         assert dup["closed_at"] is None
+        # Bob's reply still waits for an answer, as before the merge's pointer reply.
+        assert dup["customer_replied_at"] is not None
         assert dup["merged_into"] is None
         assert [c["body"] for c in dup["comments"]] == ["My own details."]
         assert [a["id"] for a in dup["attachments"]] == [file_id]

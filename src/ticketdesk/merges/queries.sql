@@ -3,16 +3,17 @@
 -- name: insert_merge
 insert into ticket_merges (duplicate_id, main_id, merged_by, comment_ids, attachment_ids,
                            follower_ids, pointer_comment_id, status_before, resolved_at_before,
-                           closed_at_before)
+                           closed_at_before, customer_replied_at_before)
 values (%(duplicate_id)s, %(main_id)s, %(merged_by)s, %(comment_ids)s, %(attachment_ids)s,
         %(follower_ids)s, %(pointer_comment_id)s, %(status_before)s, %(resolved_at_before)s,
-        %(closed_at_before)s)
+        %(closed_at_before)s, %(customer_replied_at_before)s)
 returning id;
 
 -- The duplicate's merge in force, locked: one undo at a time.
 -- name: lock_active_merge
 select id, duplicate_id, main_id, merged_at, comment_ids, attachment_ids, follower_ids,
-       pointer_comment_id, status_before, resolved_at_before, closed_at_before
+       pointer_comment_id, status_before, resolved_at_before, closed_at_before,
+       customer_replied_at_before
 from ticket_merges
 where duplicate_id = %(duplicate_id)s and undone_at is null
 for update;

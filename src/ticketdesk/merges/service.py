@@ -16,9 +16,9 @@ ticket), nor merged twice: 422s naming the field.
 
 An undo, within ``tickets.merge_undo_minutes`` of the merge, moves back exactly the
 comments and files the merge moved (those still there), takes back the followers it
-added and its pointer reply, and gives the duplicate back its status and stamps (which
-reopens its GitHub issue). Once the main ticket has itself been merged into another, an
-undo is refused: what moved has moved on.
+added and its pointer reply, and gives the duplicate back its status (which reopens its
+GitHub issue) and its stamps, the *Customer replied* mark included. Once the main
+ticket has itself been merged into another, an undo is refused: what moved has moved on.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -61,6 +61,7 @@ class _MergeRow(BaseModel):
     status_before: Status
     resolved_at_before: datetime | None
     closed_at_before: datetime | None
+    customer_replied_at_before: datetime | None
 
 
 class _MergeView(BaseModel):
@@ -185,6 +186,7 @@ async def merge(
             "status_before": duplicate.status,
             "resolved_at_before": duplicate.resolved_at,
             "closed_at_before": duplicate.closed_at,
+            "customer_replied_at_before": duplicate.customer_replied_at,
         },
     )
     return await get_merge(conn, merge_id, undo_window=undo_window)
@@ -231,6 +233,7 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
         status=row.status_before,
         resolved_at=row.resolved_at_before,
         closed_at=row.closed_at_before,
+        customer_replied_at=row.customer_replied_at_before,
     )
     await record_change(
         conn,

@@ -20,10 +20,12 @@ create table ticket_merges (
     follower_ids uuid[] not null default '{}',
     -- The public reply on the duplicate that points to the main ticket.
     pointer_comment_id uuid,
-    -- The duplicate's status and its stamps before it was closed.
+    -- The duplicate's status and its stamps before it was closed (and before the pointer
+    -- reply answered its customer).
     status_before text not null,
     resolved_at_before timestamptz,
     closed_at_before timestamptz,
+    customer_replied_at_before timestamptz,
     check (duplicate_id <> main_id)
 );
 create unique index ticket_merges_duplicate_key on ticket_merges (duplicate_id)

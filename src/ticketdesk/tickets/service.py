@@ -600,9 +600,11 @@ async def unmark_merged(
     status: Status,
     resolved_at: datetime | None,
     closed_at: datetime | None,
+    customer_replied_at: datetime | None,
 ) -> Ticket:
     """Undo ``mark_merged``: the duplicate points nowhere and has the status and stamps it
-    had before (recorded as a status change); locked by the caller."""
+    had before, its customer's unanswered reply included (recorded as a status change);
+    locked by the caller."""
     await execute(conn, Q.set_merged_into, {"ticket_id": duplicate.id, "merged_into_id": None})
     ticket = duplicate.model_copy(update={"merged_into_id": None})
     if status != ticket.status:
@@ -611,7 +613,12 @@ async def unmark_merged(
         conn,
         Ticket,
         _RESTORE_STAMPS,
-        {"ticket_id": ticket.id, "resolved_at": resolved_at, "closed_at": closed_at},
+        {
+            "ticket_id": ticket.id,
+            "resolved_at": resolved_at,
+            "closed_at": closed_at,
+            "customer_replied_at": customer_replied_at,
+        },
     )
 
 
