@@ -18,6 +18,8 @@ create table ticket_followers (
     check ((user_id is null) <> (email is null)),
     check (not muted or user_id is not null)
 );
+-- A ticket's followers, in order (the ticket page, and deleting a ticket).
+create index ticket_followers_ticket_idx on ticket_followers (ticket_id, created_at, id);
 create unique index ticket_followers_user_key on ticket_followers (ticket_id, user_id)
     where user_id is not null;
 create unique index ticket_followers_email_key on ticket_followers (ticket_id, email)

@@ -30,4 +30,6 @@ create table ticket_merges (
 );
 create unique index ticket_merges_duplicate_key on ticket_merges (duplicate_id)
     where undone_at is null;
+-- Every merge of a ticket, undone ones too (deleting a ticket).
+create index ticket_merges_duplicate_idx on ticket_merges (duplicate_id);
 create index ticket_merges_main_idx on ticket_merges (main_id, merged_at);
