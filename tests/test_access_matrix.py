@@ -45,6 +45,7 @@ from ticketdesk.sla import service as sla
 from ticketdesk.sla.schemas import SlaPolicyWrite
 from ticketdesk.teams import service as teams
 from ticketdesk.teams.schemas import TeamCreate
+from ticketdesk.tickets import followers
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import TicketUpdate
 
@@ -149,7 +150,17 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         rule = await routing.create_rule(
             conn, RuleCreate(name="Matrix rule", actions=RuleActions(priority="high"))
         )
+        follower_id = await followers.add_address(
+            conn, ticket.id, f"{_unique('copied')}@partner.example", via="cc"
+        )
     target = await make_user(conn, name="Target Person")
+    # Another ticket, for the world's ticket to be merged into.
+    main = await create_ticket(
+        conn,
+        accounts.admin,
+        title="Invoices are rejected by the bank",
+        description="The bank says every invoice we send has a wrong IBAN.",
+    )
     cur = await conn.execute(
         "select id::text from ticket_events where ticket_id = %s and is_internal", (ticket.id,)
     )
@@ -173,6 +184,8 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             "mail_id": "00000000-0000-0000-0000-000000000001",  # no such mail, likewise
             "webhook_id": "00000000-0000-0000-0000-000000000002",  # no such webhook
             "delivery_id": "00000000-0000-0000-0000-000000000003",  # nor delivery
+            "follower_id": str(follower_id),
+            "main": str(main.number),
         },
         note_id=str(note.id),
         internal_event_ids=internal_events,
@@ -277,6 +290,24 @@ ROUTES: list[Route] = [
     ),
     Route("GET", "/api/v1/tickets/{id}/comments", OWNER_AND_STAFF),
     Route("GET", "/api/v1/tickets/{id}/events", OWNER_AND_STAFF),
+    # followers and mentions
+    Route("PUT", "/api/v1/tickets/{id}/follow", OWNER_AND_STAFF),
+    Route("DELETE", "/api/v1/tickets/{id}/follow", OWNER_AND_STAFF),
+    Route(
+        "DELETE",
+        "/api/v1/tickets/{id}/followers/{follower_id}",
+        statuses(401, 403, 403, 204, 204),
+    ),
+    # merging (the world's ticket is merged into nothing yet: nothing to undo)
+    Route(
+        "POST",
+        "/api/v1/tickets/{id}/merge",
+        statuses(401, 403, 403, 201, 201),
+        _json(lambda w: {"into": w.ids["main"]}),
+    ),
+    Route("DELETE", "/api/v1/tickets/{id}/merge", statuses(401, 403, 403, 409, 409)),
+    Route("GET", "/api/v1/me/mentions", EVERYONE_SIGNED_IN),
+    Route("POST", "/api/v1/me/mentions/read", statuses(401, 204, 204, 204, 204)),
     # who else of the staff is on the ticket
     Route("PUT", "/api/v1/tickets/{id}/presence", TICKET_STAFF, _json({"state": "viewing"})),
     Route("GET", "/api/v1/tickets/{id}/presence", TICKET_STAFF),
@@ -516,6 +547,8 @@ NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
     ("POST", "/api/v1/notifications/unsubscribe/{}"): "the link's signed token is the credential",
     ("GET", "/api/v1/events/stream"): "stays open: tests/live checks who receives which event",
+    ("GET", "/api/v1/followers/unsubscribe/{}"): "the link's signed token is the credential",
+    ("POST", "/api/v1/followers/unsubscribe/{}"): "the link's signed token is the credential",
 }
 
 

@@ -50,6 +50,7 @@ from ticketdesk.live.endpoints import router as live_router
 from ticketdesk.live.hub import Hub, ReconnectWait
 from ticketdesk.live.service import Timing
 from ticketdesk.mailbox.endpoints import router as mailbox_router
+from ticketdesk.merges.endpoints import router as merges_router
 from ticketdesk.notifications.endpoints import router as notifications_router
 from ticketdesk.presence.board import PRESENCE_TTL, PresenceBoard
 from ticketdesk.presence.endpoints import router as presence_router
@@ -119,6 +120,7 @@ _TICKET_ROUTERS = (
     comments_router,
     attachments_router,
     events_router,
+    merges_router,
     live_router,
     github_router,
     presence_router,
@@ -145,6 +147,7 @@ def _api_router() -> APIRouter:
         comments_router,
         attachments_router,
         events_router,
+        merges_router,
         live_router,
         presence_router,
         canned_router,

@@ -43,6 +43,8 @@ EventKind = Literal[
     "github_link_requested",
     "github_issue_number_changed",
     "github_issue_renamed",
+    "merged",
+    "unmerged",
 ]
 
 

@@ -70,6 +70,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETS_REOPEN_WINDOW_DAYS": "tickets.reopen_window_days",
     "TICKETS_AUTO_CLOSE_DAYS": "tickets.auto_close_days",
     "TICKETS_REPLY_MOVES_TO_WAITING": "tickets.reply_moves_to_waiting",
+    "TICKETS_MERGE_UNDO_MINUTES": "tickets.merge_undo_minutes",
     "TICKETS_GITHUB_ENABLED": "tickets.github.enabled",
     "TICKETS_GITHUB_REPO": "tickets.github.repo",
     "TICKETS_GITHUB_TOKEN": "tickets.github.token",
@@ -255,6 +256,8 @@ class TicketsSettings(_Section):
     # A public reply from staff sets an open or in-progress ticket waiting for its
     # submitter (off: agents set the status themselves).
     reply_moves_to_waiting: bool = False
+    # A merge may be undone this many minutes after it was made (0: never).
+    merge_undo_minutes: Annotated[int, Field(ge=0, le=10_080)] = 10
     github: GitHubSettings = GitHubSettings()
 
     @field_validator("allowed_attachment_types", mode="before")
@@ -598,6 +601,11 @@ class Settings(BaseModel):
     def reopen_window(self) -> timedelta:
         """How long after closing a submitter may still reopen a ticket."""
         return timedelta(days=self.tickets.reopen_window_days)
+
+    @property
+    def merge_undo_window(self) -> timedelta:
+        """How long after a merge it may still be undone."""
+        return timedelta(minutes=self.tickets.merge_undo_minutes)
 
     def secret(self) -> bytes:
         """The key that signs sessions, read or generated into the data directory."""

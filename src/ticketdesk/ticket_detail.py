@@ -18,7 +18,11 @@ from ticketdesk.comments.schemas import Comment
 from ticketdesk.db import Connection
 from ticketdesk.github import service as github
 from ticketdesk.github.schemas import GitHubLink
+from ticketdesk.merges import service as merges
+from ticketdesk.merges.schemas import Merge, TicketPointer
+from ticketdesk.tickets import access, followers
 from ticketdesk.tickets import service as tickets
+from ticketdesk.tickets.followers import Follower
 from ticketdesk.tickets.schemas import Ticket, TicketSummary
 
 
@@ -27,7 +31,8 @@ class ReplyRefusal(BaseModel):
 
     code: str = Field(
         description="What to branch on: reopen_window_passed (closed longer ago than the "
-        "reopen window; open a new ticket)."
+        "reopen window; open a new ticket); ticket_merged (merged into another ticket: "
+        "reply there)."
     )
     detail: str = Field(description="The reason, in words for the reader.")
 
@@ -44,6 +49,25 @@ class TicketDetail(TicketSummary):
         default=None,
         description="Why the caller may not reply now (the 409 a reply would get), or null.",
     )
+    following: bool = Field(
+        default=False,
+        description="Whether the caller hears of the ticket's public replies and status "
+        "(its submitter does unless they unfollowed it).",
+    )
+    followers: list[Follower] | None = Field(
+        default=None, description="Who follows the ticket besides its submitter (staff only)."
+    )
+    merged_into: TicketPointer | None = Field(
+        default=None,
+        description="The ticket this duplicate was merged into (its conversation went there).",
+    )
+    merge: Merge | None = Field(
+        default=None,
+        description="This duplicate's merge, with until when it can be undone (staff only).",
+    )
+    duplicates: list[TicketPointer] | None = Field(
+        default=None, description="The tickets merged into this one (staff only)."
+    )
 
 
 async def assemble(
@@ -52,16 +76,29 @@ async def assemble(
     ticket: Ticket,
     *,
     reopen_window: timedelta,
+    undo_window: timedelta = timedelta(0),
     just_opened: bool = False,
 ) -> TicketDetail:
     """``ticket`` with its people, conversation and files, as ``actor`` may see them;
-    ``reopen_window`` is the setting that decides whether they may still reply. A ticket
-    ``just_opened`` in this transaction has neither comments nor files to read."""
+    ``reopen_window`` is the setting that decides whether they may still reply, and
+    ``undo_window`` how long a merge may be undone. A ticket ``just_opened`` in this
+    transaction has neither comments nor files to read."""
+    staff = access.sees_followers(actor)
     [summary] = await tickets.summaries(conn, actor, [ticket], reopen_window=reopen_window)
-    refusal = tickets.reopen_refusal(actor, ticket, reopen_window, field="comment")
+    refusal = tickets.reply_refusal(actor, ticket, reopen_window)
     return TicketDetail(
         **summary.model_dump(),
         reply_refusal=ReplyRefusal(code=refusal.code, detail=refusal.detail) if refusal else None,
+        # A ticket just opened is followed by its submitter, the caller.
+        following=True if just_opened else await followers.is_following(conn, actor, ticket),
+        followers=await followers.list_followers(conn, ticket.id) if staff else None,
+        merged_into=await merges.pointer(conn, ticket.merged_into_id)
+        if ticket.merged_into_id
+        else None,
+        merge=await merges.active_merge(conn, ticket.id, undo_window=undo_window)
+        if staff and ticket.merged_into_id
+        else None,
+        duplicates=[] if just_opened or not staff else await merges.duplicates_of(conn, ticket.id),
         comments=[] if just_opened else await comments.list_comments(conn, actor, ticket),
         attachments=[] if just_opened else await attachments.list_attachments(conn, ticket.id),
         github=await github.link_state(conn, actor, ticket.id),

@@ -20,6 +20,9 @@ from ticketdesk.users.schemas import Role
 
 Person = Callable[[Role, str], Awaitable[Someone]]
 
+# The ticket a merged duplicate points to (a merge's events name it).
+_MAIN = {"id": str(uuid.uuid4()), "number": 7, "title": "CSV export is empty for everyone"}
+
 # Each kind, whether its ticket's submitter sees it, and the data it is recorded with.
 SUBMITTER_SEES: dict[str, tuple[bool, dict[str, Any]]] = {
     "created": (True, {"type": "bug", "priority": "low", "title": "Export is empty"}),
@@ -44,6 +47,8 @@ SUBMITTER_SEES: dict[str, tuple[bool, dict[str, Any]]] = {
         },
     ),
     "attachment_deleted": (True, {"attachment_id": str(uuid.uuid4()), "filename": "export.csv"}),
+    "merged": (True, {"role": "duplicate", "main": _MAIN, "comments": 1, "attachments": 0}),
+    "unmerged": (True, {"role": "duplicate", "main": _MAIN, "comments": 1, "attachments": 0}),
     "type_changed": (False, {"from": "bug", "to": "feature"}),
     "priority_changed": (False, {"from": "low", "to": "high"}),
     "tags_changed": (False, {"added": ["billing"], "removed": []}),

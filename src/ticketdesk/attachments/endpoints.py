@@ -38,7 +38,7 @@ from ticketdesk.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
-from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets.access import get_readable_ticket, get_visible_ticket
 from ticketdesk.tickets.schemas import Ticket, TicketRef
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ async def list_attachments(
     id: TicketRef, actor: CurrentUser, conn: Transaction
 ) -> list[Attachment]:
     """A ticket's files, oldest first."""
-    ticket = await get_visible_ticket(conn, actor, id)
+    ticket = await get_readable_ticket(conn, actor, id)
     return await service.list_attachments(conn, ticket.id)
 
 
@@ -190,7 +190,7 @@ async def download_attachment(
     id: TicketRef, attachment_id: UUID, actor: CurrentUser, conn: Transaction, storage: Storage
 ) -> StreamingResponse:
     """A file's bytes, always as a download (``Content-Disposition: attachment``)."""
-    ticket = await get_visible_ticket(conn, actor, id)
+    ticket = await get_readable_ticket(conn, actor, id)
     attachment = await service.get_attachment(conn, ticket, attachment_id)
     try:
         stored = await storage.read(attachment.storage_key)

@@ -28,3 +28,12 @@ select pg_advisory_xact_lock(hashtextextended('attachments:' || %(uploader_id)s:
 
 -- name: uploader_storage_bytes
 select coalesce(sum(size_bytes), 0)::bigint from attachments where uploader_id = %(uploader_id)s;
+
+-- A merge moves a duplicate's files to the main ticket (their stored objects stay put).
+-- name: move_attachments
+update attachments set ticket_id = %(to_id)s where ticket_id = %(from_id)s returning id;
+
+-- name: move_attachments_back
+update attachments set ticket_id = %(to_id)s
+where id = any(%(ids)s::uuid[]) and ticket_id = %(from_id)s
+returning id;

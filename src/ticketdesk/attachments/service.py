@@ -444,3 +444,17 @@ async def remove_orphans(
         known = set(await fetch_values(conn, str, Q.known_storage_keys, {"keys": old}))
         removed += await storage.delete_all(key for key in old if key not in known)
     return removed + await storage.remove_stale_partials(cutoff)
+
+
+async def move_attachments(conn: Connection, from_id: UUID, to_id: UUID) -> list[UUID]:
+    """Move every file of ticket ``from_id`` to ``to_id`` (both locked; a merge); their ids."""
+    return await fetch_values(conn, UUID, Q.move_attachments, {"from_id": from_id, "to_id": to_id})
+
+
+async def move_attachments_back(
+    conn: Connection, ids: list[UUID], from_id: UUID, to_id: UUID
+) -> list[UUID]:
+    """Move the files ``ids`` still on ``from_id`` to ``to_id``; the ids moved."""
+    return await fetch_values(
+        conn, UUID, Q.move_attachments_back, {"ids": ids, "from_id": from_id, "to_id": to_id}
+    )

@@ -41,3 +41,16 @@ select c.id, c.ticket_id, c.body, c.is_internal, c.source, c.github_login, c.cre
        jsonb_build_object('id', u.id, 'name', u.name, 'role', u.role, 'email', null) as author
 from comments c join users u on u.id = c.author_id
 where c.id = %(comment_id)s and not c.is_internal;
+
+-- A merge moves a duplicate's conversation to the main ticket (notes stay notes).
+-- name: move_comments
+update comments set ticket_id = %(to_id)s where ticket_id = %(from_id)s returning id;
+
+-- An undone merge moves back the comments it moved that are still on the main ticket.
+-- name: move_comments_back
+update comments set ticket_id = %(to_id)s
+where id = any(%(ids)s::uuid[]) and ticket_id = %(from_id)s
+returning id;
+
+-- name: delete_comment
+delete from comments where id = %(comment_id)s returning id, ticket_id;

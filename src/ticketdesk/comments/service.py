@@ -9,10 +9,18 @@ from pydantic import BaseModel
 
 from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change, record_change
+from ticketdesk.comments import mentions
 from ticketdesk.comments.schemas import Comment
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden
-from ticketdesk.sql import fetch_all, fetch_one, fetch_optional, fetch_value, load_queries
+from ticketdesk.sql import (
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_value,
+    fetch_values,
+    load_queries,
+)
 from ticketdesk.tickets import access
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import Ticket
@@ -78,13 +86,17 @@ async def add_comment(
             "github_comment_id": github.comment_id if github else None,
         },
     )
+    data: dict[str, object] = {"comment_id": str(comment_id), "is_internal": is_internal}
+    if is_internal and (mentioned := await mentions.record(conn, actor, comment_id, body)):
+        # Staff only, as the note's change is: the agents to tell (``notifications``).
+        data["mentioned"] = [str(user_id) for user_id in mentioned]
     await record_change(
         conn,
         Change(
             ticket_id=ticket.id,
             kind="commented",
             actor_id=actor.id,
-            data={"comment_id": str(comment_id), "is_internal": is_internal},
+            data=data,
             is_internal=is_internal,
         ),
     )
@@ -120,8 +132,8 @@ async def list_comments(conn: Connection, actor: Actor, ticket: Ticket) -> list[
 # --- comments that arrived from GitHub, changed there ------------------------------------
 
 
-class _GitHubComment(BaseModel):
-    """A comment that arrived from GitHub, by the ticket it is on."""
+class _CommentPlace(BaseModel):
+    """A comment, by the ticket it is on."""
 
     id: UUID
     ticket_id: UUID
@@ -130,7 +142,7 @@ class _GitHubComment(BaseModel):
 async def find_github_comment(conn: Connection, github_comment_id: int) -> UUID | None:
     """The comment that arrived from GitHub as this GitHub comment, if any."""
     found = await fetch_optional(
-        conn, _GitHubComment, Q.comment_for_github_id, {"github_comment_id": github_comment_id}
+        conn, _CommentPlace, Q.comment_for_github_id, {"github_comment_id": github_comment_id}
     )
     return found.id if found else None
 
@@ -141,7 +153,7 @@ async def edit_github_comment(
     """Replace the text of a comment from GitHub after it was edited there."""
     edited = await fetch_optional(
         conn,
-        _GitHubComment,
+        _CommentPlace,
         Q.update_github_comment,
         {"github_comment_id": github_comment_id, "body": body},
     )
@@ -151,7 +163,7 @@ async def edit_github_comment(
 async def delete_github_comment(conn: Connection, actor: Actor, github_comment_id: int) -> bool:
     """Remove a comment from GitHub after it was deleted there."""
     deleted = await fetch_optional(
-        conn, _GitHubComment, Q.delete_github_comment, {"github_comment_id": github_comment_id}
+        conn, _CommentPlace, Q.delete_github_comment, {"github_comment_id": github_comment_id}
     )
     return await _record_github_comment_change(conn, actor, deleted, "comment_deleted")
 
@@ -159,7 +171,7 @@ async def delete_github_comment(conn: Connection, actor: Actor, github_comment_i
 async def _record_github_comment_change(
     conn: Connection,
     actor: Actor,
-    comment: _GitHubComment | None,
+    comment: _CommentPlace | None,
     kind: Literal["comment_edited", "comment_deleted"],
 ) -> bool:
     if comment is None:
@@ -172,6 +184,42 @@ async def _record_github_comment_change(
             kind=kind,
             actor_id=actor.id,
             data={"comment_id": str(comment.id)},
+        ),
+    )
+    return True
+
+
+# --- a merge moves the conversation --------------------------------------------------
+
+
+async def move_comments(conn: Connection, from_id: UUID, to_id: UUID) -> list[UUID]:
+    """Move every comment of ticket ``from_id`` to ``to_id`` (both locked); their ids."""
+    return await fetch_values(conn, UUID, Q.move_comments, {"from_id": from_id, "to_id": to_id})
+
+
+async def move_comments_back(
+    conn: Connection, ids: list[UUID], from_id: UUID, to_id: UUID
+) -> list[UUID]:
+    """Move the comments ``ids`` still on ``from_id`` to ``to_id``; the ids moved."""
+    return await fetch_values(
+        conn, UUID, Q.move_comments_back, {"ids": ids, "from_id": from_id, "to_id": to_id}
+    )
+
+
+async def delete_comment(conn: Connection, actor: Actor, comment_id: UUID) -> bool:
+    """Remove a comment ticketdesk wrote itself (an undone merge's pointer), recorded."""
+    deleted = await fetch_optional(
+        conn, _CommentPlace, Q.delete_comment, {"comment_id": comment_id}
+    )
+    if deleted is None:
+        return False
+    await record_change(
+        conn,
+        Change(
+            ticket_id=deleted.ticket_id,
+            kind="comment_deleted",
+            actor_id=actor.id,
+            data={"comment_id": str(deleted.id)},
         ),
     )
     return True

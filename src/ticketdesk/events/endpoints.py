@@ -10,7 +10,7 @@ from ticketdesk.db import Transaction
 from ticketdesk.errors import NotFound, Unauthorized, problem_responses
 from ticketdesk.events import service
 from ticketdesk.events.schemas import EventPage
-from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets.access import get_readable_ticket, only_reads
 from ticketdesk.tickets.schemas import TicketRef
 from ticketdesk.validation import PlainInteger
 
@@ -30,5 +30,7 @@ async def list_events(
     limit: Annotated[int, Query(ge=1, le=200), PlainInteger] = 100,
 ) -> EventPage:
     """Everything that happened to a ticket, oldest first."""
-    ticket = await get_visible_ticket(conn, actor, id)
-    return await service.list_events(conn, actor, ticket.id, after=cursor, limit=limit)
+    ticket = await get_readable_ticket(conn, actor, id)
+    return await service.list_events(
+        conn, actor, ticket.id, after=cursor, limit=limit, follower=only_reads(actor, ticket)
+    )

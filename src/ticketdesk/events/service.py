@@ -70,6 +70,10 @@ def audience(kind: EventKind) -> Audience:
             | "comment_deleted"
             | "attachment_added"
             | "attachment_deleted"
+            # A duplicate merged into a main ticket, or taken back: on both timelines,
+            # as the conversation moved (``merges``).
+            | "merged"
+            | "unmerged"
         ):
             return Audience.everyone
         # Bookkeeping: how staff classify, rank, label and route the ticket, the
@@ -98,12 +102,13 @@ EVERYONE_KINDS: tuple[EventKind, ...] = tuple(
 )
 
 
-def shown_to(actor: Actor, row: EventRow) -> LiveEvent | None:
+def shown_to(actor: Actor, row: EventRow, *, follower: bool = False) -> LiveEvent | None:
     """``row`` as ``actor`` may see it, or None: staff see every ticket's events, internal
     ones too; a submitter sees, of the tickets they may see, the events whose kind is for
     everyone (``audience``) and not about an internal note. The actor's address only where
-    ``access.shows_email`` allows it."""
-    if not access.may_see_submitted_by(actor, row.submitter_id):
+    ``access.shows_email`` allows it. A ``follower`` (checked by the caller) reads a ticket
+    that is not theirs as its submitter would."""
+    if not follower and not access.may_see_submitted_by(actor, row.submitter_id):
         return None
     if row.is_internal and not access.sees_internal(actor):
         return None
@@ -147,9 +152,16 @@ async def hide_custom_field_changes(conn: Connection, key: str) -> None:
 
 
 async def list_events(
-    conn: Connection, actor: Actor, ticket_id: UUID, *, after: UUID | None, limit: int
+    conn: Connection,
+    actor: Actor,
+    ticket_id: UUID,
+    *,
+    after: UUID | None,
+    limit: int,
+    follower: bool = False,
 ) -> EventPage:
-    """A ticket's timeline as ``actor`` may see it (see ``shown_to``)."""
+    """A ticket's timeline as ``actor`` may see it (see ``shown_to``); a ``follower``
+    reads the public side of a ticket that is not theirs."""
     rows = await fetch_all(
         conn,
         EventRow,
@@ -163,7 +175,11 @@ async def list_events(
             "limit": limit + 1,
         },
     )
-    shown = [event for row in rows[:limit] if (event := shown_to(actor, row)) is not None]
+    shown = [
+        event
+        for row in rows[:limit]
+        if (event := shown_to(actor, row, follower=follower)) is not None
+    ]
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     items = [Event.model_validate(event.model_dump(exclude={"ticket_number"})) for event in shown]
     return EventPage(items=items, next_cursor=next_cursor)

@@ -192,7 +192,8 @@ async def _issue_closed(
 async def _issue_reopened(conn: Connection, actor: Actor, link: Link) -> WebhookOutcome:
     ticket = await get_visible_ticket(conn, actor, str(link.ticket_id), for_update=True)
     await service.note_issue_open(conn, link.ticket_id, is_open=True)
-    if ticket.status not in _DONE_STATUSES:
+    if ticket.status not in _DONE_STATUSES or ticket.merged_into_id is not None:
+        # A merged duplicate stays closed: its conversation went on elsewhere.
         return "ignored"
     await tickets.apply_outside_change(conn, actor, link.ticket_id, {"status": "open"})
     return "applied"
@@ -245,6 +246,9 @@ async def _comment_created(
     if await _is_ours(conn, github_id, body):
         return "ignored"
     ticket = await get_visible_ticket(conn, actor, str(link.ticket_id), for_update=True)
+    if ticket.merged_into_id is not None:
+        # A comment on a merged duplicate's issue belongs where its conversation went.
+        ticket = await get_visible_ticket(conn, actor, str(ticket.merged_into_id), for_update=True)
     await comments.add_comment(
         conn,
         actor,

@@ -17,10 +17,11 @@ Markdown first, the format comments are written in.
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
+from email.utils import getaddresses
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -91,6 +92,8 @@ class IncomingMail:
     automatic: str | None
     text: str
     files: list[MailFile]
+    # The addresses in Cc, lower case: copied on a submitter's mail, they follow its ticket.
+    copied: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -295,4 +298,18 @@ def read_mail(raw: bytes) -> IncomingMail:
         # NUL cannot be stored in text; the other control characters may be formatting.
         text=new_text(_body_text(message)).replace("\x00", ""),
         files=_files(message),
+        copied=_copied(_header(message, "Cc")),
     )
+
+
+# An address plausible enough to mail: one @, a dot in the domain, no spaces.
+_PLAIN_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _copied(value: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for _, address in getaddresses([value]) if value else []:
+        address = address.strip().lower()
+        if len(address) <= MAX_SENDER and _PLAIN_ADDRESS.fullmatch(address):
+            seen.setdefault(address, None)
+    return list(seen)

@@ -4,13 +4,18 @@ Always public, also from staff: an internal note cannot be written by mail, so a
 member who answers a notification about an internal note posts for the submitter to read.
 
 A reply finds its ticket by the signed reply address it was sent to, or by the thread
-ids it refers to (``ticketdesk.mail.addresses``). Only the ticket's submitter and staff
-may post to a ticket this way; anyone else is refused. The sender is the one address in
-From: that, with the reply address or thread, is all that identifies them here, and
-checking that From is genuine (SPF, DKIM, DMARC) is the receiving MTA's job
+ids it refers to (``ticketdesk.mail.addresses``). Only the ticket's submitter, staff and
+people following it may post to a ticket this way; anyone else is refused. The sender is
+the one address in From: that, with the reply address or thread, is all that identifies
+them here, and checking that From is genuine (SPF, DKIM, DMARC) is the receiving MTA's job
 (``ticketdesk.mailbox.message``). Auto-replies and bounces are
 ignored, and nothing is ever sent back to them. With ``mail.open_tickets_by_mail`` a
-mail that replies to no ticket opens one for a known user.
+mail that replies to no ticket opens one for a known user. A reply to a merged
+duplicate is posted on the ticket it was merged into.
+
+The addresses in Cc of a mail from a ticket's submitter follow that ticket
+(``tickets.followers``; at most ``MAX_COPIED`` a mail): an address with an account as
+that person, any other as an address that hears of public replies.
 
 Each message is claimed by the hash of its Message-ID (or of its bytes) in
 ``inbound_messages`` inside the caller's transaction: a second worker holding the same
@@ -68,7 +73,7 @@ from ticketdesk.sql import (
     fetch_optional_value,
     load_queries,
 )
-from ticketdesk.tickets import access
+from ticketdesk.tickets import access, followers
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import Ticket, TicketCreate
 from ticketdesk.users import service as users
@@ -83,6 +88,8 @@ _TITLE_SUFFIX = " (by e-mail)"
 _MIN_TITLE, _MAX_TITLE = 10, 200
 # What Markdown would read as formatting in a file name.
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+!|~-]")
+# The most addresses in Cc one mail makes followers of its ticket.
+MAX_COPIED = 10
 
 
 class Refused(Exception):
@@ -233,11 +240,23 @@ async def _act_on(
         ticket = await _open_ticket(conn, actor, mail)
     else:
         try:
-            ticket = await access.get_visible_ticket(conn, actor, ref, for_update=True)
+            readable = await access.get_readable_ticket(conn, actor, ref)
         except NotFound:
             raise Refused(
-                f"{mail.sender} is neither the submitter of ticket {ref} nor staff"
+                f"{mail.sender} is neither the submitter of ticket {ref}, nor staff, nor "
+                "following it"
             ) from None
+        if readable.merged_into_id is not None:
+            # A reply to a merged duplicate belongs where its conversation went.
+            try:
+                readable = await access.get_readable_ticket(
+                    conn, actor, str(readable.merged_into_id)
+                )
+            except NotFound:
+                raise Refused(
+                    f"ticket {ref} was merged into a ticket {mail.sender} does not follow"
+                ) from None
+        ticket = await access.lock_visible_ticket(conn, readable)
     stored, refused = await _store_files(conn, storage, settings, actor, ticket, mail)
     try:
         note = None
@@ -265,7 +284,28 @@ async def _act_on(
     except BaseException:
         await attachments.remove_stored(storage, stored)
         raise
+    if actor.id == ticket.user_id:
+        await _follow_copied(conn, settings, actor, ticket, mail)
     return Outcome("posted", None if ref is not None else "opened a ticket", ticket)
+
+
+async def _follow_copied(
+    conn: Connection, settings: Settings, actor: Actor, ticket: Ticket, mail: IncomingMail
+) -> None:
+    """The submitter copied these addresses on their mail: they follow the ticket."""
+    copied = [
+        address
+        for address in mail.copied
+        if address != actor.email.lower() and not is_own_address(address, settings.mail_from)
+    ]
+    for address in copied[:MAX_COPIED]:
+        try:
+            person = await users.get_user_by_email(conn, address)
+        except NotFound:
+            await followers.add_address(conn, ticket.id, address, via="cc")
+            continue
+        if person.is_active and person.id != ticket.user_id:
+            await followers.add_person(conn, ticket.id, person.id, via="cc")
 
 
 async def _process(

@@ -25,11 +25,15 @@ from ticketdesk.notifications.schemas import (
     QueuedMail,
     Unsubscribed,
 )
+from ticketdesk.tickets import followers
 from ticketdesk.validation import PlainInteger
 
 router = APIRouter(tags=["notifications"])
 
 Token = Annotated[str, Path(min_length=40, max_length=400, pattern=r"^[0-9a-z_.-]+$")]
+FollowerToken = Annotated[
+    str, Path(min_length=65, max_length=65, pattern=r"^[0-9a-f]{32}\.[0-9a-f]{32}$")
+]
 
 
 @router.get(
@@ -84,6 +88,36 @@ async def confirm_unsubscribe(
     so link checkers that open every link in a mail do no harm)."""
     service.check_unsubscribe_token(secret, token)
     return RedirectResponse(f"{settings.public_url}/unsubscribe/{token}", status_code=303)
+
+
+@router.post(
+    "/followers/unsubscribe/{token}",
+    operation_id="unfollowByLink",
+    status_code=204,
+    responses=problem_responses(NotFound),
+)
+async def unfollow_by_link(token: FollowerToken, conn: Transaction, secret: SigningSecret) -> None:
+    """Stop the mail an address copied on a ticket gets, without signing in (RFC 8058
+    one-click: mail clients POST here; again: nothing more happens)."""
+    await followers.unfollow_by_token(conn, secret, token)
+
+
+@router.get(
+    "/followers/unsubscribe/{token}",
+    operation_id="confirmUnfollow",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "To the page that asks before unsubscribing."},
+        **problem_responses(NotFound),
+    },
+)
+async def confirm_unfollow(
+    token: FollowerToken, secret: SigningSecret, settings: AppSettings
+) -> RedirectResponse:
+    """Opened in a browser: the page that asks before stopping the mail."""
+    followers.check_unfollow_token(secret, token)
+    return RedirectResponse(f"{settings.public_url}/unfollow/{token}", status_code=303)
 
 
 @router.get(

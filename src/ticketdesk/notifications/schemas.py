@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field, StrictBool
 from ticketdesk.validation import RequestModel
 
 # Every kind of mail ticketdesk sends about tickets. The first five go to a ticket's
-# submitter, the next three to staff, escalations to admins, SLA breaches to the ticket's
-# assignee (admins, while it has none).
+# submitter (and its followers), the next three and mention to staff, escalations to
+# admins, SLA breaches to the ticket's assignee (admins, while it has none).
 Kind = Literal[
     "ticket_created",
     "reply",
@@ -22,6 +22,7 @@ Kind = Literal[
     "submitter_replied",
     "escalation",
     "sla_breach",
+    "mention",
 ]
 
 

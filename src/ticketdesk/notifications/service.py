@@ -48,6 +48,7 @@ died before marking it sent. The retry sends it again with the same Message-ID, 
 mail clients use to show it once.
 """
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -89,7 +90,8 @@ from ticketdesk.sql import (
     fetch_values,
     load_queries,
 )
-from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets import followers
+from ticketdesk.tickets.access import get_readable_ticket
 from ticketdesk.tickets.schemas import Ticket
 from ticketdesk.users import service as users
 from ticketdesk.users.schemas import STAFF_ROLES, User
@@ -97,6 +99,7 @@ from ticketdesk.users.schemas import STAFF_ROLES, User
 Q = load_queries(__package__)
 
 SEND_TASK = "notifications.send"
+FOLLOWER_TASK = "notifications.mail_address_follower"
 
 LABELS: dict[Kind, str] = {
     "ticket_created": "My new ticket was received",
@@ -109,6 +112,7 @@ LABELS: dict[Kind, str] = {
     "submitter_replied": "The submitter replied on a ticket assigned to me",
     "escalation": "A ticket waited too long for a reply from staff",
     "sla_breach": "A ticket assigned to me (or to nobody, for admins) missed an SLA target",
+    "mention": "Someone mentioned me in an internal note",
 }
 _SUBMITTER_KINDS: tuple[Kind, ...] = (
     "ticket_created",
@@ -117,7 +121,13 @@ _SUBMITTER_KINDS: tuple[Kind, ...] = (
     "resolved",
     "closed",
 )
-_STAFF_KINDS: tuple[Kind, ...] = ("new_ticket", "assigned", "submitter_replied", "sla_breach")
+_STAFF_KINDS: tuple[Kind, ...] = (
+    "new_ticket",
+    "assigned",
+    "submitter_replied",
+    "sla_breach",
+    "mention",
+)
 _KINDS_BY_ROLE: dict[str, tuple[Kind, ...]] = {
     "user": _SUBMITTER_KINDS,
     "agent": _SUBMITTER_KINDS + _STAFF_KINDS,
@@ -169,6 +179,13 @@ class _ChangeContext(BaseModel):
     burst_seconds: float
     submitter_id: UUID
     assignee_id: UUID | None
+    # The people following the ticket besides its submitter (``tickets.followers``), and
+    # whether its submitter unfollowed it.
+    follower_ids: list[UUID] = []
+    submitter_muted: bool = False
+    # The change is a public reply by someone following the ticket who is not staff (the
+    # submitter of a merged duplicate, say): the customer's side, as the submitter's is.
+    by_customer_follower: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,6 +202,40 @@ class _Audience:
 
 
 def _audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
+    """Who hears of ``change``: its submitter's kinds reach the ticket's followers too."""
+    if change.is_internal:
+        if change.kind == "commented" and change.data.get("mentioned"):
+            # The only mail an internal note causes: to the staff it names, without its text.
+            mentioned = [UUID(user_id) for user_id in change.data["mentioned"]]
+            return [_Audience("mention", mentioned, data={"comment_id": change.data["comment_id"]})]
+        if change.kind in _STAFF_ONLY_CHANGES:
+            return _ticket_audiences(change, context)
+        return []
+    audiences = _ticket_audiences(change, context)
+    followers = [user_id for user_id in context.follower_ids if user_id != context.submitter_id]
+    if followers:
+        for audience in list(audiences):
+            if audience.kind in _SUBMITTER_KINDS and audience.user_ids == [context.submitter_id]:
+                audiences.append(dataclasses.replace(audience, user_ids=followers))
+        if change.kind == "commented" and change.actor_id == context.submitter_id:
+            # The submitter's reply is a public reply to everyone following it (the
+            # assignee hears of it as such already).
+            reply = {"comment_id": change.data["comment_id"]}
+            others = [user_id for user_id in followers if user_id != context.assignee_id]
+            audiences.append(_Audience("reply", others, data=reply))
+    if context.by_customer_follower and context.assignee_id is not None:
+        # Told as the submitter's reply is, and not twice.
+        for audience in audiences:
+            if audience.kind == "reply" and context.assignee_id in audience.user_ids:
+                audience.user_ids.remove(context.assignee_id)
+        reply = {"comment_id": change.data["comment_id"], "follower": True}
+        audiences.append(_Audience("submitter_replied", [context.assignee_id], data=reply))
+    if context.submitter_muted and change.kind != "created":
+        audiences = [a for a in audiences if a.user_ids != [context.submitter_id]]
+    return audiences
+
+
+def _ticket_audiences(change: Change, context: _ChangeContext) -> list[_Audience]:
     submitter = [context.submitter_id]
     match change.kind:
         case "created":
@@ -237,20 +288,46 @@ async def on_change(conn: Connection, change: Change) -> None:
     """Queue the notifications a change to a ticket causes, in the change's transaction.
 
     Nothing is queued while mail is off, and nothing about an internal note, ever: of
-    internal changes, only those whose every audience is staff (``_STAFF_ONLY_CHANGES``).
+    internal changes, only those whose every audience is staff (``_STAFF_ONLY_CHANGES``),
+    and the mention of a staff member in a note (without the note: ``compose``). A public
+    reply also goes to the ticket's addresses with no account (``_defer_address_mails``).
     """
     if change.kind not in _NOTIFIED_CHANGES:
         return
-    if change.is_internal and change.kind not in _STAFF_ONLY_CHANGES:
+    mentions = change.kind == "commented" and bool(change.data.get("mentioned"))
+    if change.is_internal and change.kind not in _STAFF_ONLY_CHANGES and not mentions:
         return
     context = await fetch_optional(
         conn, _ChangeContext, Q.change_context, {"ticket_id": change.ticket_id}
     )
     if context is None or not context.mail_enabled:
         return
+    if not change.is_internal:
+        context.follower_ids = await followers.user_follower_ids(conn, change.ticket_id)
+        context.submitter_muted = await followers.muted(
+            conn, change.ticket_id, context.submitter_id
+        )
+        if change.kind == "commented":
+            await _defer_address_mails(conn, change)
+            if change.actor_id in context.follower_ids:
+                [actor] = await users.users_by_id(conn, [change.actor_id])
+                context.by_customer_follower = actor.role not in STAFF_ROLES
     await _queue(
         conn, change.ticket_id, change.actor_id, _audiences(change, context), context.burst_seconds
     )
+
+
+async def _defer_address_mails(conn: Connection, change: Change) -> None:
+    # One mail a public reply to each address following the ticket: no burst, no
+    # settings (they have no account); the link in it removes the address.
+    for follower in await followers.address_followers(conn, change.ticket_id):
+        await defer(
+            conn,
+            FOLLOWER_TASK,
+            lock=f"mail-address:{follower.id}",
+            follower_id=str(follower.id),
+            comment_id=change.data["comment_id"],
+        )
 
 
 class _Batch(BaseModel):
@@ -410,7 +487,8 @@ async def compose(conn: Connection, settings: Settings, mail: Mail) -> EmailMess
     recipient = found[0]
     reader = Actor(id=recipient.id, email=recipient.email, name=recipient.name, role=recipient.role)
     try:
-        ticket = await get_visible_ticket(conn, reader, str(mail.ticket_id))
+        # Followers read the public side of a ticket that is not theirs.
+        ticket = await get_readable_ticket(conn, reader, str(mail.ticket_id))
     except NotFound:
         return None
     allowed = set(kinds_for(recipient.role)) - set(await _opted_out(conn, recipient.id))
@@ -419,6 +497,12 @@ async def compose(conn: Connection, settings: Settings, mail: Mail) -> EmailMess
     if ticket.assigned_to_user_id != recipient.id:
         # Reassigned (or unassigned) since: the ticket is no longer theirs to hear of.
         allowed -= {"assigned", "submitter_replied"}
+    if recipient.id == ticket.user_id:
+        if await followers.muted(conn, ticket.id, recipient.id):
+            allowed -= set(_SUBMITTER_KINDS) - {"ticket_created"}
+    elif not await followers.follows(conn, recipient.id, ticket.id):
+        # Unfollowed since: the submitter's kinds reached them as a follower only.
+        allowed -= set(_SUBMITTER_KINDS)
     notifications = [
         n
         for n in await fetch_all(conn, _Notification, Q.mail_notifications, {"mail_id": mail.id})
@@ -467,6 +551,7 @@ def _message(
         reopen_url=f"{ticket_url}#reopen",
         submitter=submitter.name,
         recipient=recipient.name,
+        own=recipient.id == ticket.user_id,
         sections=sections,
         status_words=_STATUS_WORDS,
         kind_labels=[LABELS[kind] for kind in kinds],
@@ -629,3 +714,52 @@ async def retry_mail(conn: Connection, settings: Settings, mail_id: UUID) -> Que
     await execute(conn, Q.retry_mail, {"mail_id": mail_id})
     await _defer_send(conn, mail.ticket_id, mail.recipient_id)
     return QueuedMail(id=mail_id, status="pending")
+
+
+# --- addresses with no account that follow a ticket ----------------------------------
+
+
+async def compose_address_mail(
+    conn: Connection, settings: Settings, follower_id: UUID, comment_id: UUID
+) -> EmailMessage | None:
+    """The mail telling an address follower of one public reply, or ``None`` when it no
+    longer follows or the reply is gone. Only a public reply is ever read here."""
+    follower = await followers.address_follower(conn, follower_id)
+    comment = await comments.get_public_comment(conn, comment_id)
+    if follower is None or comment is None or comment.ticket_id != follower.ticket_id:
+        return None
+    ticket = await get_readable_ticket(conn, _SYSTEM_READER, str(follower.ticket_id))
+    [submitter] = await users.users_by_id(conn, [ticket.user_id])
+    base = settings.public_url
+    token = followers.unfollow_token(settings.secret(), follower.id)
+    rendered = templates.render(
+        "follower_reply",
+        ticket=ticket,
+        author=comment.author.name,
+        body=comment.body,
+        submitter=submitter.name,
+        unsubscribe_url=f"{base}/unfollow/{token}",
+    )
+    domain = addresses.domain_of(settings.mail_from)
+    thread = addresses.thread_id(ticket.id, domain)
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = follower.email
+    message["Subject"] = _one_line(f"[#{ticket.number}] {ticket.title}")
+    message["Date"] = format_datetime(datetime.now(UTC))
+    # The same for every attempt: a retry after a lost answer is shown once.
+    message["Message-ID"] = f"<follower-{follower.id}.{comment.id}@{domain}>"
+    message["In-Reply-To"] = thread
+    message["References"] = thread
+    message["List-Unsubscribe"] = f"<{base}/api/v1/followers/unsubscribe/{token}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+# Reads a ticket for an address follower: what it is shown is the public reply alone.
+_SYSTEM_READER = Actor(
+    id=UUID(int=0), email="system@ticketdesk.invalid", name="ticketdesk", role="admin"
+)

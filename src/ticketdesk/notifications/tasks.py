@@ -71,6 +71,30 @@ async def send_notifications(context: JobContext, ticket_id: str, recipient_id: 
         raise GiveUp(f"A mail failed: {failed[0]}")
 
 
+async def mail_address_follower(context: JobContext, follower_id: str, comment_id: str) -> None:
+    """Mail one public reply to an address with no account that follows its ticket.
+
+    An unreachable server retries the job (the same Message-ID each time); a refusal gives
+    up, logged. No settings and no burst: the address has no account to keep them.
+    """
+    env = job_env(context.additional_context)
+    target = env.settings.smtp
+    if target is None:
+        raise GiveUp("Mail is switched off (smtp_url is unset).")
+    async with db.connection(env.pool) as conn:
+        message = await service.compose_address_mail(
+            conn, env.settings, UUID(follower_id), UUID(comment_id)
+        )
+    if message is None:
+        return
+    try:
+        await smtp.send(target, message)
+    except smtp.MailRefused as exc:
+        error = redact(str(exc), env.secrets())
+        raise GiveUp(f"The mail to a follower was refused: {error}") from exc
+
+
 TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     service.SEND_TASK: send_notifications,
+    service.FOLLOWER_TASK: mail_address_follower,
 }

@@ -2,7 +2,9 @@
 
 Staff see every ticket and internal notes; a submitter sees only their own tickets
 and never an internal note. A ticket someone may not see is reported as missing, so
-ids and numbers cannot be probed.
+ids and numbers cannot be probed. Someone who follows a ticket that is not theirs (the
+submitter of a duplicate merged into it, say) may read its public side and reply on it
+(``get_readable_ticket``), never change its fields.
 """
 
 import re
@@ -15,6 +17,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound
 from ticketdesk.sql import columns, fetch_one, fetch_optional, load_queries
+from ticketdesk.tickets import followers
 from ticketdesk.tickets.schemas import Ticket
 
 Q = load_queries(__package__)
@@ -61,6 +64,11 @@ def sees_github(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def sees_followers(actor: Actor) -> bool:
+    """Whether ``actor`` may see who follows a ticket (people and addresses)."""
+    return actor.is_staff
+
+
 def shows_email(actor: Actor, user_id: UUID) -> bool:
     """Whether ``actor`` may see the e-mail address of ``user_id``: staff, or their own."""
     return actor.is_staff or user_id == actor.id
@@ -81,14 +89,7 @@ def may_see(actor: Actor, ticket: Ticket) -> bool:
     return may_see_submitted_by(actor, ticket.user_id)
 
 
-async def get_visible_ticket(
-    conn: Connection, actor: Actor, ref: str, *, for_update: bool = False
-) -> Ticket:
-    """The ticket named by its UUID or number, if ``actor`` may see it.
-
-    With ``for_update`` the row is locked until the transaction ends, so concurrent
-    changes to one ticket are applied one after the other.
-    """
+async def _find(conn: Connection, ref: str) -> Ticket | None:
     if _NUMBER.fullmatch(ref):
         ticket = await fetch_optional(conn, Ticket, _BY_NUMBER, {"number": int(ref)})
     else:
@@ -97,11 +98,41 @@ async def get_visible_ticket(
         except ValueError:
             raise _not_found(ref) from None
         ticket = await fetch_optional(conn, Ticket, _BY_ID, {"ticket_id": ticket_id})
+    return ticket
+
+
+async def get_visible_ticket(
+    conn: Connection, actor: Actor, ref: str, *, for_update: bool = False
+) -> Ticket:
+    """The ticket named by its UUID or number, if ``actor`` may see it (and so act on it).
+
+    With ``for_update`` the row is locked until the transaction ends, so concurrent
+    changes to one ticket are applied one after the other.
+    """
+    ticket = await _find(conn, ref)
     if ticket is None or not may_see(actor, ticket):
         raise _not_found(ref)
     if for_update:
         ticket = await lock_visible_ticket(conn, ticket)
     return ticket
+
+
+async def get_readable_ticket(conn: Connection, actor: Actor, ref: str) -> Ticket:
+    """The ticket named by its UUID or number, if ``actor`` may read it (and reply on it):
+    one they may see, or one they follow (its public side only: ``sees_internal`` still
+    decides notes)."""
+    ticket = await _find(conn, ref)
+    if ticket is None:
+        raise _not_found(ref)
+    if not may_see(actor, ticket) and not await followers.follows(conn, actor.id, ticket.id):
+        raise _not_found(ref)
+    return ticket
+
+
+def only_reads(actor: Actor, ticket: Ticket) -> bool:
+    """Whether ``actor`` reads ``ticket`` as a follower: neither staff nor its submitter,
+    so they may reply on it but not change it."""
+    return not may_see(actor, ticket)
 
 
 async def lock_visible_ticket(conn: Connection, ticket: Ticket) -> Ticket:

@@ -26,8 +26,9 @@ from ticketdesk.errors import (
 )
 from ticketdesk.rate_limits import RateLimits
 from ticketdesk.ticket_detail import TicketDetail
-from ticketdesk.tickets import listing, service, similar
-from ticketdesk.tickets.access import get_visible_ticket
+from ticketdesk.tickets import followers, listing, service, similar
+from ticketdesk.tickets.access import get_readable_ticket, get_visible_ticket
+from ticketdesk.tickets.followers import FollowState
 from ticketdesk.tickets.schemas import (
     Assignment,
     BulkRequest,
@@ -75,7 +76,12 @@ async def _page(
     """The ticket as its reader sees it, tagged with its version."""
     response.headers["ETag"] = service.etag(ticket)
     return await ticket_detail.assemble(
-        conn, actor, ticket, reopen_window=settings.reopen_window, just_opened=just_opened
+        conn,
+        actor,
+        ticket,
+        reopen_window=settings.reopen_window,
+        undo_window=settings.merge_undo_window,
+        just_opened=just_opened,
     )
 
 
@@ -301,7 +307,7 @@ async def get_ticket(
     id: TicketRef, actor: CurrentUser, conn: Transaction, response: Response, settings: AppSettings
 ) -> TicketDetail:
     """One ticket with its conversation and files."""
-    return await _page(conn, actor, settings, response, await get_visible_ticket(conn, actor, id))
+    return await _page(conn, actor, settings, response, await get_readable_ticket(conn, actor, id))
 
 
 @router.put(
@@ -378,3 +384,40 @@ async def assign_ticket(
 async def bulk_update(body: BulkRequest, actor: CurrentAgent, conn: Transaction) -> BulkResult:
     """Assign, change status or priority, label or close many tickets at once, all or nothing."""
     return await service.bulk_update(conn, actor, body)
+
+
+@router.put(
+    "/tickets/{id}/follow",
+    operation_id="followTicket",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def follow_ticket(id: TicketRef, actor: CurrentUser, conn: Transaction) -> FollowState:
+    """Hear of the ticket's public replies and status changes (staff, its submitter, or
+    someone following it already)."""
+    ticket = await get_readable_ticket(conn, actor, id)
+    return await followers.follow(conn, actor, ticket)
+
+
+@router.delete(
+    "/tickets/{id}/follow",
+    operation_id="unfollowTicket",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def unfollow_ticket(id: TicketRef, actor: CurrentUser, conn: Transaction) -> FollowState:
+    """Stop hearing of the ticket (its submitter: its mail stops until they follow it again)."""
+    ticket = await get_readable_ticket(conn, actor, id)
+    return await followers.unfollow(conn, actor, ticket)
+
+
+@router.delete(
+    "/tickets/{id}/followers/{follower_id}",
+    operation_id="removeFollower",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def remove_follower(
+    id: TicketRef, follower_id: UUID, actor: CurrentAgent, conn: Transaction
+) -> None:
+    """Take a follower (a person or an address) off the ticket (staff)."""
+    ticket = await get_visible_ticket(conn, actor, id)
+    await followers.remove_follower(conn, ticket, follower_id)

@@ -131,3 +131,15 @@ select id, ts_headline('english', translate(concat_ws(
        ), %(sentinels)s, ''), websearch_to_tsquery('english', %(q)s), %(options)s) as headline
 from tickets
 where id = any(%(ids)s::uuid[]);
+
+-- name: set_merged_into
+update tickets set merged_into_id = %(merged_into_id)s where id = %(ticket_id)s;
+
+-- An undone merge puts back the stamps the duplicate had before it was closed, and the
+-- customer's reply its pointer reply answered.
+-- name: restore_stamps
+update tickets
+set resolved_at = %(resolved_at)s, closed_at = %(closed_at)s,
+    customer_replied_at = %(customer_replied_at)s
+where id = %(ticket_id)s
+returning {ticket_columns};

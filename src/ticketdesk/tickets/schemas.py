@@ -174,6 +174,10 @@ class Ticket(BaseModel):
         "null while its clock stands still with time left, or when none is left to meet "
         "(staff only)."
     )
+    merged_into_id: UUID | None = Field(
+        default=None,
+        description="The ticket this duplicate was merged into (replies go there), or null.",
+    )
 
 
 class TicketSummary(Ticket):

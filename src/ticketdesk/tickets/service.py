@@ -66,6 +66,7 @@ NO_SLA_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 # The changes that choose a ticket's SLA policy again.
 _SLA_FIELDS = frozenset({"priority", "type", "tags"})
 _TEAM_FOR_UPDATE = with_ticket_columns(Q.team_tickets_for_update)
+_RESTORE_STAMPS = with_ticket_columns(Q.restore_stamps)
 # How many tickets one transaction of a timed job escalates or closes.
 TIMED_BATCH = 200
 
@@ -356,6 +357,10 @@ def etag(ticket: Ticket) -> str:
 
 def _flow(actor: Actor, ticket: Ticket) -> frozenset[str]:
     """The statuses the status flow lets ``actor`` move ``ticket`` to, window aside."""
+    if not actor.is_staff and actor.id != ticket.user_id:
+        return frozenset()  # a follower reads it, never moves it
+    if ticket.merged_into_id is not None:
+        return frozenset()  # closed by its merge until the merge is undone
     return (STAFF_TRANSITIONS if actor.is_staff else SUBMITTER_TRANSITIONS).get(
         ticket.status, frozenset()
     )
@@ -370,7 +375,16 @@ def allowed_transitions(actor: Actor, ticket: Ticket, *, reopen_window: timedelt
     return [status for status in get_args(Status) if status in allowed]
 
 
+def _merged(ticket: Ticket, field: Literal["comment", "status"]) -> Conflict:
+    what = "reply on the ticket it was merged into" if field == "comment" else "undo the merge"
+    return Conflict(
+        f"This ticket was merged into another ticket; {what}.", code="ticket_merged", field=field
+    )
+
+
 def _check_transition(actor: Actor, ticket: Ticket, new: Status) -> None:
+    if ticket.merged_into_id is not None:
+        raise _merged(ticket, "status")
     if new not in _flow(actor, ticket):
         who = "" if actor.is_staff else " as the submitter"
         raise Conflict(
@@ -569,9 +583,11 @@ async def touch(conn: Connection, ticket_id: UUID) -> None:
     await execute(conn, Q.touch_ticket, {"ticket_id": ticket_id})
 
 
-def _is_submitter(actor: Actor, ticket: Ticket) -> bool:
-    # Staff who opened a ticket themselves answer and reopen it like any agent.
-    return not actor.is_staff and actor.id == ticket.user_id
+def _is_customer(actor: Actor) -> bool:
+    # The submitter, or someone following their ticket (``tickets.followers``): their
+    # replies are the customer's side of the conversation. Staff who opened a ticket
+    # themselves answer and reopen it like any agent.
+    return not actor.is_staff
 
 
 def reopen_refusal(
@@ -580,7 +596,7 @@ def reopen_refusal(
     """Why ``actor`` may not reopen ``ticket`` now, by a reply (``field="comment"``) or a
     status change (``"status"``), or None: the submitter reopens a closed ticket only if it
     was closed at most ``reopen_window`` ago (never, with a window of zero)."""
-    if not _is_submitter(actor, ticket) or ticket.status != "closed":
+    if not _is_customer(actor) or ticket.status != "closed":
         return None
     closed_at = ticket.closed_at
     if (
@@ -601,6 +617,14 @@ def reopen_refusal(
     )
 
 
+def reply_refusal(actor: Actor, ticket: Ticket, reopen_window: timedelta) -> Conflict | None:
+    """Why ``actor`` may not reply publicly on ``ticket`` now, or None: a merged duplicate
+    takes no replies (they go to its main ticket), and ``reopen_refusal``."""
+    if ticket.merged_into_id is not None:
+        return _merged(ticket, "comment")
+    return reopen_refusal(actor, ticket, reopen_window, field="comment")
+
+
 async def take_public_reply(
     conn: Connection,
     actor: Actor,
@@ -619,9 +643,9 @@ async def take_public_reply(
     for its submitter (``STAFF_REPLY_MOVES``, a status change by the staff member).
     ``ticket`` must be locked by the caller.
     """
-    if (refusal := reopen_refusal(actor, ticket, reopen_window, field="comment")) is not None:
+    if (refusal := reply_refusal(actor, ticket, reopen_window)) is not None:
         raise refusal
-    from_submitter = _is_submitter(actor, ticket)
+    from_submitter = _is_customer(actor)
     if from_submitter:
         move = REPLY_MOVES.get(ticket.status)
     else:
@@ -838,6 +862,51 @@ async def _bulk_one(conn: Connection, actor: Actor, ticket: Ticket, request: Bul
                 ) from None
             return await _apply_update(conn, actor, ticket, update)
     raise AssertionError(cast(str, request.action))
+
+
+# --- merged duplicates (``merges``) --------------------------------------------------
+
+
+async def mark_merged(conn: Connection, actor: Actor, duplicate: Ticket, main: Ticket) -> Ticket:
+    """Point ``duplicate`` to ``main`` and close it (recorded as its status change, with
+    the main ticket's number); both locked by the caller."""
+    await execute(conn, Q.set_merged_into, {"ticket_id": duplicate.id, "merged_into_id": main.id})
+    pointed = duplicate.model_copy(update={"merged_into_id": main.id})
+    if duplicate.status == "closed":
+        return pointed
+    return await _save(
+        conn, actor, pointed, {"status": "closed"}, reason={"merged_into": main.number}
+    )
+
+
+async def unmark_merged(
+    conn: Connection,
+    actor: Actor,
+    duplicate: Ticket,
+    *,
+    status: Status,
+    resolved_at: datetime | None,
+    closed_at: datetime | None,
+    customer_replied_at: datetime | None,
+) -> Ticket:
+    """Undo ``mark_merged``: the duplicate points nowhere and has the status and stamps it
+    had before, its customer's unanswered reply included (recorded as a status change);
+    locked by the caller."""
+    await execute(conn, Q.set_merged_into, {"ticket_id": duplicate.id, "merged_into_id": None})
+    ticket = duplicate.model_copy(update={"merged_into_id": None})
+    if status != ticket.status:
+        ticket = await _save(conn, actor, ticket, {"status": status}, reason={"unmerged": True})
+    return await fetch_one(
+        conn,
+        Ticket,
+        _RESTORE_STAMPS,
+        {
+            "ticket_id": ticket.id,
+            "resolved_at": resolved_at,
+            "closed_at": closed_at,
+            "customer_replied_at": customer_replied_at,
+        },
+    )
 
 
 # --- labels, as tickets carry them --------------------------------------------------------

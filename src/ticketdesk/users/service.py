@@ -231,3 +231,11 @@ async def assignable_among(conn: Connection, ids: Collection[UUID]) -> set[UUID]
 async def is_assignable(conn: Connection, user_id: UUID) -> bool:
     """Whether tickets may be assigned to ``user_id``: an active agent or admin."""
     return await fetch_value(conn, bool, Q.is_assignable, {"user_id": user_id})
+
+
+async def staff_by_handles(conn: Connection, handles: Collection[str]) -> list[User]:
+    """Active agents and admins named by a handle: the part of their address before the
+    @ (every one who has it), or their whole address; ``handles`` in lower case."""
+    if not handles:
+        return []
+    return await fetch_all(conn, User, Q.staff_by_handles, {"handles": list(handles)})

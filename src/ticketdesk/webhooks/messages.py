@@ -25,6 +25,8 @@ _HEADLINES = {
     "ticket.closed": "Ticket closed",
     "ticket.escalated": "Ticket escalated",
     "ticket.sla_breached": "SLA breached",
+    "ticket.merged": "Ticket merged",
+    "ticket.unmerged": "Ticket merge undone",
 }
 
 
@@ -54,6 +56,8 @@ def _summary(payload: dict[str, Any]) -> tuple[str, str | None]:
         headline += f" → {to['name']}" if to else " → nobody"
     elif payload["type"] == "ticket.status_changed":
         headline += f" ({change.get('from')} → {change.get('to')})"
+    elif payload["type"] in ("ticket.merged", "ticket.unmerged"):
+        headline += f" (into #{data['merge']['main']['number']})"
     elif payload["type"] == "ticket.escalated":
         escalation = data["escalation"]
         headline += f" ({escalation['priority']}, no staff reply in {escalation['after_hours']} h)"

@@ -17,6 +17,8 @@ Event = Literal[
     "ticket.closed",
     "ticket.escalated",
     "ticket.sla_breached",
+    "ticket.merged",
+    "ticket.unmerged",
 ]
 Format = Literal["json", "slack", "discord"]
 DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]

@@ -245,6 +245,11 @@ def events_of(change: Change) -> list[Event]:
             return ["ticket.escalated"]
         case "sla_breached":
             return ["ticket.sla_breached"]
+        # Told once, from the duplicate's side (the main ticket's event says the same).
+        case "merged" if change.data.get("role") == "duplicate":
+            return ["ticket.merged"]
+        case "unmerged" if change.data.get("role") == "duplicate":
+            return ["ticket.unmerged"]
     return []
 
 
@@ -285,6 +290,14 @@ async def _payload(
             "target": change.data["target"],
             "due_at": change.data["due_at"],
             "policy": change.data["policy"],
+        }
+    if change.kind in ("merged", "unmerged"):
+        main = change.data["main"]
+        data["merge"] = {
+            "duplicate": {"id": str(ticket.id), "number": ticket.number},
+            "main": {"id": main["id"], "number": main["number"]},
+            "comments_moved": change.data.get("comments", 0),
+            "attachments_moved": change.data.get("attachments", 0),
         }
     if change.kind in ("assigned", "team_changed", "status_changed"):
         data["change"] = {"from": change.data.get("from"), "to": change.data.get("to")}

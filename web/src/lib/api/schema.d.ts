@@ -537,6 +537,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/followers/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confirm Unfollow
+         * @description Opened in a browser: the page that asks before stopping the mail.
+         */
+        get: operations["confirmUnfollow"];
+        put?: never;
+        /**
+         * Unfollow By Link
+         * @description Stop the mail an address copied on a ticket gets, without signing in (RFC 8058
+         *     one-click: mail clients POST here; again: nothing more happens).
+         */
+        post: operations["unfollowByLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/github/webhook": {
         parameters: {
             query?: never;
@@ -657,6 +682,46 @@ export interface paths {
          */
         put: operations["setAway"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mentions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Mentions
+         * @description The internal notes that mention you (staff), newest first, and how many are unread.
+         */
+        get: operations["listMentions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mentions/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Mentions Read
+         * @description Mark every mention of you read.
+         */
+        post: operations["markMentionsRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1153,7 +1218,8 @@ export interface paths {
         put?: never;
         /**
          * Add Comment
-         * @description Reply on a ticket (the submitter's moves it back to agents), or write a note (staff).
+         * @description Reply on a ticket (the submitter's, or a follower's, moves it back to agents), or
+         *     write a note (staff).
          */
         post: operations["addComment"];
         delete?: never;
@@ -1182,6 +1248,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/{id}/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Follow Ticket
+         * @description Hear of the ticket's public replies and status changes (staff, its submitter, or
+         *     someone following it already).
+         */
+        put: operations["followTicket"];
+        post?: never;
+        /**
+         * Unfollow Ticket
+         * @description Stop hearing of the ticket (its submitter: its mail stops until they follow it again).
+         */
+        delete: operations["unfollowTicket"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{id}/followers/{follower_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Follower
+         * @description Take a follower (a person or an address) off the ticket (staff).
+         */
+        delete: operations["removeFollower"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{id}/github": {
         parameters: {
             query?: never;
@@ -1197,6 +1308,31 @@ export interface paths {
          */
         post: operations["linkGitHubIssue"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Ticket
+         * @description Merge this ticket, a duplicate, into another: its comments, files and followers move
+         *     there, and it is closed with a pointer to it.
+         */
+        post: operations["mergeTicket"];
+        /**
+         * Undo Merge
+         * @description Undo this duplicate's merge, within tickets.merge_undo_minutes: what moved moves back.
+         */
+        delete: operations["undoMerge"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1967,7 +2103,7 @@ export interface components {
              * Event
              * @enum {string}
              */
-            event: "ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached";
+            event: "ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached" | "ticket.merged" | "ticket.unmerged";
             /** Finished At */
             finished_at: string | null;
             /**
@@ -2121,6 +2257,43 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /**
+         * Follower
+         * @description Someone told of a ticket's public side besides its submitter (shown to staff).
+         */
+        Follower: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Email
+             * @description The address with no account, or null for a person.
+             */
+            email: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** @description The person, or null for an address with no account. */
+            user: components["schemas"]["UserRef"] | null;
+            /**
+             * Via
+             * @description self: followed it themselves; cc: copied on the submitter's mail; merge: carried over from a duplicate merged into this ticket.
+             * @enum {string}
+             */
+            via: "self" | "cc" | "merge";
+        };
+        /**
+         * FollowState
+         * @description Whether the caller follows the ticket (hears of its public replies and status).
+         */
+        FollowState: {
+            /** Following */
+            following: boolean;
         };
         /**
          * GitHubLink
@@ -2346,7 +2519,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation" | "sla_breach";
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation" | "sla_breach" | "mention";
             /**
              * Label
              * @description What the kind is about, as the settings screen says it.
@@ -2364,7 +2537,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation" | "sla_breach";
+            kind: "ticket_created" | "reply" | "status_changed" | "resolved" | "closed" | "new_ticket" | "assigned" | "submitter_replied" | "escalation" | "sla_breach" | "mention";
         };
         /**
          * Label
@@ -2526,6 +2699,107 @@ export interface components {
              * @enum {string}
              */
             role: "user" | "agent" | "admin";
+        };
+        /**
+         * Mention
+         * @description An internal note that names the caller.
+         */
+        Mention: {
+            /** @description Who wrote the note. */
+            author: components["schemas"]["UserRef"];
+            /**
+             * Comment Id
+             * Format: uuid
+             */
+            comment_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+            /** Ticket Number */
+            ticket_number: number;
+            /** Ticket Title */
+            ticket_title: string;
+        };
+        /**
+         * MentionPage
+         * @description The caller's mentions, newest first; pass ``next_cursor`` back as ``cursor``.
+         */
+        MentionPage: {
+            /** Items */
+            items: components["schemas"]["Mention"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Unread
+             * @description How many of all the caller's mentions are unread.
+             */
+            unread: number;
+        };
+        /**
+         * Merge
+         * @description A duplicate merged into a main ticket: what moved, and until when it can be undone.
+         */
+        Merge: {
+            /**
+             * Attachments Moved
+             * @description Files moved to the main ticket.
+             */
+            attachments_moved: number;
+            /**
+             * Comments Moved
+             * @description Comments (replies and notes) moved to the main ticket.
+             */
+            comments_moved: number;
+            duplicate: components["schemas"]["TicketPointer"];
+            /**
+             * Followers Added
+             * @description Followers the main ticket gained: the duplicate's, and its submitter.
+             */
+            followers_added: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            main: components["schemas"]["TicketPointer"];
+            /**
+             * Merged At
+             * Format: date-time
+             */
+            merged_at: string;
+            merged_by: components["schemas"]["UserRef"] | null;
+            /**
+             * Undo Until
+             * @description Until when the merge can be undone (null: no longer, or never).
+             */
+            undo_until: string | null;
+            /** Undone At */
+            undone_at: string | null;
+        };
+        /**
+         * MergeRequest
+         * @description Merge the ticket in the path, a duplicate, into the main ticket ``into``.
+         */
+        MergeRequest: {
+            /**
+             * Into
+             * @description The main ticket: its UUID or its number.
+             */
+            into: string;
         };
         /**
          * MeUpdate
@@ -2735,7 +3009,7 @@ export interface components {
         ReplyRefusal: {
             /**
              * Code
-             * @description What to branch on: reopen_window_passed (closed longer ago than the reopen window; open a new ticket).
+             * @description What to branch on: reopen_window_passed (closed longer ago than the reopen window; open a new ticket); ticket_merged (merged into another ticket: reply there).
              */
             code: string;
             /**
@@ -3233,6 +3507,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Merged Into Id
+             * @description The ticket this duplicate was merged into (replies go there), or null.
+             */
+            merged_into_id?: string | null;
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -3363,6 +3642,22 @@ export interface components {
             customer_replied_at: string | null;
             /** Description */
             description: string;
+            /**
+             * Duplicates
+             * @description The tickets merged into this one (staff only).
+             */
+            duplicates?: components["schemas"]["TicketPointer"][] | null;
+            /**
+             * Followers
+             * @description Who follows the ticket besides its submitter (staff only).
+             */
+            followers?: components["schemas"]["Follower"][] | null;
+            /**
+             * Following
+             * @description Whether the caller hears of the ticket's public replies and status (its submitter does unless they unfollowed it).
+             * @default false
+             */
+            following: boolean;
             /** @description The linked GitHub issue and its sync state (staff only). */
             github?: components["schemas"]["GitHubLink"] | null;
             /** Github Issue Number */
@@ -3372,6 +3667,15 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** @description This duplicate's merge, with until when it can be undone (staff only). */
+            merge?: components["schemas"]["Merge"] | null;
+            /** @description The ticket this duplicate was merged into (its conversation went there). */
+            merged_into?: components["schemas"]["TicketPointer"] | null;
+            /**
+             * Merged Into Id
+             * @description The ticket this duplicate was merged into (replies go there), or null.
+             */
+            merged_into_id?: string | null;
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -3451,6 +3755,21 @@ export interface components {
             items: components["schemas"]["TicketSummary"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * TicketPointer
+         * @description Another ticket, named.
+         */
+        TicketPointer: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Number */
+            number: number;
+            /** Title */
+            title: string;
         };
         /**
          * TicketSla
@@ -3533,6 +3852,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Merged Into Id
+             * @description The ticket this duplicate was merged into (replies go there), or null.
+             */
+            merged_into_id?: string | null;
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -3854,7 +4178,7 @@ export interface components {
              */
             created_at: string;
             /** Events */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached" | "ticket.merged" | "ticket.unmerged")[];
             /**
              * Failing Since
              * @description When a delivery last failed for good; cleared by the next success.
@@ -3897,7 +4221,7 @@ export interface components {
              * Events
              * @description ticket.escalated and ticket.sla_breached are staff business: only a staff-only endpoint takes them.
              */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached" | "ticket.merged" | "ticket.unmerged")[];
             /**
              * Format
              * @description json: signed Standard Webhooks payloads; slack, discord: incoming-webhook messages for those chat services.
@@ -3958,7 +4282,7 @@ export interface components {
              * Events
              * @description ticket.escalated and ticket.sla_breached are staff business: only a staff-only endpoint takes them.
              */
-            events?: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[] | null;
+            events?: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached" | "ticket.merged" | "ticket.unmerged")[] | null;
             /** Format */
             format?: ("json" | "slack" | "discord") | null;
             /** Include Internal */
@@ -3983,7 +4307,7 @@ export interface components {
              */
             created_at: string;
             /** Events */
-            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached")[];
+            events: ("ticket.created" | "ticket.assigned" | "ticket.status_changed" | "ticket.commented" | "ticket.resolved" | "ticket.closed" | "ticket.escalated" | "ticket.sla_breached" | "ticket.merged" | "ticket.unmerged")[];
             /**
              * Failing Since
              * @description When a delivery last failed for good; cleared by the next success.
@@ -6231,6 +6555,104 @@ export interface operations {
             };
         };
     };
+    confirmUnfollow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the page that asks before unsubscribing. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unfollowByLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     receiveGitHubWebhook: {
         parameters: {
             query?: never;
@@ -6805,6 +7227,123 @@ export interface operations {
             };
             /** @description Invalid input */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMentions: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MentionPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markMentionsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9644,6 +10183,215 @@ export interface operations {
             };
         };
     };
+    followTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's UUID or its number. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowState"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unfollowTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's UUID or its number. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowState"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeFollower: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                follower_id: string;
+                /** @description The ticket's UUID or its number. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     linkGitHubIssue: {
         parameters: {
             query?: never;
@@ -9707,6 +10455,168 @@ export interface operations {
             };
             /** @description Content too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mergeTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's UUID or its number. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Merge"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    undoMerge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's UUID or its number. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Merge"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

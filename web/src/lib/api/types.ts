@@ -63,3 +63,7 @@ export type SlaPolicy = S['SlaPolicy'];
 export type SlaPolicyWrite = S['SlaPolicyWrite'];
 export type SlaTarget = S['SlaTarget'];
 export type SlaState = NonNullable<TicketSummary['sla_state']>;
+export type Mention = S['Mention'];
+export type Follower = S['Follower'];
+export type Merge = S['Merge'];
+export type TicketPointer = S['TicketPointer'];

@@ -13,6 +13,10 @@ function refName(value: unknown): string | null {
 	return typeof value === 'string' ? value : null;
 }
 
+function numberOf(value: unknown): string {
+	return value && typeof value === 'object' && 'number' in value ? String((value as { number: unknown }).number) : '?';
+}
+
 /**
  * One timeline line. `nameOf` turns a user id into a name (assignment events carry ids);
  * data shapes follow the server: `{from, to}` for field changes, `{added, removed}` for tags.
@@ -107,6 +111,10 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 		}
 		case 'attachment_deleted':
 			return `removed ${typeof d.filename === 'string' ? d.filename : 'an attachment'}`;
+		case 'merged':
+			return d.role === 'main' ? `merged #${numberOf(d.duplicate)} into this ticket` : `merged this ticket into #${numberOf(d.main)}`;
+		case 'unmerged':
+			return d.role === 'main' ? `took #${numberOf(d.duplicate)} back out of this ticket` : `undid the merge into #${numberOf(d.main)}`;
 		case 'escalated':
 			return typeof d.after_hours === 'number'
 				? `alerted admins: no reply from staff within ${d.after_hours} hour${d.after_hours === 1 ? '' : 's'}`

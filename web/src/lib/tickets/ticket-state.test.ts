@@ -36,6 +36,7 @@ function ticket(overrides: Partial<TicketDetail> = {}): TicketDetail {
 		comments: [],
 		attachments: [],
 		transitions: ['in_progress', 'closed'],
+		following: true,
 		...overrides
 	};
 }

@@ -1,0 +1,1 @@
+"""Merging a duplicate ticket into a main ticket, and undoing it."""
