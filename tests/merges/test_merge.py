@@ -298,6 +298,27 @@ class TestUndo:
         assert response.status_code == 409
         assert response.json()["code"] == "merge_undo_impossible"
 
+    async def test_the_duplicates_submitter_keeps_no_trace_of_a_ticket_they_no_longer_read(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        main, duplicate = await _pair(conn, accounts)
+        await _merge(accounts.agent, duplicate, str(main.id))
+        following = await _get(accounts.bob, f"/api/v1/tickets/{duplicate.id}")
+        unfollowed = await accounts.bob.client.delete(f"/api/v1/tickets/{main.id}/follow")
+        after_unfollowing = await _get(accounts.bob, f"/api/v1/tickets/{duplicate.id}")
+        undone = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
+        events = await _get(accounts.bob, f"/api/v1/tickets/{duplicate.id}/events")
+
+        assert following["merged_into"]["title"] == main.title
+        assert unfollowed.status_code == 200
+        assert after_unfollowing["merged_into"] is None
+        assert after_unfollowing["reply_refusal"]["code"] == "ticket_merged"
+        assert undone.status_code == 200, undone.text
+        merge_events = [e for e in events["items"] if e["kind"] in ("merged", "unmerged")]
+        assert [e["kind"] for e in merge_events] == ["merged", "unmerged"]
+        assert [e["data"]["main"]["number"] for e in merge_events] == [main.number] * 2
+        assert main.title not in str(events)
+
 
 class TestGitHubAfterTheMerge:
     @pytest.fixture

@@ -77,7 +77,9 @@ class _MergeView(BaseModel):
 
 
 def _pointer(ticket: Ticket) -> dict[str, object]:
-    return {"id": str(ticket.id), "number": ticket.number, "title": ticket.title}
+    # By number, never by title: a merge's events stay on both timelines (after an undo
+    # too), read by each ticket's submitter, who may not read the other ticket.
+    return {"id": str(ticket.id), "number": ticket.number}
 
 
 async def _lock_pair(conn: Connection, one: Ticket, other: Ticket) -> tuple[Ticket, Ticket]:
@@ -161,10 +163,9 @@ async def merge(
             ticket_id=main.id,
             kind="merged",
             actor_id=actor.id,
-            # Not its title: the main ticket's submitter may read this event.
             data={
                 "role": "main",
-                "duplicate": {"id": str(duplicate.id), "number": duplicate.number},
+                "duplicate": _pointer(duplicate),
                 "main": _pointer(main),
                 **moved,
             },
@@ -252,7 +253,7 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
             actor_id=actor.id,
             data={
                 "role": "main",
-                "duplicate": {"id": str(duplicate.id), "number": duplicate.number},
+                "duplicate": _pointer(duplicate),
                 "main": _pointer(main),
                 **back,
             },
@@ -289,8 +290,3 @@ async def active_merge(
 async def duplicates_of(conn: Connection, main_id: UUID) -> list[TicketPointer]:
     """The tickets merged into ``main_id``, oldest merge first."""
     return await fetch_all(conn, TicketPointer, Q.duplicates_of, {"main_id": main_id})
-
-
-async def pointer(conn: Connection, ticket_id: UUID) -> TicketPointer:
-    """A ticket by number and title."""
-    return await fetch_one(conn, TicketPointer, Q.pointer_to, {"id": ticket_id})
