@@ -97,6 +97,36 @@ async def test_copies_on_someone_elses_mail_follow_nothing(
     assert detail["followers"] == []
 
 
+@pytest.mark.usefixtures("worker")
+async def test_a_reply_to_a_merged_duplicate_lands_on_the_main_ticket_for_its_followers(
+    accounts: Accounts, mailbox: Mailbox, settings: Settings
+) -> None:
+    main = await open_ticket(accounts.alice)
+    duplicate = await open_ticket(accounts.bob)
+    merged = await accounts.agent.client.post(
+        f"/api/v1/tickets/{duplicate['id']}/merge", json={"into": str(main["number"])}
+    )
+    assert merged.status_code == 201, merged.text
+    to = reply_address(settings.mail_from, settings.secret(), duplicate["number"])
+
+    await mailbox.deliver(
+        _mail(accounts.bob.user.email, to, "erin@partner.example", duplicate, "Still broken.")
+    )
+    unfollowed = await accounts.bob.client.delete(f"/api/v1/tickets/{main['id']}/follow")
+    await mailbox.deliver(_mail(accounts.bob.user.email, to, "", duplicate, "Hello again?"))
+    main_now = (await accounts.agent.client.get(f"/api/v1/tickets/{main['id']}")).json()
+    dup_now = (await accounts.agent.client.get(f"/api/v1/tickets/{duplicate['id']}")).json()
+
+    bodies = [c["body"].strip() for c in main_now["comments"] + dup_now["comments"]]
+    assert "Still broken." in [c["body"].strip() for c in main_now["comments"]]
+    # Bob copied Erin on a reply to a ticket that is not his: she follows nothing (and
+    # Bob, who followed it by the merge, stopped).
+    assert unfollowed.status_code == 200
+    assert main_now["followers"] == []
+    # Once he stopped following the main ticket, his mail reaches neither ticket.
+    assert "Hello again?" not in bodies
+
+
 async def _address_mail_sent(conn: Connection) -> None:
     from tests.jobs.waiting import eventually
 
