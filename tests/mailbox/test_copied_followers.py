@@ -37,15 +37,18 @@ async def worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         yield
 
 
-def _mail(sender: str, to: str, cc: str, ticket: dict[str, Any], text: str) -> bytes:
-    message = EmailMessage()
+def _mail(sender: str, to: str, cc: str, ticket: dict[str, Any], text: str | EmailMessage) -> bytes:
+    if isinstance(text, EmailMessage):
+        message = text
+    else:
+        message = EmailMessage()
+        message.set_content(text)
     message["From"] = sender
     message["To"] = to
     message["Cc"] = cc
     message["Subject"] = f"Re: [#{ticket['number']}] {ticket['title']}"
     message["Message-ID"] = f"<copied-{ticket['number']}-{len(cc)}@mail.example.org>"
     message["In-Reply-To"] = thread_id(ticket["id"], "example.com")
-    message.set_content(text)
     return bytes(message)
 
 
@@ -109,8 +112,11 @@ async def test_a_reply_to_a_merged_duplicate_lands_on_the_main_ticket_for_its_fo
     assert merged.status_code == 201, merged.text
     to = reply_address(settings.mail_from, settings.secret(), duplicate["number"])
 
+    reply = EmailMessage()
+    reply.set_content("Still broken.")
+    reply.add_attachment(b"1. export\n", maintype="text", subtype="plain", filename="steps.txt")
     await mailbox.deliver(
-        _mail(accounts.bob.user.email, to, "erin@partner.example", duplicate, "Still broken.")
+        _mail(accounts.bob.user.email, to, "erin@partner.example", duplicate, reply)
     )
     unfollowed = await accounts.bob.client.delete(f"/api/v1/tickets/{main['id']}/follow")
     await mailbox.deliver(_mail(accounts.bob.user.email, to, "", duplicate, "Hello again?"))
@@ -118,7 +124,10 @@ async def test_a_reply_to_a_merged_duplicate_lands_on_the_main_ticket_for_its_fo
     dup_now = (await accounts.agent.client.get(f"/api/v1/tickets/{duplicate['id']}")).json()
 
     bodies = [c["body"].strip() for c in main_now["comments"] + dup_now["comments"]]
-    assert "Still broken." in [c["body"].strip() for c in main_now["comments"]]
+    [reply_on_main] = [c["body"] for c in main_now["comments"] if "Still broken." in c["body"]]
+    # A follower adds no files to a ticket that is not theirs, by mail as through the API.
+    assert "steps.txt: only the ticket's submitter and staff attach files" in reply_on_main
+    assert main_now["attachments"] == dup_now["attachments"] == []
     # Bob copied Erin on a reply to a ticket that is not his: she follows nothing (and
     # Bob, who followed it by the merge, stopped).
     assert unfollowed.status_code == 200

@@ -161,6 +161,10 @@ async def _store_files(
     """The mail's files that pass the upload rules, stored; and a line for each refused."""
     if not mail.files:
         return [], []
+    if access.only_reads(actor, ticket):
+        # A follower replies but adds no files, as through the API (``tickets.followers``).
+        reason = "only the ticket's submitter and staff attach files to it."
+        return [], [f"{attachments.display_name(file.filename)}: {reason}" for file in mail.files]
     try:
         rules = await attachments.upload_rules(conn, settings, actor.id)
     except TicketdeskError as exc:
