@@ -267,7 +267,7 @@ class TestUndo:
         assert gh.issue(OWNER, REPO, 1)["state"] == "open"
         again = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
         assert again.status_code == 409
-        assert again.json()["code"] == "not_merged"
+        assert (again.json()["code"], again.json()["field"]) == ("not_merged", "id")
 
     async def test_undo_after_the_window_is_refused(
         self, accounts: Accounts, conn: Connection
@@ -275,14 +275,18 @@ class TestUndo:
         main, duplicate = await _pair(conn, accounts)
         await _merge(accounts.agent, duplicate, str(main.id))
         async with conn.transaction():
-            await conn.execute("update ticket_merges set merged_at = now() - interval '11 minutes'")
+            await conn.execute(
+                "update ticket_merges set merged_at = now() - interval '11 minutes'"
+                " where duplicate_id = %s",
+                (duplicate.id,),
+            )
 
         detail = await _get(accounts.agent, f"/api/v1/tickets/{duplicate.id}")
         response = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
 
         assert detail["merge"]["undo_until"] is None
         assert response.status_code == 409
-        assert response.json()["code"] == "merge_undo_expired"
+        assert (response.json()["code"], response.json()["field"]) == ("merge_undo_expired", "id")
         assert (await _get(accounts.agent, f"/api/v1/tickets/{duplicate.id}"))["status"] == "closed"
 
     async def test_undo_is_refused_once_the_main_ticket_moved_on(
@@ -296,7 +300,10 @@ class TestUndo:
         response = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
 
         assert response.status_code == 409
-        assert response.json()["code"] == "merge_undo_impossible"
+        assert (response.json()["code"], response.json()["field"]) == (
+            "merge_undo_impossible",
+            "id",
+        )
 
     async def test_the_duplicates_submitter_keeps_no_trace_of_a_ticket_they_no_longer_read(
         self, accounts: Accounts, conn: Connection

@@ -199,7 +199,9 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
     row = await fetch_optional(conn, _MergeRow, Q.lock_active_merge, {"duplicate_id": found.id})
     if row is None:
         raise Conflict(
-            f"Ticket #{found.number} is not merged into another ticket.", code="not_merged"
+            f"Ticket #{found.number} is not merged into another ticket.",
+            code="not_merged",
+            field="id",
         )
     if datetime.now(UTC) - row.merged_at > undo_window:
         minutes = int(undo_window.total_seconds() // 60)
@@ -207,6 +209,7 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
             f"This merge can no longer be undone: merges can be undone for {minutes} "
             f"minute{'s' if minutes != 1 else ''}.",
             code="merge_undo_expired",
+            field="id",
         )
     main_found = await access.get_visible_ticket(conn, actor, str(row.main_id))
     duplicate, main = await _lock_pair(conn, found, main_found)
@@ -215,6 +218,7 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
             f"Ticket #{main.number} has since been merged into another ticket, with what "
             "this merge moved: undo that merge first.",
             code="merge_undo_impossible",
+            field="id",
         )
     back = {
         "comments": len(
