@@ -147,6 +147,12 @@ class TestMerge:
         )
         assert refused.status_code == 409
         assert refused.json()["code"] == "ticket_merged"
+        late_file = await accounts.bob.client.post(
+            f"/api/v1/tickets/{duplicate.id}/attachments",
+            files={"files": ("late.txt", b"one more\n", "text/plain")},
+        )
+        assert late_file.status_code == 409
+        assert (late_file.json()["code"], late_file.json()["field"]) == ("ticket_merged", "files")
         # The main ticket's submitter never gets into the duplicate.
         alice_dup = await accounts.alice.client.get(f"/api/v1/tickets/{duplicate.id}")
         assert alice_dup.status_code == 404
