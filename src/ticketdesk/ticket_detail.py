@@ -16,6 +16,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.comments import service as comments
 from ticketdesk.comments.schemas import Comment
 from ticketdesk.db import Connection
+from ticketdesk.errors import NotFound
 from ticketdesk.github import service as github
 from ticketdesk.github.schemas import GitHubLink
 from ticketdesk.merges import service as merges
@@ -59,7 +60,8 @@ class TicketDetail(TicketSummary):
     )
     merged_into: TicketPointer | None = Field(
         default=None,
-        description="The ticket this duplicate was merged into (its conversation went there).",
+        description="The ticket this duplicate was merged into (its conversation went there), "
+        "if the caller may read it.",
     )
     merge: Merge | None = Field(
         default=None,
@@ -68,6 +70,18 @@ class TicketDetail(TicketSummary):
     duplicates: list[TicketPointer] | None = Field(
         default=None, description="The tickets merged into this one (staff only)."
     )
+
+
+async def _merged_into(conn: Connection, actor: Actor, ticket: Ticket) -> TicketPointer | None:
+    """The ticket the duplicate ``ticket`` was merged into, named only to whoever may read
+    it: its title is another customer's, once the duplicate's submitter unfollowed it."""
+    if ticket.merged_into_id is None:
+        return None
+    try:
+        main = await access.get_readable_ticket(conn, actor, str(ticket.merged_into_id))
+    except NotFound:
+        return None
+    return TicketPointer(id=main.id, number=main.number, title=main.title)
 
 
 async def assemble(
@@ -92,9 +106,7 @@ async def assemble(
         # A ticket just opened is followed by its submitter, the caller.
         following=True if just_opened else await followers.is_following(conn, actor, ticket),
         followers=await followers.list_followers(conn, ticket.id) if staff else None,
-        merged_into=await merges.pointer(conn, ticket.merged_into_id)
-        if ticket.merged_into_id
-        else None,
+        merged_into=await _merged_into(conn, actor, ticket),
         merge=await merges.active_merge(conn, ticket.id, undo_window=undo_window)
         if staff and ticket.merged_into_id
         else None,

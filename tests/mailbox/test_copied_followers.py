@@ -37,15 +37,18 @@ async def worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         yield
 
 
-def _mail(sender: str, to: str, cc: str, ticket: dict[str, Any], text: str) -> bytes:
-    message = EmailMessage()
+def _mail(sender: str, to: str, cc: str, ticket: dict[str, Any], text: str | EmailMessage) -> bytes:
+    if isinstance(text, EmailMessage):
+        message = text
+    else:
+        message = EmailMessage()
+        message.set_content(text)
     message["From"] = sender
     message["To"] = to
     message["Cc"] = cc
     message["Subject"] = f"Re: [#{ticket['number']}] {ticket['title']}"
     message["Message-ID"] = f"<copied-{ticket['number']}-{len(cc)}@mail.example.org>"
     message["In-Reply-To"] = thread_id(ticket["id"], "example.com")
-    message.set_content(text)
     return bytes(message)
 
 
@@ -95,6 +98,42 @@ async def test_copies_on_someone_elses_mail_follow_nothing(
 
     assert detail["comments"][-1]["body"].strip() == "On it."
     assert detail["followers"] == []
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_reply_to_a_merged_duplicate_lands_on_the_main_ticket_for_its_followers(
+    accounts: Accounts, mailbox: Mailbox, settings: Settings
+) -> None:
+    main = await open_ticket(accounts.alice)
+    duplicate = await open_ticket(accounts.bob)
+    merged = await accounts.agent.client.post(
+        f"/api/v1/tickets/{duplicate['id']}/merge", json={"into": str(main["number"])}
+    )
+    assert merged.status_code == 201, merged.text
+    to = reply_address(settings.mail_from, settings.secret(), duplicate["number"])
+
+    reply = EmailMessage()
+    reply.set_content("Still broken.")
+    reply.add_attachment(b"1. export\n", maintype="text", subtype="plain", filename="steps.txt")
+    await mailbox.deliver(
+        _mail(accounts.bob.user.email, to, "erin@partner.example", duplicate, reply)
+    )
+    unfollowed = await accounts.bob.client.delete(f"/api/v1/tickets/{main['id']}/follow")
+    await mailbox.deliver(_mail(accounts.bob.user.email, to, "", duplicate, "Hello again?"))
+    main_now = (await accounts.agent.client.get(f"/api/v1/tickets/{main['id']}")).json()
+    dup_now = (await accounts.agent.client.get(f"/api/v1/tickets/{duplicate['id']}")).json()
+
+    bodies = [c["body"].strip() for c in main_now["comments"] + dup_now["comments"]]
+    [reply_on_main] = [c["body"] for c in main_now["comments"] if "Still broken." in c["body"]]
+    # A follower adds no files to a ticket that is not theirs, by mail as through the API.
+    assert "steps.txt: only the ticket's submitter and staff attach files" in reply_on_main
+    assert main_now["attachments"] == dup_now["attachments"] == []
+    # Bob copied Erin on a reply to a ticket that is not his: she follows nothing (and
+    # Bob, who followed it by the merge, stopped).
+    assert unfollowed.status_code == 200
+    assert main_now["followers"] == []
+    # Once he stopped following the main ticket, his mail reaches neither ticket.
+    assert "Hello again?" not in bodies
 
 
 async def _address_mail_sent(conn: Connection) -> None:

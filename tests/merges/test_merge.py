@@ -147,6 +147,12 @@ class TestMerge:
         )
         assert refused.status_code == 409
         assert refused.json()["code"] == "ticket_merged"
+        late_file = await accounts.bob.client.post(
+            f"/api/v1/tickets/{duplicate.id}/attachments",
+            files={"files": ("late.txt", b"one more\n", "text/plain")},
+        )
+        assert late_file.status_code == 409
+        assert (late_file.json()["code"], late_file.json()["field"]) == ("ticket_merged", "files")
         # The main ticket's submitter never gets into the duplicate.
         alice_dup = await accounts.alice.client.get(f"/api/v1/tickets/{duplicate.id}")
         assert alice_dup.status_code == 404
@@ -267,7 +273,7 @@ class TestUndo:
         assert gh.issue(OWNER, REPO, 1)["state"] == "open"
         again = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
         assert again.status_code == 409
-        assert again.json()["code"] == "not_merged"
+        assert (again.json()["code"], again.json()["field"]) == ("not_merged", "id")
 
     async def test_undo_after_the_window_is_refused(
         self, accounts: Accounts, conn: Connection
@@ -275,14 +281,18 @@ class TestUndo:
         main, duplicate = await _pair(conn, accounts)
         await _merge(accounts.agent, duplicate, str(main.id))
         async with conn.transaction():
-            await conn.execute("update ticket_merges set merged_at = now() - interval '11 minutes'")
+            await conn.execute(
+                "update ticket_merges set merged_at = now() - interval '11 minutes'"
+                " where duplicate_id = %s",
+                (duplicate.id,),
+            )
 
         detail = await _get(accounts.agent, f"/api/v1/tickets/{duplicate.id}")
         response = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
 
         assert detail["merge"]["undo_until"] is None
         assert response.status_code == 409
-        assert response.json()["code"] == "merge_undo_expired"
+        assert (response.json()["code"], response.json()["field"]) == ("merge_undo_expired", "id")
         assert (await _get(accounts.agent, f"/api/v1/tickets/{duplicate.id}"))["status"] == "closed"
 
     async def test_undo_is_refused_once_the_main_ticket_moved_on(
@@ -296,7 +306,31 @@ class TestUndo:
         response = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
 
         assert response.status_code == 409
-        assert response.json()["code"] == "merge_undo_impossible"
+        assert (response.json()["code"], response.json()["field"]) == (
+            "merge_undo_impossible",
+            "id",
+        )
+
+    async def test_the_duplicates_submitter_keeps_no_trace_of_a_ticket_they_no_longer_read(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        main, duplicate = await _pair(conn, accounts)
+        await _merge(accounts.agent, duplicate, str(main.id))
+        following = await _get(accounts.bob, f"/api/v1/tickets/{duplicate.id}")
+        unfollowed = await accounts.bob.client.delete(f"/api/v1/tickets/{main.id}/follow")
+        after_unfollowing = await _get(accounts.bob, f"/api/v1/tickets/{duplicate.id}")
+        undone = await accounts.agent.client.delete(f"/api/v1/tickets/{duplicate.id}/merge")
+        events = await _get(accounts.bob, f"/api/v1/tickets/{duplicate.id}/events")
+
+        assert following["merged_into"]["title"] == main.title
+        assert unfollowed.status_code == 200
+        assert after_unfollowing["merged_into"] is None
+        assert after_unfollowing["reply_refusal"]["code"] == "ticket_merged"
+        assert undone.status_code == 200, undone.text
+        merge_events = [e for e in events["items"] if e["kind"] in ("merged", "unmerged")]
+        assert [e["kind"] for e in merge_events] == ["merged", "unmerged"]
+        assert [e["data"]["main"]["number"] for e in merge_events] == [main.number] * 2
+        assert main.title not in str(events)
 
 
 class TestGitHubAfterTheMerge:

@@ -29,6 +29,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Pool, Transaction, transaction
 from ticketdesk.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -112,7 +113,7 @@ async def _upload_target(
         caller = await optional_actor(request, conn, secret, bearer, session_token)
         actor = await current_actor(caller)
         rules = await service.upload_rules(conn, settings, actor.id)
-        ticket = await get_visible_ticket(conn, actor, id)
+        ticket = _not_merged(await get_visible_ticket(conn, actor, id))
     length = request.headers.get("content-length", "")
     if length.isdecimal() and int(length) > rules.max_body_bytes:
         raise TooLarge(
@@ -123,6 +124,17 @@ async def _upload_target(
     return _UploadTarget(actor=actor, ticket=ticket, rules=rules)
 
 
+def _not_merged(ticket: Ticket) -> Ticket:
+    """``ticket``, unless it is a merged duplicate: its files went to the main ticket."""
+    if ticket.merged_into_id is not None:
+        raise Conflict(
+            "This ticket was merged into another ticket; attach files there.",
+            code="ticket_merged",
+            field="files",
+        )
+    return ticket
+
+
 @router.post(
     "/tickets/{id}/attachments",
     status_code=status.HTTP_201_CREATED,
@@ -131,6 +143,7 @@ async def _upload_target(
         Unauthorized,
         Forbidden,
         NotFound,
+        Conflict,
         TooLarge,
         UnsupportedMediaType,
         InvalidInput,
@@ -159,8 +172,8 @@ async def upload_attachments(
         transaction(pool) as conn,
     ):
         # Locked and checked again: the ticket may have changed while the files arrived.
-        ticket = await get_visible_ticket(
-            conn, target.actor, str(target.ticket.id), for_update=True
+        ticket = _not_merged(
+            await get_visible_ticket(conn, target.actor, str(target.ticket.id), for_update=True)
         )
         return await service.record_uploads(
             conn, target.actor, ticket, uploads, quota_bytes=target.rules.quota_bytes

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Literal
+from uuid import UUID
 
 import psycopg
 import psycopg.errors
@@ -160,6 +161,10 @@ async def _store_files(
     """The mail's files that pass the upload rules, stored; and a line for each refused."""
     if not mail.files:
         return [], []
+    if access.only_reads(actor, ticket):
+        # A follower replies but adds no files, as through the API (``tickets.followers``).
+        reason = "only the ticket's submitter and staff attach files to it."
+        return [], [f"{attachments.display_name(file.filename)}: {reason}" for file in mail.files]
     try:
         rules = await attachments.upload_rules(conn, settings, actor.id)
     except TicketdeskError as exc:
@@ -247,16 +252,13 @@ async def _act_on(
                 "following it"
             ) from None
         if readable.merged_into_id is not None:
-            # A reply to a merged duplicate belongs where its conversation went.
-            try:
-                readable = await access.get_readable_ticket(
-                    conn, actor, str(readable.merged_into_id)
-                )
-            except NotFound:
-                raise Refused(
-                    f"ticket {ref} was merged into a ticket {mail.sender} does not follow"
-                ) from None
+            readable = await _merged_into(conn, actor, mail, ref, readable.merged_into_id)
         ticket = await access.lock_visible_ticket(conn, readable)
+        if ticket.merged_into_id is not None:
+            # Merged between the read and the lock: the merge has committed by now.
+            ticket = await access.lock_visible_ticket(
+                conn, await _merged_into(conn, actor, mail, ref, ticket.merged_into_id)
+            )
     stored, refused = await _store_files(conn, storage, settings, actor, ticket, mail)
     try:
         note = None
@@ -287,6 +289,18 @@ async def _act_on(
     if actor.id == ticket.user_id:
         await _follow_copied(conn, settings, actor, ticket, mail)
     return Outcome("posted", None if ref is not None else "opened a ticket", ticket)
+
+
+async def _merged_into(
+    conn: Connection, actor: Actor, mail: IncomingMail, ref: str, main_id: UUID
+) -> Ticket:
+    """A reply to the merged duplicate ``ref`` belongs where its conversation went."""
+    try:
+        return await access.get_readable_ticket(conn, actor, str(main_id))
+    except NotFound:
+        raise Refused(
+            f"ticket {ref} was merged into a ticket {mail.sender} does not follow"
+        ) from None
 
 
 async def _follow_copied(

@@ -45,6 +45,3 @@ select d.id, d.number, d.title
 from ticket_merges m join tickets d on d.id = m.duplicate_id
 where m.main_id = %(main_id)s and m.undone_at is null
 order by m.merged_at, m.id;
-
--- name: pointer_to
-select id, number, title from tickets where id = %(id)s;

@@ -77,7 +77,9 @@ class _MergeView(BaseModel):
 
 
 def _pointer(ticket: Ticket) -> dict[str, object]:
-    return {"id": str(ticket.id), "number": ticket.number, "title": ticket.title}
+    # By number, never by title: a merge's events stay on both timelines (after an undo
+    # too), read by each ticket's submitter, who may not read the other ticket.
+    return {"id": str(ticket.id), "number": ticket.number}
 
 
 async def _lock_pair(conn: Connection, one: Ticket, other: Ticket) -> tuple[Ticket, Ticket]:
@@ -161,10 +163,9 @@ async def merge(
             ticket_id=main.id,
             kind="merged",
             actor_id=actor.id,
-            # Not its title: the main ticket's submitter may read this event.
             data={
                 "role": "main",
-                "duplicate": {"id": str(duplicate.id), "number": duplicate.number},
+                "duplicate": _pointer(duplicate),
                 "main": _pointer(main),
                 **moved,
             },
@@ -198,7 +199,9 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
     row = await fetch_optional(conn, _MergeRow, Q.lock_active_merge, {"duplicate_id": found.id})
     if row is None:
         raise Conflict(
-            f"Ticket #{found.number} is not merged into another ticket.", code="not_merged"
+            f"Ticket #{found.number} is not merged into another ticket.",
+            code="not_merged",
+            field="id",
         )
     if datetime.now(UTC) - row.merged_at > undo_window:
         minutes = int(undo_window.total_seconds() // 60)
@@ -206,6 +209,7 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
             f"This merge can no longer be undone: merges can be undone for {minutes} "
             f"minute{'s' if minutes != 1 else ''}.",
             code="merge_undo_expired",
+            field="id",
         )
     main_found = await access.get_visible_ticket(conn, actor, str(row.main_id))
     duplicate, main = await _lock_pair(conn, found, main_found)
@@ -214,6 +218,7 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
             f"Ticket #{main.number} has since been merged into another ticket, with what "
             "this merge moved: undo that merge first.",
             code="merge_undo_impossible",
+            field="id",
         )
     back = {
         "comments": len(
@@ -252,7 +257,7 @@ async def undo(conn: Connection, actor: Actor, ref: str, *, undo_window: timedel
             actor_id=actor.id,
             data={
                 "role": "main",
-                "duplicate": {"id": str(duplicate.id), "number": duplicate.number},
+                "duplicate": _pointer(duplicate),
                 "main": _pointer(main),
                 **back,
             },
@@ -289,8 +294,3 @@ async def active_merge(
 async def duplicates_of(conn: Connection, main_id: UUID) -> list[TicketPointer]:
     """The tickets merged into ``main_id``, oldest merge first."""
     return await fetch_all(conn, TicketPointer, Q.duplicates_of, {"main_id": main_id})
-
-
-async def pointer(conn: Connection, ticket_id: UUID) -> TicketPointer:
-    """A ticket by number and title."""
-    return await fetch_one(conn, TicketPointer, Q.pointer_to, {"id": ticket_id})

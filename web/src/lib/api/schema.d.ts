@@ -3669,7 +3669,7 @@ export interface components {
             id: string;
             /** @description This duplicate's merge, with until when it can be undone (staff only). */
             merge?: components["schemas"]["Merge"] | null;
-            /** @description The ticket this duplicate was merged into (its conversation went there). */
+            /** @description The ticket this duplicate was merged into (its conversation went there), if the caller may read it. */
             merged_into?: components["schemas"]["TicketPointer"] | null;
             /**
              * Merged Into Id
@@ -9511,6 +9511,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
