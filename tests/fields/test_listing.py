@@ -161,6 +161,18 @@ class TestSort:
         params = [("sort", "-cf.estimate"), ("cf.platforms", "linux")]
         assert await _pages(accounts.agent, params, 1) == ["five", "one"]
 
+    async def test_with_the_other_filters(self, accounts: Accounts) -> None:
+        # A submitter sees only their own, whichever part of the list a ticket is in.
+        await _open(accounts.bob, "bob's", severity="minor", estimate=2)
+        await _open(accounts.bob, "bob's bare")
+        for sort in ("cf.severity", "-cf.estimate"):
+            assert "bob's" not in await _pages(accounts.alice, [("sort", sort)], 2)
+            assert set(await _pages(accounts.bob, [("sort", sort)], 1)) == {"bob's", "bob's bare"}
+        assert await _pages(accounts.agent, [("sort", "cf.estimate"), ("q", "five")], 1) == ["five"]
+        params = [("sort", "-cf.severity"), ("status", "open"), ("cf.platforms", "linux")]
+        assert await _pages(accounts.agent, params, 1) == ["one", "five"]
+        assert await _pages(accounts.agent, [("sort", "cf.due"), ("status", "closed")], 1) == []
+
     async def test_a_multi_select_is_no_sort(self, accounts: Accounts) -> None:
         response = await accounts.agent.client.get(TICKETS, params={"sort": "cf.platforms"})
         assert response.status_code == 422
