@@ -9,6 +9,7 @@ from psycopg import sql
 
 from tests.factories import Accounts, Person, ticket_body
 from tests.fields.support import define
+from ticketdesk.auth.service import Actor
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.tickets import listing
@@ -160,6 +161,18 @@ class TestSort:
         params = [("sort", "-cf.estimate"), ("cf.platforms", "linux")]
         assert await _pages(accounts.agent, params, 1) == ["five", "one"]
 
+    async def test_with_the_other_filters(self, accounts: Accounts) -> None:
+        # A submitter sees only their own, whichever part of the list a ticket is in.
+        await _open(accounts.bob, "bob's", severity="minor", estimate=2)
+        await _open(accounts.bob, "bob's bare")
+        for sort in ("cf.severity", "-cf.estimate"):
+            assert "bob's" not in await _pages(accounts.alice, [("sort", sort)], 2)
+            assert set(await _pages(accounts.bob, [("sort", sort)], 1)) == {"bob's", "bob's bare"}
+        assert await _pages(accounts.agent, [("sort", "cf.estimate"), ("q", "five")], 1) == ["five"]
+        params = [("sort", "-cf.severity"), ("status", "open"), ("cf.platforms", "linux")]
+        assert await _pages(accounts.agent, params, 1) == ["one", "five"]
+        assert await _pages(accounts.agent, [("sort", "cf.due"), ("status", "closed")], 1) == []
+
     async def test_a_multi_select_is_no_sort(self, accounts: Accounts) -> None:
         response = await accounts.agent.client.get(TICKETS, params={"sort": "cf.platforms"})
         assert response.status_code == 422
@@ -233,3 +246,92 @@ async def test_filters_read_the_typed_index(accounts: Accounts, conn: Connection
         cur = await conn.execute(sql.SQL("explain ") + query, params)
         plan = "\n".join(row["QUERY PLAN"] for row in await cur.fetchall())
         assert index in plan, plan
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A plan node and every node under it."""
+    return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]
+
+
+async def _page_read(
+    conn: Connection, actor: Actor, sort: str, filters: TicketFilters, cursor: str | None
+) -> list[dict[str, Any]]:
+    """The plan nodes that ran for a page of 25 of ``sort``, run with EXPLAIN ANALYZE; a
+    page that sorted anything fails."""
+    custom = await listing.custom_field_listing(conn, actor, filters, sort)
+    query, params = listing.listing_query(
+        actor, filters, sort=sort, cursor=cursor, limit=25, custom=custom
+    )
+    cur = await conn.execute(sql.SQL("explain (analyze, format json) ") + query, params)
+    row = await cur.fetchone()
+    assert row is not None
+    [[plan]] = row.values()
+    ran = [n for n in _nodes(plan["Plan"]) if n["Actual Loops"] > 0]
+    assert not [n for n in ran if "Sort" in n["Node Type"]], plan
+    for node in ran:
+        if "Relation Name" in node:
+            # Each table and index is read about as far as the page shows, no further.
+            read = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+            assert read * node["Actual Loops"] <= 200, plan
+    return ran
+
+
+async def _cursor_after(
+    conn: Connection, actor: Actor, sort: str, filters: TicketFilters, pages: int, limit: int
+) -> str | None:
+    """The cursor after ``pages`` pages of ``limit`` tickets of ``sort``."""
+    cursor = None
+    for _ in range(pages):
+        page = await listing.list_tickets(
+            conn,
+            actor,
+            filters,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            reopen_window=Settings().reopen_window,
+        )
+        cursor = page.next_cursor
+    return cursor
+
+
+async def test_a_sort_reads_the_typed_index_in_order(accounts: Accounts, conn: Connection) -> None:
+    """Pages sorted by a number and by a select, planned over enough tickets that the
+    planner has a real choice, and run: the first page, the second and one 5,000 tickets
+    deep each read the field type's index in order, as far as the page shows, sort
+    nothing, and never start on the tickets without a value while the values fill the
+    page; a page among the tickets without a value reads them by id, as far as it shows."""
+    severity = await define(
+        accounts.admin, "severity", "select", options=["minor", "major", "critical"]
+    )
+    estimate = await define(accounts.admin, "estimate", "number")
+    await conn.execute(MANY_TICKETS, {"user_id": accounts.alice.user.id, "n": 20_000})
+    await conn.execute(SEVERITIES, {"severity": severity["id"]})
+    await conn.execute(ESTIMATES, {"estimate": estimate["id"]})
+    await conn.execute("analyze tickets")
+    await conn.execute("analyze ticket_field_values")
+    agent = accounts.agent.actor
+    cases = [
+        ("cf.estimate", {}, "ticket_field_values_number_idx", 2),
+        ("-cf.estimate", {"status": ["open"]}, "ticket_field_values_number_idx", 2),
+        ("cf.severity", {}, "ticket_field_values_text_idx", 5),
+        ("-cf.severity", {"status": ["open"]}, "ticket_field_values_text_idx", 5),
+    ]
+    for sort, raw, index, deep in cases:
+        filters = TicketFilters(**raw)
+        for cursor in (
+            None,
+            await _cursor_after(conn, agent, sort, filters, 1, 25),
+            await _cursor_after(conn, agent, sort, filters, deep, 1000),
+        ):
+            ran = await _page_read(conn, agent, sort, filters, cursor)
+            reads = [n for n in ran if n.get("Index Name") == index]
+            assert sum(n["Actual Rows"] for n in reads) == 26, (sort, cursor)
+            # The part of the tickets without a value never ran.
+            assert not [n for n in ran if n.get("Join Type") == "Anti"], (sort, cursor)
+    # 2,857 tickets have an estimate: past them, the rest by id.
+    filters = TicketFilters()
+    cursor = await _cursor_after(conn, agent, "cf.estimate", filters, 3, 1000)
+    ran = await _page_read(conn, agent, "cf.estimate", filters, cursor)
+    scans = [n for n in ran if n.get("Relation Name") == "tickets"]
+    assert [n["Index Name"] for n in scans] == ["tickets_pkey"]

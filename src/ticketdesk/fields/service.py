@@ -70,6 +70,12 @@ def value_column(field: CustomField) -> LiteralString:
     return _COLUMNS[field.type][0]
 
 
+def sort_type(field: CustomField) -> LiteralString:
+    """The SQL type of what a list sorted by ``field`` sorts by: its values' type, or a
+    select's place among its options (``integer``)."""
+    return "integer" if field.type == "select" else _COLUMNS[field.type][1]
+
+
 # --- definitions -----------------------------------------------------------------------
 
 

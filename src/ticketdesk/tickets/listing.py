@@ -10,7 +10,8 @@ cursor is a keyset over (rank, created_at, id) within them.
 
 Custom fields (``fields``): ``cf.<key>`` filters are each one range of the field's typed
 index; ``sort=cf.<key>`` (``-cf.<key>``) orders by the field's value, then id, with the
-tickets that have no value last either way, and its cursor is (value or null, id).
+tickets that have no value last either way, by id, and its cursor is (value or null, id):
+a page reads that index in order too (``_field_sorted_query``).
 """
 
 import base64
@@ -276,46 +277,103 @@ def _field_sorted_query(
     limit: int,
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """The page of a sort by a custom field's value: by the value, then id, either way,
-    with the tickets that have none last. Its keyset is (has no value, value, id)."""
-    value: sql.Composable = sql.SQL("v.{}").format(sql.Identifier(fields.value_column(field)))
-    if field.type == "select":
-        # In the order of its options, not of their names.
-        value = sql.SQL("array_position(%(cf_sort_options)s::text[], {})").format(value)
-        params["cf_sort_options"] = field.options
+    with the tickets that have none last, by id. Its keyset is (value or null, id).
+
+    A page reads the field type's index (field, value, ticket) in order: ranges of it,
+    each ordered and limited, one after the other (``union all``, whose parts PostgreSQL
+    runs in turn, stopping once the page is full; a limited part is never run in parallel
+    with another, only within itself, in order): first the tickets with a value (a
+    select: one range an option, in the order of its options, which the cursor holds as
+    the option's place), then those without one, by id. A page within the values reads
+    no further than it shows, whatever the size of the list."""
     params["cf_sort_field"] = field.id
+    last: Any = None
+    last_id: UUID | None = None
     if cursor is not None:
         last, last_id = _decode_cursor(cursor, sort, field)
-        params.update(k_value=last, k_id=last_id)
-        beyond = sql.SQL("<" if descending else ">")
-        if last is None:
-            # Past the last ticket with no value: the rest of those, by id.
-            where.append(
-                sql.SQL("({value} is null and tickets.id {beyond} %(k_id)s)").format(
-                    value=value, beyond=beyond
+        params["k_id"] = last_id
+    beyond = sql.SQL("<" if descending else ">")
+    direction = sql.SQL("desc" if descending else "asc")
+    listed = sql.SQL(", ").join(
+        sql.SQL("tickets.{}").format(sql.Identifier(name)) for name in _Listed.model_fields
+    )
+    filtered = sql.SQL("").join(sql.SQL(" and ") + clause for clause in where)
+    column = sql.Identifier(fields.value_column(field))
+    limited = sql.Literal(limit + 1)
+
+    def valued(value: sql.Composable, test: sql.Composable, order: sql.Composable) -> sql.Composed:
+        # One ordered range of the typed index, each ticket looked up by its key.
+        return sql.SQL(
+            "(select {listed}, {value} as cf_sort from ticket_field_values v"
+            " join tickets on tickets.id = v.ticket_id"
+            " where v.field_id = %(cf_sort_field)s and {test}{filtered}"
+            " order by {order} limit {limit})"
+        ).format(
+            listed=listed, value=value, test=test, filtered=filtered, order=order, limit=limited
+        )
+
+    parts: list[sql.Composable] = []
+    if last is not None or last_id is None:
+        if field.type == "select":
+            # In the order of its options, not of their names: a range an option.
+            ranks = range(1, len(field.options) + 1)
+            for rank in reversed(ranks) if descending else ranks:
+                if last is not None and (rank > last if descending else rank < last):
+                    continue
+                params[f"cf_sort_option{rank}"] = field.options[rank - 1]
+                test = sql.SQL("v.text_value = {}").format(sql.Placeholder(f"cf_sort_option{rank}"))
+                if rank == last:
+                    # Both sides bounded, whichever way the planner joins them.
+                    test += sql.SQL(
+                        " and v.ticket_id {beyond} %(k_id)s and tickets.id {beyond} %(k_id)s"
+                    ).format(beyond=beyond)
+                parts.append(
+                    valued(
+                        sql.Literal(rank),
+                        test,
+                        sql.SQL("v.ticket_id {}").format(direction),
+                    )
+                )
+        else:
+            test = sql.SQL("v.{} is not null").format(column)
+            if last is not None:
+                params["k_value"] = last
+                test += sql.SQL(" and (v.{}, v.ticket_id) {} (%(k_value)s, %(k_id)s)").format(
+                    column, beyond
+                )
+            parts.append(
+                valued(
+                    sql.SQL("v.{}").format(column),
+                    test,
+                    sql.SQL("v.{column} {direction}, v.ticket_id {direction}").format(
+                        column=column, direction=direction
+                    ),
                 )
             )
-        else:
-            where.append(
-                sql.SQL(
-                    "({value} {beyond} %(k_value)s or ({value} = %(k_value)s"
-                    " and tickets.id {beyond} %(k_id)s) or {value} is null)"
-                ).format(value=value, beyond=beyond)
-            )
-    direction = sql.SQL("desc" if descending else "asc")
-    query = sql.SQL(
-        "select {columns}, {value} as cf_sort from tickets"
-        " left join ticket_field_values v"
-        " on v.ticket_id = tickets.id and v.field_id = %(cf_sort_field)s"
-        " {where} order by {value} is null, {value} {direction}, tickets.id {direction}"
-        " limit {limit}"
-    ).format(
-        columns=sql.SQL(", ").join(
-            sql.SQL("tickets.{}").format(sql.Identifier(name)) for name in _Listed.model_fields
-        ),
-        value=value,
-        where=sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""),
-        direction=direction,
-        limit=sql.Literal(limit + 1),
+    # Then the tickets without a value, by id (past the cursor's, both sides bounded).
+    after: sql.Composable = sql.SQL("")
+    inside: sql.Composable = sql.SQL("")
+    if last is None and last_id is not None:
+        after = sql.SQL(" and tickets.id {} %(k_id)s").format(beyond)
+        inside = sql.SQL(" and v.ticket_id {} %(k_id)s").format(beyond)
+    parts.append(
+        sql.SQL(
+            "(select {listed}, null::{type} as cf_sort from tickets"
+            " where not exists (select from ticket_field_values v"
+            " where v.ticket_id = tickets.id and v.field_id = %(cf_sort_field)s{inside})"
+            "{after}{filtered} order by tickets.id {direction} limit {limit})"
+        ).format(
+            listed=listed,
+            type=sql.SQL(fields.sort_type(field)),
+            inside=inside,
+            after=after,
+            filtered=filtered,
+            direction=direction,
+            limit=limited,
+        )
+    )
+    query = sql.SQL("select * from ({parts}) as page limit {limit}").format(
+        parts=sql.SQL(" union all ").join(parts), limit=limited
     )
     return query, params
 
