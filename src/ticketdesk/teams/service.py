@@ -132,6 +132,11 @@ async def delete_team(conn: Connection, team_id: UUID) -> None:
         raise _not_found()
 
 
+async def hold_team(conn: Connection, team_id: UUID) -> bool:
+    """Whether the team exists, kept so (not deleted) until the transaction ends."""
+    return await fetch_optional_value(conn, UUID, Q.hold_team, {"team_id": team_id}) is not None
+
+
 async def team_refs(conn: Connection, ids: Collection[UUID]) -> dict[UUID, TeamRef]:
     """The teams with these ids, by id (unknown ids are left out)."""
     rows = await fetch_all(conn, TeamRef, Q.team_refs, {"ids": list(ids)})

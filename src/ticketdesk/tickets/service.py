@@ -503,7 +503,7 @@ async def close_ticket(conn: Connection, actor: Actor, ref: str, *, if_match: st
 
 
 async def _check_team(conn: Connection, team_id: UUID, *, field: str) -> None:
-    if not await teams.team_refs(conn, [team_id]):
+    if not await teams.hold_team(conn, team_id):
         raise InvalidInput("No such team.", code="unknown_team", field=field)
 
 
@@ -627,9 +627,10 @@ async def _apply_rule(conn: Connection, ticket: Ticket, rule: Rule) -> Ticket:
 async def delete_team(conn: Connection, actor: Actor, team_id: UUID) -> None:
     """Delete a team: refused while a rule routes tickets to it; otherwise each of its
     tickets is taken off it as if edited (version moved, a ``team_changed`` event)."""
-    await routing.check_team_unused(conn, team_id)
-    # Locked first: no ticket can be routed to the team while its tickets are let go.
+    # Locked first: no rule can be saved naming the team, and no ticket routed to it,
+    # between the check and the deletion.
     await teams.lock_team(conn, team_id)
+    await routing.check_team_unused(conn, team_id)
     for ticket in await fetch_all(conn, Ticket, _TEAM_FOR_UPDATE, {"team_id": team_id}):
         await _save(conn, actor, ticket, {"team_id": None})
     await teams.delete_team(conn, team_id)
