@@ -641,9 +641,14 @@ async def bulk_update(conn: Connection, actor: Actor, request: BulkRequest) -> B
     if not actor.is_staff:
         raise Forbidden("Only agents and admins may act in bulk.", code="staff_only")
     results: list[Ticket] = []
-    # Lock in id order so two bulk requests over the same tickets cannot deadlock.
-    for ticket_id in sorted(set(request.ticket_ids)):
-        ticket = await get_visible_ticket(conn, actor, str(ticket_id), for_update=True)
+    # Every ticket locked, in id order, before any is changed: two bulk requests over the
+    # same tickets cannot deadlock, nor can a bulk request and a single change whose
+    # assignment rules lock a team's rotation (tickets are locked before rotations).
+    locked = [
+        await get_visible_ticket(conn, actor, str(ticket_id), for_update=True)
+        for ticket_id in sorted(set(request.ticket_ids))
+    ]
+    for ticket in locked:
         try:
             results.append(await _bulk_one(conn, actor, ticket, request))
         except (Conflict, InvalidInput, Forbidden) as exc:
