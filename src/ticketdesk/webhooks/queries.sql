@@ -39,7 +39,7 @@ delete from webhooks where id = %(webhook_id)s returning id;
 -- The active endpoints that take any of the events; those about an internal note only
 -- when they are staff-only and ask for notes.
 -- name: subscribed_webhooks
-select id, events from webhooks
+select id, events, staff_only from webhooks
 where is_active and events && %(events)s::text[]
   and (not %(staff)s or staff_only)
   and (not %(note)s or include_internal)

@@ -219,6 +219,7 @@ async def redeliver(conn: Connection, webhook_id: UUID, delivery_id: UUID) -> De
 class _Subscribed(BaseModel):
     id: UUID
     events: list[str]
+    staff_only: bool
 
 
 def events_of(change: Change) -> list[Event]:
@@ -284,6 +285,12 @@ async def _payload(conn: Connection, change: Change, event: Event) -> dict[str, 
     return {"type": event, "timestamp": datetime.now(UTC).isoformat(), "data": data}
 
 
+def _without_team(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` for an endpoint that not only staff read: without the ticket's team."""
+    ticket = {k: v for k, v in payload["data"]["ticket"].items() if k != "team"}
+    return {**payload, "data": {**payload["data"], "ticket": ticket}}
+
+
 async def on_change(conn: Connection, change: Change) -> None:
     """Queue a delivery to each endpoint subscribed to the change, in its transaction."""
     events = events_of(change)
@@ -296,7 +303,8 @@ async def on_change(conn: Connection, change: Change) -> None:
         {
             "events": events,
             # A staff-only change; about a note (a comment), it also needs include_internal.
-            "staff": change.is_internal,
+            # Teams are staff's (a submitter never sees a ticket's team).
+            "staff": change.is_internal or change.kind == "team_changed",
             "note": change.is_internal and change.kind == "commented",
         },
     )
@@ -307,6 +315,7 @@ async def on_change(conn: Connection, change: Change) -> None:
                 continue
             if event not in payloads:
                 payloads[event] = await _payload(conn, change, event)
+            payload = payloads[event] if webhook.staff_only else _without_team(payloads[event])
             delivery_id = _new_id()
             await execute(
                 conn,
@@ -316,7 +325,7 @@ async def on_change(conn: Connection, change: Change) -> None:
                     "webhook_id": webhook.id,
                     "message_id": f"msg_{delivery_id.hex}",
                     "event": event,
-                    "payload": Jsonb(payloads[event]),
+                    "payload": Jsonb(payload),
                 },
             )
             # One ticket's deliveries to one endpoint go one at a time, in order: a later
@@ -352,7 +361,8 @@ class Target(BaseModel):
         """Whether the endpoint still takes this message."""
         comment = self.payload["data"].get("comment")
         note = bool(comment and comment["is_internal"])
-        staff = note or self.event in STAFF_ONLY_EVENTS
+        team = (self.payload["data"].get("change") or {}).get("field") == "team"
+        staff = note or team or self.event in STAFF_ONLY_EVENTS
         return (
             self.is_active
             and (not staff or self.staff_only)
@@ -367,7 +377,8 @@ async def delivery_target(conn: Connection, delivery_id: UUID) -> Target | None:
 
 def request(target: Target, settings: Settings, *, now: datetime) -> tuple[bytes, dict[str, str]]:
     """The body and headers of the delivery's POST, signed; the ticket's link is added now."""
-    payload = target.payload
+    # An endpoint no longer staff-only since the change was queued: the team stays out.
+    payload = target.payload if target.staff_only else _without_team(target.payload)
     ticket = payload["data"]["ticket"]
     ticket["url"] = f"{settings.public_url}/tickets/{ticket['number']}"
     body = messages.body(target.format, payload)
