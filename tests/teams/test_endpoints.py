@@ -1,15 +1,23 @@
 """Teams: admins make them, staff route tickets to them and list a team's queue."""
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import pytest
 from httpx import AsyncClient
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from tests.factories import Accounts, create_ticket, make_user
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.errors import Conflict
+from ticketdesk.routing import service as routing
+from ticketdesk.routing.schemas import RuleActions, RuleCreate
 from ticketdesk.tickets import listing
+from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.schemas import TicketFilters
 
 WINDOW = Settings().reopen_window
@@ -225,6 +233,30 @@ class TestTicketsOfATeam:
         assert response.status_code == 409
         assert response.json()["code"] == "team_in_use"
         assert "Invoices" in response.json()["detail"]
+        assert len((await accounts.admin.client.get(TEAMS)).json()) == 1
+
+    async def test_deleted_while_a_rule_naming_it_is_saved(
+        self, accounts: Accounts, database_url: str
+    ) -> None:
+        team_id = UUID((await make_team(accounts, "Billing", []))["id"])
+        rule = RuleCreate(name="Invoices", actions=RuleActions(team_id=team_id))
+        async with (
+            await psycopg.AsyncConnection.connect(database_url, row_factory=dict_row) as saving,
+            await psycopg.AsyncConnection.connect(database_url, row_factory=dict_row) as deleting,
+        ):
+            await routing.create_rule(saving, rule)
+            deletion = asyncio.create_task(
+                tickets.delete_team(deleting, accounts.admin.actor, team_id)
+            )
+            await asyncio.sleep(0.3)
+            # The deletion waits for the rule being saved, then sees it.
+            assert not deletion.done()
+            await saving.commit()
+            with pytest.raises(Conflict) as refused:
+                await deletion
+            await deleting.rollback()
+
+        assert refused.value.code == "team_in_use"
         assert len((await accounts.admin.client.get(TEAMS)).json()) == 1
 
 

@@ -18,6 +18,7 @@ from tests.workers import running_worker
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.tickets import service as tickets
+from ticketdesk.webhooks import messages
 from ticketdesk.webhooks.service import Target
 
 NOTE = "Internal: refund approved by finance, ref FIN-4471."
@@ -77,7 +78,9 @@ class TestJson:
             json={"name": "Billing", "actions": {"team_id": team["id"], "round_robin": True}},
         )
         assert rule.status_code == 201
-        webhook = await create_webhook(accounts.admin, receiver.url, events=["ticket.assigned"])
+        webhook = await create_webhook(
+            accounts.admin, receiver.url, events=["ticket.assigned"], staff_only=True
+        )
 
         await open_ticket(accounts.alice, title="Invoice total is wrong")
         await settled(accounts.admin, webhook, 2)
@@ -88,6 +91,31 @@ class TestJson:
         # Made by the system, on the rule's behalf; the ticket names its team.
         assert changes["assignee"]["actor"] is None
         assert changes["assignee"]["ticket"]["team"] == {"id": team["id"], "name": "Billing"}
+
+    async def test_teams_only_to_staff_only_endpoints(
+        self, accounts: Accounts, receiver: Receiver
+    ) -> None:
+        made = await accounts.admin.client.post(
+            "/api/v1/teams",
+            json={"name": "Billing", "member_ids": [str(accounts.agent.user.id)]},
+        )
+        rule = await accounts.admin.client.post(
+            "/api/v1/assignment-rules",
+            json={
+                "name": "Billing",
+                "actions": {"team_id": made.json()["id"], "round_robin": True},
+            },
+        )
+        assert rule.status_code == 201
+        webhook = await create_webhook(accounts.admin, receiver.url, events=["ticket.assigned"])
+
+        await open_ticket(accounts.alice, title="Invoice total is wrong")
+        await settled(accounts.admin, webhook, 1)
+
+        [sent] = _verified(webhook, receiver)
+        assert sent["data"]["change"]["field"] == "assignee"
+        assert "team" not in sent["data"]["ticket"]
+        assert "Billing" not in json.dumps(sent)
 
     async def test_a_tampered_body_does_not_verify(
         self, accounts: Accounts, receiver: Receiver
@@ -456,3 +484,24 @@ class TestDeliveryTimeGuard:
         assert receiver.received == []
         listed = (await accounts.admin.client.get(f"/api/v1/webhooks/{webhook['id']}")).json()
         assert listed["failing_since"] is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"field": "team", "to": {"id": "1", "name": "Billing"}}, "→ team Billing"),
+        ({"field": "team", "to": None}, "→ no team"),
+        ({"field": "assignee", "to": {"id": "2", "name": "Dana"}}, "→ Dana"),
+        ({"field": "assignee", "to": None}, "→ nobody"),
+    ],
+)
+def test_chat_messages_say_what_was_assigned(change: dict[str, Any], said: str) -> None:
+    payload = {
+        "type": "ticket.assigned",
+        "data": {
+            "ticket": {"number": 7, "title": "Invoice", "url": f"{BASE_URL}/tickets/7"},
+            "actor": None,
+            "change": {"from": None, **change},
+        },
+    }
+    assert json.loads(messages.body("slack", payload))["text"].endswith(said)

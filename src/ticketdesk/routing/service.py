@@ -129,7 +129,9 @@ async def _checked_actions(conn: Connection, actions: RuleActions) -> RuleAction
             code="conflicting_actions",
             field="actions.assignee_id",
         )
-    if actions.team_id is not None and not await teams.team_refs(conn, [actions.team_id]):
+    # Held until the rule is stored: a team being deleted meanwhile would leave the rule
+    # naming no team, and every ticket it fires on would fail.
+    if actions.team_id is not None and not await teams.hold_team(conn, actions.team_id):
         raise InvalidInput("No such team.", code="unknown_team", field="actions.team_id")
     if actions.assignee_id is not None and not await users.is_assignable(conn, actions.assignee_id):
         raise InvalidInput(

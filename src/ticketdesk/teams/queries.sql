@@ -7,6 +7,15 @@ select id, name, created_at from teams where id = %(team_id)s;
 -- name: get_team_for_update
 select id, name, created_at from teams where id = %(team_id)s for update;
 
+-- name: hold_team
+-- The team kept from being deleted until the transaction ends (FOR UPDATE waits for it).
+select id from teams where id = %(team_id)s for key share;
+
+-- name: lock_rotation
+-- One ticket handed out by round robin at a time. NO KEY UPDATE conflicts with itself
+-- and with deletion, not with the key-share locks of tickets being routed to the team.
+select id from teams where id = %(team_id)s for no key update;
+
 -- name: team_refs
 select id, name from teams where id = any(%(ids)s::uuid[]);
 

@@ -132,6 +132,11 @@ async def delete_team(conn: Connection, team_id: UUID) -> None:
         raise _not_found()
 
 
+async def hold_team(conn: Connection, team_id: UUID) -> bool:
+    """Whether the team exists, kept so (not deleted) until the transaction ends."""
+    return await fetch_optional_value(conn, UUID, Q.hold_team, {"team_id": team_id}) is not None
+
+
 async def team_refs(conn: Connection, ids: Collection[UUID]) -> dict[UUID, TeamRef]:
     """The teams with these ids, by id (unknown ids are left out)."""
     rows = await fetch_all(conn, TeamRef, Q.team_refs, {"ids": list(ids)})
@@ -151,8 +156,9 @@ async def is_member(conn: Connection, team_id: UUID, user_id: UUID) -> bool:
 async def next_in_rotation(conn: Connection, team_id: UUID) -> UUID | None:
     """The member who gets the team's next ticket, now counted as given it: of the
     present active staff, the one given a ticket by rotation least recently. None when
-    no one is there (or no such team). Locks the team's row until the transaction ends."""
-    if await fetch_optional(conn, _TeamRow, Q.get_team_for_update, {"team_id": team_id}) is None:
+    no one is there (or no such team). Locks the team's rotation until the transaction
+    ends."""
+    if await fetch_optional_value(conn, UUID, Q.lock_rotation, {"team_id": team_id}) is None:
         return None
     chosen = await fetch_optional_value(conn, UUID, Q.next_in_rotation, {"team_id": team_id})
     if chosen is not None:

@@ -679,7 +679,7 @@ async def close_ticket(conn: Connection, actor: Actor, ref: str, *, if_match: st
 
 
 async def _check_team(conn: Connection, team_id: UUID, *, field: str) -> None:
-    if not await teams.team_refs(conn, [team_id]):
+    if not await teams.hold_team(conn, team_id):
         raise InvalidInput("No such team.", code="unknown_team", field=field)
 
 
@@ -803,9 +803,10 @@ async def _apply_rule(conn: Connection, ticket: Ticket, rule: Rule) -> Ticket:
 async def delete_team(conn: Connection, actor: Actor, team_id: UUID) -> None:
     """Delete a team: refused while a rule routes tickets to it; otherwise each of its
     tickets is taken off it as if edited (version moved, a ``team_changed`` event)."""
-    await routing.check_team_unused(conn, team_id)
-    # Locked first: no ticket can be routed to the team while its tickets are let go.
+    # Locked first: no rule can be saved naming the team, and no ticket routed to it,
+    # between the check and the deletion.
     await teams.lock_team(conn, team_id)
+    await routing.check_team_unused(conn, team_id)
     for ticket in await fetch_all(conn, Ticket, _TEAM_FOR_UPDATE, {"team_id": team_id}):
         await _save(conn, actor, ticket, {"team_id": None})
     await teams.delete_team(conn, team_id)
@@ -816,9 +817,14 @@ async def bulk_update(conn: Connection, actor: Actor, request: BulkRequest) -> B
     if not actor.is_staff:
         raise Forbidden("Only agents and admins may act in bulk.", code="staff_only")
     results: list[Ticket] = []
-    # Lock in id order so two bulk requests over the same tickets cannot deadlock.
-    for ticket_id in sorted(set(request.ticket_ids)):
-        ticket = await get_visible_ticket(conn, actor, str(ticket_id), for_update=True)
+    # Every ticket locked, in id order, before any is changed: two bulk requests over the
+    # same tickets cannot deadlock, nor can a bulk request and a single change whose
+    # assignment rules lock a team's rotation (tickets are locked before rotations).
+    locked = [
+        await get_visible_ticket(conn, actor, str(ticket_id), for_update=True)
+        for ticket_id in sorted(set(request.ticket_ids))
+    ]
+    for ticket in locked:
         try:
             results.append(await _bulk_one(conn, actor, ticket, request))
         except (Conflict, InvalidInput, Forbidden) as exc:

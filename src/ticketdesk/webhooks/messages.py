@@ -51,7 +51,10 @@ def _summary(payload: dict[str, Any]) -> tuple[str, str | None]:
     by = f" by {actor['name']}" if actor else ""
     headline = f"{_HEADLINES[payload['type']]}{by}: #{ticket['number']} {ticket['title']}"
     change = data.get("change") or {}
-    if payload["type"] == "ticket.assigned":
+    if payload["type"] == "ticket.assigned" and change.get("field") == "team":
+        to = change.get("to")
+        headline += f" → team {to['name']}" if to else " → no team"
+    elif payload["type"] == "ticket.assigned":
         to = change.get("to")
         headline += f" → {to['name']}" if to else " → nobody"
     elif payload["type"] == "ticket.status_changed":

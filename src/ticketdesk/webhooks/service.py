@@ -325,6 +325,12 @@ async def _payload(
     return payload
 
 
+def _without_team(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` for an endpoint that not only staff read: without the ticket's team."""
+    ticket = {k: v for k, v in payload["data"]["ticket"].items() if k != "team"}
+    return {**payload, "data": {**payload["data"], "ticket": ticket}}
+
+
 async def on_change(conn: Connection, change: Change) -> None:
     """Queue a delivery to each endpoint subscribed to the change, in its transaction."""
     events = events_of(change)
@@ -337,7 +343,8 @@ async def on_change(conn: Connection, change: Change) -> None:
         {
             "events": events,
             # A staff-only change; about a note (a comment), it also needs include_internal.
-            "staff": change.is_internal,
+            # Teams are staff's (a submitter never sees a ticket's team).
+            "staff": change.is_internal or change.kind == "team_changed",
             "note": change.is_internal and change.kind == "commented",
         },
     )
@@ -349,6 +356,9 @@ async def on_change(conn: Connection, change: Change) -> None:
             audience = (event, webhook.staff_only)
             if audience not in payloads:
                 payloads[audience] = await _payload(conn, change, event, staff=webhook.staff_only)
+            payload = payloads[audience]
+            if not webhook.staff_only:
+                payload = _without_team(payload)
             delivery_id = _new_id()
             await execute(
                 conn,
@@ -358,7 +368,7 @@ async def on_change(conn: Connection, change: Change) -> None:
                     "webhook_id": webhook.id,
                     "message_id": f"msg_{delivery_id.hex}",
                     "event": event,
-                    "payload": Jsonb(payloads[audience]),
+                    "payload": Jsonb(payload),
                 },
             )
             # One ticket's deliveries to one endpoint go one at a time, in order: a later
@@ -394,7 +404,10 @@ class Target(BaseModel):
         """Whether the endpoint still takes this message."""
         comment = self.payload["data"].get("comment")
         note = bool(comment and comment["is_internal"])
-        staff = note or self.event in STAFF_ONLY_EVENTS or bool(self.payload.get(_STAFF_FIELDS))
+        team = (self.payload["data"].get("change") or {}).get("field") == "team"
+        staff = (
+            note or team or self.event in STAFF_ONLY_EVENTS or bool(self.payload.get(_STAFF_FIELDS))
+        )
         return (
             self.is_active
             and (not staff or self.staff_only)
@@ -410,6 +423,8 @@ async def delivery_target(conn: Connection, delivery_id: UUID) -> Target | None:
 def request(target: Target, settings: Settings, *, now: datetime) -> tuple[bytes, dict[str, str]]:
     """The body and headers of the delivery's POST, signed; the ticket's link is added now."""
     payload = {k: v for k, v in target.payload.items() if k != _STAFF_FIELDS}
+    # An endpoint no longer staff-only since the change was queued: the team stays out.
+    payload = payload if target.staff_only else _without_team(payload)
     ticket = payload["data"]["ticket"]
     ticket["url"] = f"{settings.public_url}/tickets/{ticket['number']}"
     body = messages.body(target.format, payload)
