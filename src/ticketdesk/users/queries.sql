@@ -61,7 +61,7 @@ select id, email, name, role, is_active, is_away, created_at,
 from users where lower(email) = lower(%(email)s);
 
 -- name: active_person
-select id, email, name, role, is_active, created_at,
+select id, email, name, role, is_active, is_away, created_at,
     password_hash is null as invitation_pending
 from users where id = %(user_id)s and is_active and not is_system;
 
@@ -89,7 +89,7 @@ returning id, email, name, role, is_active, is_away, created_at,
 -- Active staff by the part of their address before the @, or by their whole address
 -- (``@alice`` or ``@alice@example.com``), for mentions.
 -- name: staff_by_handles
-select id, email, name, role, is_active, created_at,
+select id, email, name, role, is_active, is_away, created_at,
     password_hash is null and not is_system as invitation_pending
 from users
 where role in ('agent', 'admin') and is_active and not is_system
