@@ -103,9 +103,7 @@ async def _canonical(conn: Connection, filters: ViewFilters) -> ViewFilters:
         try:
             await teams.get_team(conn, UUID(filters.team))
         except NotFound:
-            raise InvalidInput(
-                "No such team.", code="team_not_found", field="filters.team"
-            ) from None
+            raise InvalidInput("No such team.", code="unknown_team", field="filters.team") from None
     if filters.custom_fields:
         try:
             await fields.filters(conn, filters.custom_fields, staff=True)
