@@ -234,6 +234,16 @@ class TestDemo:
                 " (select count(*) from tickets where type = 'bug'),"
                 " (select count(*) from ticket_field_values)"
             ).fetchone()
+            routed = conn.execute(
+                "select (select count(*) from tickets where type = 'support'),"
+                " (select count(*) from tickets t join teams s on s.id = t.team_id"
+                "  where t.type = 'support' and s.name = 'Support'),"
+                " (select count(*) from tickets where sla_state is not null),"
+                " (select count(*) from team_members m join users u on u.id = m.user_id"
+                "  where u.role = 'agent'),"
+                " (select count(*) from assignment_rules),"
+                " (select count(*) from sla_policies)"
+            ).fetchone()
         assert counts is not None
         admins, agents, submitters, tickets, comments, labelled, bugs, severities = counts
         assert (admins, agents, submitters, tickets) == (1, 2, 3, 50)
@@ -242,6 +252,13 @@ class TestDemo:
         # Every bug has a severity, the demo's custom field.
         assert bugs > 0
         assert severities == bugs
+        # Support questions go to the Support team (both agents), and tickets have an SLA.
+        assert routed is not None
+        support, to_support, with_sla, members, rules, policies = routed
+        assert support > 0
+        assert to_support == support
+        assert with_sla > 0
+        assert (members, rules, policies) == (2, 1, 1)
         main(["demo"])
         assert "already has users" in capsys.readouterr().out
 

@@ -14,8 +14,20 @@ from ticketdesk.fields import service as fields
 from ticketdesk.fields.schemas import CustomFieldCreate
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
+from ticketdesk.routing import service as routing
+from ticketdesk.routing.schemas import RuleActions, RuleConditions, RuleCreate
 from ticketdesk.saved_views import service as saved_views
 from ticketdesk.saved_views.schemas import SavedViewCreate, ViewFilters
+from ticketdesk.sla import service as sla
+from ticketdesk.sla.schemas import (
+    BusinessCalendar,
+    BusinessHours,
+    BusinessWeek,
+    SlaPolicyWrite,
+    SlaTarget,
+)
+from ticketdesk.teams import service as teams
+from ticketdesk.teams.schemas import TeamCreate
 from ticketdesk.tickets import service as tickets
 from ticketdesk.tickets.access import get_visible_ticket
 from ticketdesk.tickets.schemas import TicketCreate, TicketUpdate
@@ -60,6 +72,30 @@ SEVERITY = CustomFieldCreate(
     ticket_types=["bug"],
 )
 SEVERITIES = ("major", "minor", "critical", "minor")
+
+# Business hours, Monday to Friday, 09:00 to 17:00 UTC: the demo's tickets show the time
+# left to answer and resolve them in triage.
+_OFFICE_HOURS = [BusinessHours(start="09:00", end="17:00")]
+SLA_POLICY = SlaPolicyWrite(
+    name="Business hours",
+    calendar=BusinessCalendar(
+        time_zone="UTC",
+        week=BusinessWeek(
+            mon=_OFFICE_HOURS,
+            tue=_OFFICE_HOURS,
+            wed=_OFFICE_HOURS,
+            thu=_OFFICE_HOURS,
+            fri=_OFFICE_HOURS,
+        ),
+    ),
+    targets=[
+        SlaTarget(priority="critical", first_response_minutes=60, resolution_minutes=480),
+        SlaTarget(priority="high", first_response_minutes=240, resolution_minutes=960),
+        SlaTarget(priority="medium", first_response_minutes=480, resolution_minutes=2400),
+        SlaTarget(priority="low", first_response_minutes=960, resolution_minutes=4800),
+    ],
+)
+SUPPORT_TEAM = "Support"
 
 SUBJECTS = (
     ("bug", "Export to CSV produces an empty file", "performance"),
@@ -138,6 +174,18 @@ async def load_demo(
     submitters = [a for a in people.values() if a.role == "user"]
     staff = [a for a in people.values() if a.role != "user"]
     agents = [a for a in staff if a.role == "agent"]
+    await sla.create_policy(conn, SLA_POLICY)
+    support = await teams.create_team(
+        conn, TeamCreate(name=SUPPORT_TEAM, member_ids=[a.id for a in agents])
+    )
+    await routing.create_rule(
+        conn,
+        RuleCreate(
+            name="Support questions to the Support team",
+            conditions=RuleConditions(types=["support"]),
+            actions=RuleActions(team_id=support.id, round_robin=True),
+        ),
+    )
     for n in range(tickets_wanted):
         kind, title, label = SUBJECTS[n % len(SUBJECTS)]
         submitter = rng.choice(submitters)
@@ -167,7 +215,7 @@ async def load_demo(
         ref = str(detail.id)
         stage = rng.random()
         if stage < 0.25:
-            continue  # left in the unassigned queue
+            continue  # left as it came in: unassigned, or a support question's rotation
         await tickets.update_ticket(
             conn, agent, ref, TicketUpdate(tags=[label]), if_match=None, reopen_window=reopen_window
         )

@@ -295,6 +295,22 @@ class TestSendCannedReply:
         assert kinds.count("tags_changed") == 1
         assert kinds.count("status_changed") == 2  # to in progress, then resolved
 
+    async def test_asking_for_details_sets_a_new_ticket_waiting(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await create_ticket(conn, accounts.alice)
+        reply = await _create(accounts.agent.client, set_status="waiting")
+
+        response = await accounts.agent.client.post(
+            f"/api/v1/tickets/{ticket.id}/canned-replies/{reply['id']}/send",
+            json={"comment": "Which version are you on, Alice?"},
+        )
+
+        assert response.status_code == 201, response.text
+        seen = (await accounts.alice.client.get(f"/api/v1/tickets/{ticket.id}")).json()
+        assert seen["status"] == "waiting"
+        assert [c["comment"] for c in seen["comments"]] == ["Which version are you on, Alice?"]
+
     async def test_labels_join_the_ones_the_ticket_has(
         self, accounts: Accounts, conn: Connection
     ) -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 VAT = "Invoice PDF shows the wrong VAT rate for Germany"
 WEBHOOKS = "Webhook retries flood our Slack channel"
-DARK_MODE = "Dark mode for the customer dashboard"
+TWO_FACTOR = "Two-factor login loops back to the sign-in page on Safari"
 
 
 def number(backlog: Backlog, title: str) -> int:
@@ -96,8 +96,9 @@ def test_the_bulk_status_menu_offers_only_allowed_moves(
     backlog: Backlog,
     api: Callable[[Login], httpx.Client],
 ) -> None:
-    """An open and an in-progress ticket: Waiting and Open are offered disabled, with why;
-    Resolved (now allowed from open) is applied to both."""
+    """An open and an in-progress ticket: Open is offered disabled, with why; Waiting
+    (allowed from open too) is offered; Resolved (now allowed from open) is applied to
+    both."""
     page = new_page()
     sign_in(page, cast.agent)
     page.goto("/triage/open")
@@ -106,11 +107,11 @@ def test_the_bulk_status_menu_offers_only_allowed_moves(
     toolbar = page.get_by_role("toolbar", name="Bulk actions")
     menu = toolbar.get_by_label("Set status of selected")
 
-    expect(menu.locator("option", has_text="Waiting")).to_be_disabled()
-    expect(menu.locator("option", has_text="Waiting")).to_have_text("Waiting — not from 1 Open")
     expect(menu.locator("option", has_text="Open —")).to_be_disabled()
+    expect(menu.locator("option", has_text="Open —")).to_have_text("Open — not from 1 In progress")
+    expect(menu.locator("option", has_text="Waiting")).to_be_enabled()
     expect(menu.locator("option", has_text="Resolved")).to_be_enabled()
-    expect(toolbar).to_contain_text("1 ticket is Open, which cannot go there")
+    expect(toolbar).to_contain_text("1 ticket is In progress, which cannot go there")
 
     menu.select_option("resolved")
     expect(page.get_by_role("status").filter(has_text="Updated 2 tickets")).to_be_visible()
@@ -129,25 +130,24 @@ def test_a_refused_board_move_explains_itself(
     page = new_page()
     sign_in(page, cast.agent)
     page.goto("/board")
-    name = f"#{number(backlog, DARK_MODE)} {DARK_MODE}"
-    card = page.get_by_role("region", name="Open", exact=True).get_by_role("article", name=name)
+    name = f"#{number(backlog, TWO_FACTOR)} {TWO_FACTOR}"
+    resolved = page.get_by_role("region", name="Resolved", exact=True)
+    card = resolved.get_by_role("article", name=name)
     waiting = page.get_by_role("region", name="Waiting")
 
     card.focus()
-    expect(waiting).to_contain_text(f"#{number(backlog, DARK_MODE)} cannot go here from Open")
+    expect(waiting).to_contain_text(f"#{number(backlog, TWO_FACTOR)} cannot go here from Resolved")
     card.drag_to(waiting)
 
     refusal = page.locator("#board-refusal")
     expect(refusal).to_be_visible()
-    expect(refusal).to_contain_text("cannot go from Open to Waiting")
-    expect(refusal).to_contain_text("it may go to In progress, Resolved, Closed")
+    expect(refusal).to_contain_text("cannot go from Resolved to Waiting")
+    expect(refusal).to_contain_text("it may go to Open, Closed")
     # Said once to a screen reader, by the board's one announcement.
     expect(page.locator("main [aria-live=assertive]")).to_have_text(refusal.inner_text())
-    expect(
-        page.get_by_role("region", name="Open", exact=True).get_by_role("article", name=name)
-    ).to_be_visible()
-    ticket = api(cast.agent).get(f"/tickets/{backlog.tickets[DARK_MODE]['id']}").json()
-    assert ticket["status"] == "open"
+    expect(resolved.get_by_role("article", name=name)).to_be_visible()
+    ticket = api(cast.agent).get(f"/tickets/{backlog.tickets[TWO_FACTOR]['id']}").json()
+    assert ticket["status"] == "resolved"
 
 
 def test_keyboard_shortcuts(new_page: Callable[..., Page], cast: Cast, backlog: Backlog) -> None:

@@ -61,3 +61,37 @@ def test_agent_saves_a_view_and_sees_its_count_in_the_sidebar(
     )
     sidebar.get_by_role("link", name="Hot right now").click()
     expect(page).to_have_url("/triage/open?priority=high&sort=-updated")
+
+
+def test_a_view_keeps_its_team_sla_and_custom_field_filters(
+    new_page: Callable[..., Page], cast: Cast, api: Callable[[Login], httpx.Client]
+) -> None:
+    admin, agent = api(cast.admin), api(cast.agent)
+    me = agent.get("/me").json()["id"]
+    team = admin.post("/teams", json={"name": "Billing", "member_ids": [me]}).json()
+    field = {"key": "severity", "label": "Severity", "type": "select"}
+    made = admin.post("/custom-fields", json={**field, "options": ["minor", "major"]})
+    assert made.status_code == 201, made.text
+    address = f"/triage/open?team={team['id']}&cf.severity=major&sla=at_risk&sla=breached"
+
+    page = new_page()
+    sign_in(page, cast.agent)
+    page.goto(address)
+    sidebar = page.get_by_role("complementary", name="Saved views sidebar")
+    sidebar.get_by_role("button", name="Save view").click()
+    form = sidebar.get_by_role("form", name="Save this view")
+    form.get_by_label("Name").fill("Billing at risk")
+    form.get_by_role("button", name="Save").click()
+
+    link = sidebar.get_by_role("link", name="Billing at risk")
+    expect(link).to_have_attribute("aria-current", "page")
+    [saved] = agent.get("/saved-views").json()
+    assert saved["filters"]["team"] == team["id"]
+    assert saved["filters"]["sla"] == ["at_risk", "breached"]
+    assert saved["filters"]["custom_fields"] == {"severity": ["major"]}
+
+    page.get_by_role("navigation", name="Triage views").get_by_role("link", name="Resolved").click()
+    expect(link).not_to_have_attribute("aria-current", "page")
+    link.click()
+    expect(page).to_have_url(address)
+    expect(link).to_have_attribute("aria-current", "page")

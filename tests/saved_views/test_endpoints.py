@@ -6,7 +6,9 @@ import psycopg
 import pytest
 from httpx import AsyncClient
 
-from tests.factories import Accounts, create_ticket, make_user, signed_in
+from tests.factories import Accounts, Person, create_ticket, make_user, signed_in, ticket_body
+from tests.fields.support import define
+from tests.teams.test_endpoints import make_team
 from ticketdesk.db import Connection
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
@@ -21,6 +23,14 @@ async def _create(client: AsyncClient, **fields: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     view: dict[str, Any] = response.json()
     return view
+
+
+async def _open(person: Person, **custom_fields: Any) -> str:
+    body = ticket_body(custom_fields=custom_fields)
+    response = await person.client.post("/api/v1/tickets", json=body)
+    assert response.status_code == 201, response.text
+    ticket_id: str = response.json()["id"]
+    return ticket_id
 
 
 async def _listed(client: AsyncClient) -> dict[str, dict[str, Any]]:
@@ -96,6 +106,51 @@ class TestCreateSavedView:
     )
     async def test_invalid(self, accounts: Accounts, body: dict[str, Any], field: str) -> None:
         response = await accounts.agent.client.post(VIEWS, json={"name": "Bad", **body})
+
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["field"] == field
+        assert await _listed(accounts.agent.client) == {}
+
+    async def test_triage_filters_since(self, accounts: Accounts) -> None:
+        team = await make_team(accounts, "Billing", [str(accounts.agent.user.id)])
+        await define(accounts.admin, "severity", "select", options=["minor", "major"])
+        await define(accounts.admin, "due", "date")
+        filters = {
+            "team": team["id"],
+            "sla": ["at_risk", "breached"],
+            "custom_fields": {"severity": ["major"], "due.from": ["2026-01-01"]},
+        }
+
+        view = await _create(accounts.agent.client, filters=filters)
+        mine = await _create(accounts.agent.client, name="Ours", filters={"team": "mine"})
+
+        listed = (await _listed(accounts.agent.client))["Urgent"]
+        for saved in (view["filters"], listed["filters"]):
+            assert {name: saved[name] for name in filters} == filters
+        assert (mine["filters"]["team"], mine["filters"]["custom_fields"]) == ("mine", {})
+
+    @pytest.mark.parametrize(
+        ("filters", "field"),
+        [
+            ({"sla": ["late"]}, "filters.sla.0"),
+            ({"team": "everyone"}, "filters.team"),
+            ({"team": "00000000-0000-0000-0000-00000000000f"}, "filters.team"),
+            ({"custom_fields": {"nope": ["x"]}}, "filters.custom_fields.nope"),
+            ({"custom_fields": {"severity": ["huge"]}}, "filters.custom_fields.severity"),
+            (
+                {"custom_fields": {"severity.from": ["minor"]}},
+                "filters.custom_fields.severity.from",
+            ),
+            ({"custom_fields": {"severity": []}}, "filters.custom_fields.severity"),
+        ],
+    )
+    async def test_invalid_triage_filters_since(
+        self, accounts: Accounts, filters: dict[str, Any], field: str
+    ) -> None:
+        await define(accounts.admin, "severity", "select", options=["minor", "major"])
+
+        response = await accounts.agent.client.post(VIEWS, json={"name": "Bad", "filters": filters})
 
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
@@ -239,6 +294,76 @@ class TestOpenCounts:
 
         assert agents["open_count"] == 1
         assert admins["open_count"] == 0
+
+    async def test_team_sla_and_custom_fields_are_counted(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        team = await make_team(accounts, "Billing", [str(accounts.agent.user.id)])
+        await define(accounts.admin, "severity", "select", options=["minor", "major"])
+        major = [await _open(accounts.alice, severity="major") for _ in range(3)]
+        await _open(accounts.alice, severity="minor")
+        for ticket_id in major[:2]:
+            routed = await accounts.agent.client.put(
+                f"/api/v1/tickets/{ticket_id}/assign",
+                json={"assignee_id": None, "team_id": team["id"]},
+            )
+            assert routed.status_code == 200, routed.text
+        await conn.execute("update tickets set sla_state = 'breached' where id = %s", (major[0],))
+        cf = {"custom_fields": {"severity": ["major"]}}
+        await _create(accounts.agent.client, name="Major", filters=cf)
+        await _create(accounts.agent.client, name="Billing", filters={"team": team["id"]})
+        await _create(accounts.agent.client, name="No team", filters={"team": "none", **cf})
+        await _create(accounts.agent.client, name="Ours", shared=True, filters={"team": "mine"})
+        await _create(accounts.agent.client, name="Late", filters={"sla": ["breached"]})
+
+        agents = await _listed(accounts.agent.client)
+        admins = await _listed(accounts.admin.client)
+
+        assert {name: view["open_count"] for name, view in agents.items()} == {
+            "Major": 3,
+            "Billing": 2,
+            "No team": 1,
+            "Ours": 2,
+            "Late": 1,
+        }
+        assert admins["Ours"]["open_count"] == 0  # not in the team
+
+    async def test_counts_follow_the_sla_clock_and_team_members(
+        self, accounts: Accounts, conn: Connection
+    ) -> None:
+        team = await make_team(accounts, "Billing", [])
+        ticket = await create_ticket(conn, accounts.alice)
+        routed = await accounts.agent.client.put(
+            f"/api/v1/tickets/{ticket.id}/assign",
+            json={"assignee_id": None, "team_id": team["id"]},
+        )
+        assert routed.status_code == 200, routed.text
+        await _create(accounts.agent.client, name="Ours", filters={"team": "mine"})
+        await _create(accounts.agent.client, name="At risk", filters={"sla": ["at_risk"]})
+        before = await _listed(accounts.agent.client)
+
+        # Neither is a ticket event: the clock turns a ticket at risk, an admin adds a member.
+        await conn.execute("update tickets set sla_state = 'at_risk' where id = %s", (ticket.id,))
+        joined = await accounts.admin.client.patch(
+            f"/api/v1/teams/{team['id']}", json={"member_ids": [str(accounts.agent.user.id)]}
+        )
+        assert joined.status_code == 200, joined.text
+        after = await _listed(accounts.agent.client)
+
+        assert (before["Ours"]["open_count"], before["At risk"]["open_count"]) == (0, 0)
+        assert (after["Ours"]["open_count"], after["At risk"]["open_count"]) == (1, 1)
+
+    async def test_a_deleted_field_lists_nothing(self, accounts: Accounts) -> None:
+        field = await define(accounts.admin, "severity", "select", options=["minor", "major"])
+        await _open(accounts.alice, severity="major")
+        await _create(accounts.agent.client, filters={"custom_fields": {"severity": ["major"]}})
+        deleted = await accounts.admin.client.delete(f"/api/v1/custom-fields/{field['id']}")
+        assert deleted.status_code == 204, deleted.text
+
+        view = (await _listed(accounts.agent.client))["Urgent"]
+
+        assert view["filters"]["custom_fields"] == {"severity": ["major"]}
+        assert view["open_count"] == 0
 
     async def test_bounded(
         self, accounts: Accounts, conn: Connection, monkeypatch: pytest.MonkeyPatch

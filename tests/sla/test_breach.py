@@ -1,7 +1,8 @@
 """A breach, as the timed job finds it: one internal timeline event, one webhook delivery
-to staff-only endpoints and one mail (to the assignee, else the admins), however many
-runs of the job meet. Mail goes through a real worker to a real SMTP server, webhooks to
-a real receiver; the job runs as a worker runs it, at a tick in the future."""
+to staff-only endpoints and one mail (to the assignee, else the active staff of the
+ticket's team, else the admins), however many runs of the job meet. Mail goes through a
+real worker to a real SMTP server, webhooks to a real receiver; the job runs as a worker
+runs it, at a tick in the future."""
 
 import asyncio
 import json
@@ -16,11 +17,12 @@ from procrastinate import JobContext
 from procrastinate.jobs import Job
 from standardwebhooks import Webhook
 
-from tests.factories import Accounts
+from tests.factories import Accounts, make_user
 from tests.mailservers import SmtpServer
 from tests.notifications.conftest import mail_settings
 from tests.notifications.support import assign, comment, mail_to, open_ticket, plain, settled
 from tests.sla.support import create_policy, ticket_as
+from tests.teams.test_endpoints import make_team
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.support import create_webhook
 from tests.webhooks.support import settled as deliveries_settled
@@ -28,6 +30,7 @@ from tests.workers import running_worker
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
 from ticketdesk.jobs.queue import ENV_KEY, JobEnv
+from ticketdesk.mail.addresses import address_of
 from ticketdesk.tickets import tasks
 from ticketdesk.worker import create_queue
 
@@ -137,6 +140,54 @@ class TestBreach:
     ) -> None:
         await create_policy(accounts.admin)
         ticket = await open_ticket(accounts.alice, priority="high")
+        await settled(conn)
+        before = len(smtp_server.messages)
+
+        await tick(app, datetime.fromisoformat(ticket["created_at"]) + timedelta(minutes=61))
+        await settled(conn)
+
+        [alert] = smtp_server.messages[before:]
+        assert alert in mail_to(smtp_server, accounts.admin)
+
+    async def test_with_no_assignee_the_tickets_team_is_told(
+        self, app: FastAPI, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        dana = await make_user(conn, role="agent", name="Dana Agent")
+        gone = await make_user(conn, role="agent", name="Gone Agent")
+        team = await make_team(
+            accounts, "Billing", [str(p.id) for p in (accounts.agent.user, dana, gone)]
+        )
+        await conn.execute("update users set is_active = false where id = %s", (gone.id,))
+        await create_policy(accounts.admin)
+        ticket = await open_ticket(accounts.alice, priority="high")
+        routed = await accounts.agent.client.put(
+            f"/api/v1/tickets/{ticket['id']}/assign",
+            json={"assignee_id": None, "team_id": team["id"]},
+        )
+        assert routed.status_code == 200, routed.text
+        await settled(conn)
+        before = len(smtp_server.messages)
+
+        await tick(app, datetime.fromisoformat(ticket["created_at"]) + timedelta(minutes=61))
+        await settled(conn)
+
+        alerts = smtp_server.messages[before:]
+        assert sorted(address_of(m["To"]) for m in alerts) == sorted(
+            [accounts.agent.user.email, dana.email]
+        )
+        assert "missed its SLA first response target" in plain(alerts[0])
+
+    async def test_a_team_with_no_active_staff_leaves_it_to_the_admins(
+        self, app: FastAPI, accounts: Accounts, conn: Connection, smtp_server: SmtpServer
+    ) -> None:
+        team = await make_team(accounts, "Nobody home", [])
+        await create_policy(accounts.admin)
+        ticket = await open_ticket(accounts.alice, priority="high")
+        routed = await accounts.agent.client.put(
+            f"/api/v1/tickets/{ticket['id']}/assign",
+            json={"assignee_id": None, "team_id": team["id"]},
+        )
+        assert routed.status_code == 200, routed.text
         await settled(conn)
         before = len(smtp_server.messages)
 

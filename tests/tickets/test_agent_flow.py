@@ -198,7 +198,7 @@ class TestResolveFromOpen:
             f"/api/v1/tickets/{ticket.id}", json={"status": "resolved"}
         )
 
-        assert offered["transitions"] == ["in_progress", "resolved", "closed"]
+        assert offered["transitions"] == ["in_progress", "waiting", "resolved", "closed"]
         assert response.status_code == 200
         assert response.json()["status"] == "resolved"
         assert response.json()["resolved_at"] is not None

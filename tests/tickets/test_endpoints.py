@@ -568,7 +568,7 @@ class TestStatusFlow:
 
     @pytest.mark.parametrize(
         ("path", "target"),
-        [([], "waiting"), (["in_progress", "waiting"], "open")],
+        [(["in_progress", "resolved"], "waiting"), (["in_progress", "waiting"], "open")],
     )
     async def test_invalid_transition(
         self, accounts: Accounts, conn: Connection, path: list[str], target: str
@@ -635,7 +635,7 @@ class TestStatusFlow:
     @pytest.mark.parametrize(
         ("path", "staff", "submitter"),
         [
-            ([], ["in_progress", "resolved", "closed"], []),
+            ([], ["in_progress", "waiting", "resolved", "closed"], []),
             (["in_progress"], ["waiting", "resolved", "closed"], []),
             (["in_progress", "waiting"], ["in_progress", "resolved", "closed"], []),
             (["in_progress", "resolved"], ["open", "closed"], ["open", "closed"]),

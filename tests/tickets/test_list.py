@@ -140,7 +140,7 @@ class TestListTickets:
             return {catalogue.names([item]).pop(): item["transitions"] for item in items}
 
         assert await offered(accounts.agent.client) == {
-            "a1": ["in_progress", "resolved", "closed"],
+            "a1": ["in_progress", "waiting", "resolved", "closed"],
             "a2": ["waiting", "resolved", "closed"],
             "a3": ["in_progress", "resolved", "closed"],
             "b1": ["open", "closed"],

@@ -9,9 +9,17 @@ set mail_enabled = excluded.mail_enabled, new_tickets = excluded.new_tickets,
 
 -- What a change hook needs to decide who hears of a change. No row: mail was never
 -- switched on by a running process.
+-- The ticket's team members are its active staff (agents and admins): those who hear of
+-- its SLA breaches while nobody is assigned.
 -- name: change_context
 select s.mail_enabled, s.new_tickets, s.burst_seconds,
-       t.user_id as submitter_id, t.assigned_to_user_id as assignee_id
+       t.user_id as submitter_id, t.assigned_to_user_id as assignee_id,
+       array(
+           select u.id from team_members m join users u on u.id = m.user_id
+           where m.team_id = t.team_id
+             and u.is_active and not u.is_system and u.role in ('agent', 'admin')
+           order by u.id
+       ) as team_member_ids
 from notification_settings s cross join tickets t
 where t.id = %(ticket_id)s;
 

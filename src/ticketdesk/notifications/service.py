@@ -7,12 +7,12 @@ tickets (``notifications.new_tickets``: all, only while still unassigned when th
 goes out, or none), of tickets assigned to them and of the submitter's replies on them
 (while the ticket is still theirs when the mail goes out);
 admins of escalated tickets (``tickets.service.escalate_overdue``), a ticket's assignee
-(or, with none, admins) of its SLA breaches (``sla_breach_audience``). Nobody is mailed about
-their own action, each person turns kinds off for themselves, and changes about internal
-notes are never queued, so no note reaches any mailbox; replies are read back at send
-time through ``comments.get_public_comment``, which cannot return a note. The one
-internal changes that are mailed are escalations and SLA breaches: their only audience is
-staff.
+(or, with none, its team's staff, else admins) of its SLA breaches
+(``sla_breach_audience``). Nobody is mailed about their own action, each person turns
+kinds off for themselves, and changes about internal notes are never queued, so no note
+reaches any mailbox; replies are read back at send time through
+``comments.get_public_comment``, which cannot return a note. The one internal changes
+that are mailed are escalations and SLA breaches: their only audience is staff.
 
 How a burst becomes one mail, and why nothing is lost or sent twice:
 
@@ -111,7 +111,9 @@ LABELS: dict[Kind, str] = {
     "assigned": "A ticket was assigned to me",
     "submitter_replied": "The submitter replied on a ticket assigned to me",
     "escalation": "A ticket waited too long for a reply from staff",
-    "sla_breach": "A ticket assigned to me (or to nobody, for admins) missed an SLA target",
+    "sla_breach": (
+        "A ticket assigned to me (or to nobody, for its team, else admins) missed an SLA target"
+    ),
     "mention": "Someone mentioned me in an internal note",
 }
 _SUBMITTER_KINDS: tuple[Kind, ...] = (
@@ -179,6 +181,8 @@ class _ChangeContext(BaseModel):
     burst_seconds: float
     submitter_id: UUID
     assignee_id: UUID | None
+    # The active staff of the ticket's team (none without a team).
+    team_member_ids: list[UUID] = []
     # The people following the ticket besides its submitter (``tickets.followers``), and
     # whether its submitter unfollowed it.
     follower_ids: list[UUID] = []
@@ -278,9 +282,12 @@ def _ticket_audiences(change: Change, context: _ChangeContext) -> list[_Audience
 
 
 def sla_breach_audience(context: _ChangeContext, breach: dict[str, Any]) -> _Audience:
-    """Who hears that a ticket missed an SLA target: its assignee; with none, the admins."""
+    """Who hears that a ticket missed an SLA target: its assignee; with none, the active
+    staff of its team; with no team (or nobody active in it), the admins."""
     if context.assignee_id is not None:
         return _Audience("sla_breach", [context.assignee_id], data=breach)
+    if context.team_member_ids:
+        return _Audience("sla_breach", list(context.team_member_ids), data=breach)
     return _Audience("sla_breach", roles=["admin"], data=breach)
 
 

@@ -15,7 +15,14 @@ from pydantic import (
 )
 
 from ticketdesk.labels.schemas import LabelName
-from ticketdesk.tickets.schemas import ListSort, Metadata, Priority, Status, TicketType
+from ticketdesk.tickets.schemas import (
+    ListSort,
+    Metadata,
+    Priority,
+    SlaState,
+    Status,
+    TicketType,
+)
 from ticketdesk.validation import RequestModel, no_nul, plain_date_time
 
 Name = Annotated[
@@ -35,6 +42,24 @@ def _assignee(value: str) -> str:
 
 
 Assignee = Annotated[str, AfterValidator(_assignee)]
+
+
+def _team(value: str) -> str:
+    if value in ("mine", "none"):
+        return value
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise ValueError("must be mine, none or a team id") from None
+
+
+Team = Annotated[str, AfterValidator(_team)]
+# What follows ``cf.`` in the list's query: a field's key, or a key and a bound
+# (``severity``, ``due.from``); the values as the query gives them.
+CustomFieldParam = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}(\.(from|to))?$")
+]
+CustomFieldValue = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
 
 
 def _date_time_text(value: object) -> object:
@@ -67,6 +92,18 @@ class ViewFilters(RequestModel):
     updated_before: DateTime | None = None
     q: SearchText | None = None
     customer_replied: StrictBool | None = None
+    team: Team | None = Field(
+        default=None, description="mine (any team whoever looks is in), none, or a team id."
+    )
+    sla: list[SlaState] = Field(default_factory=list)
+    custom_fields: Annotated[
+        dict[CustomFieldParam, Annotated[list[CustomFieldValue], Field(min_length=1)]],
+        Field(max_length=20),
+    ] = Field(
+        default_factory=dict,
+        description='`cf.<key>` filters by what follows `cf.`: `{"severity": ["major"], '
+        '"due.from": ["2025-01-01"]}`; each field must exist when the view is saved.',
+    )
 
 
 class SavedViewCreate(RequestModel):

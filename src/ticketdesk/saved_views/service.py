@@ -11,7 +11,9 @@ transaction then running). It is taken again only once a ticket event exists fro
 transaction at or past that horizon: one that had not committed when the count was
 taken. Transactions commit out of the order of their events' ids, so the newest event's
 id cannot say this; the writing transaction's id can, whatever the order of commits.
-Changing a view's filters forgets its counts.
+Changing a view's filters forgets its counts. A view filtering by SLA state or by the
+viewer's teams is counted at each load: neither a clock turning a ticket at risk nor a
+change of team members is a ticket event.
 """
 
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from pydantic import BaseModel
 from ticketdesk.auth.service import Actor
 from ticketdesk.db import Connection, constraint_name
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ticketdesk.fields import service as fields
 from ticketdesk.labels import service as labels
 from ticketdesk.saved_views.schemas import (
     SavedView,
@@ -34,6 +37,7 @@ from ticketdesk.saved_views.schemas import (
     ViewFilters,
 )
 from ticketdesk.sql import execute, fetch_all, fetch_one, fetch_optional, load_queries
+from ticketdesk.teams import service as teams
 from ticketdesk.tickets import listing
 from ticketdesk.tickets.schemas import ListSort, Status, TicketFilters
 
@@ -92,6 +96,21 @@ def _check(filters: ViewFilters, sort: ListSort) -> None:
 
 
 async def _canonical(conn: Connection, filters: ViewFilters) -> ViewFilters:
+    """``filters`` checked against what exists now: tags by their label's name, the team,
+    and each custom field filter as the list would check it (a 422 naming
+    ``filters.custom_fields.<key>``)."""
+    if filters.team not in (None, "mine", "none"):
+        try:
+            await teams.get_team(conn, UUID(filters.team))
+        except NotFound:
+            raise InvalidInput("No such team.", code="unknown_team", field="filters.team") from None
+    if filters.custom_fields:
+        try:
+            await fields.filters(conn, filters.custom_fields, staff=True)
+        except InvalidInput as exc:
+            if exc.field and exc.field.startswith("cf."):
+                exc.field = f"filters.custom_fields.{exc.field[3:]}"
+            raise
     if not filters.tags:
         return filters
     try:
@@ -123,7 +142,36 @@ def _ticket_filters(filters: ViewFilters) -> TicketFilters:
         updated_before=filters.updated_before,
         q=filters.q.strip() if filters.q and filters.q.strip() else None,
         customer_replied=filters.customer_replied,
+        team=filters.team,
+        sla=filters.sla,
+        custom_fields=filters.custom_fields,
     )
+
+
+def _viewer(actor: Actor, filters: ViewFilters) -> UUID:
+    """Whom a count of ``filters`` is kept for: the viewer when they name the viewer."""
+    return actor.id if filters.assignee == "me" or filters.team == "mine" else EVERYONE
+
+
+def _keeps(filters: ViewFilters, field_keys: set[str]) -> bool:
+    """Whether a count of ``filters`` stays true until a ticket event says otherwise. Not
+    with an SLA state (the clock turns a ticket at risk with no event), the viewer's
+    teams (joining a team is no ticket event), or a custom field deleted since (nor is
+    that): those are counted each time."""
+    fields_gone = any(key.partition(".")[0] not in field_keys for key in filters.custom_fields)
+    return not filters.sla and filters.team != "mine" and not fields_gone
+
+
+async def _count(conn: Connection, actor: Actor, filters: ViewFilters) -> int:
+    narrowed = _ticket_filters(filters)
+    if not narrowed.status:
+        return 0
+    try:
+        return await listing.count_tickets(conn, actor, narrowed, cap=COUNT_CAP + 1)
+    except InvalidInput:
+        # A custom field it filters by was deleted since: the list refuses the view's
+        # filters as they stand, so nothing is listed until the view is changed.
+        return 0
 
 
 def _fresh(count: _Count | None, now: _Horizon) -> bool:
@@ -139,10 +187,13 @@ async def _with_counts(conn: Connection, actor: Actor, rows: list[_Row]) -> list
         _Wanted(
             row=row,
             filters=(filters := ViewFilters.model_validate(row.filters)),
-            viewer_id=actor.id if filters.assignee == "me" else EVERYONE,
+            viewer_id=_viewer(actor, filters),
         )
         for row in rows
     ]
+    field_keys: set[str] = set()
+    if any(w.filters.custom_fields for w in wanted):
+        field_keys = {f.key for f in await fields.list_fields(conn, staff=True)}
     # Read before counting: a change committed meanwhile makes the next load count again.
     now = await fetch_one(conn, _Horizon, Q.change_horizon)
     kept = {
@@ -157,13 +208,8 @@ async def _with_counts(conn: Connection, actor: Actor, rows: list[_Row]) -> list
     views: list[SavedView] = []
     for w in wanted:
         count = kept.get((w.row.id, w.viewer_id))
-        if not _fresh(count, now):
-            narrowed = _ticket_filters(w.filters)
-            found = (
-                await listing.count_tickets(conn, actor, narrowed, cap=COUNT_CAP + 1)
-                if narrowed.status
-                else 0
-            )
+        if not (_keeps(w.filters, field_keys) and _fresh(count, now)):
+            found = await _count(conn, actor, w.filters)
             count = await fetch_one(
                 conn,
                 _Count,

@@ -539,8 +539,11 @@ async def count_tickets(conn: Connection, actor: Actor, filters: TicketFilters, 
     """How many tickets ``actor`` may see match ``filters``, counting no further than
     ``cap``: the count stops at ``cap`` matching rows, however many more match. (Filters
     that match few of many tickets still read what their indexes leave to check.)"""
+    custom = CustomFieldListing(
+        await fields.filters(conn, filters.custom_fields, staff=access.sees_internal(actor))
+    )
     my_teams = await teams.teams_of(conn, actor.id) if filters.team == "mine" else []
-    where, params = _filter_clauses(actor, filters, my_teams=my_teams)
+    where, params = _filter_clauses(actor, filters, custom, my_teams)
     query = sql.SQL(
         "select count(*) from (select 1 from tickets {where} limit {cap}) as counted"
     ).format(

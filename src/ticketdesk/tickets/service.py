@@ -73,7 +73,7 @@ TIMED_BATCH = 200
 # What staff may move a ticket to, from each status. Reopening (resolved/closed → open)
 # is allowed to submitters too; so is accepting a resolution (resolved → closed).
 STAFF_TRANSITIONS: dict[str, frozenset[str]] = {
-    "open": frozenset({"in_progress", "resolved", "closed"}),
+    "open": frozenset({"in_progress", "waiting", "resolved", "closed"}),
     "in_progress": frozenset({"waiting", "resolved", "closed"}),
     "waiting": frozenset({"in_progress", "resolved", "closed"}),
     "resolved": frozenset({"open", "closed"}),

@@ -4144,6 +4144,13 @@ export interface components {
             created_after?: string | null;
             /** Created Before */
             created_before?: string | null;
+            /**
+             * Custom Fields
+             * @description `cf.<key>` filters by what follows `cf.`: `{"severity": ["major"], "due.from": ["2025-01-01"]}`; each field must exist when the view is saved.
+             */
+            custom_fields?: {
+                [key: string]: string[];
+            };
             /** Customer Replied */
             customer_replied?: boolean | null;
             /** Metadata */
@@ -4154,12 +4161,19 @@ export interface components {
             priority?: ("low" | "medium" | "high" | "critical")[];
             /** Q */
             q?: string | null;
+            /** Sla */
+            sla?: ("ok" | "at_risk" | "breached")[];
             /** Status */
             status?: ("open" | "in_progress" | "waiting" | "resolved" | "closed")[];
             /** Submitter */
             submitter?: string | null;
             /** Tags */
             tags?: string[];
+            /**
+             * Team
+             * @description mine (any team whoever looks is in), none, or a team id.
+             */
+            team?: string | null;
             /** Type */
             type?: ("bug" | "feature" | "support")[];
             /** Updated After */

@@ -12,6 +12,21 @@ describe('saved views', () => {
 		});
 	});
 
+	it('keep team, SLA state and custom fields, and give them back to the list', () => {
+		const team = '0190a3c2-5b7e-7c2d-8f00-1234567890ab';
+		const listed = emptyFilters({ status: ['open'], team, sla: ['at_risk', 'breached'], cf: { severity: ['major', 'critical'], 'due.from': ['2026-01-01'] } });
+		const saved = filtersToView(listed);
+		expect(saved).toEqual({
+			filters: { status: ['open'], team, sla: ['at_risk', 'breached'], custom_fields: { severity: ['major', 'critical'], 'due.from': ['2026-01-01'] } },
+			sort: '-created'
+		});
+		expect(viewToFilters(saved)).toEqual(listed);
+		expect(showsView(listed, saved)).toBe(true);
+		expect(showsView(emptyFilters({ status: ['open'], team, sla: ['at_risk', 'breached'] }), saved)).toBe(false);
+		expect(viewHref(saved)).toBe(`/triage/open?status=open&team=${team}&cf.severity=major&cf.severity=critical&cf.due.from=2026-01-01&sla=at_risk&sla=breached`);
+		expect(viewToFilters({ filters: { team: 'mine' } as ViewFilters, sort: '-created' }).team).toBe('mine');
+	});
+
 	it('open as All open with their filters in the address', () => {
 		const view = { filters: { status: ['open', 'in_progress', 'waiting'], priority: ['critical'] } as ViewFilters, sort: '-created' as const };
 		expect(viewHref(view)).toBe('/triage/open?priority=critical');

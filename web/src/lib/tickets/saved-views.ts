@@ -2,10 +2,18 @@
 import type { SavedView, ViewFilters } from '$lib/api/types';
 import { emptyFilters, filtersToApiQuery, filtersToSearchParams, triageView, type TicketFilters } from './filters';
 
-/** The list's filters as a view stores them: the API's query parameters, without paging. */
+/** The list's filters as a view stores them: the API's query parameters, without paging;
+ * the custom field filters (`cf.<key>`) as `custom_fields`, keyed by what follows `cf.`. */
 export function filtersToView(f: TicketFilters): { filters: ViewFilters; sort: SavedView['sort'] } {
 	const { sort, limit: _limit, cursor: _cursor, ...rest } = filtersToApiQuery(f);
-	return { filters: rest as ViewFilters, sort: sort ?? '-created' };
+	const filters: Record<string, unknown> = {};
+	const customFields: Record<string, string[]> = {};
+	for (const [name, value] of Object.entries(rest)) {
+		if (name.startsWith('cf.')) customFields[name.slice(3)] = value as string[];
+		else filters[name] = value;
+	}
+	if (Object.keys(customFields).length) filters.custom_fields = customFields;
+	return { filters: filters as ViewFilters, sort: sort ?? '-created' };
 }
 
 /** The filters of the triage list a view shows (those the list can show). */
@@ -19,6 +27,9 @@ export function viewToFilters(view: Pick<SavedView, 'filters' | 'sort'>): Ticket
 		assignee: f.assignee ?? '',
 		q: f.q ?? '',
 		customerReplied: f.customer_replied === true,
+		team: f.team ?? '',
+		cf: Object.fromEntries(Object.entries(f.custom_fields ?? {}).filter(([, values]) => values.length)),
+		sla: f.sla ?? [],
 		sort: view.sort
 	});
 }
