@@ -59,6 +59,7 @@ from ticketdesk.redis_client import REPROBE_SECONDS, SharedRedis
 from ticketdesk.routing.endpoints import router as routing_router
 from ticketdesk.saved_views.endpoints import router as saved_views_router
 from ticketdesk.sla.endpoints import router as sla_router
+from ticketdesk.sla.endpoints import ticket_router as sla_ticket_router
 from ticketdesk.spa import mount_spa
 from ticketdesk.teams.endpoints import router as teams_router
 from ticketdesk.telemetry import HideSecretsInPaths, RequestTelemetry
@@ -126,6 +127,7 @@ _TICKET_ROUTERS = (
     presence_router,
     canned_router,
     saved_views_router,
+    sla_ticket_router,
 )
 
 
@@ -155,6 +157,7 @@ def _api_router() -> APIRouter:
         labels_router,
         fields_router,
         sla_router,
+        sla_ticket_router,
         teams_router,
         routing_router,
         github_router,
