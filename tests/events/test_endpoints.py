@@ -127,11 +127,14 @@ class TestListTicketEvents:
         self, accounts: Accounts, conn: Connection
     ) -> None:
         ticket = await create_ticket(conn, accounts.alice)
+        closed = await accounts.agent.client.delete(f"/api/v1/tickets/{ticket.id}/close")
+        assert closed.status_code == 200, closed.text
 
+        # A closed ticket only reopens: the status refuses, and the priority with it.
         refused = await accounts.agent.client.put(
             f"/api/v1/tickets/{ticket.id}", json={"priority": "high", "status": "resolved"}
         )
 
         assert refused.status_code == 409
         events = await accounts.agent.client.get(f"/api/v1/tickets/{ticket.id}/events")
-        assert [e["kind"] for e in events.json()["items"]] == ["created"]
+        assert [e["kind"] for e in events.json()["items"]] == ["created", "status_changed"]

@@ -58,9 +58,11 @@ class TestDeferOnTheSameConnection:
         second = await create_ticket(conn, accounts.alice)
         agent = accounts.agent.client
         moved = await agent.put(f"/api/v1/tickets/{first.id}", json={"status": "in_progress"})
+        closed = await agent.delete(f"/api/v1/tickets/{second.id}/close")
         queued = len(await jobs_in_queue(conn))
 
-        # The first ticket is resolved (queueing a sync), then the second refuses: 409.
+        # The first ticket is resolved (queueing a sync), then the second, closed, refuses
+        # (a closed ticket only reopens): 409.
         refused = await agent.post(
             "/api/v1/tickets/bulk",
             json={
@@ -72,10 +74,11 @@ class TestDeferOnTheSameConnection:
         still = await agent.get(f"/api/v1/tickets/{first.id}")
 
         assert moved.status_code == 200
-        assert queued == 3
+        assert closed.status_code == 200
+        assert queued == 4
         assert refused.status_code == 409
         assert still.json()["status"] == "in_progress"
-        assert len(await jobs_in_queue(conn)) == 3
+        assert len(await jobs_in_queue(conn)) == queued
 
     async def test_defer_helper(self, conn: Connection) -> None:
         async with conn.transaction():
