@@ -39,10 +39,12 @@ def test_a_new_ticket_lands_in_the_team_queue_by_round_robin(
     assert_accessible(page)
 
     admin_nav.get_by_role("link", name="Assignment rules").click()
-    page.get_by_label("Name").fill("Support to billing")
-    page.get_by_role("group", name="Types").get_by_role("checkbox", name="Support").check()
+    # The team's option is there once the page has loaded what it shows; the form is then
+    # filled, not reset by that load.
     page.get_by_label("Route to team").select_option(label="Billing desk")
     page.get_by_label("Assign", exact=True).select_option(label="Round robin within the team")
+    page.get_by_role("group", name="Types").get_by_role("checkbox", name="Support").check()
+    page.get_by_label("Name").fill("Support to billing")
     page.get_by_role("button", name="Create rule").click()
     rule = page.get_by_role("listitem", name="Rule 1: Support to billing")
     expect(rule).to_contain_text("When type is Support: team Billing desk, assign by round robin.")
