@@ -1,0 +1,1 @@
+"""Satisfaction ratings: a resolved ticket's submitter rates it good or bad."""
