@@ -1,0 +1,2 @@
+"""The audit trail: who did which administrative action, when, from where, and what it
+changed."""
