@@ -33,8 +33,11 @@ from ticketdesk.canned.schemas import CannedReplyCreate
 from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.exports import service as exports
+from ticketdesk.exports.schemas import ExportCreate
 from ticketdesk.fields import service as fields
 from ticketdesk.fields.schemas import CustomFieldCreate
+from ticketdesk.imports import csv_files
 from ticketdesk.labels import service as labels
 from ticketdesk.labels.schemas import LabelCreate
 from ticketdesk.routing import service as routing
@@ -54,6 +57,12 @@ WINDOW = Settings().reopen_window
 ROLES = ("anonymous", "owner", "other", "agent", "admin")
 SUBMITTER_ROLES = ("anonymous", "owner", "other")
 NOTE = "Internal: the customer's card was flagged by fraud check FRD-55821."
+IMPORT_CSV = (
+    b"Subject,Body,From\n"
+    b"Printer on floor 3 jams,Every second page jams in the printer on floor 3.,"
+    b"importer@example.com\n"
+)
+IMPORT_MAPPING = {"columns": {"Subject": "title", "Body": "description", "From": "submitter_email"}}
 
 
 @dataclass
@@ -150,8 +159,15 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
         rule = await routing.create_rule(
             conn, RuleCreate(name="Matrix rule", actions=RuleActions(priority="high"))
         )
+        # The agent's export, still queued: no worker runs here.
+        export = await exports.create_export(
+            conn, accounts.agent.actor, ExportCreate(format="csv", include_comments=True)
+        )
         follower_id = await followers.add_address(
             conn, ticket.id, f"{_unique('copied')}@partner.example", via="cc"
+        )
+        ticket_import = await csv_files.upload(
+            conn, actor_id=accounts.admin.user.id, filename="tickets.csv", data=IMPORT_CSV
         )
     target = await make_user(conn, name="Target Person")
     # Another ticket, for the world's ticket to be merged into.
@@ -185,6 +201,8 @@ async def make_world(app: FastAPI, accounts: Accounts, conn: Connection) -> Worl
             "webhook_id": "00000000-0000-0000-0000-000000000002",  # no such webhook
             "delivery_id": "00000000-0000-0000-0000-000000000003",  # nor delivery
             "follower_id": str(follower_id),
+            "export_id": str(export.id),
+            "import_id": str(ticket_import.id),
             "main": str(main.number),
         },
         note_id=str(note.id),
@@ -217,6 +235,10 @@ def statuses(anonymous: int, owner: int, other: int, agent: int, admin: int) -> 
 
 def _json(body: dict[str, Any] | Callable[[World], dict[str, Any]]) -> Body:
     return lambda world: {"json": body(world) if callable(body) else body}
+
+
+def _report_range(world: World) -> dict[str, Any]:
+    return {"params": {"from": "2026-01-01", "to": "2026-03-31", "split_by": "team"}}
 
 
 def _unique(prefix: str) -> str:
@@ -306,6 +328,14 @@ ROUTES: list[Route] = [
         _json(lambda w: {"into": w.ids["main"]}),
     ),
     Route("DELETE", "/api/v1/tickets/{id}/merge", statuses(401, 403, 403, 409, 409)),
+    # satisfaction: only the submitter rates, once the ticket is resolved (the world's
+    # ticket is open: a 409 for its submitter; tests/csat rates resolved ones)
+    Route(
+        "PUT",
+        "/api/v1/tickets/{id}/rating",
+        statuses(401, 409, 404, 403, 403),
+        _json({"rating": "good", "comment": "Thanks."}),
+    ),
     Route("GET", "/api/v1/me/mentions", EVERYONE_SIGNED_IN),
     Route("POST", "/api/v1/me/mentions/read", statuses(401, 204, 204, 204, 204)),
     # who else of the staff is on the ticket
@@ -351,6 +381,18 @@ ROUTES: list[Route] = [
         _json(lambda w: {"name": _unique("renamed")}),
     ),
     Route("DELETE", "/api/v1/saved-views/{view_id}", statuses(401, 403, 403, 204, 204)),
+    # exports: the agent's, queued (so no file to download yet)
+    Route("GET", "/api/v1/exports", STAFF_ONLY),
+    Route("POST", "/api/v1/exports", statuses(401, 403, 403, 201, 201), _json({"format": "csv"})),
+    Route(
+        "POST",
+        "/api/v1/exports",
+        statuses(401, 403, 403, 403, 201),
+        _json({"format": "json", "include_comments": True, "include_internal_notes": True}),
+    ),
+    Route("GET", "/api/v1/exports/{export_id}", STAFF_ONLY),
+    Route("GET", "/api/v1/exports/{export_id}/download", statuses(401, 403, 403, 409, 409)),
+    Route("DELETE", "/api/v1/exports/{export_id}", statuses(401, 403, 403, 204, 204)),
     # files
     Route(
         "POST",
@@ -415,6 +457,11 @@ ROUTES: list[Route] = [
     Route("PUT", "/api/v1/sla-policies/{policy_id}", ADMIN_ONLY, _json(lambda _: _policy_body())),
     Route("DELETE", "/api/v1/sla-policies/{policy_id}", statuses(401, 403, 403, 403, 204)),
     Route("GET", "/api/v1/tickets/{id}/sla", TICKET_STAFF),
+    # reports
+    *(
+        Route("GET", f"/api/v1/reports/{report}", STAFF_ONLY, _report_range)
+        for report in ("volume", "backlog", "durations", "sla", "csat")
+    ),
     # teams and assignment rules
     Route("GET", "/api/v1/teams", STAFF_ONLY),
     Route(
@@ -530,6 +577,20 @@ ROUTES: list[Route] = [
         statuses(401, 403, 403, 403, 404),
     ),
     Route("GET", "/api/v1/admin/automation", ADMIN_ONLY),
+    # ticket imports
+    Route(
+        "POST",
+        "/api/v1/imports",
+        statuses(401, 403, 403, 403, 201),
+        lambda world: {"content": IMPORT_CSV, "headers": {"Content-Type": "text/csv"}},
+    ),
+    Route("GET", "/api/v1/imports/{import_id}", ADMIN_ONLY),
+    Route("POST", "/api/v1/imports/{import_id}/dry-run", ADMIN_ONLY, _json(IMPORT_MAPPING)),
+    Route("POST", "/api/v1/imports/{import_id}/apply", ADMIN_ONLY, _json(IMPORT_MAPPING)),
+    Route("GET", "/api/v1/imports/{import_id}/tickets", ADMIN_ONLY),
+    # the audit trail: read and export only
+    Route("GET", "/api/v1/audit", ADMIN_ONLY),
+    Route("GET", "/api/v1/audit/export", ADMIN_ONLY),
     # the instance's public limits and switches
     Route("GET", "/api/v1/config", statuses(200, 200, 200, 200, 200)),
 ]
@@ -549,6 +610,8 @@ NOT_IN_MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/events/stream"): "stays open: tests/live checks who receives which event",
     ("GET", "/api/v1/followers/unsubscribe/{}"): "the link's signed token is the credential",
     ("POST", "/api/v1/followers/unsubscribe/{}"): "the link's signed token is the credential",
+    ("POST", "/api/v1/ratings/link"): "the mailed link's signed token is the credential",
+    ("PUT", "/api/v1/ratings/link/comment"): "the rating's signed comment grant is the credential",
 }
 
 

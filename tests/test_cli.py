@@ -34,6 +34,16 @@ DATABASE_COMMANDS = {
     "demo": ["demo"],
     "createuser": ["createuser", "--email", "ops@example.com", "--password", "a long password!"],
     "token create": ["token", "create", "--email", "ops@example.com", "--name", "ci"],
+    "import django-helpdesk": [
+        "import",
+        "django-helpdesk",
+        "--api-url",
+        "http://127.0.0.1:9/api/",
+        "--token",
+        "t",
+        "--as",
+        "ops@example.com",
+    ],
 }
 SECRET_KEY = "cli-test-secret-key-that-is-long-enough-0123"
 # A line of the start-up story: "  migrations    5 applied, to 0005_x (0.1 s)".
@@ -261,6 +271,42 @@ class TestDemo:
         assert (members, rules, policies) == (2, 1, 1)
         main(["demo"])
         assert "already has users" in capsys.readouterr().out
+
+
+class TestReportsRebuild:
+    def test_the_demo_s_reports_are_built_as_it_loads_and_again_by_the_rebuild(
+        self, env: dict[str, str], capsys: pytest.CaptureFixture[str], database_url: str
+    ) -> None:
+        query = (
+            "select coalesce(sum(created), 0), coalesce(sum(backlog_delta), 0)"
+            " from report_days where dimension = 'all'"
+        )
+        main(["demo"])
+        capsys.readouterr()
+        with psycopg.connect(database_url) as conn:
+            loaded = conn.execute(query).fetchone()
+            open_now = conn.execute(
+                "select count(*) from tickets where status not in ('resolved', 'closed')"
+            ).fetchone()
+        assert loaded is not None
+        assert open_now is not None
+        assert loaded == (50, open_now[0])
+        main(["reports", "rebuild", "--time-zone", "Europe/Berlin"])
+        assert capsys.readouterr().out.strip() == (
+            "rebuilt the reports from 50 tickets, days in Europe/Berlin"
+        )
+        with psycopg.connect(database_url) as conn:
+            assert conn.execute(query).fetchone() == loaded
+            zone = conn.execute("select time_zone from report_settings").fetchone()
+        assert zone == ("Europe/Berlin",)
+
+    def test_an_unknown_zone_is_refused(
+        self, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["reports", "rebuild", "--time-zone", "Europe/Mars"])
+        assert exited.value.code == 2
+        assert "no such time zone: Europe/Mars" in capsys.readouterr().err
 
 
 class TestBadConfig:

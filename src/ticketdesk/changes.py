@@ -45,6 +45,7 @@ EventKind = Literal[
     "github_issue_renamed",
     "merged",
     "unmerged",
+    "rated",
 ]
 
 

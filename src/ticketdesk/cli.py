@@ -31,6 +31,7 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 import uvicorn
@@ -46,8 +47,10 @@ from ticketdesk.auth.schemas import MAX_TOKEN_LIFETIME
 from ticketdesk.config import ConfigError, Settings, load_settings
 from ticketdesk.demo import LOGINS, demo_accounts_exist, load_demo
 from ticketdesk.errors import TicketdeskError
+from ticketdesk.imports import django_helpdesk
 from ticketdesk.mailbox import service as mailbox
 from ticketdesk.mailbox.message import head_of
+from ticketdesk.reports import service as reports
 from ticketdesk.telemetry import JsonFormatter
 from ticketdesk.users import service as users
 from ticketdesk.worker import run_worker
@@ -739,6 +742,56 @@ def token_create(settings: Settings, args: argparse.Namespace) -> None:
         _run(create(ready))
 
 
+class _Undone(Exception):
+    """Leaves the transaction rolled back, with what was found."""
+
+    def __init__(self, outcome: django_helpdesk.Outcome) -> None:
+        self.outcome = outcome
+
+
+def import_django_helpdesk(settings: Settings, args: argparse.Namespace) -> None:
+    """Import the tickets of a django-helpdesk database or REST API (all or none)."""
+
+    async def read() -> django_helpdesk.Helpdesk:
+        if args.database_url is not None:
+            return await django_helpdesk.read_database(args.database_url)
+        return await django_helpdesk.read_api(
+            args.api_url, token=args.token, username=args.user, password=args.password
+        )
+
+    async def run(ready: Settings) -> django_helpdesk.Outcome:
+        helpdesk = await read()
+        try:
+            async with connect(ready) as conn:
+                outcome = await django_helpdesk.run(
+                    conn,
+                    helpdesk,
+                    admin_email=args.as_admin,
+                    internal_domains=ready.internal_email_domains,
+                    dry_run=args.dry_run,
+                )
+                if args.dry_run or outcome.failing_rows:
+                    # The labels and agents made for the check go too.
+                    raise _Undone(outcome)
+        except _Undone as undone:
+            return undone.outcome
+        return outcome
+
+    if args.api_url is not None and args.token is None and args.user is None:
+        raise CannotRun("--api-url needs --token, or --user and --password")
+    if args.user is not None and args.password is None:
+        args.password = getpass.getpass("django-helpdesk password: ")
+    with database(settings) as ready:
+        try:
+            outcome = asyncio.run(run(ready))
+        except django_helpdesk.SourceError as exc:
+            raise CannotRun(str(exc)) from None
+    for line in django_helpdesk.summary(outcome, dry_run=args.dry_run):
+        print(line)
+    if outcome.failing_rows:
+        raise SystemExit(1)
+
+
 async def _take_in(settings: Settings, raw: bytes, size: int) -> mailbox.Delivery:
     async with connect(settings) as conn:
         if size > mailbox.max_mail_bytes(settings):
@@ -808,6 +861,27 @@ def mail_ingest(settings: Settings, args: argparse.Namespace) -> None:
     else:
         reason = f" ({mail.reason})" if mail.reason else ""
         print(f"{mail.status}{reason}: message {mail.id}")
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"no such time zone: {value}") from None
+    return value
+
+
+def reports_rebuild(settings: Settings, args: argparse.Namespace) -> None:
+    """Build the reports' daily rollups again from the tickets as they are now."""
+
+    async def rebuild(ready: Settings) -> None:
+        async with connect(ready) as conn:
+            count = await reports.rebuild(conn, zone=args.time_zone)
+            zone = await reports.time_zone(conn)
+        print(f"rebuilt the reports from {count} tickets, days in {zone}")
+
+    with database(settings) as ready:
+        _run(rebuild(ready))
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -883,6 +957,42 @@ def _parser() -> argparse.ArgumentParser:
         "(posted, ignored, refused or kept for admins); 75: try again later.",
     )
     sub.set_defaults(handler=mail_ingest)
+    imports = commands.add_parser("import", help="Import tickets from another helpdesk.")
+    import_commands = imports.add_subparsers(dest="import_command", required=True)
+    sub = import_commands.add_parser(
+        "django-helpdesk",
+        help="Import a django-helpdesk's tickets, from its database or its REST API: all"
+        " of them or, when one would fail, none (--dry-run: only say what would happen).",
+    )
+    sub.set_defaults(handler=import_django_helpdesk)
+    source = sub.add_mutually_exclusive_group(required=True)
+    source.add_argument("--database-url", help="postgresql://... of its database")
+    source.add_argument("--api-url", help="its REST API's root, e.g. https://help.example.com/api/")
+    sub.add_argument("--token", help="with --api-url: a staff user's API token")
+    sub.add_argument("--user", help="with --api-url: a staff user's name (basic auth)")
+    sub.add_argument("--password", help="with --user; prompted for when left out")
+    sub.add_argument(
+        "--as",
+        dest="as_admin",
+        required=True,
+        metavar="EMAIL",
+        help="the admin the import is recorded under",
+    )
+    sub.add_argument("--dry-run", action="store_true", help="check every ticket, write nothing")
+    report = commands.add_parser("reports", help="The reports' daily rollups.")
+    report_commands = report.add_subparsers(dest="reports_command", required=True)
+    sub = report_commands.add_parser(
+        "rebuild",
+        help="Build the rollups again from the tickets as they are now (changes to tickets"
+        " wait until it is done).",
+    )
+    sub.set_defaults(handler=reports_rebuild)
+    sub.add_argument(
+        "--time-zone",
+        type=_time_zone,
+        metavar="ZONE",
+        help="split days at this IANA zone's midnights from now on (default: keep the zone)",
+    )
     command("demo", demo)
     command("openapi", openapi)
     return parser

@@ -85,6 +85,7 @@ ENV_KEYS: dict[str, str] = {
     "TICKETDESK_ESCALATION_AFTER_HOURS": "escalation.after_hours",
     "TICKETDESK_RATE_LIMIT_TICKETS_PER_HOUR": "rate_limits.tickets_per_hour",
     "TICKETDESK_RATE_LIMIT_COMMENTS_PER_HOUR": "rate_limits.comments_per_hour",
+    "TICKETDESK_AUDIT_RETENTION_DAYS": "audit.retention_days",
 }
 ENV_BY_KEY = {key: env for env, key in ENV_KEYS.items()}
 
@@ -218,6 +219,13 @@ class EscalationSettings(_Section):
     # after_hours after it was opened, is escalated once: admins are alerted.
     priority: Literal["low", "medium", "high", "critical"] = "critical"
     after_hours: Annotated[int, Field(ge=1, le=8760)] = 4
+
+
+class AuditSettings(_Section):
+    """``audit``: the trail of administrative actions."""
+
+    # Entries older than this many days are deleted by the hourly retention job.
+    retention_days: Annotated[int, Field(ge=1, le=36_500)] = 365
 
 
 class RateLimitSettings(_Section):
@@ -482,6 +490,7 @@ class Settings(BaseModel):
     webhooks: WebhooksSettings = WebhooksSettings()
     escalation: EscalationSettings = EscalationSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    audit: AuditSettings = AuditSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -6,10 +6,12 @@ entry in ``SUBSCRIBERS``; the services that make changes do not change.
 """
 
 from ticketdesk import broadcast, changes
+from ticketdesk.csat import service as csat
 from ticketdesk.db import Connection
 from ticketdesk.events import service as events
 from ticketdesk.github import service as github
 from ticketdesk.notifications import service as notifications
+from ticketdesk.reports import service as reports
 from ticketdesk.webhooks import service as webhooks
 
 
@@ -23,12 +25,17 @@ SUBSCRIBERS: tuple[changes.Subscriber, ...] = (
     # The event row (the ticket's timeline and audit trail), and its NOTIFY for the
     # live streams of every API process (ticketdesk.live), delivered at commit.
     record_and_announce,
+    # A satisfaction rating round when a ticket is resolved or closed (before the mail
+    # that asks for it is queued).
+    csat.on_change,
     # Issues and comments mirrored to GitHub, as jobs.
     github.on_change,
     # Mail to the people on the ticket, as jobs.
     notifications.on_change,
     # Deliveries to the webhook endpoints admins set up, as jobs.
     webhooks.on_change,
+    # The daily rollups the reports read.
+    reports.on_change,
 )
 
 

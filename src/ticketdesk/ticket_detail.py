@@ -1,9 +1,10 @@
 """The ticket page's data, assembled from the domains that own each part.
 
 A ticket (``tickets``: its fields, people and the status changes its reader may make)
-with its conversation (``comments``), its files (``attachments``) and its GitHub state
-(``github``). This is the one module that knows all of them: those domains build on
-tickets and know nothing of each other's parts of the page.
+with its conversation (``comments``), its files (``attachments``), its GitHub state
+(``github``) and its satisfaction rating (``csat``). This is the one module that knows
+all of them: those domains build on tickets and know nothing of each other's parts of
+the page.
 """
 
 from datetime import timedelta
@@ -15,6 +16,8 @@ from ticketdesk.attachments.schemas import Attachment
 from ticketdesk.auth.service import Actor
 from ticketdesk.comments import service as comments
 from ticketdesk.comments.schemas import Comment
+from ticketdesk.csat import service as csat
+from ticketdesk.csat.schemas import Satisfaction
 from ticketdesk.db import Connection
 from ticketdesk.errors import NotFound
 from ticketdesk.github import service as github
@@ -70,6 +73,11 @@ class TicketDetail(TicketSummary):
     duplicates: list[TicketPointer] | None = Field(
         default=None, description="The tickets merged into this one (staff only)."
     )
+    csat: Satisfaction | None = Field(
+        default=None,
+        description="The latest satisfaction rating round, once the ticket was resolved or "
+        "closed: for staff, and for its submitter (their own); null for anyone else.",
+    )
 
 
 async def _merged_into(conn: Connection, actor: Actor, ticket: Ticket) -> TicketPointer | None:
@@ -114,4 +122,5 @@ async def assemble(
         comments=[] if just_opened else await comments.list_comments(conn, actor, ticket),
         attachments=[] if just_opened else await attachments.list_attachments(conn, ticket.id),
         github=await github.link_state(conn, actor, ticket.id),
+        csat=None if just_opened else await csat.satisfaction(conn, actor, ticket),
     )

@@ -31,8 +31,10 @@ from psycopg_pool import AsyncConnectionPool
 from ticketdesk import db, subscriptions
 from ticketdesk.attachments import tasks as attachments_tasks
 from ticketdesk.attachments.storage import open_storage
+from ticketdesk.audit import service as audit
 from ticketdesk.auth import tasks as auth_tasks
 from ticketdesk.config import Settings
+from ticketdesk.exports import tasks as exports_tasks
 from ticketdesk.github import service as github
 from ticketdesk.github import tasks as github_tasks
 from ticketdesk.jobs import service
@@ -45,6 +47,28 @@ from ticketdesk.webhooks import tasks as webhooks_tasks
 
 log = logging.getLogger(__name__)
 
+AUDIT_PRUNE_TASK = "audit.prune"
+# Hourly: an entry is deleted within the hour after its retention is up.
+AUDIT_PRUNE_CRON = "17 * * * *"
+
+
+async def prune_audit(context: JobContext, timestamp: int) -> None:
+    """Delete the audit entries older than ``audit.retention_days`` (``timestamp``: the
+    schedule's). Here rather than in a tasks.py of its own: the audit domain sits below
+    the job queue, on the same row."""
+    env = job_env(context.additional_context)
+    days = env.settings.audit.retention_days
+    total = 0
+    while True:
+        async with db.transaction(env.pool) as conn:
+            done = await audit.prune(conn, days=days)
+        total += done
+        if done < audit.PRUNE_BATCH:
+            break
+    if total:
+        log.info("deleted %d audit entries older than %d days", total, days)
+
+
 # Every task a worker can run, by name: each domain's tasks.py lists its own, and the
 # cron schedule of those that run periodically.
 TASKS: dict[str, Callable[..., Awaitable[None]]] = {
@@ -54,8 +78,15 @@ TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **notifications_tasks.TASKS,
     **webhooks_tasks.TASKS,
     **tickets_tasks.TASKS,
+    **exports_tasks.TASKS,
+    AUDIT_PRUNE_TASK: prune_audit,
 }
-PERIODIC: dict[str, str] = {**attachments_tasks.PERIODIC, **tickets_tasks.PERIODIC}
+PERIODIC: dict[str, str] = {
+    **attachments_tasks.PERIODIC,
+    **tickets_tasks.PERIODIC,
+    **exports_tasks.PERIODIC,
+    AUDIT_PRUNE_TASK: AUDIT_PRUNE_CRON,
+}
 # Tasks with a retry policy of their own, made from the settings; the rest use ``jobs``'.
 RETRY: dict[str, Callable[[Settings], Backoff]] = {**webhooks_tasks.RETRY}
 # A stopping worker lets running jobs finish for this long, then aborts (and retries) them.

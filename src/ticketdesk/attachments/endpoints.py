@@ -18,6 +18,7 @@ from ticketdesk.attachments.service import FORM_FIELD, MAX_FILES, UploadRules
 from ticketdesk.attachments.sniffing import ascii_name
 from ticketdesk.attachments.storage import Storage
 from ticketdesk.auth.dependencies import (
+    Audit,
     CurrentUser,
     SigningSecret,
     bearer_scheme,
@@ -241,12 +242,19 @@ async def delete_attachment(
     storage: Storage,
     settings: AppSettings,
     background: BackgroundTasks,
+    audit: Audit,
 ) -> Response:
     """Delete a file: staff at any time, the uploader for a while after adding it."""
     window = timedelta(minutes=settings.tickets.attachment_delete_window_minutes)
     ticket = await get_visible_ticket(conn, actor, id, for_update=True)
     removed = await service.delete_attachment(
         conn, actor, ticket, attachment_id, uploader_window=window
+    )
+    await audit(
+        "attachment.deleted",
+        "attachment",
+        removed.id,
+        before=removed.model_dump(mode="json", exclude={"storage_key"}),
     )
     # Background tasks run after the transaction has committed: a failed commit keeps
     # the bytes, and a failed removal leaves an orphan for the sweep, never a dead row.

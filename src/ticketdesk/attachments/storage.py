@@ -110,9 +110,10 @@ class AttachmentStorage:
                 removed += 1
         return removed
 
-    async def objects(self) -> AsyncIterator[list[tuple[str, datetime]]]:
-        """Every attachment object as ``(key, last_modified)``, in batches."""
-        async for batch in obstore.list(self._store, prefix=KEY_PREFIX, chunk_size=500):
+    async def objects(self, prefix: str = KEY_PREFIX) -> AsyncIterator[list[tuple[str, datetime]]]:
+        """Every object under ``prefix`` (tickets' files) as ``(key, last_modified)``, in
+        batches."""
+        async for batch in obstore.list(self._store, prefix=prefix, chunk_size=500):
             yield [(meta["path"], meta["last_modified"]) for meta in batch]
 
     async def remove_stale_partials(self, cutoff: datetime) -> int:

@@ -7,14 +7,19 @@ never adds that header on its own. A read-only token makes GET and HEAD requests
 """
 
 import hmac
-from typing import Annotated
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
+from ticketdesk.audit import service as audit
 from ticketdesk.auth import service
 from ticketdesk.auth.service import Actor, Recheck
-from ticketdesk.db import Pool, Transaction, after_transaction, connection
+from ticketdesk.db import Connection, Pool, Transaction, after_transaction, connection
 from ticketdesk.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "ticketdesk_session"
@@ -126,3 +131,50 @@ CredentialsRecheck = Annotated[Recheck, Depends(credentials_recheck)]
 CurrentUser = Annotated[Actor, Depends(current_actor)]
 CurrentAgent = Annotated[Actor, Depends(current_agent)]
 CurrentAdmin = Annotated[Actor, Depends(current_admin)]
+
+
+State = BaseModel | Mapping[str, Any] | None
+
+
+def _state(value: State) -> Mapping[str, Any] | None:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """Records the administrative actions of one request in its transaction, as its
+    caller, from its client (the address the proxy-headers middleware settled on)."""
+
+    conn: Connection
+    actor_id: UUID
+    client_address: str | None
+
+    async def __call__(
+        self,
+        action: str,
+        target_type: str,
+        target_id: UUID | str | int | None,
+        *,
+        before: State = None,
+        after: State = None,
+    ) -> None:
+        await audit.record(
+            self.conn,
+            actor_id=self.actor_id,
+            client_address=self.client_address,
+            action=action,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id),
+            before=_state(before),
+            after=_state(after),
+        )
+
+
+async def auditor(request: Request, conn: Transaction, actor: CurrentUser) -> Auditor:
+    """The request's ``Auditor``: ``audit: Audit``, then ``await audit("label.created", …)``."""
+    return Auditor(conn, actor.id, request.client.host if request.client else None)
+
+
+Audit = Annotated[Auditor, Depends(auditor)]

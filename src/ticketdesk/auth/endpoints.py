@@ -13,6 +13,7 @@ from ticketdesk.auth.dependencies import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_PATH,
     SESSION_COOKIE,
+    Audit,
     CurrentAdmin,
     CurrentUser,
     SigningSecret,
@@ -233,12 +234,15 @@ async def logout_everywhere(
     actor: CurrentUser,
     conn: Transaction,
     response: Response,
+    audit: Audit,
     body: Annotated[SignOutEverywhere | None, Body()] = None,
 ) -> SignedOutEverywhere:
     """End every one of your sessions, this one included; with revoke_tokens, revoke
     your access tokens too."""
     choice = body or SignOutEverywhere()
     ended = await service.sign_out_everywhere(conn, actor.id, revoke_tokens=choice.revoke_tokens)
+    if ended.tokens_revoked:
+        await audit("token.revoked_all", "user", actor.id, after=ended)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
     return ended
@@ -263,12 +267,12 @@ async def list_tokens(actor: CurrentUser, conn: Transaction) -> list[Token]:
     responses=problem_responses(Unauthorized, Forbidden, RateLimited),
 )
 async def create_token(
-    body: TokenCreate, actor: CurrentUser, conn: Transaction, limiter: RateLimits
+    body: TokenCreate, actor: CurrentUser, conn: Transaction, limiter: RateLimits, audit: Audit
 ) -> NewToken:
     """Create a personal access token; its secret is in this response only. Made with a
     token, it may do no more than that token, expires no later, and is revoked with it."""
     await limiter.check("token", str(actor.id))
-    return await service.create_token(
+    token = await service.create_token(
         conn,
         actor.id,
         body.name,
@@ -276,6 +280,8 @@ async def create_token(
         expires_at=body.expires_at,
         parent=actor.token,
     )
+    await audit("token.created", "token", token.id, after=token)
+    return token
 
 
 @router.delete(
@@ -284,9 +290,12 @@ async def create_token(
     operation_id="revokeToken",
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
-async def revoke_token(token_id: UUID, actor: CurrentUser, conn: Transaction) -> None:
+async def revoke_token(token_id: UUID, actor: CurrentUser, conn: Transaction, audit: Audit) -> None:
     """Revoke one of your personal access tokens, and every token made with it."""
+    tokens = await service.list_tokens(conn, actor.id)
     await service.revoke_token(conn, actor.id, token_id)
+    before = next(token for token in tokens if token.id == token_id)
+    await audit("token.revoked", "token", token_id, before=before)
 
 
 @router.patch(
@@ -423,10 +432,11 @@ async def invite_user(
     conn: Transaction,
     settings: AppSettings,
     secret: SigningSecret,
+    audit: Audit,
 ) -> User:
     """Create an account and mail its owner a link to choose a password (admins)."""
     _require_mail(settings, "Inviting by mail")
-    return await links.invite(
+    user = await links.invite(
         conn,
         secret,
         email=body.email,
@@ -434,6 +444,8 @@ async def invite_user(
         role=body.role,
         internal_domains=settings.internal_email_domains,
     )
+    await audit("user.invited", "user", user.id, after=user)
+    return user
 
 
 @router.post(
@@ -449,8 +461,10 @@ async def resend_invitation(
     conn: Transaction,
     settings: AppSettings,
     secret: SigningSecret,
+    audit: Audit,
 ) -> Accepted:
     """Mail an invited person a new link; the one before stops working (admins)."""
     _require_mail(settings, "Inviting by mail")
     await links.resend_invitation(conn, secret, user_id)
+    await audit("user.invitation_resent", "user", user_id)
     return Accepted(detail="A new invitation is on its way.")

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser
+from ticketdesk.auth.dependencies import Audit, CurrentAgent, CurrentUser
 from ticketdesk.canned import service
 from ticketdesk.canned.schemas import (
     CannedReply,
@@ -49,10 +49,13 @@ async def list_canned_replies(actor: CurrentAgent, conn: Transaction) -> list[Ca
     responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
 )
 async def create_canned_reply(
-    body: CannedReplyCreate, actor: CurrentAgent, conn: Transaction
+    body: CannedReplyCreate, actor: CurrentAgent, conn: Transaction, audit: Audit
 ) -> CannedReply:
     """Save a canned reply: your own, or a shared one (admins)."""
-    return await service.create_reply(conn, actor, body)
+    reply = await service.create_reply(conn, actor, body)
+    if reply.scope == "shared":
+        await audit("canned_reply.created", "canned_reply", reply.id, after=reply)
+    return reply
 
 
 @router.get(
@@ -73,10 +76,18 @@ async def get_canned_reply(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidInput),
 )
 async def update_canned_reply(
-    canned_reply_id: UUID, body: CannedReplyUpdate, actor: CurrentAgent, conn: Transaction
+    canned_reply_id: UUID,
+    body: CannedReplyUpdate,
+    actor: CurrentAgent,
+    conn: Transaction,
+    audit: Audit,
 ) -> CannedReply:
     """Change your canned reply, or a shared one (admins)."""
-    return await service.update_reply(conn, actor, canned_reply_id, body)
+    before = await service.get_reply(conn, actor, canned_reply_id)
+    reply = await service.update_reply(conn, actor, canned_reply_id, body)
+    if "shared" in (before.scope, reply.scope):
+        await audit("canned_reply.updated", "canned_reply", reply.id, before=before, after=reply)
+    return reply
 
 
 @router.delete(
@@ -86,10 +97,13 @@ async def update_canned_reply(
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
 async def delete_canned_reply(
-    canned_reply_id: UUID, actor: CurrentAgent, conn: Transaction
+    canned_reply_id: UUID, actor: CurrentAgent, conn: Transaction, audit: Audit
 ) -> None:
     """Delete your canned reply, or a shared one (admins)."""
+    before = await service.get_reply(conn, actor, canned_reply_id)
     await service.delete_reply(conn, actor, canned_reply_id)
+    if before.scope == "shared":
+        await audit("canned_reply.deleted", "canned_reply", canned_reply_id, before=before)
 
 
 @router.get(

@@ -4,6 +4,15 @@ values (%(ticket_id)s, %(author_id)s, %(body)s, %(is_internal)s, %(source)s, %(g
         %(github_comment_id)s)
 returning id;
 
+-- name: insert_imported_comments
+-- Comments brought over from another system, with their own times, in one statement.
+insert into comments (ticket_id, author_id, body, is_internal, created_at, updated_at)
+select ticket_id, author_id, body, is_internal, created_at, created_at
+from unnest(%(ticket_id)s::uuid[], %(author_id)s::uuid[], %(body)s::text[],
+            %(is_internal)s::boolean[], %(created_at)s::timestamptz[])
+    with ordinality as given (ticket_id, author_id, body, is_internal, created_at, position)
+order by position;
+
 -- name: list_comments
 select c.id, c.ticket_id, c.body, c.is_internal, c.source, c.github_login, c.created_at,
        c.updated_at,

@@ -1,7 +1,8 @@
 """A ticket's conversation: public replies and staff-only internal notes."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from ticketdesk.comments.schemas import Comment
 from ticketdesk.db import Connection
 from ticketdesk.errors import Forbidden
 from ticketdesk.sql import (
+    execute,
     fetch_all,
     fetch_one,
     fetch_optional,
@@ -101,6 +103,33 @@ async def add_comment(
         ),
     )
     return await get_comment(conn, actor, comment_id)
+
+
+@dataclass(frozen=True)
+class ImportedComment:
+    """A comment brought over from another system, with its own time."""
+
+    ticket_id: UUID
+    author_id: UUID
+    body: str
+    is_internal: bool
+    created_at: datetime
+
+
+async def insert_imported_comments(conn: Connection, batch: Sequence[ImportedComment]) -> None:
+    """Write ``batch`` in one statement; no change is announced (the importer records each
+    ticket's one event)."""
+    await execute(
+        conn,
+        Q.insert_imported_comments,
+        {
+            "ticket_id": [c.ticket_id for c in batch],
+            "author_id": [c.author_id for c in batch],
+            "body": [c.body for c in batch],
+            "is_internal": [c.is_internal for c in batch],
+            "created_at": [c.created_at for c in batch],
+        },
+    )
 
 
 async def get_comment(conn: Connection, actor: Actor, comment_id: UUID) -> Comment:

@@ -3,6 +3,15 @@ insert into ticket_events (ticket_id, actor_id, kind, data, is_internal)
 values (%(ticket_id)s, %(actor_id)s, %(kind)s, %(data)s, %(is_internal)s)
 returning id;
 
+-- name: insert_events
+-- Several events in one statement (an import's), in the order given.
+insert into ticket_events (ticket_id, actor_id, kind, data, is_internal)
+select ticket_id, actor_id, kind, data, is_internal
+from unnest(%(ticket_id)s::uuid[], %(actor_id)s::uuid[], %(kind)s::text[], %(data)s::jsonb[],
+            %(is_internal)s::boolean[])
+    with ordinality as given (ticket_id, actor_id, kind, data, is_internal, position)
+order by position;
+
 -- Each query below returns an EventRow: the event with what deciding who may see it
 -- needs (the ticket's submitter, whether it is internal, the actor's address), which
 -- service.shown_to applies.

@@ -8,6 +8,7 @@ place, ``shown_to``: the timeline (``list_events``) and the live stream
 its status, public replies, files), not staff bookkeeping.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, assert_never, get_args
@@ -90,6 +91,8 @@ def audience(kind: EventKind) -> Audience:
             | "github_link_requested"
             | "github_issue_number_changed"
             | "github_issue_renamed"
+            # A satisfaction rating: staff's (``csat``); its submitter sees it on the page.
+            | "rated"
         ):
             return Audience.staff
         case _:
@@ -141,6 +144,21 @@ async def record(conn: Connection, change: Change) -> UUID:
             "kind": change.kind,
             "data": Jsonb(change.data),
             "is_internal": change.is_internal,
+        },
+    )
+
+
+async def record_all(conn: Connection, changes: Sequence[Change]) -> None:
+    """Write the event rows of ``changes`` in one statement on the caller's connection."""
+    await execute(
+        conn,
+        Q.insert_events,
+        {
+            "ticket_id": [c.ticket_id for c in changes],
+            "actor_id": [c.actor_id for c in changes],
+            "kind": [c.kind for c in changes],
+            "data": [Jsonb(c.data) for c in changes],
+            "is_internal": [c.is_internal for c in changes],
         },
     )
 

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from ticketdesk.auth.dependencies import CurrentAdmin
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -45,7 +45,12 @@ async def list_jobs(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def retry_job(
-    job_id: Annotated[int, Path(ge=1), PlainInteger], actor: CurrentAdmin, conn: Transaction
+    job_id: Annotated[int, Path(ge=1), PlainInteger],
+    actor: CurrentAdmin,
+    conn: Transaction,
+    audit: Audit,
 ) -> Job:
     """Run a failed job once more, now."""
-    return await service.retry_job(conn, job_id)
+    job = await service.retry_job(conn, job_id)
+    await audit("job.retried", "job", job.id, after={"task_name": job.task_name})
+    return job

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from ticketdesk.auth.dependencies import CurrentAdmin, CurrentUser
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin, CurrentUser
 from ticketdesk.db import Transaction
 from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from ticketdesk.labels import service
@@ -26,9 +26,13 @@ async def list_labels(actor: CurrentUser, conn: Transaction) -> list[Label]:
     operation_id="createLabel",
     responses=problem_responses(Unauthorized, Forbidden, Conflict),
 )
-async def create_label(body: LabelCreate, actor: CurrentAdmin, conn: Transaction) -> Label:
+async def create_label(
+    body: LabelCreate, actor: CurrentAdmin, conn: Transaction, audit: Audit
+) -> Label:
     """Add a label (admins)."""
-    return await service.create_label(conn, body)
+    label = await service.create_label(conn, body)
+    await audit("label.created", "label", label.id, after=label)
+    return label
 
 
 @router.patch(
@@ -37,10 +41,13 @@ async def create_label(body: LabelCreate, actor: CurrentAdmin, conn: Transaction
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def update_label(
-    label_id: UUID, body: LabelUpdate, actor: CurrentAdmin, conn: Transaction
+    label_id: UUID, body: LabelUpdate, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> Label:
     """Rename, recolour or describe a label (admins); a new name is applied to every ticket."""
-    return await tickets.change_label(conn, actor, label_id, body)
+    before = _find(await service.list_labels(conn), label_id)
+    label = await tickets.change_label(conn, actor, label_id, body)
+    await audit("label.updated", "label", label.id, before=before, after=label)
+    return label
 
 
 @router.delete(
@@ -49,6 +56,14 @@ async def update_label(
     operation_id="deleteLabel",
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
-async def delete_label(label_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
+async def delete_label(
+    label_id: UUID, actor: CurrentAdmin, conn: Transaction, audit: Audit
+) -> None:
     """Delete a label and remove it from every ticket (admins)."""
+    before = _find(await service.list_labels(conn), label_id)
     await tickets.delete_label(conn, actor, label_id)
+    await audit("label.deleted", "label", label_id, before=before)
+
+
+def _find(labels: list[Label], label_id: UUID) -> Label | None:
+    return next((label for label in labels if label.id == label_id), None)

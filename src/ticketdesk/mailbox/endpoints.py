@@ -1,11 +1,11 @@
 """Admin view of inbound mail: the messages that failed (or were refused), retry, dismiss."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from ticketdesk.attachments.storage import Storage
-from ticketdesk.auth.dependencies import CurrentAdmin
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
@@ -52,9 +52,12 @@ async def retry_inbound_mail(
     conn: Transaction,
     storage: Storage,
     settings: AppSettings,
+    audit: Audit,
 ) -> InboundMail:
     """Act on a failed message once more, now; it is posted, refused or failed again."""
-    return await service.retry_message(conn, storage, settings, inbound_id)
+    message = await service.retry_message(conn, storage, settings, inbound_id)
+    await audit("inbound_mail.retried", "inbound_mail", message.id, after=_state(message))
+    return message
 
 
 @router.post(
@@ -63,7 +66,13 @@ async def retry_inbound_mail(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def dismiss_inbound_mail(
-    inbound_id: InboundId, actor: CurrentAdmin, conn: Transaction
+    inbound_id: InboundId, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> InboundMail:
     """Let a failed message go without posting it."""
-    return await service.dismiss_message(conn, inbound_id)
+    message = await service.dismiss_message(conn, inbound_id)
+    await audit("inbound_mail.dismissed", "inbound_mail", message.id, after=_state(message))
+    return message
+
+
+def _state(message: InboundMail) -> dict[str, Any]:
+    return message.model_dump(mode="json", include={"message_id", "sender", "subject", "status"})

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from ticketdesk.auth.dependencies import CurrentAgent
+from ticketdesk.auth.dependencies import Audit, CurrentAgent
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
@@ -27,11 +27,16 @@ router = APIRouter(tags=["tickets"])
     responses=problem_responses(Unauthorized, Forbidden, NotFound, InvalidInput),
 )
 async def merge_ticket(
-    id: TicketRef, body: MergeRequest, actor: CurrentAgent, conn: Transaction, settings: AppSettings
+    id: TicketRef,
+    body: MergeRequest,
+    actor: CurrentAgent,
+    conn: Transaction,
+    settings: AppSettings,
+    audit: Audit,
 ) -> Merge:
     """Merge this ticket, a duplicate, into another: its comments, files and followers move
     there, and it is closed with a pointer to it."""
-    return await service.merge(
+    merge = await service.merge(
         conn,
         actor,
         id,
@@ -39,6 +44,8 @@ async def merge_ticket(
         reopen_window=settings.reopen_window,
         undo_window=settings.merge_undo_window,
     )
+    await audit("ticket.merged", "ticket", merge.duplicate.id, after=merge)
+    return merge
 
 
 @router.delete(
@@ -47,7 +54,9 @@ async def merge_ticket(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def undo_merge(
-    id: TicketRef, actor: CurrentAgent, conn: Transaction, settings: AppSettings
+    id: TicketRef, actor: CurrentAgent, conn: Transaction, settings: AppSettings, audit: Audit
 ) -> Merge:
     """Undo this duplicate's merge, within tickets.merge_undo_minutes: what moved moves back."""
-    return await service.undo(conn, actor, id, undo_window=settings.merge_undo_window)
+    merge = await service.undo(conn, actor, id, undo_window=settings.merge_undo_window)
+    await audit("ticket.unmerged", "ticket", merge.duplicate.id, after=merge)
+    return merge

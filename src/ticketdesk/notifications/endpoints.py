@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse
 
-from ticketdesk.auth.dependencies import CurrentAdmin, CurrentUser, SigningSecret
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin, CurrentUser, SigningSecret
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
@@ -143,8 +143,10 @@ async def list_failed_mail(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def retry_mail(
-    mail_id: UUID, actor: CurrentAdmin, conn: Transaction, settings: AppSettings
+    mail_id: UUID, actor: CurrentAdmin, conn: Transaction, settings: AppSettings, audit: Audit
 ) -> QueuedMail:
     """Send a failed mail again, now, as things stand (it may turn out to have nothing left
     to say)."""
-    return await service.retry_mail(conn, settings, mail_id)
+    queued = await service.retry_mail(conn, settings, mail_id)
+    await audit("mail.retried", "mail", mail_id, after=queued)
+    return queued

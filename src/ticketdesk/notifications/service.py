@@ -2,7 +2,8 @@
 
 Who gets what. A ticket's submitter hears that the ticket was received (the one mail
 about one's own action: it carries the ticket's number), of public replies, status
-changes, the resolution (with links to accept or reopen) and closing. Staff hear of new
+changes, the resolution (with links to accept or reopen) and closing (these two with
+one-click links that rate the ticket good or bad: ``csat``). Staff hear of new
 tickets (``notifications.new_tickets``: all, only while still unassigned when the mail
 goes out, or none), of tickets assigned to them and of the submitter's replies on them
 (while the ticket is still theirs when the mail goes out);
@@ -67,6 +68,7 @@ from ticketdesk.auth.service import Actor
 from ticketdesk.changes import Change
 from ticketdesk.comments import service as comments
 from ticketdesk.config import Settings
+from ticketdesk.csat import service as csat
 from ticketdesk.db import Connection
 from ticketdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ticketdesk.jobs.queue import defer
@@ -535,7 +537,18 @@ async def compose(conn: Connection, settings: Settings, mail: Mail) -> EmailMess
         )
     if not sections:
         return None
-    return _message(settings, mail, recipient, ticket, people[ticket.user_id], sections)
+    rating_urls = None
+    if recipient.id == ticket.user_id and any(s.kind in ("resolved", "closed") for s in sections):
+        round_id = await csat.mailed_round(conn, ticket.id)
+        if round_id is not None:
+            token = csat.link_token(settings.secret(), round_id)
+            rating_urls = {
+                choice: f"{settings.public_url}/rate#token={token}&rating={choice}"
+                for choice in ("good", "bad")
+            }
+    return _message(
+        settings, mail, recipient, ticket, people[ticket.user_id], sections, rating_urls
+    )
 
 
 def _message(
@@ -545,6 +558,7 @@ def _message(
     ticket: Ticket,
     submitter: User,
     sections: list[_Section],
+    rating_urls: dict[str, str] | None,
 ) -> EmailMessage:
     base = settings.public_url
     kinds = sorted({section.kind for section in sections})
@@ -560,6 +574,8 @@ def _message(
         recipient=recipient.name,
         own=recipient.id == ticket.user_id,
         sections=sections,
+        rating_urls=rating_urls,
+        rating_valid_for=csat.LINK_TTL_WORDS,
         status_words=_STATUS_WORDS,
         kind_labels=[LABELS[kind] for kind in kinds],
         unsubscribe_url=f"{base}/unsubscribe/{token}",

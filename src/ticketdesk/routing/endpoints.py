@@ -4,7 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from ticketdesk.auth.dependencies import CurrentAdmin
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -36,9 +36,13 @@ async def list_rules(actor: CurrentAdmin, conn: Transaction) -> list[Rule]:
     operation_id="createAssignmentRule",
     responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
 )
-async def create_rule(body: RuleCreate, actor: CurrentAdmin, conn: Transaction) -> Rule:
+async def create_rule(
+    body: RuleCreate, actor: CurrentAdmin, conn: Transaction, audit: Audit
+) -> Rule:
     """Add an assignment rule, last in the order unless ``position`` says where (admins)."""
-    return await service.create_rule(conn, body)
+    rule = await service.create_rule(conn, body)
+    await audit("assignment_rule.created", "assignment_rule", rule.id, after=rule)
+    return rule
 
 
 @router.patch(
@@ -47,10 +51,13 @@ async def create_rule(body: RuleCreate, actor: CurrentAdmin, conn: Transaction) 
     responses=problem_responses(Unauthorized, Forbidden, NotFound, InvalidInput),
 )
 async def update_rule(
-    rule_id: UUID, body: RuleUpdate, actor: CurrentAdmin, conn: Transaction
+    rule_id: UUID, body: RuleUpdate, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> Rule:
     """Change, switch off or move an assignment rule (admins)."""
-    return await service.update_rule(conn, rule_id, body)
+    before = await service.get_rule(conn, rule_id)
+    rule = await service.update_rule(conn, rule_id, body)
+    await audit("assignment_rule.updated", "assignment_rule", rule.id, before=before, after=rule)
+    return rule
 
 
 @router.delete(
@@ -59,6 +66,8 @@ async def update_rule(
     operation_id="deleteAssignmentRule",
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
-async def delete_rule(rule_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
+async def delete_rule(rule_id: UUID, actor: CurrentAdmin, conn: Transaction, audit: Audit) -> None:
     """Delete an assignment rule (admins)."""
+    before = await service.get_rule(conn, rule_id)
     await service.delete_rule(conn, rule_id)
+    await audit("assignment_rule.deleted", "assignment_rule", rule_id, before=before)

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent, CurrentUser
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin, CurrentAgent, CurrentUser
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -42,9 +42,13 @@ async def list_policies(actor: CurrentAgent, conn: Transaction) -> list[SlaPolic
     operation_id="createSlaPolicy",
     responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
 )
-async def create_policy(body: SlaPolicyWrite, actor: CurrentAdmin, conn: Transaction) -> SlaPolicy:
+async def create_policy(
+    body: SlaPolicyWrite, actor: CurrentAdmin, conn: Transaction, audit: Audit
+) -> SlaPolicy:
     """Add an SLA policy; tickets opened or re-targeted from now on may take it (admins)."""
-    return await service.create_policy(conn, body)
+    policy = await service.create_policy(conn, body)
+    await audit("sla_policy.created", "sla_policy", policy.id, after=policy)
+    return policy
 
 
 @router.get(
@@ -63,10 +67,13 @@ async def get_policy(policy_id: UUID, actor: CurrentAgent, conn: Transaction) ->
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidInput),
 )
 async def update_policy(
-    policy_id: UUID, body: SlaPolicyWrite, actor: CurrentAdmin, conn: Transaction
+    policy_id: UUID, body: SlaPolicyWrite, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> SlaPolicy:
     """Replace an SLA policy; tickets already targeted keep their due times (admins)."""
-    return await service.update_policy(conn, policy_id, body)
+    before = await service.get_policy(conn, policy_id)
+    policy = await service.update_policy(conn, policy_id, body)
+    await audit("sla_policy.updated", "sla_policy", policy.id, before=before, after=policy)
+    return policy
 
 
 @router.delete(
@@ -75,9 +82,13 @@ async def update_policy(
     operation_id="deleteSlaPolicy",
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
-async def delete_policy(policy_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
+async def delete_policy(
+    policy_id: UUID, actor: CurrentAdmin, conn: Transaction, audit: Audit
+) -> None:
     """Delete an SLA policy; tickets it targeted keep their clocks (admins)."""
+    before = await service.get_policy(conn, policy_id)
     await service.delete_policy(conn, policy_id)
+    await audit("sla_policy.deleted", "sla_policy", policy_id, before=before)
 
 
 @ticket_router.get(

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin, CurrentAgent
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
     Conflict,
@@ -35,9 +35,13 @@ async def list_teams(actor: CurrentAgent, conn: Transaction) -> list[Team]:
     operation_id="createTeam",
     responses=problem_responses(Unauthorized, Forbidden, Conflict, InvalidInput),
 )
-async def create_team(body: TeamCreate, actor: CurrentAdmin, conn: Transaction) -> Team:
+async def create_team(
+    body: TeamCreate, actor: CurrentAdmin, conn: Transaction, audit: Audit
+) -> Team:
     """Add a team of agents and admins (admins)."""
-    return await service.create_team(conn, body)
+    team = await service.create_team(conn, body)
+    await audit("team.created", "team", team.id, after=team)
+    return team
 
 
 @router.get(
@@ -56,10 +60,13 @@ async def get_team(team_id: UUID, actor: CurrentAgent, conn: Transaction) -> Tea
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidInput),
 )
 async def update_team(
-    team_id: UUID, body: TeamUpdate, actor: CurrentAdmin, conn: Transaction
+    team_id: UUID, body: TeamUpdate, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> Team:
     """Rename a team or replace its members (admins)."""
-    return await service.update_team(conn, team_id, body)
+    before = await service.get_team(conn, team_id)
+    team = await service.update_team(conn, team_id, body)
+    await audit("team.updated", "team", team.id, before=before, after=team)
+    return team
 
 
 @router.delete(
@@ -68,6 +75,8 @@ async def update_team(
     operation_id="deleteTeam",
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
-async def delete_team(team_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
+async def delete_team(team_id: UUID, actor: CurrentAdmin, conn: Transaction, audit: Audit) -> None:
     """Delete a team, taking it off its tickets (admins); refused while a rule names it."""
+    before = await service.get_team(conn, team_id)
     await tickets.delete_team(conn, actor, team_id)
+    await audit("team.deleted", "team", team_id, before=before)

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from ticketdesk import ticket_detail
 from ticketdesk.auth import links
-from ticketdesk.auth.dependencies import CurrentAgent, CurrentUser, SigningSecret
+from ticketdesk.auth.dependencies import Audit, CurrentAgent, CurrentUser, SigningSecret
 from ticketdesk.auth.service import Actor
 from ticketdesk.config import AppSettings, Settings
 from ticketdesk.db import Connection, Transaction
@@ -381,9 +381,22 @@ async def assign_ticket(
     operation_id="bulkUpdateTickets",
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict, InvalidInput),
 )
-async def bulk_update(body: BulkRequest, actor: CurrentAgent, conn: Transaction) -> BulkResult:
+async def bulk_update(
+    body: BulkRequest, actor: CurrentAgent, conn: Transaction, audit: Audit
+) -> BulkResult:
     """Assign, change status or priority, label or close many tickets at once, all or nothing."""
-    return await service.bulk_update(conn, actor, body)
+    result = await service.bulk_update(conn, actor, body)
+    await audit(
+        "ticket.bulk_updated",
+        "ticket",
+        None,
+        after={
+            "action": body.action,
+            "value": body.value,
+            "tickets": [{"id": str(t.id), "number": t.number} for t in result.items],
+        },
+    )
+    return result
 
 
 @router.put(

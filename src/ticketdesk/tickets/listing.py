@@ -551,3 +551,17 @@ async def count_tickets(conn: Connection, actor: Actor, filters: TicketFilters, 
         cap=sql.Literal(cap),
     )
     return await fetch_value(conn, int, query, params)
+
+
+async def matching_condition(
+    conn: Connection, actor: Actor, filters: TicketFilters
+) -> tuple[sql.Composable, dict[str, Any]]:
+    """The condition on ``tickets`` of those ``actor`` may see that match ``filters``, as
+    the list checks them (a 422 naming the filter otherwise), and its parameters: for
+    reading them other than a page at a time (an export)."""
+    custom = CustomFieldListing(
+        await fields.filters(conn, filters.custom_fields, staff=access.sees_internal(actor))
+    )
+    my_teams = await teams.teams_of(conn, actor.id) if filters.team == "mine" else []
+    where, params = _filter_clauses(actor, filters, custom, my_teams)
+    return (sql.SQL(" and ").join(where) if where else sql.SQL("true")), params

@@ -16,6 +16,24 @@ values (%(id)s, %(user_id)s, %(type)s, %(priority)s, %(title)s, %(description)s,
         %(metadata)s)
 returning {ticket_columns};
 
+-- name: insert_imported_tickets
+-- Tickets brought over from another system, with their own times and state, in one
+-- statement; numbers follow the order given.
+insert into tickets (id, user_id, type, priority, status, title, description,
+                     assigned_to_user_id, tags, created_at, updated_at, resolved_at, closed_at)
+select id, user_id, type, priority, status, title, description, assigned_to_user_id,
+       array(select jsonb_array_elements_text(tags)), created_at, updated_at, resolved_at,
+       closed_at
+from unnest(%(id)s::uuid[], %(user_id)s::uuid[], %(type)s::text[], %(priority)s::text[],
+            %(status)s::text[], %(title)s::text[], %(description)s::text[],
+            %(assigned_to_user_id)s::uuid[], %(tags)s::jsonb[], %(created_at)s::timestamptz[],
+            %(updated_at)s::timestamptz[], %(resolved_at)s::timestamptz[],
+            %(closed_at)s::timestamptz[])
+    with ordinality as given (id, user_id, type, priority, status, title, description,
+                              assigned_to_user_id, tags, created_at, updated_at, resolved_at,
+                              closed_at, position)
+order by position;
+
 -- name: claim_idempotency_key
 insert into idempotency_keys (user_id, key, request_hash, ticket_id)
 values (%(user_id)s, %(key)s, %(request_hash)s, %(ticket_id)s);

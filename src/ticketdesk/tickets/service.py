@@ -285,6 +285,51 @@ async def create_ticket(
     return await _route(conn, ticket, on_update=False), False
 
 
+@dataclasses.dataclass(frozen=True)
+class ImportedTicket:
+    """A ticket from another system, checked by the importer, about to be written."""
+
+    id: UUID
+    submitter_id: UUID
+    type: str
+    priority: str
+    status: str
+    title: str
+    description: str
+    assignee_id: UUID | None
+    tags: list[str]
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+async def insert_imported_tickets(conn: Connection, batch: Sequence[ImportedTicket]) -> None:
+    """Write ``batch`` as the tickets stood in the other system (their times, status,
+    assignee), in one statement, numbered in the order given. No change is announced, no
+    SLA policy or assignment rule applies: the importer records each ticket's one event."""
+    finished = [t.resolved_at if t.status in ("resolved", "closed") else None for t in batch]
+    await execute(
+        conn,
+        Q.insert_imported_tickets,
+        {
+            "id": [t.id for t in batch],
+            "user_id": [t.submitter_id for t in batch],
+            "type": [t.type for t in batch],
+            "priority": [t.priority for t in batch],
+            "status": [t.status for t in batch],
+            "title": [t.title for t in batch],
+            "description": [t.description for t in batch],
+            "assigned_to_user_id": [t.assignee_id for t in batch],
+            "tags": [Jsonb(t.tags) for t in batch],
+            "created_at": [t.created_at for t in batch],
+            "updated_at": [f or t.created_at for t, f in zip(batch, finished, strict=True)],
+            "resolved_at": finished,
+            "closed_at": [
+                f if t.status == "closed" else None for t, f in zip(batch, finished, strict=True)
+            ],
+        },
+    )
+
+
 async def _customer(conn: Connection, wanted: OnBehalfOf, invite: Invite | None) -> User:
     """The account a ticket is opened for: the one named, the one with the address, or a
     new one for the address, invited by mail."""

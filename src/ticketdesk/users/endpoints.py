@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from pydantic import AfterValidator
 
-from ticketdesk.auth.dependencies import CurrentAdmin, CurrentAgent
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin, CurrentAgent
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
@@ -42,10 +42,10 @@ async def list_users(
     responses=problem_responses(Unauthorized, Forbidden, Conflict),
 )
 async def create_user(
-    body: UserCreate, actor: CurrentAdmin, conn: Transaction, settings: AppSettings
+    body: UserCreate, actor: CurrentAdmin, conn: Transaction, settings: AppSettings, audit: Audit
 ) -> User:
     """Create an account with any role (admins)."""
-    return await service.create_user(
+    user = await service.create_user(
         conn,
         email=body.email,
         name=body.name,
@@ -53,6 +53,8 @@ async def create_user(
         password=body.password,
         internal_domains=settings.internal_email_domains,
     )
+    await audit("user.created", "user", user.id, after=user)
+    return user
 
 
 @router.patch(
@@ -61,12 +63,13 @@ async def create_user(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def update_user(
-    user_id: UUID, body: UserUpdate, actor: CurrentAdmin, conn: Transaction
+    user_id: UUID, body: UserUpdate, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> User:
     """Change a user's name, role or access (admins)."""
     if user_id == actor.id and (body.role not in (None, "admin") or body.is_active is False):
         raise Conflict("You cannot demote or deactivate yourself.", code="self_demotion")
-    return await service.update_user(
+    before = await service.get_user(conn, user_id)
+    user = await service.update_user(
         conn,
         user_id,
         name=body.name,
@@ -74,6 +77,18 @@ async def update_user(
         is_active=body.is_active,
         is_away=body.is_away,
     )
+    # One entry for each kind of change, so that role changes and deactivations can be
+    # looked up by their action.
+    actions = []
+    if user.role != before.role:
+        actions.append("user.role_changed")
+    if user.is_active != before.is_active:
+        actions.append("user.activated" if user.is_active else "user.deactivated")
+    if (user.name, user.is_away) != (before.name, before.is_away):
+        actions.append("user.updated")
+    for action in actions:
+        await audit(action, "user", user.id, before=before, after=user)
+    return user
 
 
 @router.get(

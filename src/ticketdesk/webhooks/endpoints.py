@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from ticketdesk.auth.dependencies import CurrentAdmin
+from ticketdesk.auth.dependencies import Audit, CurrentAdmin
 from ticketdesk.config import AppSettings
 from ticketdesk.db import Transaction
 from ticketdesk.errors import (
@@ -48,10 +48,16 @@ async def list_webhooks(actor: CurrentAdmin, conn: Transaction) -> WebhookList:
     responses=problem_responses(Unauthorized, Forbidden, InvalidInput),
 )
 async def create_webhook(
-    body: WebhookCreate, actor: CurrentAdmin, conn: Transaction, settings: AppSettings
+    body: WebhookCreate,
+    actor: CurrentAdmin,
+    conn: Transaction,
+    settings: AppSettings,
+    audit: Audit,
 ) -> WebhookWithSecret:
     """Register an endpoint; its signing secret is in this answer and never shown again."""
-    return await service.create_webhook(conn, settings, body)
+    webhook = await service.create_webhook(conn, settings, body)
+    await audit("webhook.created", "webhook", webhook.id, after=webhook)
+    return webhook
 
 
 @router.get(
@@ -75,9 +81,13 @@ async def update_webhook(
     actor: CurrentAdmin,
     conn: Transaction,
     settings: AppSettings,
+    audit: Audit,
 ) -> Webhook:
     """Change an endpoint; fields not given keep their value."""
-    return await service.update_webhook(conn, settings, webhook_id, body)
+    before = await service.get_webhook(conn, webhook_id)
+    webhook = await service.update_webhook(conn, settings, webhook_id, body)
+    await audit("webhook.updated", "webhook", webhook.id, before=before, after=webhook)
+    return webhook
 
 
 @router.delete(
@@ -87,9 +97,13 @@ async def update_webhook(
     response_class=Response,
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
-async def delete_webhook(webhook_id: UUID, actor: CurrentAdmin, conn: Transaction) -> None:
+async def delete_webhook(
+    webhook_id: UUID, actor: CurrentAdmin, conn: Transaction, audit: Audit
+) -> None:
     """Remove an endpoint and its delivery log."""
+    before = await service.get_webhook(conn, webhook_id)
     await service.delete_webhook(conn, webhook_id)
+    await audit("webhook.deleted", "webhook", webhook_id, before=before)
 
 
 @router.post(
@@ -98,10 +112,13 @@ async def delete_webhook(webhook_id: UUID, actor: CurrentAdmin, conn: Transactio
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
 async def rotate_secret(
-    webhook_id: UUID, actor: CurrentAdmin, conn: Transaction
+    webhook_id: UUID, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> WebhookWithSecret:
     """Replace the signing secret; the new one is in this answer and never shown again."""
-    return await service.rotate_secret(conn, webhook_id)
+    before = await service.get_webhook(conn, webhook_id)
+    webhook = await service.rotate_secret(conn, webhook_id)
+    await audit("webhook.secret_rotated", "webhook", webhook.id, before=before, after=webhook)
+    return webhook
 
 
 @router.get(
@@ -127,7 +144,14 @@ async def list_deliveries(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def redeliver(
-    webhook_id: UUID, delivery_id: UUID, actor: CurrentAdmin, conn: Transaction
+    webhook_id: UUID, delivery_id: UUID, actor: CurrentAdmin, conn: Transaction, audit: Audit
 ) -> Delivery:
     """Send a delivery's message again (same webhook-id), as a new delivery."""
-    return await service.redeliver(conn, webhook_id, delivery_id)
+    delivery = await service.redeliver(conn, webhook_id, delivery_id)
+    await audit(
+        "webhook.redelivered",
+        "webhook",
+        webhook_id,
+        after={"delivery_id": str(delivery_id), "new_delivery": delivery.model_dump(mode="json")},
+    )
+    return delivery

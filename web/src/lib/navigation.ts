@@ -14,5 +14,5 @@ export function homeFor(role: Role): string {
 
 /** The screens that show tickets (and so have nothing to show while tickets are switched off). */
 export function isTicketScreen(pathname: string): boolean {
-	return /^\/(tickets|triage|board)(\/|$)/.test(pathname);
+	return /^\/(tickets|triage|board|reports)(\/|$)/.test(pathname);
 }

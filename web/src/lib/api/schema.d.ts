@@ -211,6 +211,47 @@ export interface paths {
         patch: operations["updateAssignmentRule"];
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Entries
+         * @description Administrative actions, newest first, filtered (admins).
+         */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Audit Entries
+         * @description Every entry the filters take, newest first, as a streamed download (admins). The
+         *     export is itself recorded, as ``audit.exported``.
+         */
+        get: operations["exportAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/invitations/accept": {
         parameters: {
             query?: never;
@@ -537,6 +578,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Exports
+         * @description The 100 newest exports: your own (admins: everyone's).
+         */
+        get: operations["listExports"];
+        put?: never;
+        /**
+         * Create Export
+         * @description Export the tickets matching the filters, as CSV or JSON Lines, in the background
+         *     (staff; internal notes for admins only). Follow it at `GET /exports/{export_id}`.
+         */
+        post: operations["createExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Export
+         * @description An export and its progress (its creator and admins).
+         */
+        get: operations["getExport"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Export
+         * @description Delete an export and its file (its creator and admins); a running one stops.
+         */
+        delete: operations["deleteExport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{export_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Export
+         * @description A finished export's file (its creator and admins; 409 until it is done).
+         */
+        get: operations["downloadExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/followers/unsubscribe/{token}": {
         parameters: {
             query?: never;
@@ -556,6 +666,109 @@ export interface paths {
          *     one-click: mail clients POST here; again: nothing more happens).
          */
         post: operations["unfollowByLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Import
+         * @description Upload a CSV file of tickets to import: its columns and first rows, to map (admins).
+         */
+        post: operations["uploadImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Import
+         * @description An uploaded file: its columns, its first rows until it is imported, its result (admins).
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Import
+         * @description Import every row of the file with this mapping, or none if any would fail (409
+         *     `import_rows_invalid`); rows whose external id was imported before are skipped. No
+         *     mail, GitHub issue or webhook is sent for the imported tickets (admins).
+         */
+        post: operations["applyImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry Run Import
+         * @description What importing the file with this mapping would do, each failing row with its
+         *     field and column; nothing is written (admins).
+         */
+        post: operations["dryRunImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Imported Tickets
+         * @description The tickets an import created, in the file's order (admins).
+         */
+        get: operations["listImportedTickets"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -838,6 +1051,149 @@ export interface paths {
          *     (RFC 8058 one-click: mail clients POST here).
          */
         post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ratings/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate By Link
+         * @description Rate a ticket with the token of the resolution mail's link (no sign-in). The token
+         *     works once, for 7 days; the answer's comment grant lets a comment follow.
+         */
+        post: operations["rateByLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ratings/link/comment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Comment By Link
+         * @description Write the comment of a rating made with a mailed link (no sign-in), within the
+         *     hour of its comment grant.
+         */
+        put: operations["commentByLink"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/backlog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Backlog
+         * @description Tickets open (neither resolved nor closed) at the end of each day or week (staff).
+         */
+        get: operations["reportBacklog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Csat
+         * @description Satisfaction ratings, good and bad, and the score good / (good + bad) (staff).
+         */
+        get: operations["reportCsat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/durations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Durations
+         * @description First response and resolution times in business hours: median and 90th
+         *     percentile, each within 1 % of the exact figure (staff).
+         */
+        get: operations["reportDurations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Sla
+         * @description SLA targets met and missed, and the share met (staff).
+         */
+        get: operations["reportSla"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/volume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Volume
+         * @description Tickets created and resolved per day or week (staff).
+         */
+        get: operations["reportVolume"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1367,6 +1723,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/{id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rate Ticket
+         * @description Rate your resolved or closed ticket good or bad, with an optional comment, or change
+         *     the rating within 7 days of the first (its submitter only).
+         */
+        put: operations["rateTicket"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{id}/sla": {
         parameters: {
             query?: never;
@@ -1692,6 +2069,76 @@ export interface components {
             uploader_id: string;
         };
         /**
+         * AuditEntry
+         * @description One administrative action, as it was recorded.
+         */
+        AuditEntry: {
+            /**
+             * Action
+             * @description Dotted: user.role_changed, webhook.created …
+             */
+            action: string;
+            /**
+             * Actor Email
+             * @description The actor's address when they acted.
+             */
+            actor_email: string | null;
+            /**
+             * Actor Id
+             * @description Null: the system, or the account's gone.
+             */
+            actor_id: string | null;
+            /**
+             * Actor Name
+             * @description The actor's name when they acted.
+             */
+            actor_name: string | null;
+            /**
+             * After
+             * @description The target after the action; secrets show as [redacted].
+             */
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * At
+             * Format: date-time
+             * @description The time of the action's transaction.
+             */
+            at: string;
+            /**
+             * Before
+             * @description The target before the action; secrets show as [redacted].
+             */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Client Address
+             * @description The client's address, as the trusted proxies forwarded it.
+             */
+            client_address: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Target Id */
+            target_id: string | null;
+            /** Target Type */
+            target_type: string;
+        };
+        /**
+         * AuditPage
+         * @description One page of the trail, newest first; pass ``next_cursor`` back as ``cursor``.
+         */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntry"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * Automation
          * @description The rules this server applies by itself, as configured (read-only: they are settings).
          */
@@ -1725,6 +2172,41 @@ export interface components {
         Away: {
             /** Away */
             away: boolean;
+        };
+        /**
+         * BacklogPoint
+         * @description Tickets neither resolved nor closed (nor merged away) at the end of the period.
+         */
+        BacklogPoint: {
+            /** Open */
+            open: number;
+        };
+        /**
+         * BacklogReport
+         * @description Open tickets at the end of each period.
+         */
+        BacklogReport: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /** Series */
+            series: components["schemas"]["Series_BacklogPoint_"][];
+            /** Split By */
+            split_by: ("team" | "agent" | "type" | "priority" | "label") | null;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
         };
         /**
          * BulkRequest
@@ -1989,6 +2471,45 @@ export interface components {
             email: string;
         };
         /**
+         * CsatPoint
+         * @description Ratings given in the period (a changed rating counts once, where it was last given).
+         */
+        CsatPoint: {
+            /** Bad */
+            bad: number;
+            /** Good */
+            good: number;
+            /** Score */
+            score: number | null;
+        };
+        /**
+         * CsatReport
+         * @description Satisfaction ratings.
+         */
+        CsatReport: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /** Series */
+            series: components["schemas"]["Series_CsatPoint_"][];
+            /** Split By */
+            split_by: ("team" | "agent" | "type" | "priority" | "label") | null;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+        };
+        /**
          * CustomField
          * @description A field tickets can carry.
          */
@@ -2145,6 +2666,93 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * DryRun
+         * @description What importing the file with this mapping would do; nothing is written.
+         */
+        DryRun: {
+            /**
+             * Already Imported
+             * @description Rows whose external id an earlier import brought in: they are skipped.
+             */
+            already_imported: number;
+            /**
+             * Errors
+             * @description Every row that would fail, and why.
+             */
+            errors: components["schemas"]["RowError"][];
+            /**
+             * Errors Truncated
+             * @description Whether more errors exist than are listed.
+             */
+            errors_truncated: boolean;
+            /**
+             * New Submitters
+             * @description Accounts the import would create for submitters.
+             */
+            new_submitters: number;
+            /**
+             * Preview
+             * @description The first rows, as mapped.
+             */
+            preview: components["schemas"]["PreviewTicket"][];
+            /** Row Count */
+            row_count: number;
+            /**
+             * Would Create
+             * @description Tickets the import would create.
+             */
+            would_create: number;
+        };
+        /**
+         * Durations
+         * @description Business-time durations ending in the period: how many, their median and 90th
+         *     percentile (nearest rank), each within 1 % of the exact figure.
+         */
+        Durations: {
+            /** Count */
+            count: number;
+            /** Median Seconds */
+            median_seconds: number | null;
+            /** P90 Seconds */
+            p90_seconds: number | null;
+        };
+        /**
+         * DurationsPoint
+         * @description First responses given and resolutions made in the period: the business time from
+         *     the ticket's creation to each.
+         */
+        DurationsPoint: {
+            first_response: components["schemas"]["Durations"];
+            resolution: components["schemas"]["Durations"];
+        };
+        /**
+         * DurationsReport
+         * @description First response and resolution times in business hours.
+         */
+        DurationsReport: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /** Series */
+            series: components["schemas"]["Series_DurationsPoint_"][];
+            /** Split By */
+            split_by: ("team" | "agent" | "type" | "priority" | "label") | null;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+        };
+        /**
          * EmailConfirmation
          * @description The secret of a link that confirms an address.
          */
@@ -2189,6 +2797,98 @@ export interface components {
             items: components["schemas"]["Event"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * Export
+         * @description An export and how far its job has come.
+         */
+        Export: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description Why it failed, when it did.
+             */
+            error: string | null;
+            /**
+             * Expires At
+             * @description When the file and this record are removed: 7 days after the job ended.
+             */
+            expires_at: string | null;
+            /**
+             * Filename
+             * @description The name the download is saved as.
+             */
+            filename: string;
+            filters: components["schemas"]["ViewFilters"];
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "csv" | "json";
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Include Comments */
+            include_comments: boolean;
+            /** Include Internal Notes */
+            include_internal_notes: boolean;
+            requested_by: components["schemas"]["UserRef"];
+            /**
+             * Rows Done
+             * @description Tickets written so far.
+             */
+            rows_done: number;
+            /**
+             * Rows Total
+             * @description Tickets matching the filters when the job started; null while queued.
+             */
+            rows_total: number | null;
+            /**
+             * Size Bytes
+             * @description The file's size, once done.
+             */
+            size_bytes: number | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @description queued, running (see rows_done of rows_total), done (download it) or failed (see error).
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+        };
+        /**
+         * ExportCreate
+         * @description Which tickets to export, in which format, with what.
+         */
+        ExportCreate: {
+            /** @description The ticket list's filters, as a saved view holds them; none: every ticket. */
+            filters?: components["schemas"]["ViewFilters"];
+            /**
+             * Format
+             * @description csv: one row per ticket (comments as a JSON array in a `comments` column); json: JSON Lines, one object per ticket (comments nested).
+             * @enum {string}
+             */
+            format: "csv" | "json";
+            /**
+             * Include Comments
+             * @default false
+             */
+            include_comments: boolean;
+            /**
+             * Include Internal Notes
+             * @description Admins only, with include_comments: internal notes among the comments.
+             * @default false
+             */
+            include_internal_notes: boolean;
         };
         /**
          * FailedMail
@@ -2338,6 +3038,98 @@ export interface components {
             create: boolean;
             /** Issue Number */
             issue_number?: number | null;
+        };
+        /**
+         * ImportedTicketRef
+         * @description A ticket an import created.
+         */
+        ImportedTicketRef: {
+            /** External Id */
+            external_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Number */
+            number: number;
+            /** Row */
+            row: number;
+            /** Title */
+            title: string;
+        };
+        /**
+         * ImportMapping
+         * @description Which column fills which ticket field, and how to read the values.
+         */
+        ImportMapping: {
+            /**
+             * Columns
+             * @description Each column of the file (by its header) to a ticket field: title, description, type, priority, status, submitter_email, submitter_name, assignee_email, labels, created_at, resolved_at, external_id, or cf.<key> for a custom field; null or left out: the column is not imported. title, description and submitter_email must be mapped.
+             */
+            columns: {
+                [key: string]: string | null;
+            };
+            /**
+             * Default Type
+             * @description The type of the tickets whose row gives none.
+             * @default support
+             * @enum {string}
+             */
+            default_type: "bug" | "feature" | "support";
+            /**
+             * Label Separator
+             * @description What separates labels (and multi-select options) in a cell.
+             * @default ,
+             */
+            label_separator: string;
+            values?: components["schemas"]["ValueMappings"];
+        };
+        /**
+         * ImportResult
+         * @description What an applied import wrote.
+         */
+        ImportResult: {
+            /** Already Imported */
+            already_imported: number;
+            /** Created */
+            created: number;
+            /** First Number */
+            first_number: number | null;
+            /** Last Number */
+            last_number: number | null;
+            /** New Submitters */
+            new_submitters: number;
+        };
+        /**
+         * ImportUpload
+         * @description An uploaded file: its columns and its first rows, to map them.
+         */
+        ImportUpload: {
+            /** Applied At */
+            applied_at: string | null;
+            /** Columns */
+            columns: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            result: components["schemas"]["ImportResult"] | null;
+            /** Row Count */
+            row_count: number;
+            /**
+             * Sample
+             * @description The file's first rows after the header.
+             */
+            sample: string[][];
         };
         /**
          * InboundMail
@@ -2590,6 +3382,57 @@ export interface components {
             description?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * LinkCommentRequest
+         * @description A comment on a rating made from a mailed link.
+         */
+        LinkCommentRequest: {
+            /** Comment */
+            comment: string;
+            /**
+             * Grant
+             * @description The comment_grant the rating answered with.
+             */
+            grant: string;
+        };
+        /**
+         * LinkRating
+         * @description What the rating page shows after a link was followed.
+         */
+        LinkRating: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Comment Grant
+             * @description Lets the rating's comment be written, without signing in, for an hour.
+             */
+            comment_grant: string;
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "good" | "bad";
+            /** Ticket Number */
+            ticket_number: number;
+            /** Ticket Title */
+            ticket_title: string;
+        };
+        /**
+         * LinkRatingRequest
+         * @description A rating from a mailed link: the link's token and the choice it carried.
+         */
+        LinkRatingRequest: {
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "good" | "bad";
+            /**
+             * Token
+             * @description The secret from the mailed link.
+             */
+            token: string;
         };
         /**
          * LinkRequest
@@ -2911,6 +3754,51 @@ export interface components {
             /** Token */
             token: string;
         };
+        /** Point[BacklogPoint] */
+        Point_BacklogPoint_: {
+            /**
+             * Period
+             * Format: date
+             */
+            period: string;
+            values: components["schemas"]["BacklogPoint"];
+        };
+        /** Point[CsatPoint] */
+        Point_CsatPoint_: {
+            /**
+             * Period
+             * Format: date
+             */
+            period: string;
+            values: components["schemas"]["CsatPoint"];
+        };
+        /** Point[DurationsPoint] */
+        Point_DurationsPoint_: {
+            /**
+             * Period
+             * Format: date
+             */
+            period: string;
+            values: components["schemas"]["DurationsPoint"];
+        };
+        /** Point[SlaPoint] */
+        Point_SlaPoint_: {
+            /**
+             * Period
+             * Format: date
+             */
+            period: string;
+            values: components["schemas"]["SlaPoint"];
+        };
+        /** Point[VolumePoint] */
+        Point_VolumePoint_: {
+            /**
+             * Period
+             * Format: date
+             */
+            period: string;
+            values: components["schemas"]["VolumePoint"];
+        };
         /**
          * PresenceList
          * @description The other staff on a ticket now (never the caller), longest there first.
@@ -2946,6 +3834,34 @@ export interface components {
              */
             state: "viewing" | "replying";
             user: components["schemas"]["UserRef"];
+        };
+        /**
+         * PreviewTicket
+         * @description A row as the mapping reads it.
+         */
+        PreviewTicket: {
+            /** Assignee Email */
+            assignee_email: string | null;
+            /** Created At */
+            created_at: string | null;
+            /** Description */
+            description: string;
+            /** External Id */
+            external_id: string | null;
+            /** Labels */
+            labels: string[];
+            /** Priority */
+            priority: string;
+            /** Row */
+            row: number;
+            /** Status */
+            status: string;
+            /** Submitter Email */
+            submitter_email: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
         };
         /**
          * Problem
@@ -2986,6 +3902,22 @@ export interface components {
             status: "pending";
         };
         /**
+         * RatingRequest
+         * @description The submitter's rating of their resolved ticket.
+         */
+        RatingRequest: {
+            /**
+             * Comment
+             * @description Optional; empty or left out clears it.
+             */
+            comment?: string | null;
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "good" | "bad";
+        };
+        /**
          * RenderedReply
          * @description A canned reply filled in for one ticket, for the agent to edit before sending.
          */
@@ -3017,6 +3949,29 @@ export interface components {
              * @description The reason, in words for the reader.
              */
             detail: string;
+        };
+        /**
+         * RowError
+         * @description Why one row would not import.
+         */
+        RowError: {
+            /**
+             * Column
+             * @description The file's column the field is read from.
+             */
+            column: string | null;
+            /**
+             * Field
+             * @description The ticket field, or cf.<key>, or row for the row itself.
+             */
+            field: string;
+            /** Message */
+            message: string;
+            /**
+             * Row
+             * @description 1 = the first row after the header.
+             */
+            row: number;
         };
         /**
          * Rule
@@ -3170,6 +4125,42 @@ export interface components {
             stop_processing?: boolean | null;
         };
         /**
+         * Satisfaction
+         * @description A ticket's latest rating round, as its submitter (their own) or staff see it.
+         */
+        Satisfaction: {
+            /**
+             * Can Rate
+             * @description Whether the caller may rate (or change the rating) now: the submitter, while the ticket is resolved or closed and the window is open.
+             */
+            can_rate: boolean;
+            /**
+             * Changeable Until
+             * @description Until when the rating may be changed: 7 days after the first one.
+             */
+            changeable_until: string | null;
+            /**
+             * Changed At
+             * @description The latest rating or comment.
+             */
+            changed_at: string | null;
+            /**
+             * Comment
+             * @description What the submitter added, if anything.
+             */
+            comment: string | null;
+            /**
+             * Rated At
+             * @description The first rating of this round.
+             */
+            rated_at: string | null;
+            /**
+             * Rating
+             * @description good or bad; null until rated.
+             */
+            rating: ("good" | "bad") | null;
+        };
+        /**
          * SavedView
          * @description A saved view, with how many open tickets it lists now.
          */
@@ -3254,6 +4245,56 @@ export interface components {
             /** Sort */
             sort?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "sla_due" | "-sla_due" | "relevance") | string | null;
         };
+        /** Series[BacklogPoint] */
+        Series_BacklogPoint_: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Points */
+            points: components["schemas"]["Point_BacklogPoint_"][];
+            total: components["schemas"]["BacklogPoint"];
+        };
+        /** Series[CsatPoint] */
+        Series_CsatPoint_: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Points */
+            points: components["schemas"]["Point_CsatPoint_"][];
+            total: components["schemas"]["CsatPoint"];
+        };
+        /** Series[DurationsPoint] */
+        Series_DurationsPoint_: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Points */
+            points: components["schemas"]["Point_DurationsPoint_"][];
+            total: components["schemas"]["DurationsPoint"];
+        };
+        /** Series[SlaPoint] */
+        Series_SlaPoint_: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Points */
+            points: components["schemas"]["Point_SlaPoint_"][];
+            total: components["schemas"]["SlaPoint"];
+        };
+        /** Series[VolumePoint] */
+        Series_VolumePoint_: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Points */
+            points: components["schemas"]["Point_VolumePoint_"][];
+            total: components["schemas"]["VolumePoint"];
+        };
         /**
          * SignedOutEverywhere
          * @description What signing out everywhere ended.
@@ -3325,6 +4366,26 @@ export interface components {
             title: string;
         };
         /**
+         * SlaAttainment
+         * @description Targets decided in the period: met (the clock ended in time) or missed (breached).
+         */
+        SlaAttainment: {
+            /** Attainment */
+            attainment: number | null;
+            /** Met */
+            met: number;
+            /** Missed */
+            missed: number;
+        };
+        /**
+         * SlaPoint
+         * @description SLA targets decided in the period.
+         */
+        SlaPoint: {
+            first_response: components["schemas"]["SlaAttainment"];
+            resolution: components["schemas"]["SlaAttainment"];
+        };
+        /**
          * SlaPolicy
          * @description An SLA policy.
          */
@@ -3382,6 +4443,33 @@ export interface components {
              * @description Only tickets of this type; null: any.
              */
             ticket_type?: ("bug" | "feature" | "support") | null;
+        };
+        /**
+         * SlaReport
+         * @description SLA attainment.
+         */
+        SlaReport: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /** Series */
+            series: components["schemas"]["Series_SlaPoint_"][];
+            /** Split By */
+            split_by: ("team" | "agent" | "type" | "priority" | "label") | null;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
         };
         /**
          * SlaTarget
@@ -3628,6 +4716,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description The latest satisfaction rating round, once the ticket was resolved or closed: for staff, and for its submitter (their own); null for anyone else. */
+            csat?: components["schemas"]["Satisfaction"] | null;
             /**
              * Custom Fields
              * @description The ticket's custom field values by key (fields without a value are absent; staff-only fields for agents and admins only).
@@ -4130,6 +5220,25 @@ export interface components {
             role?: ("user" | "agent" | "admin") | null;
         };
         /**
+         * ValueMappings
+         * @description What the file's words mean, for the fields with a fixed set of values; words not
+         *     listed must be the value itself (in any case).
+         */
+        ValueMappings: {
+            /** Priority */
+            priority?: {
+                [key: string]: "low" | "medium" | "high" | "critical";
+            };
+            /** Status */
+            status?: {
+                [key: string]: "open" | "in_progress" | "waiting" | "resolved" | "closed";
+            };
+            /** Type */
+            type?: {
+                [key: string]: "bug" | "feature" | "support";
+            };
+        };
+        /**
          * ViewFilters
          * @description A ticket list's filters, named and typed as ``GET /tickets`` takes them in its query
          *     (``metadata`` as the object itself, not JSON text).
@@ -4180,6 +5289,43 @@ export interface components {
             updated_after?: string | null;
             /** Updated Before */
             updated_before?: string | null;
+        };
+        /**
+         * VolumePoint
+         * @description Tickets created and resolved (or closed without being resolved) in the period.
+         */
+        VolumePoint: {
+            /** Created */
+            created: number;
+            /** Resolved */
+            resolved: number;
+        };
+        /**
+         * VolumeReport
+         * @description Tickets created and resolved.
+         */
+        VolumeReport: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "day" | "week";
+            /** Series */
+            series: components["schemas"]["Series_VolumePoint_"][];
+            /** Split By */
+            split_by: ("team" | "agent" | "type" | "priority" | "label") | null;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
         };
         /**
          * Webhook
@@ -5166,6 +6312,154 @@ export interface operations {
             };
             /** @description Content too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description A prefix of the action: `webhook.` or `user.role_changed`. */
+                action?: string | null;
+                /** @description The actor's user id. */
+                actor?: string | null;
+                cursor?: string | null;
+                limit?: number;
+                /** @description Text anywhere in the action, the target or either state, any case. */
+                q?: string | null;
+                /** @description From this time on. */
+                since?: string | null;
+                target_id?: string | null;
+                /** @description `user`, `webhook` … */
+                target_type?: string | null;
+                /** @description Before this time. */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description A prefix of the action: `webhook.` or `user.role_changed`. */
+                action?: string | null;
+                /** @description The actor's user id. */
+                actor?: string | null;
+                format?: "csv" | "json";
+                /** @description Text anywhere in the action, the target or either state, any case. */
+                q?: string | null;
+                /** @description From this time on. */
+                since?: string | null;
+                target_id?: string | null;
+                /** @description `user`, `webhook` … */
+                target_type?: string | null;
+                /** @description Before this time. */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries the filters take, newest first: CSV with a header row (`before` and `after` as JSON text), or a JSON array of entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntry"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6569,6 +7863,359 @@ export interface operations {
             };
         };
     };
+    listExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as a download (`Content-Disposition: attachment`): `text/csv` or `application/x-ndjson` (JSON Lines). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     confirmUnfollow: {
         parameters: {
             query?: never;
@@ -6635,6 +8282,413 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadImport: {
+        parameters: {
+            query?: {
+                filename?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The CSV file (UTF-8, a header row; at most 20 MB and 50,000 rows). */
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportUpload"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportUpload"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applyImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportMapping"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportUpload"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dryRunImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportMapping"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRun"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listImportedTickets: {
+        parameters: {
+            query?: {
+                /** @description The last row of the previous page. */
+                after_row?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportedTicketRef"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Not found */
             404: {
@@ -7825,6 +9879,528 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Unsubscribed"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rateByLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkRatingRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRating"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    commentByLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkCommentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRating"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportBacklog: {
+        parameters: {
+            query: {
+                /** @description The first day of the range, included. */
+                from: string;
+                /** @description One point a day, or a week (weeks start on Monday). */
+                interval?: "day" | "week";
+                /** @description One series per team, agent, type, priority or label; unset: one. */
+                split_by?: ("team" | "agent" | "type" | "priority" | "label") | null;
+                /** @description The last day of the range, included. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacklogReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportCsat: {
+        parameters: {
+            query: {
+                /** @description The first day of the range, included. */
+                from: string;
+                /** @description One point a day, or a week (weeks start on Monday). */
+                interval?: "day" | "week";
+                /** @description One series per team, agent, type, priority or label; unset: one. */
+                split_by?: ("team" | "agent" | "type" | "priority" | "label") | null;
+                /** @description The last day of the range, included. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportDurations: {
+        parameters: {
+            query: {
+                /** @description The first day of the range, included. */
+                from: string;
+                /** @description One point a day, or a week (weeks start on Monday). */
+                interval?: "day" | "week";
+                /** @description One series per team, agent, type, priority or label; unset: one. */
+                split_by?: ("team" | "agent" | "type" | "priority" | "label") | null;
+                /** @description The last day of the range, included. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DurationsReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportSla: {
+        parameters: {
+            query: {
+                /** @description The first day of the range, included. */
+                from: string;
+                /** @description One point a day, or a week (weeks start on Monday). */
+                interval?: "day" | "week";
+                /** @description One series per team, agent, type, priority or label; unset: one. */
+                split_by?: ("team" | "agent" | "type" | "priority" | "label") | null;
+                /** @description The last day of the range, included. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportVolume: {
+        parameters: {
+            query: {
+                /** @description The first day of the range, included. */
+                from: string;
+                /** @description One point a day, or a week (weeks start on Monday). */
+                interval?: "day" | "week";
+                /** @description One series per team, agent, type, priority or label; unset: one. */
+                split_by?: ("team" | "agent" | "type" | "priority" | "label") | null;
+                /** @description The last day of the range, included. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */
@@ -10861,6 +13437,98 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rateTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's UUID or its number. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Satisfaction"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

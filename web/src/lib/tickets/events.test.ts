@@ -6,6 +6,8 @@ describe('timeline wording', () => {
 		expect(describeEvent({ kind: 'status_changed', data: { from: 'open', to: 'in_progress' } })).toBe('changed the status from Open to In progress');
 		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'open' } })).toBe('reopened this ticket');
 		expect(describeEvent({ kind: 'status_changed', data: { from: 'resolved', to: 'closed' } })).toBe('closed this ticket');
+		expect(describeEvent({ kind: 'rated', data: { rating: 'good', previous: null } })).toBe('rated good');
+		expect(describeEvent({ kind: 'rated', data: { rating: 'bad', previous: 'good' } })).toBe('changed the rating from good to bad');
 		expect(describeEvent({ kind: 'priority_changed', data: { from: 'low', to: 'critical' } })).toBe('changed the priority from Low to Critical');
 		expect(describeEvent({ kind: 'tags_changed', data: { added: ['billing'], removed: [] } })).toBe('added billing label');
 		expect(describeEvent({ kind: 'assigned', data: { from: null, to: 'u1' } }, (id) => (id === 'u1' ? 'Ada' : null))).toBe('assigned this to Ada');

@@ -115,6 +115,8 @@ export function describeEvent(event: Pick<TicketEvent, 'kind' | 'data'>, nameOf:
 			return d.role === 'main' ? `merged #${numberOf(d.duplicate)} into this ticket` : `merged this ticket into #${numberOf(d.main)}`;
 		case 'unmerged':
 			return d.role === 'main' ? `took #${numberOf(d.duplicate)} back out of this ticket` : `undid the merge into #${numberOf(d.main)}`;
+		case 'rated':
+			return d.previous ? `changed the rating from ${String(d.previous)} to ${String(d.rating)}` : `rated ${String(d.rating)}`;
 		case 'escalated':
 			return typeof d.after_hours === 'number'
 				? `alerted admins: no reply from staff within ${d.after_hours} hour${d.after_hours === 1 ? '' : 's'}`
