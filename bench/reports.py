@@ -5,9 +5,10 @@
 
 ``--synthetic N`` creates a database of its own (``ticketdesk_bench_reports``, dropped
 at the end), migrates it and writes the rollups of N tickets spread over the last 365
-days directly (as ``reports.service.Tally`` adds them: created, resolved after a
-log-normal time, backlog, first response and resolution durations, SLA targets for
-half of them, ratings for a fifth), across 5 teams, 20 agents, 3 types, 4 priorities
+days directly (the daily counts as ``reports.service.Tally`` adds them: created,
+resolved after a log-normal time, backlog, SLA targets for half of them, ratings for a
+fifth; the first response and resolution durations folded into the histograms of each
+day, week and month as ``reports.service.rebuild`` does), across 5 teams, 20 agents, 3 types, 4 priorities
 and 16 labels (0 to 2 a ticket). A report reads only these rows, so their number, not
 the tickets table, is what it costs.
 
@@ -15,12 +16,13 @@ the tickets table, is what it costs.
 ``reports.service.rebuild`` over its tickets, then the reports.
 
 Each report is timed as the API runs it (``reports.service``, on one connection), over
-the last 365 days per day, ``--runs`` times; p50 and p95 are printed in milliseconds.
+the last 365 days per day and per week, ``--runs`` times; p50 and p95 are printed in milliseconds.
 ``BENCH_POSTGRES`` names the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
 
 import argparse
 import asyncio
+import itertools
 import math
 import os
 import statistics
@@ -34,7 +36,7 @@ from psycopg.rows import dict_row
 
 from ticketdesk import db
 from ticketdesk.reports import service, sketch
-from ticketdesk.reports.schemas import SplitBy
+from ticketdesk.reports.schemas import Interval, SplitBy
 
 SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 SYNTHETIC = "ticketdesk_bench_reports"
@@ -46,6 +48,7 @@ REPORTS = {
     "csat": service.csat,
 }
 SPLITS: tuple[SplitBy | None, ...] = (None, "team", "agent", "type", "priority", "label")
+INTERVALS: tuple[Interval, ...] = ("day", "week")
 
 
 def _dsn(name: str) -> str:
@@ -137,10 +140,11 @@ cross join lateral (
 group by t.dimension, e.day, t.value
 """
 
-# The buckets as reports.sketch.bucket computes them, so only those the tickets fill.
+# The buckets as reports.sketch.bucket computes them, into the table reports.service.rebuild
+# fills and folds into the histograms of each day, week and month.
 _DURATIONS = """
-insert into report_durations (dimension, metric, day, value, bucket, count)
-select t.dimension, d.metric, d.day, t.value, d.bucket, count(*)
+insert into rebuilt_durations (dimension, metric, day, value, bucket)
+select t.dimension, d.metric, d.day, t.value, d.bucket
 from placed t
 cross join lateral (
     select 'first_response' as metric, t.answered as day,
@@ -151,7 +155,6 @@ cross join lateral (
            greatest(1, ceil(ln(t.resolution_seconds) / %(log_gamma)s))::smallint
     where t.done is not null
 ) d
-group by t.dimension, d.metric, d.day, t.value, d.bucket
 """
 
 
@@ -168,7 +171,10 @@ async def _synthesize(dsn: str, total: int, end: date) -> None:
         await conn.execute(_TICKETS, params)
         await conn.execute(_PLACED)
         await conn.execute(_DAYS)
+        await conn.execute(service.Q.rebuild_durations_table)
         await conn.execute(_DURATIONS, params)
+        await conn.execute(service.Q.fold_rebuilt_durations)
+        await service.summarize_durations(conn)
         await conn.execute("analyze report_days")
         await conn.execute("analyze report_durations")
         await conn.commit()
@@ -195,25 +201,31 @@ async def _time(dsn: str, end: date, runs: int) -> None:
     async with await psycopg.AsyncConnection.connect(dsn, row_factory=dict_row) as conn:
         sizes = await conn.execute(
             "select (select count(*) from report_days) as days,"
-            " (select count(*) from report_durations) as durations"
+            " (select count(*) from report_durations) as durations,"
+            " (select sum(cardinality(buckets)) from report_durations) as buckets"
         )
         size = await sizes.fetchone()
         assert size is not None
-        print(f"rollups: {size['days']:,} daily rows, {size['durations']:,} duration buckets")
-        print(f"{'report':<10} {'split':<9} {'p50 ms':>8} {'p95 ms':>8}")
-        for name, read in REPORTS.items():
-            for split in SPLITS:
-                span = service.Range(
-                    start=end - timedelta(days=364), end=end, interval="day", split_by=split
-                )
-                took = []
-                for _ in range(runs):
-                    started = time.perf_counter()
-                    await read(conn, span)
-                    took.append((time.perf_counter() - started) * 1000)
-                    await conn.rollback()
-                p95 = statistics.quantiles(took, n=20)[-1] if runs > 1 else took[0]
-                print(f"{name:<10} {split or '-':<9} {statistics.median(took):>8.1f} {p95:>8.1f}")
+        print(
+            f"rollups: {size['days']:,} daily rows, {size['durations']:,} duration histograms"
+            f" ({size['buckets']:,} buckets)"
+        )
+        print(f"{'report':<10} {'interval':<8} {'split':<9} {'p50 ms':>8} {'p95 ms':>8}")
+        for (name, read), interval, split in itertools.product(REPORTS.items(), INTERVALS, SPLITS):
+            span = service.Range(
+                start=end - timedelta(days=364), end=end, interval=interval, split_by=split
+            )
+            took = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                await read(conn, span)
+                took.append((time.perf_counter() - started) * 1000)
+                await conn.rollback()
+            p95 = statistics.quantiles(took, n=20)[-1] if runs > 1 else took[0]
+            print(
+                f"{name:<10} {interval:<8} {split or '-':<9}"
+                f" {statistics.median(took):>8.1f} {p95:>8.1f}"
+            )
 
 
 def main() -> None:

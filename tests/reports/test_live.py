@@ -213,14 +213,26 @@ class TestDurations:
         await reply(accounts.agent, ticket)
         await reply(accounts.agent, ticket)  # only the first counts
         await change(accounts.agent, ticket, status="resolved")
-        found = await report(accounts.agent, "durations", today(), today())
-        total = found["series"][0]["total"]
-        assert total["first_response"]["count"] == 1
-        assert total["resolution"]["count"] == 1
-        for figure in ("median_seconds", "p90_seconds"):
-            # Within the sketch's 1 % (and the seconds the test itself takes).
-            assert total["first_response"][figure] == pytest.approx(3 * 3600, rel=0.012)
-            assert total["resolution"][figure] == pytest.approx(3 * 3600, rel=0.012)
+        day = today()
+        first_of_month = day.replace(day=1)
+        end_of_month = (first_of_month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        monday = day - timedelta(days=day.weekday())
+        # Today alone, its whole week and its whole month: each kept as it happened.
+        for start, end, interval in (
+            (day, day, "day"),
+            (monday, monday + timedelta(days=6), "week"),
+            (first_of_month, end_of_month, "day"),
+        ):
+            found = await report(accounts.agent, "durations", start, end, interval=interval)
+            [series] = found["series"]
+            today_point = [p for p in series["points"] if p["period"] <= day.isoformat()][-1]
+            for figures in (series["total"], today_point["values"]):
+                assert figures["first_response"]["count"] == 1
+                assert figures["resolution"]["count"] == 1
+                for figure in ("median_seconds", "p90_seconds"):
+                    # Within the sketch's 1 % (and the seconds the test itself takes).
+                    assert figures["first_response"][figure] == pytest.approx(3 * 3600, rel=0.012)
+                    assert figures["resolution"][figure] == pytest.approx(3 * 3600, rel=0.012)
 
 
 class TestSla:

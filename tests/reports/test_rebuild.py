@@ -151,6 +151,63 @@ class TestRebuiltReports:
         assert total["resolution"]["median_seconds"] == pytest.approx(57600, rel=0.01)
         assert total["resolution"]["p90_seconds"] == pytest.approx(86400, rel=0.01)
 
+    async def test_durations_read_the_same_from_days_weeks_or_a_month(
+        self, accounts: Accounts
+    ) -> None:
+        # First responses 1,800, 5,400 and 14,400 s; resolutions 25,200, 57,600, 86,400 s.
+        expected = {
+            "first_response": {"count": 3, "median_seconds": 5400, "p90_seconds": 14400},
+            "resolution": {"count": 3, "median_seconds": 57600, "p90_seconds": 86400},
+        }
+        # Days only; whole weeks (Mon 9 to Sun 22); November as a whole month.
+        ranges = [
+            (START, END),
+            (date(2026, 11, 9), date(2026, 11, 22)),
+            (date(2026, 11, 1), date(2026, 11, 30)),
+        ]
+        for start, end in ranges:
+            [series] = (await report(accounts.agent, "durations", start, end))["series"]
+            for metric, figures in expected.items():
+                found = series["total"][metric]
+                assert found["count"] == figures["count"], (start, end)
+                for name in ("median_seconds", "p90_seconds"):
+                    assert found[name] == pytest.approx(figures[name], rel=0.01), (start, end)
+
+    async def test_durations_per_week_whole_and_cut_by_the_range(self, accounts: Accounts) -> None:
+        [month] = (
+            await report(
+                accounts.agent, "durations", date(2026, 11, 1), date(2026, 11, 30), interval="week"
+            )
+        )["series"]
+        weeks = {p["period"]: p["values"] for p in month["points"]}
+        assert list(weeks) == [
+            "2026-11-01",
+            "2026-11-02",
+            "2026-11-09",
+            "2026-11-16",
+            "2026-11-23",
+            "2026-11-30",
+        ]
+        assert weeks["2026-11-09"]["first_response"]["count"] == 0
+        assert weeks["2026-11-09"]["resolution"]["count"] == 1
+        assert weeks["2026-11-09"]["resolution"]["median_seconds"] == pytest.approx(86400, rel=0.01)
+        week = weeks["2026-11-16"]
+        assert week["first_response"]["count"] == 3
+        assert week["first_response"]["median_seconds"] == pytest.approx(5400, rel=0.01)
+        assert week["resolution"]["count"] == 2
+        assert week["resolution"]["median_seconds"] == pytest.approx(25200, rel=0.01)
+        assert week["resolution"]["p90_seconds"] == pytest.approx(57600, rel=0.01)
+        # Wednesday 11 to Tuesday 17: two weeks, each cut short by the range.
+        [cut] = (
+            await report(accounts.agent, "durations", date(2026, 11, 11), END, interval="week")
+        )["series"]
+        assert [p["period"] for p in cut["points"]] == ["2026-11-11", "2026-11-16"]
+        assert points(cut, "resolution", "count") == [1, 2]
+        assert points(cut, "first_response", "count") == [0, 3]
+        assert cut["points"][1]["values"]["first_response"]["p90_seconds"] == pytest.approx(
+            14400, rel=0.01
+        )
+
     async def test_sla_attainment(self, accounts: Accounts) -> None:
         found = await report(accounts.agent, "sla", START, END, split_by="type")
         series = by_name(found)

@@ -29,16 +29,23 @@ create table report_days (
     primary key (dimension, day, value)
 );
 
--- Durations in business seconds, as counts in log-spaced buckets (``reports.sketch``):
--- percentiles over any range are read from the summed counts.
+-- Durations in business seconds per day, per week (from Monday) and per month, and per
+-- value of a dimension: a histogram of log-spaced buckets (``reports.sketch``; ``buckets``
+-- ascending, ``counts`` beside them) with its count and the buckets of its median and 90th
+-- percentile. A report reads the summaries of its days or weeks, and adds up the
+-- histograms of the few whole months, weeks and days that make up its range.
 create table report_durations (
     dimension text not null,
     metric text not null check (metric in ('first_response', 'resolution')),
-    day date not null,
+    period text not null check (period in ('day', 'week', 'month')),
+    start date not null,
     value text not null,
-    bucket smallint not null,
+    buckets smallint[] not null,
+    counts integer[] not null,
     count integer not null,
-    primary key (dimension, metric, day, value, bucket)
+    median smallint not null,
+    p90 smallint not null,
+    primary key (dimension, metric, period, start, value)
 );
 
 -- What each ticket counts in now, so that the next change moves exactly that: the

@@ -65,12 +65,44 @@ on conflict (dimension, day, value) do update set
     csat_bad = report_days.csat_bad + excluded.csat_bad;
 
 -- name: add_durations
-insert into report_durations (dimension, metric, day, value, bucket, count)
-select * from unnest(
-    %(dimension)s::text[], %(metric)s::text[], %(day)s::date[], %(value)s::text[],
-    %(bucket)s::smallint[], %(count)s::int[])
-on conflict (dimension, metric, day, value, bucket) do update set
-    count = report_durations.count + excluded.count;
+-- Durations added to the histograms of their periods, given as (key, bucket, count) in key
+-- order; returns each histogram as it is now, for its percentiles (summarize_durations).
+with added as (
+    select dimension, metric, period, start, value, array_agg(bucket order by bucket) as buckets,
+           array_agg(count order by bucket) as counts, sum(count)::int as count
+    from unnest(
+        %(dimension)s::text[], %(metric)s::text[], %(period)s::text[], %(start)s::date[],
+        %(value)s::text[], %(bucket)s::smallint[], %(count)s::int[]
+    ) a(dimension, metric, period, start, value, bucket, count)
+    group by dimension, metric, period, start, value
+    order by dimension, metric, period, start, value
+)
+insert into report_durations as d (
+    dimension, metric, period, start, value, buckets, counts, count, median, p90)
+select dimension, metric, period, start, value, buckets, counts, count, 0, 0 from added
+on conflict (dimension, metric, period, start, value) do update set
+    (buckets, counts) = (
+        select array_agg(bucket order by bucket), array_agg(count order by bucket)
+        from (
+            select bucket, sum(count)::int as count
+            from unnest(d.buckets || excluded.buckets, d.counts || excluded.counts)
+                u(bucket, count)
+            group by bucket
+        ) summed),
+    count = d.count + excluded.count
+returning dimension, metric, period, start, value, buckets, counts;
+
+-- name: summarize_durations
+update report_durations d set median = s.median, p90 = s.p90
+from unnest(
+    %(dimension)s::text[], %(metric)s::text[], %(period)s::text[], %(start)s::date[],
+    %(value)s::text[], %(median)s::smallint[], %(p90)s::smallint[]
+) s(dimension, metric, period, start, value, median, p90)
+where (d.dimension, d.metric, d.period, d.start, d.value)
+    = (s.dimension, s.metric, s.period, s.start, s.value);
+
+-- name: all_durations
+select dimension, metric, period, start, value, buckets, counts from report_durations;
 
 -- name: days
 select day, value, created, resolved, backlog_delta, first_response_met,
@@ -85,30 +117,21 @@ from report_days
 where dimension = %(dimension)s and day < %(from)s
 group by value;
 
--- name: durations
--- Per value and period (the whole range with %(whole)s, else the day, or the week clipped
--- to the range with %(weekly)s): how many durations, and the buckets of the median and of
--- the 90th percentile (nearest rank: the first bucket whose running count reaches
--- ceil(q * n)).
-with counts as (
-    select value, bucket, sum(count) as n,
-           case when %(whole)s then %(from)s::date
-                when %(weekly)s then greatest(%(from)s::date, date_trunc('week', day)::date)
-                else day end as period
-    from report_durations
-    where dimension = %(dimension)s and metric = %(metric)s and day between %(from)s and %(to)s
-    group by period, value, bucket
-), running as (
-    select period, value, bucket,
-           sum(n) over (partition by period, value order by bucket) as seen,
-           sum(n) over (partition by period, value) as total
-    from counts
-)
-select period, value, max(total)::int as count,
-       min(bucket) filter (where seen >= greatest(1, ceil(0.5 * total))) as median,
-       min(bucket) filter (where seen >= greatest(1, ceil(0.9 * total))) as p90
-from running
-group by period, value;
+-- name: duration_summaries
+-- The count, median and 90th percentile of each value in each of the periods.
+select d.period, d.start, d.value, d.count, d.median, d.p90
+from report_durations d
+join unnest(%(periods)s::text[], %(starts)s::date[]) p(period, start)
+    on d.period = p.period and d.start = p.start
+where d.dimension = %(dimension)s and d.metric = %(metric)s;
+
+-- name: duration_histograms
+-- The histogram of each value in each of the periods.
+select d.dimension, d.metric, d.period, d.start, d.value, d.buckets, d.counts
+from report_durations d
+join unnest(%(periods)s::text[], %(starts)s::date[]) p(period, start)
+    on d.period = p.period and d.start = p.start
+where d.dimension = %(dimension)s and d.metric = %(metric)s;
 
 -- name: team_names
 select id::text as value, name from teams where id::text = any(%(values)s);
@@ -155,7 +178,19 @@ create temporary table rebuilt_durations (
 ) on commit drop;
 
 -- name: fold_rebuilt_durations
-insert into report_durations (dimension, metric, day, value, bucket, count)
-select dimension, metric, day, value, bucket, count(*)
-from rebuilt_durations
-group by dimension, metric, day, value, bucket;
+-- The durations into the histograms of their days, weeks and months (their percentiles
+-- follow: summarize_durations).
+insert into report_durations (
+    dimension, metric, period, start, value, buckets, counts, count, median, p90)
+select dimension, metric, period, start, value, array_agg(bucket order by bucket),
+       array_agg(count order by bucket), sum(count), 0, 0
+from (
+    select r.dimension, r.metric, p.period, p.start, r.value, r.bucket, count(*)::int as count
+    from rebuilt_durations r
+    cross join lateral (
+        values ('day', r.day), ('week', date_trunc('week', r.day)::date),
+               ('month', date_trunc('month', r.day)::date)
+    ) p(period, start)
+    group by r.dimension, r.metric, p.period, p.start, r.value, r.bucket
+) cells
+group by dimension, metric, period, start, value;

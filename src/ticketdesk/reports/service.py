@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -24,23 +24,14 @@ from pydantic import BaseModel
 
 from ticketdesk.changes import Change
 from ticketdesk.db import Connection
-from ticketdesk.reports import sketch
+from ticketdesk.reports import periods, sketch
 from ticketdesk.reports.schemas import (
-    BacklogPoint,
     BacklogReport,
-    CsatPoint,
     CsatReport,
-    Durations,
-    DurationsPoint,
     DurationsReport,
     Interval,
-    Point,
-    Series,
-    SlaAttainment,
-    SlaPoint,
     SlaReport,
     SplitBy,
-    VolumePoint,
     VolumeReport,
 )
 from ticketdesk.sla.calendar import Calendar
@@ -133,20 +124,51 @@ class Tally:
                     **{name: [c[name] for _, c in rows] for name in COUNTERS},
                 },
             )
-        keys = sorted(self.durations)
+        added: dict[tuple[str, str, str, date, str, int], int] = defaultdict(int)
+        for (dimension, metric, day, value, index), count in self.durations.items():
+            for period, start in periods.containing(day):
+                added[(dimension, metric, period, start, value, index)] += count
+        keys = sorted(added)
         if keys:
-            await execute(
+            histograms = await fetch_all(
                 conn,
+                _Histogram,
                 Q.add_durations,
                 {
-                    "dimension": [k[0] for k in keys],
-                    "metric": [k[1] for k in keys],
-                    "day": [k[2] for k in keys],
-                    "value": [k[3] for k in keys],
-                    "bucket": [k[4] for k in keys],
-                    "count": [self.durations[k] for k in keys],
+                    **{name: [k[n] for k in keys] for n, name in enumerate(_HISTOGRAM_KEY)},
+                    "bucket": [k[5] for k in keys],
+                    "count": [added[k] for k in keys],
                 },
             )
+            await _summarize(conn, histograms)
+
+
+_HISTOGRAM_KEY = ("dimension", "metric", "period", "start", "value")
+
+
+@dataclass(slots=True)
+class _Histogram:
+    dimension: str
+    metric: str
+    period: periods.Period
+    start: date
+    value: str
+    buckets: list[int]
+    counts: list[int]
+
+
+async def _summarize(conn: Connection, histograms: Sequence[_Histogram]) -> None:
+    """Keep the count, median and 90th percentile of ``histograms`` beside them."""
+    summaries = [sketch.summarize(h.buckets, h.counts) for h in histograms]
+    await execute(
+        conn,
+        Q.summarize_durations,
+        {
+            **{name: [getattr(h, name) for h in histograms] for name in _HISTOGRAM_KEY},
+            "median": [median for _, median, _ in summaries],
+            "p90": [p90 for _, _, p90 in summaries],
+        },
+    )
 
 
 class _Facts(BaseModel):
@@ -434,7 +456,16 @@ async def rebuild(conn: Connection, *, zone: str | None = None) -> int:
                     await copy.write_row(state)
     await tally.write(conn)
     await execute(conn, Q.fold_rebuilt_durations)
+    await summarize_durations(conn)
     return count
+
+
+async def summarize_durations(conn: Connection) -> None:
+    """Work out the count, median and 90th percentile of every duration histogram again."""
+    async with conn.cursor(name="summarize_durations") as histograms:
+        await histograms.execute(Q.all_durations)
+        while records := await histograms.fetchmany(_REBUILD_CHUNK):
+            await _summarize(conn, [_Histogram(**record) for record in records])
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -460,22 +491,16 @@ class Range:
             return day
         return max(self.start, day - timedelta(days=day.weekday()))
 
+    def last_day(self, period: date) -> date:
+        """The last day within the range of the period starting on ``period``."""
+        if self.interval == "day":
+            return period
+        return min(self.end, period + timedelta(days=6 - period.weekday()))
+
     def periods(self) -> list[date]:
         days = (self.end - self.start).days + 1
         return sorted({self.period(self.start + timedelta(days=n)) for n in range(days)})
 
-
-# The parametrised models, made once: subscripting a generic model looks it up each time.
-_VolumeAt = Point[VolumePoint]
-_VolumeSeries = Series[VolumePoint]
-_BacklogAt = Point[BacklogPoint]
-_BacklogSeries = Series[BacklogPoint]
-_DurationsAt = Point[DurationsPoint]
-_DurationsSeries = Series[DurationsPoint]
-_SlaAt = Point[SlaPoint]
-_SlaSeries = Series[SlaPoint]
-_CsatAt = Point[CsatPoint]
-_CsatSeries = Series[CsatPoint]
 
 _NONE_NAMES = {
     "all": "All tickets",
@@ -507,7 +532,16 @@ async def _names(conn: Connection, dimension: str, values: Iterable[str]) -> dic
     return names
 
 
-class _Day(BaseModel):
+def _ordered(names: Mapping[str, str]) -> list[str]:
+    """The values as their series are listed: by name, then by value."""
+    return sorted(names, key=lambda v: (names[v].lower(), v))
+
+
+# Rows and points below are plain dataclasses and dicts, and a report is validated once
+# as a whole: a year split by agent is some 7,700 points, and a model a point would cost
+# most of the report's time.
+@dataclass(slots=True)
+class _Day:
     day: date
     value: str
     created: int
@@ -521,6 +555,10 @@ class _Day(BaseModel):
     csat_bad: int
 
 
+Counts = dict[str, int]
+_NO_COUNTS: Counts = dict.fromkeys(COUNTERS, 0)
+
+
 async def time_zone(conn: Connection) -> str:
     """The zone whose midnights split the rollups' days."""
     return await fetch_value(conn, str, Q.time_zone)
@@ -528,21 +566,24 @@ async def time_zone(conn: Connection) -> str:
 
 async def _sums(
     conn: Connection, span: Range
-) -> tuple[dict[str, dict[date, dict[str, int]]], dict[str, dict[str, int]]]:
+) -> tuple[dict[str, dict[date, Counts]], dict[str, Counts]]:
     """The counters summed per value and period, and per value over the range."""
-    per_period: dict[str, dict[date, dict[str, int]]] = defaultdict(
-        lambda: defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
-    )
-    total: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    per_period: dict[str, dict[date, Counts]] = defaultdict(dict)
+    total: dict[str, Counts] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
     rows = await fetch_all(
         conn, _Day, Q.days, {"dimension": span.dimension, "from": span.start, "to": span.end}
     )
     for row in rows:
-        period = per_period[row.value][span.period(row.day)]
+        periods_of_value = per_period[row.value]
+        period = span.period(row.day)
+        counts = periods_of_value.get(period)
+        if counts is None:
+            counts = periods_of_value[period] = dict.fromkeys(COUNTERS, 0)
+        whole = total[row.value]
         for name in COUNTERS:
             amount = getattr(row, name)
-            period[name] += amount
-            total[row.value][name] += amount
+            counts[name] += amount
+            whole[name] += amount
     return per_period, total
 
 
@@ -550,37 +591,50 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def _report_meta(conn: Connection, span: Range) -> dict[str, Any]:
-    return {
-        "from": span.start,
-        "to": span.end,
-        "interval": span.interval,
-        "split_by": span.split_by,
-        "time_zone": await time_zone(conn),
-    }
+R = TypeVar("R", VolumeReport, BacklogReport, DurationsReport, SlaReport, CsatReport)
+
+
+async def _report(conn: Connection, model: type[R], span: Range, series: list[dict[str, Any]]) -> R:
+    return model.model_validate(
+        {
+            "from": span.start,
+            "to": span.end,
+            "interval": span.interval,
+            "split_by": span.split_by,
+            "time_zone": await time_zone(conn),
+            "series": series,
+        }
+    )
+
+
+async def _counted(
+    conn: Connection, span: Range, figures: Callable[[Counts], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A series per value: ``figures`` of the counters of each period and of the range."""
+    per_period, total = await _sums(conn, span)
+    names = await _names(conn, span.dimension, per_period)
+    periods_ = span.periods()
+    return [
+        {
+            "key": value,
+            "name": names[value],
+            "points": [
+                {"period": p, "values": figures(per_period[value].get(p, _NO_COUNTS))}
+                for p in periods_
+            ],
+            "total": figures(total[value]),
+        }
+        for value in _ordered(names)
+    ]
+
+
+def _volume(c: Counts) -> dict[str, Any]:
+    return {"created": c["created"], "resolved": c["resolved"]}
 
 
 async def volume(conn: Connection, span: Range) -> VolumeReport:
     """Tickets created and resolved per period."""
-    per_period, total = await _sums(conn, span)
-    names = await _names(conn, span.dimension, per_period)
-    series = []
-    for value in sorted(per_period, key=lambda v: (names[v].lower(), v)):
-
-        def point(c: Mapping[str, int]) -> VolumePoint:
-            return VolumePoint(created=c["created"], resolved=c["resolved"])
-
-        series.append(
-            _VolumeSeries(
-                key=value,
-                name=names[value],
-                points=[
-                    _VolumeAt(period=p, values=point(per_period[value][p])) for p in span.periods()
-                ],
-                total=point(total[value]),
-            )
-        )
-    return VolumeReport(**await _report_meta(conn, span), series=series)
+    return await _report(conn, VolumeReport, span, await _counted(conn, span, _volume))
 
 
 async def backlog(conn: Connection, span: Range) -> BacklogReport:
@@ -595,138 +649,174 @@ async def backlog(conn: Connection, span: Range) -> BacklogReport:
     values = {v for v, n in before.items() if n} | set(per_period)
     names = await _names(conn, span.dimension, values)
     series = []
-    for value in sorted(values, key=lambda v: (names[v].lower(), v)):
+    for value in _ordered(names):
         running = before.get(value, 0)
         points = []
         for p in span.periods():
-            running += per_period[value][p]["backlog_delta"]
-            points.append(_BacklogAt(period=p, values=BacklogPoint(open=running)))
+            running += per_period[value].get(p, _NO_COUNTS)["backlog_delta"]
+            points.append({"period": p, "values": {"open": running}})
         series.append(
-            _BacklogSeries(
-                key=value, name=names[value], points=points, total=BacklogPoint(open=running)
-            )
+            {"key": value, "name": names[value], "points": points, "total": {"open": running}}
         )
-    return BacklogReport(**await _report_meta(conn, span), series=series)
+    return await _report(conn, BacklogReport, span, series)
 
 
-def _target(c: Mapping[str, int], target: str) -> SlaAttainment:
+def _target(c: Counts, target: str) -> dict[str, Any]:
     met, missed = c[f"{target}_met"], c[f"{target}_missed"]
-    return SlaAttainment(met=met, missed=missed, attainment=_ratio(met, met + missed))
+    return {"met": met, "missed": missed, "attainment": _ratio(met, met + missed)}
+
+
+def _sla(c: Counts) -> dict[str, Any]:
+    return {
+        "first_response": _target(c, "first_response"),
+        "resolution": _target(c, "resolution"),
+    }
 
 
 async def sla(conn: Connection, span: Range) -> SlaReport:
     """SLA targets met and missed per period."""
-    per_period, total = await _sums(conn, span)
-    names = await _names(conn, span.dimension, per_period)
-    series = []
-    for value in sorted(per_period, key=lambda v: (names[v].lower(), v)):
+    return await _report(conn, SlaReport, span, await _counted(conn, span, _sla))
 
-        def point(c: Mapping[str, int]) -> SlaPoint:
-            return SlaPoint(
-                first_response=_target(c, "first_response"), resolution=_target(c, "resolution")
-            )
 
-        series.append(
-            _SlaSeries(
-                key=value,
-                name=names[value],
-                points=[
-                    _SlaAt(period=p, values=point(per_period[value][p])) for p in span.periods()
-                ],
-                total=point(total[value]),
-            )
-        )
-    return SlaReport(**await _report_meta(conn, span), series=series)
+def _csat(c: Counts) -> dict[str, Any]:
+    good, bad = c["csat_good"], c["csat_bad"]
+    return {"good": good, "bad": bad, "score": _ratio(good, good + bad)}
 
 
 async def csat(conn: Connection, span: Range) -> CsatReport:
     """Satisfaction ratings per period."""
-    per_period, total = await _sums(conn, span)
-    names = await _names(conn, span.dimension, per_period)
-    series = []
-    for value in sorted(per_period, key=lambda v: (names[v].lower(), v)):
-
-        def point(c: Mapping[str, int]) -> CsatPoint:
-            good, bad = c["csat_good"], c["csat_bad"]
-            return CsatPoint(good=good, bad=bad, score=_ratio(good, good + bad))
-
-        series.append(
-            _CsatSeries(
-                key=value,
-                name=names[value],
-                points=[
-                    _CsatAt(period=p, values=point(per_period[value][p])) for p in span.periods()
-                ],
-                total=point(total[value]),
-            )
-        )
-    return CsatReport(**await _report_meta(conn, span), series=series)
+    return await _report(conn, CsatReport, span, await _counted(conn, span, _csat))
 
 
-class _Durations(BaseModel):
-    period: date
+@dataclass(slots=True)
+class _Summary:
+    period: periods.Period
+    start: date
     value: str
     count: int
     median: int
     p90: int
 
-    def read(self) -> Durations:
-        return Durations(
-            count=self.count,
-            median_seconds=round(sketch.value(self.median), 1),
-            p90_seconds=round(sketch.value(self.p90), 1),
-        )
+
+Figures = dict[str, Any]
 
 
-_NO_DURATIONS = Durations(count=0, median_seconds=None, p90_seconds=None)
+def _read(count: int, median: int, p90: int) -> Figures:
+    return {
+        "count": count,
+        "median_seconds": round(sketch.value(median), 1),
+        "p90_seconds": round(sketch.value(p90), 1),
+    }
 
 
-async def _durations(
-    conn: Connection, span: Range, metric: Metric, *, whole: bool
-) -> dict[str, dict[date, Durations]]:
-    """``metric``'s durations per value and period (``whole``: over the whole range)."""
-    found: dict[str, dict[date, Durations]] = defaultdict(dict)
-    rows = await fetch_all(
+_NO_DURATIONS: Figures = {"count": 0, "median_seconds": None, "p90_seconds": None}
+
+
+async def _summaries(
+    conn: Connection, span: Range, metric: Metric, pieces: Iterable[periods.Piece]
+) -> dict[periods.Piece, dict[str, Figures]]:
+    """``metric``'s durations in each of ``pieces`` per value, as kept beside them."""
+    wanted = sorted(set(pieces))
+    found: dict[periods.Piece, dict[str, Figures]] = defaultdict(dict)
+    for row in await fetch_all(
         conn,
-        _Durations,
-        Q.durations,
+        _Summary,
+        Q.duration_summaries,
         {
             "dimension": span.dimension,
             "metric": metric,
-            "from": span.start,
-            "to": span.end,
-            "whole": whole,
-            "weekly": span.interval == "week",
+            "periods": [period for period, _ in wanted],
+            "starts": [start for _, start in wanted],
         },
-    )
-    for row in rows:
-        found[row.value][row.period] = row.read()
+    ):
+        found[(row.period, row.start)][row.value] = _read(row.count, row.median, row.p90)
     return found
+
+
+async def _histograms(
+    conn: Connection, span: Range, metric: Metric, pieces: Iterable[periods.Piece]
+) -> dict[periods.Piece, list[_Histogram]]:
+    """``metric``'s histograms of each of ``pieces``, one a value."""
+    wanted = sorted(set(pieces))
+    found: dict[periods.Piece, list[_Histogram]] = defaultdict(list)
+    for histogram in await fetch_all(
+        conn,
+        _Histogram,
+        Q.duration_histograms,
+        {
+            "dimension": span.dimension,
+            "metric": metric,
+            "periods": [period for period, _ in wanted],
+            "starts": [start for _, start in wanted],
+        },
+    ):
+        found[(histogram.period, histogram.start)].append(histogram)
+    return found
+
+
+def _added_up(
+    histograms: Mapping[periods.Piece, Sequence[_Histogram]], pieces: Iterable[periods.Piece]
+) -> dict[str, Figures]:
+    """The durations of ``pieces`` together, per value."""
+    per_value: dict[str, list[_Histogram]] = defaultdict(list)
+    for piece in pieces:
+        for histogram in histograms.get(piece, ()):
+            per_value[histogram.value].append(histogram)
+    return {
+        value: _read(*sketch.summarize(*sketch.merge((h.buckets, h.counts) for h in held)))
+        for value, held in per_value.items()
+    }
+
+
+async def _durations(
+    conn: Connection, span: Range, metric: Metric
+) -> tuple[dict[str, dict[date, Figures]], dict[str, Figures]]:
+    """``metric``'s durations per value and period, and per value over the range. A
+    period that is one whole day, week or month is read from its summary; the others, and
+    the range, from the sum of the histograms of the periods that make them up."""
+    covers = {p: periods.cover(p, span.last_day(p)) for p in span.periods()}
+    whole = {p: pieces[0] for p, pieces in covers.items() if len(pieces) == 1}
+    split = {p: pieces for p, pieces in covers.items() if len(pieces) > 1}
+    total = periods.cover(span.start, span.end)
+    summaries = await _summaries(conn, span, metric, whole.values())
+    histograms = await _histograms(
+        conn, span, metric, [*total, *(piece for pieces in split.values() for piece in pieces)]
+    )
+    found: dict[str, dict[date, Figures]] = defaultdict(dict)
+    for point, piece in whole.items():
+        for value, figures in summaries.get(piece, {}).items():
+            found[value][point] = figures
+    for point, pieces in split.items():
+        for value, figures in _added_up(histograms, pieces).items():
+            found[value][point] = figures
+    return found, _added_up(histograms, total)
 
 
 async def durations(conn: Connection, span: Range) -> DurationsReport:
     """First response and resolution times per period."""
-    first = await _durations(conn, span, "first_response", whole=False)
-    resolution = await _durations(conn, span, "resolution", whole=False)
-    first_total = await _durations(conn, span, "first_response", whole=True)
-    resolution_total = await _durations(conn, span, "resolution", whole=True)
-    values = set(first) | set(resolution)
-    names = await _names(conn, span.dimension, values)
-    series = []
-    for value in sorted(values, key=lambda v: (names[v].lower(), v)):
-        points = [
-            _DurationsAt(
-                period=p,
-                values=DurationsPoint(
-                    first_response=first[value].get(p, _NO_DURATIONS),
-                    resolution=resolution[value].get(p, _NO_DURATIONS),
-                ),
-            )
-            for p in span.periods()
-        ]
-        total = DurationsPoint(
-            first_response=first_total[value].get(span.start, _NO_DURATIONS),
-            resolution=resolution_total[value].get(span.start, _NO_DURATIONS),
-        )
-        series.append(_DurationsSeries(key=value, name=names[value], points=points, total=total))
-    return DurationsReport(**await _report_meta(conn, span), series=series)
+    first, first_total = await _durations(conn, span, "first_response")
+    resolution, resolution_total = await _durations(conn, span, "resolution")
+    names = await _names(conn, span.dimension, set(first) | set(resolution))
+    periods_ = span.periods()
+    series = [
+        {
+            "key": value,
+            "name": names[value],
+            "points": [
+                {
+                    "period": p,
+                    "values": {
+                        "first_response": first[value].get(p, _NO_DURATIONS),
+                        "resolution": resolution[value].get(p, _NO_DURATIONS),
+                    },
+                }
+                for p in periods_
+            ],
+            "total": {
+                "first_response": first_total.get(value, _NO_DURATIONS),
+                "resolution": resolution_total.get(value, _NO_DURATIONS),
+            },
+        }
+        for value in _ordered(names)
+    ]
+    return await _report(conn, DurationsReport, span, series)

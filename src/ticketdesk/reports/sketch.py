@@ -2,12 +2,13 @@
 
 A duration of ``s`` seconds (``s >= 1``) falls in bucket ``ceil(log(s) / log(GAMMA))``
 and is read back as that bucket's middle, within ``RELATIVE_ERROR`` of the truth (the
-DDSketch construction); under a second is bucket 0, read back as 0. The percentiles
-themselves are read in SQL (``reports/queries.sql``, ``durations``). Pure.
+DDSketch construction); under a second is bucket 0, read back as 0. Histograms add up
+bucket by bucket, and a percentile is read from the sum. Pure.
 """
 
 import math
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ticketdesk.sla.calendar import Calendar
@@ -29,6 +30,32 @@ def value(index: int) -> float:
     if index == 0:
         return 0.0
     return 2 * GAMMA**index / (GAMMA + 1)
+
+
+def merge(histograms: Iterable[tuple[Sequence[int], Sequence[int]]]) -> tuple[list[int], list[int]]:
+    """The sum of histograms given as ascending buckets and their counts, in the same form."""
+    total: Counter[int] = Counter()
+    for buckets, counts in histograms:
+        for index, count in zip(buckets, counts, strict=True):
+            total[index] += count
+    ordered = sorted(total)
+    return ordered, [total[index] for index in ordered]
+
+
+def summarize(buckets: Sequence[int], counts: Sequence[int]) -> tuple[int, int, int]:
+    """How many durations a histogram holds, and the buckets of their median and 90th
+    percentile: nearest rank, the first bucket whose running count reaches ``ceil(q * n)``
+    (for one or more durations)."""
+    total = sum(counts)
+    ranks = [max(1, (total + 1) // 2), max(1, (9 * total + 9) // 10)]
+    found: list[int] = []
+    seen = 0
+    for index, count in zip(buckets, counts, strict=True):
+        seen += count
+        while len(found) < len(ranks) and seen >= ranks[len(found)]:
+            found.append(index)
+    median, p90 = found
+    return total, median, p90
 
 
 def business_seconds(calendar: Calendar | None, start: datetime, end: datetime) -> float:
