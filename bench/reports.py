@@ -8,9 +8,9 @@ at the end), migrates it and writes the rollups of N tickets spread over the las
 days directly (the daily counts as ``reports.service.Tally`` adds them: created,
 resolved after a log-normal time, backlog, SLA targets for half of them, ratings for a
 fifth; the first response and resolution durations folded into the histograms of each
-day, week and month as ``reports.service.rebuild`` does), across 5 teams, 20 agents, 3 types, 4 priorities
-and 16 labels (0 to 2 a ticket). A report reads only these rows, so their number, not
-the tickets table, is what it costs.
+day, week and month as ``reports.service.rebuild`` does), across 5 teams, 20 agents, 3
+types, 4 priorities and 16 labels (0 to 2 a ticket). A report reads only these rows, so
+their number, not the tickets table, is what it costs.
 
 ``--database NAME`` takes a database filled by ``bench/fill.py``, times
 ``reports.service.rebuild`` over its tickets, then the reports.
