@@ -8,7 +8,7 @@ at the end), migrates it and writes the rollups of N tickets spread over the las
 days directly (the daily counts as ``reports.service.Tally`` adds them: created,
 resolved after a log-normal time, backlog, SLA targets for half of them, ratings for a
 fifth; the first response and resolution durations folded into the histograms of each
-day, week and month as ``reports.service.rebuild`` does), across 5 teams, 20 agents, 3
+day, week and month by ``reports.service.fold``, as a rebuild does), across 5 teams, 20 agents, 3
 types, 4 priorities and 16 labels (0 to 2 a ticket). A report reads only these rows, so
 their number, not the tickets table, is what it costs.
 
@@ -49,6 +49,7 @@ REPORTS = {
 }
 SPLITS: tuple[SplitBy | None, ...] = (None, "team", "agent", "type", "priority", "label")
 INTERVALS: tuple[Interval, ...] = ("day", "week")
+ROLLUPS = ("report_days", "report_durations", "report_day_changes", "report_duration_changes")
 
 
 def _dsn(name: str) -> str:
@@ -140,11 +141,11 @@ cross join lateral (
 group by t.dimension, e.day, t.value
 """
 
-# The buckets as reports.sketch.bucket computes them, into the table reports.service.rebuild
-# fills and folds into the histograms of each day, week and month.
+# The buckets as reports.sketch.bucket computes them, added as the changes add them, for
+# reports.service.fold to fold into the histograms of each day, week and month.
 _DURATIONS = """
-insert into rebuilt_durations (dimension, metric, day, value, bucket)
-select t.dimension, d.metric, d.day, t.value, d.bucket
+insert into report_duration_changes (dimension, metric, day, value, bucket, count)
+select t.dimension, d.metric, d.day, t.value, d.bucket, 1
 from placed t
 cross join lateral (
     select 'first_response' as metric, t.answered as day,
@@ -171,13 +172,13 @@ async def _synthesize(dsn: str, total: int, end: date) -> None:
         await conn.execute(_TICKETS, params)
         await conn.execute(_PLACED)
         await conn.execute(_DAYS)
-        await conn.execute(service.Q.rebuild_durations_table)
         await conn.execute(_DURATIONS, params)
-        await conn.execute(service.Q.fold_rebuilt_durations)
-        await service.summarize_durations(conn)
-        await conn.execute("analyze report_days")
-        await conn.execute("analyze report_durations")
+        await service.fold(conn)
         await conn.commit()
+    # As autovacuum would: the folded changes leave their rows dead.
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        for table in ROLLUPS:
+            await conn.execute(sql.SQL("vacuum analyze {}").format(sql.Identifier(table)))
 
 
 async def _rebuild(dsn: str) -> date:
@@ -192,8 +193,8 @@ async def _rebuild(dsn: str) -> date:
         assert row["day"] is not None
         end: date = row["day"]
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-        await conn.execute("vacuum analyze report_days")
-        await conn.execute("vacuum analyze report_durations")
+        for table in ROLLUPS:
+            await conn.execute(sql.SQL("vacuum analyze {}").format(sql.Identifier(table)))
     return end
 
 

@@ -1,14 +1,14 @@
-"""What keeping the reports' daily rows costs concurrent ticket creation.
+"""What keeping the reports' rollups costs concurrent ticket creation.
 
     .venv/bin/python bench/reports_contention.py [--clients 8] [--seconds 20]
 
-Every new ticket adds to today's rows of the reports (``reports.service.on_change``), and
-the 'all' row is the same for every ticket of the day: concurrent creations queue on it
-until each commits. This creates tickets through ``tickets.service.create_ticket`` from
-``--clients`` connections at once for ``--seconds``, first with every change subscriber
-(``subscriptions.SUBSCRIBERS``) and then with all of them but the reports', and prints
-tickets created a second for each. It uses a database of its own,
-``ticketdesk_bench_contention``, dropped at the end; ``BENCH_POSTGRES`` names the server.
+Every new ticket adds rows of its own for the reports (``reports.service.on_change``),
+which no other change waits on, and reads what it counted in so far. This creates
+tickets through ``tickets.service.create_ticket`` from ``--clients`` connections at once
+for ``--seconds``, first with every change subscriber (``subscriptions.SUBSCRIBERS``) and
+then with all of them but the reports', and prints tickets created a second for each. It
+uses a database of its own, ``ticketdesk_bench_contention``, dropped at the end;
+``BENCH_POSTGRES`` names the server.
 """
 
 import argparse

@@ -42,6 +42,7 @@ from ticketdesk.jobs.queue import ENV_KEY, Backoff, JobEnv, describe_error, job_
 from ticketdesk.mailbox.poller import run_poller
 from ticketdesk.notifications import service as notifications
 from ticketdesk.notifications import tasks as notifications_tasks
+from ticketdesk.reports import tasks as reports_tasks
 from ticketdesk.tickets import tasks as tickets_tasks
 from ticketdesk.webhooks import tasks as webhooks_tasks
 
@@ -79,12 +80,14 @@ TASKS: dict[str, Callable[..., Awaitable[None]]] = {
     **webhooks_tasks.TASKS,
     **tickets_tasks.TASKS,
     **exports_tasks.TASKS,
+    **reports_tasks.TASKS,
     AUDIT_PRUNE_TASK: prune_audit,
 }
 PERIODIC: dict[str, str] = {
     **attachments_tasks.PERIODIC,
     **tickets_tasks.PERIODIC,
     **exports_tasks.PERIODIC,
+    **reports_tasks.PERIODIC,
     AUDIT_PRUNE_TASK: AUDIT_PRUNE_CRON,
 }
 # Tasks with a retry policy of their own, made from the settings; the rest use ``jobs``'.

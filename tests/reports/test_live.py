@@ -1,8 +1,15 @@
 """Reports kept up to date by the changes as they happen (today's figures)."""
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
+from fastapi import FastAPI
+from procrastinate import JobContext
+from procrastinate.jobs import Job
+from psycopg.rows import dict_row
 
 from tests.factories import Accounts
 from tests.reports.support import (
@@ -18,8 +25,12 @@ from tests.reports.support import (
     today,
 )
 from tests.sla.support import create_policy
+from ticketdesk.config import Settings
 from ticketdesk.db import Connection
+from ticketdesk.jobs.queue import ENV_KEY, JobEnv
+from ticketdesk.reports import tasks as reports_tasks
 from ticketdesk.tickets import service as tickets
+from ticketdesk.worker import PERIODIC, create_queue
 
 
 class TestVolume:
@@ -303,3 +314,72 @@ class TestInvalidParameters:
         )
         assert response.status_code == 200, response.text
         assert len(response.json()["series"]) == 0
+
+
+class TestConcurrentChanges:
+    async def test_a_change_does_not_wait_for_another_ticket_s(
+        self, accounts: Accounts, database_url: str
+    ) -> None:
+        first, second = [await open_ticket(accounts.alice) for _ in range(2)]
+        other = await psycopg.AsyncConnection.connect(database_url, row_factory=dict_row)
+        async with other, other.transaction():
+            # Counted today, in the same rows, but not committed yet.
+            await tickets.close_ticket(other, accounts.agent.actor, first["id"], if_match=None)
+            closing = accounts.agent.client.delete(f"/api/v1/tickets/{second['id']}/close")
+            closed = await asyncio.wait_for(closing, timeout=30)
+            assert closed.status_code == 200, closed.text
+            found = await report(accounts.agent, "volume", today(), today())
+            assert found["series"][0]["total"] == {"created": 2, "resolved": 1}
+        found = await report(accounts.agent, "volume", today(), today())
+        assert found["series"][0]["total"] == {"created": 2, "resolved": 2}
+
+
+class TestFolding:
+    async def test_the_minutely_job_folds_the_changes_into_the_rollups(
+        self, app: FastAPI, accounts: Accounts, conn: Connection
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        await reply(accounts.agent, ticket)
+        await change(accounts.agent, ticket, status="resolved")
+        pending = "select (select count(*) from report_day_changes) as days,"
+        pending += " (select count(*) from report_duration_changes) as durations"
+        waiting = await (await conn.execute(pending)).fetchone()
+        assert waiting is not None
+        assert waiting["days"] > 0
+        assert waiting["durations"] > 0
+        settings: Settings = app.state.settings
+        context = JobContext(
+            app=create_queue(settings),
+            job=Job(
+                id=1,
+                queue="default",
+                lock=None,
+                queueing_lock=None,
+                task_name=reports_tasks.FOLD_TASK,
+                task_kwargs={"timestamp": int(time.time())},
+            ),
+            start_timestamp=time.time(),
+            abort_reason=lambda: None,
+            additional_context={ENV_KEY: JobEnv(settings=settings, pool=app.state.pool)},
+        )
+
+        await reports_tasks.fold(context, int(time.time()))
+
+        assert await (await conn.execute(pending)).fetchone() == {"days": 0, "durations": 0}
+        rows = await conn.execute(
+            "select created, resolved from report_days where dimension = 'all' and day = %s",
+            (today(),),
+        )
+        assert await rows.fetchall() == [{"created": 1, "resolved": 1}]
+        durations = await conn.execute(
+            "select period, count from report_durations"
+            " where dimension = 'all' and metric = 'resolution' order by period"
+        )
+        assert await durations.fetchall() == [
+            {"period": "day", "count": 1},
+            {"period": "month", "count": 1},
+            {"period": "week", "count": 1},
+        ]
+        found = await report(accounts.agent, "volume", today(), today())
+        assert found["series"][0]["total"] == {"created": 1, "resolved": 1}
+        assert PERIODIC[reports_tasks.FOLD_TASK] == "* * * * *"

@@ -1,6 +1,10 @@
 -- Reports: daily rollups of the ticket changes, kept up to date by the changes themselves
 -- (``reports.service.on_change``) so that a report reads a few thousand rows, never the
 -- tickets. Rebuilt from what the tickets hold by ``ticketdesk reports rebuild``.
+--
+-- A change only adds rows (report_day_changes, report_duration_changes), so that no two
+-- changes wait on each other; the next report, or the minutely ``reports.fold`` job,
+-- folds them into report_days and report_durations.
 
 -- The zone whose midnights split the days (at most one row; none: UTC). Changing it
 -- means rebuilding (``ticketdesk reports rebuild --time-zone``).
@@ -46,6 +50,31 @@ create table report_durations (
     median smallint not null,
     p90 smallint not null,
     primary key (dimension, metric, period, start, value)
+);
+
+-- What changes add to report_days and report_durations, until folded into them.
+create table report_day_changes (
+    dimension text not null,
+    day date not null,
+    value text not null,
+    created integer not null,
+    resolved integer not null,
+    backlog_delta integer not null,
+    first_response_met integer not null,
+    first_response_missed integer not null,
+    resolution_met integer not null,
+    resolution_missed integer not null,
+    csat_good integer not null,
+    csat_bad integer not null
+);
+
+create table report_duration_changes (
+    dimension text not null,
+    metric text not null,
+    day date not null,
+    value text not null,
+    bucket smallint not null,
+    count integer not null
 );
 
 -- What each ticket counts in now, so that the next change moves exactly that: the

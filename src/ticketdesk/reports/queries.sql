@@ -43,16 +43,43 @@ on conflict (ticket_id) do update set
     resolution_decided = excluded.resolution_decided, rating = excluded.rating,
     rating_day = excluded.rating_day, rating_buckets = excluded.rating_buckets;
 
--- name: add_days
--- Rows in key order, so that two transactions adding to the same days never deadlock.
-insert into report_days (
+-- name: add_day_changes
+insert into report_day_changes (
     dimension, day, value, created, resolved, backlog_delta, first_response_met,
     first_response_missed, resolution_met, resolution_missed, csat_good, csat_bad)
 select * from unnest(
     %(dimension)s::text[], %(day)s::date[], %(value)s::text[], %(created)s::int[],
     %(resolved)s::int[], %(backlog_delta)s::int[], %(first_response_met)s::int[],
     %(first_response_missed)s::int[], %(resolution_met)s::int[],
-    %(resolution_missed)s::int[], %(csat_good)s::int[], %(csat_bad)s::int[])
+    %(resolution_missed)s::int[], %(csat_good)s::int[], %(csat_bad)s::int[]);
+
+-- name: add_duration_changes
+insert into report_duration_changes (dimension, metric, day, value, bucket, count)
+select * from unnest(
+    %(dimension)s::text[], %(metric)s::text[], %(day)s::date[], %(value)s::text[],
+    %(bucket)s::smallint[], %(count)s::int[]);
+
+-- name: fold_day_changes
+-- The changes' rows into the days, summed, in key order: two folds at once wait for each
+-- other rather than deadlock.
+with moved as (
+    delete from report_day_changes returning *
+), summed as (
+    select dimension, day, value, sum(created)::int as created, sum(resolved)::int as resolved,
+           sum(backlog_delta)::int as backlog_delta,
+           sum(first_response_met)::int as first_response_met,
+           sum(first_response_missed)::int as first_response_missed,
+           sum(resolution_met)::int as resolution_met,
+           sum(resolution_missed)::int as resolution_missed,
+           sum(csat_good)::int as csat_good, sum(csat_bad)::int as csat_bad
+    from moved
+    group by dimension, day, value
+    order by dimension, day, value
+)
+insert into report_days (
+    dimension, day, value, created, resolved, backlog_delta, first_response_met,
+    first_response_missed, resolution_met, resolution_missed, csat_good, csat_bad)
+select * from summed
 on conflict (dimension, day, value) do update set
     created = report_days.created + excluded.created,
     resolved = report_days.resolved + excluded.resolved,
@@ -64,16 +91,24 @@ on conflict (dimension, day, value) do update set
     csat_good = report_days.csat_good + excluded.csat_good,
     csat_bad = report_days.csat_bad + excluded.csat_bad;
 
--- name: add_durations
--- Durations added to the histograms of their periods, given as (key, bucket, count) in key
--- order; returns each histogram as it is now, for its percentiles (summarize_durations).
-with added as (
+-- name: fold_duration_changes
+-- The changes' durations into the histograms of their days, weeks and months, in key
+-- order; returns the histograms that changed, whose percentiles follow
+-- (summarize_durations).
+with moved as (
+    delete from report_duration_changes returning *
+), cells as (
+    select m.dimension, m.metric, p.period, p.start, m.value, m.bucket, sum(m.count)::int as count
+    from moved m
+    cross join lateral (
+        values ('day', m.day), ('week', date_trunc('week', m.day)::date),
+               ('month', date_trunc('month', m.day)::date)
+    ) p(period, start)
+    group by m.dimension, m.metric, p.period, p.start, m.value, m.bucket
+), added as (
     select dimension, metric, period, start, value, array_agg(bucket order by bucket) as buckets,
            array_agg(count order by bucket) as counts, sum(count)::int as count
-    from unnest(
-        %(dimension)s::text[], %(metric)s::text[], %(period)s::text[], %(start)s::date[],
-        %(value)s::text[], %(bucket)s::smallint[], %(count)s::int[]
-    ) a(dimension, metric, period, start, value, bucket, count)
+    from cells
     group by dimension, metric, period, start, value
     order by dimension, metric, period, start, value
 )
@@ -90,7 +125,17 @@ on conflict (dimension, metric, period, start, value) do update set
             group by bucket
         ) summed),
     count = d.count + excluded.count
-returning dimension, metric, period, start, value, buckets, counts;
+returning dimension, metric, period, start, value;
+
+-- name: durations_by_key
+select d.dimension, d.metric, d.period, d.start, d.value, d.buckets, d.counts
+from report_durations d
+join unnest(
+    %(dimension)s::text[], %(metric)s::text[], %(period)s::text[], %(start)s::date[],
+    %(value)s::text[]
+) k(dimension, metric, period, start, value)
+    on (d.dimension, d.metric, d.period, d.start, d.value)
+        = (k.dimension, k.metric, k.period, k.start, k.value);
 
 -- name: summarize_durations
 update report_durations d set median = s.median, p90 = s.p90
@@ -100,9 +145,6 @@ from unnest(
 ) s(dimension, metric, period, start, value, median, p90)
 where (d.dimension, d.metric, d.period, d.start, d.value)
     = (s.dimension, s.metric, s.period, s.start, s.value);
-
--- name: all_durations
-select dimension, metric, period, start, value, buckets, counts from report_durations;
 
 -- name: days
 select day, value, created, resolved, backlog_delta, first_response_met,
@@ -140,10 +182,16 @@ select id::text as value, name from teams where id::text = any(%(values)s);
 select id::text as value, name from users where id::text = any(%(values)s);
 
 -- name: lock_rollups
-lock table report_days, report_durations, report_tickets, report_settings in exclusive mode;
+lock table report_days, report_durations, report_day_changes, report_duration_changes,
+    report_tickets, report_settings in exclusive mode;
 
 -- name: clear_rollups
-truncate report_days, report_durations, report_tickets;
+truncate report_days, report_durations, report_day_changes, report_duration_changes,
+    report_tickets;
+
+-- name: release_changes
+-- After a rebuild's fold: the space its rows took, at once (it holds the tables' lock).
+truncate report_day_changes, report_duration_changes;
 
 -- name: set_time_zone
 insert into report_settings (time_zone) values (%(time_zone)s)
@@ -171,26 +219,3 @@ left join (
     from ticket_events e where e.kind = 'rated'
     order by e.ticket_id, e.created_at desc, e.id desc
 ) g on g.ticket_id = t.id;
-
--- name: rebuild_durations_table
-create temporary table rebuilt_durations (
-    dimension text, metric text, day date, value text, bucket smallint
-) on commit drop;
-
--- name: fold_rebuilt_durations
--- The durations into the histograms of their days, weeks and months (their percentiles
--- follow: summarize_durations).
-insert into report_durations (
-    dimension, metric, period, start, value, buckets, counts, count, median, p90)
-select dimension, metric, period, start, value, array_agg(bucket order by bucket),
-       array_agg(count order by bucket), sum(count), 0, 0
-from (
-    select r.dimension, r.metric, p.period, p.start, r.value, r.bucket, count(*)::int as count
-    from rebuilt_durations r
-    cross join lateral (
-        values ('day', r.day), ('week', date_trunc('week', r.day)::date),
-               ('month', date_trunc('month', r.day)::date)
-    ) p(period, start)
-    group by r.dimension, r.metric, p.period, p.start, r.value, r.bucket
-) cells
-group by dimension, metric, period, start, value;

@@ -1,13 +1,16 @@
 """Reports: daily rollups kept by the ticket changes, and the figures read from them.
 
-``on_change`` hears every change to a ticket in the changing transaction and adds to
-the day's rows (``report_days``, ``report_durations``) of each bucket the ticket is in:
-the whole ('all'), its team, agent, type, priority and each of its labels, '' standing
-for none. A figure counts in the buckets of the ticket's attributes when the counted
-event happened (a ticket created and routed in one transaction counts where it was
-routed). The backlog is kept as deltas: each ticket remembers the buckets it adds to
-the backlog (``report_tickets``), and a change moves it out of those and into the ones
-it is in now. ``rebuild`` makes the rollups again from what the tickets hold.
+``on_change`` hears every change to a ticket in the changing transaction and adds what
+it counts as to each bucket the ticket is in: the whole ('all'), its team, agent, type,
+priority and each of its labels, '' standing for none. It only inserts rows
+(``report_day_changes``, ``report_duration_changes``), so that changes to tickets never
+wait on each other; ``fold``, run by each report and by the minutely ``reports.fold``
+job, sums them into the rollups (``report_days``, ``report_durations``). A figure counts
+in the buckets of the ticket's attributes when the counted event happened (a ticket
+created and routed in one transaction counts where it was routed). The backlog is kept
+as deltas: each ticket remembers the buckets it adds to the backlog
+(``report_tickets``), and a change moves it out of those and into the ones it is in now.
+``rebuild`` makes the rollups again from what the tickets hold.
 """
 
 import json
@@ -112,11 +115,12 @@ class Tally:
             self.durations[(dimension, metric, day, value, index)] += 1
 
     async def write(self, conn: Connection) -> None:
-        rows = sorted((key, counts) for key, counts in self.days.items() if any(counts.values()))
+        """Add the tallied figures as rows of their own, for ``fold`` to sum."""
+        rows = [(key, counts) for key, counts in self.days.items() if any(counts.values())]
         if rows:
             await execute(
                 conn,
-                Q.add_days,
+                Q.add_day_changes,
                 {
                     "dimension": [k[0] for k, _ in rows],
                     "day": [k[1] for k, _ in rows],
@@ -124,26 +128,34 @@ class Tally:
                     **{name: [c[name] for _, c in rows] for name in COUNTERS},
                 },
             )
-        added: dict[tuple[str, str, str, date, str, int], int] = defaultdict(int)
-        for (dimension, metric, day, value, index), count in self.durations.items():
-            for period, start in periods.containing(day):
-                added[(dimension, metric, period, start, value, index)] += count
-        keys = sorted(added)
-        if keys:
-            histograms = await fetch_all(
+        if self.durations:
+            keys = list(self.durations)
+            await execute(
                 conn,
-                _Histogram,
-                Q.add_durations,
+                Q.add_duration_changes,
                 {
-                    **{name: [k[n] for k in keys] for n, name in enumerate(_HISTOGRAM_KEY)},
-                    "bucket": [k[5] for k in keys],
-                    "count": [added[k] for k in keys],
+                    "dimension": [k[0] for k in keys],
+                    "metric": [k[1] for k in keys],
+                    "day": [k[2] for k in keys],
+                    "value": [k[3] for k in keys],
+                    "bucket": [k[4] for k in keys],
+                    "count": [self.durations[k] for k in keys],
                 },
             )
-            await _summarize(conn, histograms)
 
 
 _HISTOGRAM_KEY = ("dimension", "metric", "period", "start", "value")
+# Histograms summarized a statement at a time.
+_SUMMARY_CHUNK = 5_000
+
+
+@dataclass(slots=True)
+class _Key:
+    dimension: str
+    metric: str
+    period: periods.Period
+    start: date
+    value: str
 
 
 @dataclass(slots=True)
@@ -157,18 +169,30 @@ class _Histogram:
     counts: list[int]
 
 
-async def _summarize(conn: Connection, histograms: Sequence[_Histogram]) -> None:
-    """Keep the count, median and 90th percentile of ``histograms`` beside them."""
-    summaries = [sketch.summarize(h.buckets, h.counts) for h in histograms]
-    await execute(
-        conn,
-        Q.summarize_durations,
-        {
-            **{name: [getattr(h, name) for h in histograms] for name in _HISTOGRAM_KEY},
-            "median": [median for _, median, _ in summaries],
-            "p90": [p90 for _, _, p90 in summaries],
-        },
-    )
+async def fold(conn: Connection) -> None:
+    """Fold the rows the changes added into the rollups, and work out again the
+    percentiles of the histograms that changed. Two folds at once: the second waits for
+    the first to commit, then folds what is left."""
+    await execute(conn, Q.fold_day_changes)
+    keys = await fetch_all(conn, _Key, Q.fold_duration_changes)
+    for offset in range(0, len(keys), _SUMMARY_CHUNK):
+        chunk = keys[offset : offset + _SUMMARY_CHUNK]
+        histograms = await fetch_all(
+            conn,
+            _Histogram,
+            Q.durations_by_key,
+            {name: [getattr(k, name) for k in chunk] for name in _HISTOGRAM_KEY},
+        )
+        summaries = [sketch.summarize(h.buckets, h.counts) for h in histograms]
+        await execute(
+            conn,
+            Q.summarize_durations,
+            {
+                **{name: [getattr(h, name) for h in histograms] for name in _HISTOGRAM_KEY},
+                "median": [median for _, median, _ in summaries],
+                "p90": [p90 for _, _, p90 in summaries],
+            },
+        )
 
 
 class _Facts(BaseModel):
@@ -426,7 +450,6 @@ async def rebuild(conn: Connection, *, zone: str | None = None) -> int:
         await execute(conn, Q.set_time_zone, {"time_zone": zone})
     local = ZoneInfo(await time_zone(conn))
     await execute(conn, Q.clear_rollups)
-    await execute(conn, Q.rebuild_durations_table)
     tally = Tally()
     count = 0
 
@@ -443,10 +466,11 @@ async def rebuild(conn: Connection, *, zone: str | None = None) -> int:
                 count += 1
                 _rebuild_ticket(row, day, tally, durations, states)
             async with conn.cursor().copy(
-                "copy rebuilt_durations (dimension, metric, day, value, bucket) from stdin"
+                "copy report_duration_changes (dimension, metric, day, value, bucket, count)"
+                " from stdin"
             ) as copy:
                 for duration in durations:
-                    await copy.write_row(duration)
+                    await copy.write_row((*duration, 1))
             async with conn.cursor().copy(
                 "copy report_tickets (ticket_id, created_day, created_buckets, backlog_buckets,"
                 " first_responded, first_response_decided, resolution_decided, rating,"
@@ -455,17 +479,9 @@ async def rebuild(conn: Connection, *, zone: str | None = None) -> int:
                 for state in states:
                     await copy.write_row(state)
     await tally.write(conn)
-    await execute(conn, Q.fold_rebuilt_durations)
-    await summarize_durations(conn)
+    await fold(conn)
+    await execute(conn, Q.release_changes)
     return count
-
-
-async def summarize_durations(conn: Connection) -> None:
-    """Work out the count, median and 90th percentile of every duration histogram again."""
-    async with conn.cursor(name="summarize_durations") as histograms:
-        await histograms.execute(Q.all_durations)
-        while records := await histograms.fetchmany(_REBUILD_CHUNK):
-            await _summarize(conn, [_Histogram(**record) for record in records])
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -634,11 +650,13 @@ def _volume(c: Counts) -> dict[str, Any]:
 
 async def volume(conn: Connection, span: Range) -> VolumeReport:
     """Tickets created and resolved per period."""
+    await fold(conn)
     return await _report(conn, VolumeReport, span, await _counted(conn, span, _volume))
 
 
 async def backlog(conn: Connection, span: Range) -> BacklogReport:
     """Tickets open at the end of each period."""
+    await fold(conn)
     per_period, _ = await _sums(conn, span)
     before = {
         row.value: row.open
@@ -675,6 +693,7 @@ def _sla(c: Counts) -> dict[str, Any]:
 
 async def sla(conn: Connection, span: Range) -> SlaReport:
     """SLA targets met and missed per period."""
+    await fold(conn)
     return await _report(conn, SlaReport, span, await _counted(conn, span, _sla))
 
 
@@ -685,6 +704,7 @@ def _csat(c: Counts) -> dict[str, Any]:
 
 async def csat(conn: Connection, span: Range) -> CsatReport:
     """Satisfaction ratings per period."""
+    await fold(conn)
     return await _report(conn, CsatReport, span, await _counted(conn, span, _csat))
 
 
@@ -794,6 +814,7 @@ async def _durations(
 
 async def durations(conn: Connection, span: Range) -> DurationsReport:
     """First response and resolution times per period."""
+    await fold(conn)
     first, first_total = await _durations(conn, span, "first_response")
     resolution, resolution_total = await _durations(conn, span, "resolution")
     names = await _names(conn, span.dimension, set(first) | set(resolution))
