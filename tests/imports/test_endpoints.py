@@ -120,6 +120,16 @@ class TestUploadImport:
         assert response.status_code == 422
         assert response.json()["code"] == "bad_csv"
 
+    async def test_header_without_rows(self, accounts: Accounts, conn: Connection) -> None:
+        response = await accounts.admin.client.post(
+            IMPORTS, content=_csv([]), headers={"Content-Type": "text/csv"}
+        )
+
+        assert response.status_code == 422
+        assert (response.json()["code"], response.json()["field"]) == ("bad_csv", "file")
+        cur = await conn.execute("select count(*) as imports from imports")
+        assert await cur.fetchone() == {"imports": 0}
+
     async def test_not_csv(self, accounts: Accounts) -> None:
         response = await accounts.admin.client.post(IMPORTS, json={"Subject": "x"})
 

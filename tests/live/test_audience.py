@@ -63,6 +63,9 @@ SUBMITTER_SEES: dict[str, tuple[bool, dict[str, Any]]] = {
     "github_link_requested": (False, {"issue_number": 42}),
     "github_issue_number_changed": (False, {"from": None, "to": 42}),
     "github_issue_renamed": (False, {"from": "Export", "to": "Export is empty", "login": "oc"}),
+    # A satisfaction rating is staff's (README, Satisfaction ratings): its submitter sees
+    # their own rating on the ticket's page, not as an event.
+    "rated": (False, {"rating": "bad", "previous": "good"}),
 }
 
 

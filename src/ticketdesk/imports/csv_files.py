@@ -69,8 +69,11 @@ def read_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
 
 
 async def upload(conn: Connection, *, actor_id: UUID, filename: str, data: bytes) -> ImportUpload:
-    """Keep an uploaded file for mapping; its columns and first rows."""
+    """Keep an uploaded file for mapping; its columns and first rows. A file with no row
+    below its header has nothing to import: a 422 on ``file``."""
     header, rows = read_csv(data)
+    if not rows:
+        raise _bad_file("The file has a header row but no rows: it has no tickets to import.")
     started = await service.start_import(
         conn,
         source=SOURCE,

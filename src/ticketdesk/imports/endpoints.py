@@ -36,7 +36,10 @@ _CSV_TYPES = ("text/csv", "application/csv", "text/plain")
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "The CSV file (UTF-8, a header row; at most 20 MB and 50,000 rows).",
+            "description": (
+                "The CSV file (UTF-8, a header row and at least one row below it; at most"
+                " 20 MB and 50,000 rows)."
+            ),
             "content": {"text/csv": {"schema": {"type": "string"}}},
         }
     },

@@ -8323,7 +8323,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The CSV file (UTF-8, a header row; at most 20 MB and 50,000 rows). */
+        /** @description The CSV file (UTF-8, a header row and at least one row below it; at most 20 MB and 50,000 rows). */
         requestBody: {
             content: {
                 "text/csv": string;
