@@ -26,8 +26,13 @@ class TestCover:
         last = first + timedelta(days=length - 1)
         pieces = periods.cover(first, last)
         assert _days(pieces) == [first + timedelta(days=n) for n in range(length)]
-        if length <= 366:
-            assert len(pieces) <= 31
+        assert len(pieces) <= (38 if length <= 366 else 49)
+
+    def test_the_most_pieces_a_year_takes(self) -> None:
+        # Tuesday 6 August 2024 to Saturday 26 July 2025: the edges fall worst.
+        pieces = periods.cover(date(2024, 8, 6), date(2025, 7, 26))
+        assert len(pieces) == 38
+        assert [kind for kind, _ in pieces].count("month") == 10
 
     def test_whole_months_then_weeks_then_days(self) -> None:
         # Wednesday 3 December 2025 to Wednesday 2 December 2026.

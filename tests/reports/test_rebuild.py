@@ -13,10 +13,13 @@ The calendar is 09:00-17:00 Monday to Friday in UTC. Hand-computed:
 - T4 low bug, no policy: opened Sat 14 12:00, closed Sun 15 12:00 (86,400 s).
 """
 
-from datetime import date
+import asyncio
+from datetime import date, timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from tests.factories import Accounts
 from tests.reports.support import (
@@ -31,8 +34,11 @@ from tests.reports.support import (
     today,
 )
 from tests.sla.support import create_policy
+from ticketdesk.comments import service as comments
 from ticketdesk.db import Connection
 from ticketdesk.reports import service as reports
+from ticketdesk.tickets import access
+from ticketdesk.tickets import service as tickets
 
 NINE_TO_FIVE = {
     "time_zone": "UTC",
@@ -306,3 +312,43 @@ class TestRebuildAgreesWithTheLiveCounting:
             assert {s["name"]: s["total"]["resolved"] for s in rebuilt[key]["series"]} == {
                 s["name"]: s["total"]["resolved"] for s in live[key]["series"]
             }
+
+
+class TestRebuildWithChangesUnderWay:
+    async def test_a_rebuild_waits_for_a_transaction_that_changes_twice(
+        self, accounts: Accounts, database_url: str
+    ) -> None:
+        ticket = await open_ticket(accounts.alice)
+        changing = await psycopg.AsyncConnection.connect(database_url, row_factory=dict_row)
+        rebuilding = await psycopg.AsyncConnection.connect(database_url, row_factory=dict_row)
+
+        async def rebuild() -> int:
+            async with rebuilding.transaction():
+                return await reports.rebuild(rebuilding)
+
+        async with changing, rebuilding:
+            async with changing.transaction():
+                # The first reply adds a first-response duration (no day's counts) ...
+                found = await access.get_visible_ticket(
+                    changing, accounts.agent.actor, ticket["id"], for_update=True
+                )
+                await comments.add_comment(
+                    changing,
+                    accounts.agent.actor,
+                    found,
+                    "Fixed in the next release.",
+                    is_internal=False,
+                    reopen_window=timedelta(days=7),
+                )
+                rebuilt = asyncio.create_task(rebuild())
+                await asyncio.sleep(0.5)  # the rebuild is waiting for its locks by now
+                # ... and closing it adds to the day's counts, in the same transaction.
+                await tickets.close_ticket(
+                    changing, accounts.agent.actor, ticket["id"], if_match=None
+                )
+            assert await asyncio.wait_for(rebuilt, timeout=30) == 1
+        day = today()
+        [series] = (await report(accounts.agent, "volume", day, day))["series"]
+        assert series["total"] == {"created": 1, "resolved": 1}
+        [series] = (await report(accounts.agent, "durations", day, day))["series"]
+        assert series["total"]["first_response"]["count"] == 1

@@ -1,6 +1,6 @@
--- Reports: daily rollups of the ticket changes, kept up to date by the changes themselves
--- (``reports.service.on_change``) so that a report reads a few thousand rows, never the
--- tickets. Rebuilt from what the tickets hold by ``ticketdesk reports rebuild``.
+-- Reports: daily rollups of the ticket changes, kept up to date from what each change
+-- adds (``reports.service.on_change``, then ``fold``) so that a report reads a few
+-- thousand rows, never the tickets. Rebuilt from what the tickets hold by ``ticketdesk reports rebuild``.
 --
 -- A change only adds rows (report_day_changes, report_duration_changes), so that no two
 -- changes wait on each other; the next report, or the minutely ``reports.fold`` job,

@@ -23,8 +23,8 @@ def _next_month(day: date) -> date:
 
 def cover(first: date, last: date) -> list[Piece]:
     """Whole periods holding exactly the days ``first`` to ``last``: each month that fits,
-    each week that fits without reaching into such a month, and days for the rest (a year
-    takes at most 12 months, 8 weeks and 24 days: 31 pieces in all)."""
+    each week that fits without reaching into such a month, and days for the rest (at most
+    38 pieces for a year or less, 49 for two years)."""
     pieces: list[Piece] = []
     day = first
     while day <= last:

@@ -9,7 +9,6 @@ select t.status, t.type, t.priority, t.tags, t.team_id, t.assigned_to_user_id,
        s.calendar, s.first_response_minutes, s.resolution_minutes,
        s.first_response_due_at, s.resolution_due_at,
        s.first_response_breached_at, s.resolution_breached_at,
-       r.ticket_id is not null as tracked,
        r.created_xact = pg_current_xact_id() as created_now,
        r.created_day, coalesce(r.created_buckets, '[]') as created_buckets,
        coalesce(r.backlog_buckets, '[]') as backlog_buckets,
@@ -182,8 +181,25 @@ select id::text as value, name from teams where id::text = any(%(values)s);
 select id::text as value, name from users where id::text = any(%(values)s);
 
 -- name: lock_rollups
-lock table report_days, report_durations, report_day_changes, report_duration_changes,
-    report_tickets, report_settings in exclusive mode;
+-- In the order changes (lock_for_change) and folds take them, so a rebuild waits for
+-- them rather than deadlocks.
+lock table report_day_changes, report_duration_changes, report_tickets, report_days,
+    report_durations, report_settings in exclusive mode;
+
+-- name: lock_for_change
+-- What a change writes, taken up front and in lock_rollups' order: a transaction whose
+-- first change writes one table and a later change another would otherwise deadlock
+-- with a rebuild that locked them in between.
+lock table report_day_changes, report_duration_changes, report_tickets in row exclusive mode;
+
+-- name: copy_duration_changes
+copy report_duration_changes (dimension, metric, day, value, bucket, count) from stdin;
+
+-- name: copy_ticket_states
+copy report_tickets (
+    ticket_id, created_day, created_buckets, backlog_buckets, first_responded,
+    first_response_decided, resolution_decided, rating, rating_day, rating_buckets)
+from stdin;
 
 -- name: clear_rollups
 truncate report_days, report_durations, report_day_changes, report_duration_changes,

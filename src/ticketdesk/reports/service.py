@@ -211,7 +211,6 @@ class _Facts(BaseModel):
     resolution_due_at: datetime | None
     first_response_breached_at: datetime | None
     resolution_breached_at: datetime | None
-    tracked: bool
     created_now: bool | None
     created_day: date | None
     created_buckets: list[tuple[str, str]]
@@ -258,6 +257,7 @@ async def on_change(conn: Connection, change: Change) -> None:
     """Add what ``change`` counts as to today's rollups (subscriber of ``record_change``)."""
     if change.kind not in _COUNTED or (change.kind == "commented" and change.is_internal):
         return
+    await execute(conn, Q.lock_for_change)
     facts = await fetch_one(
         conn, _Facts, Q.change_facts, {"ticket_id": change.ticket_id, "actor_id": change.actor_id}
     )
@@ -465,17 +465,10 @@ async def rebuild(conn: Connection, *, zone: str | None = None) -> int:
                 row = _Source.model_validate(record)
                 count += 1
                 _rebuild_ticket(row, day, tally, durations, states)
-            async with conn.cursor().copy(
-                "copy report_duration_changes (dimension, metric, day, value, bucket, count)"
-                " from stdin"
-            ) as copy:
+            async with conn.cursor().copy(Q.copy_duration_changes) as copy:
                 for duration in durations:
                     await copy.write_row((*duration, 1))
-            async with conn.cursor().copy(
-                "copy report_tickets (ticket_id, created_day, created_buckets, backlog_buckets,"
-                " first_responded, first_response_decided, resolution_decided, rating,"
-                " rating_day, rating_buckets) from stdin"
-            ) as copy:
+            async with conn.cursor().copy(Q.copy_ticket_states) as copy:
                 for state in states:
                     await copy.write_row(state)
     await tally.write(conn)
