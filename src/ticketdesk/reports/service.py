@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
@@ -257,7 +258,10 @@ async def on_change(conn: Connection, change: Change) -> None:
     """Add what ``change`` counts as to today's rollups (subscriber of ``record_change``)."""
     if change.kind not in _COUNTED or (change.kind == "commented" and change.is_internal):
         return
-    await execute(conn, Q.lock_for_change)
+    if conn.info.transaction_status == TransactionStatus.INTRANS:
+        # Without a transaction (autocommit, as the demo loads) no lock outlives its
+        # statement, and there is nothing to take up front.
+        await execute(conn, Q.lock_for_change)
     facts = await fetch_one(
         conn, _Facts, Q.change_facts, {"ticket_id": change.ticket_id, "actor_id": change.actor_id}
     )
