@@ -86,3 +86,12 @@ def test_staff_screens(
     visit(page, "/admin/mail", "Administration")
     visit(page, "/admin/webhooks", "Administration")
     visit(page, "/admin/automation", "Administration")
+
+
+def test_screens_on_a_phone(new_page: Callable[..., Page], cast: Cast) -> None:
+    """At 390 px the header shows the logo alone: its link still says where it goes."""
+    page = new_page(width=390, height=844)
+    sign_in(page, cast.user)
+    expect(page.get_by_role("link", name="ticketdesk", exact=True)).to_be_visible()
+    visit(page, "/tickets", "My tickets")
+    visit(page, "/tickets/new", "New ticket")
