@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -64,18 +65,43 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     return {**os.environ, **values}
 
 
+# What _wait_ready read of each process's standard output, given back with the rest.
+_read_so_far: dict[int, str] = {}
+BANNER = "ticketdesk is running at"
+
+
 def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    """Wait until ``url`` answers and the banner is out: it prints once every server
+    process listens, and Ctrl-C before it is an interrupted start-up (status 130)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"ticketdesk exited early: {process.communicate()}")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
+                break
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise AssertionError("ticketdesk did not become ready")
+    else:
+        raise AssertionError("ticketdesk did not become ready")
+    assert process.stdout is not None
+    seen = b""
+    while BANNER.encode() not in seen:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no banner after {seconds} s: {seen.decode(errors='replace')}")
+        if select.select([process.stdout], [], [], 0.2)[0]:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                raise AssertionError(f"ticketdesk exited early: {process.communicate()}")
+            seen += chunk
+    _read_so_far[process.pid] = seen.decode(errors="replace")
+
+
+def _output(process: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """What the process printed on stdout (all of it) and stderr, once it has ended."""
+    output, errors = process.communicate(timeout=timeout)
+    return _read_so_far.pop(process.pid, "") + output, errors
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -95,7 +121,7 @@ def _interrupt(process: subprocess.Popen[str], seconds: float) -> tuple[str, str
     and its initdb too); what it printed on stdout and stderr. A hang fails the test."""
     os.killpg(process.pid, signal.SIGINT)
     try:
-        return process.communicate(timeout=seconds)
+        return _output(process, seconds)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
@@ -423,7 +449,7 @@ class TestServe:
                 headers={"Content-Type": "application/json"},
                 timeout=30,
             )
-            output, errors = process.communicate(timeout=30)
+            output, errors = _output(process, 30)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)

@@ -226,10 +226,13 @@ class TestListAuditEntries:
             AUDIT, params={"since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}
         )
         naive = await accounts.admin.client.get(AUDIT, params={"since": "2026-11-02T00:00:00"})
+        # Seconds since 1970 are not the RFC 3339 date-time the API describes.
+        seconds = await accounts.admin.client.get(AUDIT, params={"since": "0"})
 
         assert (cursor.status_code, cursor.json()["field"]) == (422, "cursor")
         assert (order.status_code, order.json()["field"]) == (422, "until")
         assert naive.status_code == 422
+        assert (seconds.status_code, seconds.json()["field"]) == (422, "since")
 
     async def test_shows_the_actor_as_they_were(self, accounts: Accounts, conn: Connection) -> None:
         await accounts.admin.client.post("/api/v1/labels", json={"name": "ui"})

@@ -18,7 +18,7 @@ from ticketdesk.audit.schemas import AuditEntry, AuditPage, ExportFormat
 from ticketdesk.auth.dependencies import Audit, CurrentAdmin
 from ticketdesk.db import Pool, Transaction
 from ticketdesk.errors import Forbidden, InvalidInput, Unauthorized, problem_responses
-from ticketdesk.validation import PlainInteger
+from ticketdesk.validation import PlainDateTime, PlainInteger
 
 router = APIRouter(tags=["admin"])
 
@@ -32,8 +32,12 @@ def _filters(
     ] = None,
     target_type: Annotated[Text | None, Query(description="`user`, `webhook` …")] = None,
     target_id: Annotated[Text | None, Query()] = None,
-    since: Annotated[AwareDatetime | None, Query(description="From this time on.")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="From this time on."), PlainDateTime
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="Before this time."), PlainDateTime
+    ] = None,
     q: Annotated[
         Text | None,
         Query(description="Text anywhere in the action, the target or either state, any case."),
